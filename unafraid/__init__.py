@@ -1,0 +1,35 @@
+"""unafraid: neural networks for scientists.
+
+Keras-compatible (``import unafraid as tf`` runs tf.keras tutorials),
+deterministic by default, readable, and fast on a CPU.
+
+The engine (``Tensor``, ``grad``, the primitives) is imported eagerly; the
+Keras-style API, datasets and plotting load on first use, so that
+``import unafraid`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .engine import *  # noqa: F403
+from .engine import __all__ as _engine_all
+
+__version__ = "0.1.0"
+
+_LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
+                    "initializers", "activations", "datasets", "explore", "keras", "io", "random",
+                    "regularizers", "utils", "cli"}
+_LAZY_NAMES = {"set_random_seed": "unafraid.random"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"unafraid.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    raise AttributeError(f"module 'unafraid' has no attribute '{name}'")
+
+
+__all__ = [*_engine_all, "__version__"]

@@ -1,0 +1,64 @@
+"""Operators and NumPy-style methods on Tensor, each a call into ``ops``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+
+def _reflected(f):
+    return lambda self, other: f(other, self)
+
+
+def _compare(np_op):
+    return lambda self, other: np_op(self.data, other.data if isinstance(other, Tensor) else other)
+
+
+_BINARY = {"add": ops.add, "sub": ops.subtract, "mul": ops.multiply, "truediv": ops.divide,
+           "pow": ops.power, "matmul": ops.matmul}
+for _name, _f in _BINARY.items():
+    setattr(Tensor, f"__{_name}__", _f)
+    setattr(Tensor, f"__r{_name}__", _reflected(_f))
+
+Tensor.__neg__ = ops.negative
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = ops.abs
+Tensor.__getitem__ = ops.getitem
+# comparisons give plain boolean arrays: they have no gradient
+for _name, _f in {"lt": np.less, "le": np.less_equal, "gt": np.greater,
+                  "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal}.items():
+    setattr(Tensor, f"__{_name}__", _compare(_f))
+Tensor.__hash__ = object.__hash__
+
+for _name in ["exp", "log", "log1p", "expm1", "sqrt", "tanh", "sigmoid", "relu", "sign", "abs",
+              "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax",
+              "squeeze", "swapaxes", "clip"]:
+    setattr(Tensor, _name, getattr(ops, _name))
+
+
+def _reshape(self: Tensor, *shape: Any) -> Any:
+    """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+    return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+
+def _transpose(self: Tensor, *axes: Any) -> Any:
+    """``x.transpose()``, ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
+    return ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+
+def _astype(self: Tensor, dtype: Any) -> Tensor:
+    """A copy with another dtype; casting between float types keeps the gradient path."""
+    if self.requires_grad and np.dtype(dtype).kind == "f":
+        return ops.cast(self, dtype)
+    return Tensor(self.data.astype(dtype))
+
+
+Tensor.reshape = _reshape
+Tensor.transpose = _transpose
+Tensor.T = property(lambda self: ops.transpose(self))
+Tensor.astype = _astype
+Tensor.expand_dims = ops.expand_dims

@@ -1,0 +1,91 @@
+"""Special functions in plain NumPy (no SciPy needed): ``ndtr``, ``lgamma``, ``polygamma``.
+
+Accurate to about 1e-13 relative in float64, which finite-difference gradient
+checks need. Each uses a textbook series after shifting the argument with a
+recurrence into the range where the series converges.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Bernoulli numbers B_2, B_4, ..., B_14 for the asymptotic (Stirling) series.
+_B2K = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6]
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Error function: Maclaurin series for |x| < 3, continued fraction for erfc beyond."""
+    x = np.asarray(x, np.float64)
+    out = np.empty_like(x)
+    small = np.abs(x) < 3
+    xs = x[small]
+    term, total = xs.copy(), xs.copy()  # sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+    for n in range(1, 80):
+        term = term * (-xs * xs) / n
+        total = total + term / (2 * n + 1)
+    out[small] = 2 / math.sqrt(math.pi) * total
+    xl = np.abs(x[~small])  # erfc(x) = exp(-x^2)/sqrt(pi) / (x + 1/2 / (x + 1 / (x + 3/2 / ...)))
+    frac = np.zeros_like(xl)
+    for k in range(60, 0, -1):
+        frac = (k / 2) / (xl + frac)
+    erfc = np.exp(-xl * xl) / math.sqrt(math.pi) / (xl + frac)
+    out[~small] = np.sign(x[~small]) * (1 - erfc)
+    return out
+
+
+def ndtr(x: np.ndarray) -> np.ndarray:
+    """Standard normal CDF ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``."""
+    return 0.5 * (1 + erf(np.asarray(x, np.float64) / math.sqrt(2)))
+
+
+def _shift_up(x: np.ndarray, threshold: float, step) -> tuple[np.ndarray, np.ndarray]:
+    """Add 1 to entries below ``threshold`` until none are, accumulating ``step(x)``."""
+    x = np.array(x, np.float64)
+    acc = np.zeros_like(x)
+    low = x < threshold
+    while low.any():
+        acc[low] += step(x[low])
+        x[low] += 1
+        low = x < threshold
+    return x, acc
+
+
+def lgamma(x: np.ndarray) -> np.ndarray:
+    """``log |Gamma(x)|``: Stirling's series after shifting ``x`` above 10; reflection below 0."""
+    x = np.asarray(x, np.float64)
+    out = np.empty_like(x)
+    neg = x <= 0
+    if neg.any():  # Gamma(x) Gamma(1 - x) = pi / sin(pi x)
+        xn = x[neg]
+        with np.errstate(divide="ignore"):
+            out[neg] = np.log(np.pi / np.abs(np.sin(np.pi * xn))) - lgamma(1 - xn)
+        out[neg & (x == np.round(x))] = np.inf
+    xp, logprod = _shift_up(x[~neg], 10.0, np.log)  # log Gamma(x) = log Gamma(x + k) - sum log
+    series = sum(b / (2 * k * (2 * k - 1) * xp ** (2 * k - 1)) for k, b in enumerate(_B2K, 1))
+    out[~neg] = (xp - 0.5) * np.log(xp) - xp + 0.5 * math.log(2 * math.pi) + series - logprod
+    return out
+
+
+def polygamma(n: int, x: np.ndarray) -> np.ndarray:
+    """``psi^(n)(x)``, the n-th derivative of digamma (``n = 0`` is digamma itself).
+
+    Uses ``psi^(n)(x) = psi^(n)(x + 1) - (-1)^n n! / x^(n+1)`` to shift ``x``
+    upward, then the asymptotic series with Bernoulli numbers.
+    """
+    x = np.asarray(x, np.float64)
+    sgn, nfact = (-1) ** n, math.factorial(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xs, acc = _shift_up(x, 12.0 + n, lambda v: sgn * nfact / v ** (n + 1))
+        if n == 0:
+            series = np.log(xs) - 1 / (2 * xs)
+            series -= sum(b / (2 * k * xs ** (2 * k)) for k, b in enumerate(_B2K, 1))
+        else:
+            series = math.factorial(n - 1) / xs**n + nfact / (2 * xs ** (n + 1))
+            series += sum(b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * xs ** (2 * k + n))
+                          for k, b in enumerate(_B2K, 1))
+            series *= (-1) ** (n + 1)
+        out = series - acc
+    out[(x <= 0) & (x == np.round(x))] = np.nan  # poles
+    return out

@@ -1,0 +1,404 @@
+"""The engine's core: ``Tensor``, ``Function`` and the backward loop.
+
+A network is ``f_n(g_n(... f_1(g_1(x))))``. Running it forward *records* each
+operation: every result remembers the ``Function`` that made it, its inputs, and
+the forward values that function saved. Reverse-mode autodiff is then a loop
+that applies the chain rule backwards over what was recorded, reusing the
+values saved on the way forward. It has two phases (see ``_backward``):
+
+1. order the recorded graph so every result comes after its inputs
+   (an iterative topological sort: a 100,000-op chain needs no recursion);
+2. walk that order in reverse; at each result, its Function's vector-Jacobian
+   product (VJP) turns the gradient of the result into gradients of its
+   inputs, which are *added* to what those inputs already have (a value used
+   twice receives two contributions).
+
+VJP rules are written with unafraid's own ops. When nothing is tracing the
+backward pass, those ops receive plain NumPy arrays and run at NumPy speed;
+with ``create_graph=True`` they receive Tensors and are recorded themselves,
+which is how a gradient is differentiated again (grad of grad).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on Tensors are being recorded for differentiation."""
+    return getattr(_state, "grad_enabled", True)
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager that stops recording: results inside have no history.
+
+    Examples
+    --------
+    >>> import unafraid as uf
+    >>> w = uf.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with uf.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    previous = is_grad_enabled()
+    _state.grad_enabled = False
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Context manager that turns recording back on (inside ``no_grad``)."""
+    previous = is_grad_enabled()
+    _state.grad_enabled = True
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+def as_array(x: Any, dtype: Any = None) -> np.ndarray:
+    """The ndarray behind ``x``: Python floats and float lists become float32."""
+    if isinstance(x, Tensor):
+        x = x.data
+    if dtype is None and not isinstance(x, np.ndarray | np.generic):
+        a = np.asarray(x)
+        if a.dtype == np.float64:  # Python floats: float32 unless asked
+            a = a.astype(np.float32)
+        return a
+    return np.asarray(x, dtype=dtype)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations made with it.
+
+    Parameters
+    ----------
+    data : array_like
+        The values. NumPy arrays keep their dtype (pass float64 data for
+        float64 work); Python numbers and lists of floats become float32.
+    requires_grad : bool, default False
+        Whether gradients with respect to this tensor are wanted.
+        Only floating-point tensors can require gradients.
+    dtype : dtype, optional
+        Cast the data to this dtype.
+    name : str, optional
+        A label shown by ``unafraid.explain`` and in error messages.
+
+    Examples
+    --------
+    >>> import unafraid as uf
+    >>> x = uf.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+    """
+
+    __array_priority__ = 1000  # ndarray (op) Tensor calls the Tensor's reflected operator
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self.data = as_array(data, dtype)
+        self.grad: np.ndarray | None = None
+        self.name = name
+        self._ctx: Function | None = None  # the Function that made this tensor
+        self._version = 0  # bumped by in-place changes; checked by backward
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Mark this tensor as a leaf whose gradient is wanted (in place)."""
+        if flag and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"Cannot differentiate with respect to {self._label()} of dtype "
+                f"{self.data.dtype}: gradients need floating-point data. "
+                f"Convert it first, e.g. Tensor(x, dtype='float32').")
+        self.requires_grad = flag
+        return self
+
+    # ---- conversions --------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory; no history)."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def item(self) -> Any:
+        """The single value of a one-element tensor as a Python number."""
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def detach(self) -> Tensor:
+        """A tensor with the same values and no history."""
+        return Tensor(self.data)
+
+    def _label(self) -> str:
+        return f"tensor '{self.name}'" if self.name else f"a tensor of shape {self.shape}"
+
+    def __repr__(self) -> str:
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        op = f", made by {self._ctx.name}" if self._ctx is not None else ""
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        return f"Tensor({body}, dtype={self.dtype}{extra}{op})"
+
+    # ---- in-place changes ---------------------------------------------------------------
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """Write values in place; a backward pass that saved this tensor will refuse to run."""
+        self.data[index] = as_array(value)
+        self._version += 1
+
+    def assign(self, value: Any) -> Tensor:
+        """Replace all values in place (shape and dtype are kept)."""
+        value = as_array(value)
+        if value.shape != self.shape and value.size != self.size:
+            raise ValueError(f"Cannot assign values of shape {value.shape} to {self._label()}.")
+        self.data[...] = value.reshape(self.shape)
+        self._version += 1
+        return self
+
+    # ---- backward -----------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            The gradient of some scalar with respect to ``self`` (same shape).
+            Needed unless ``self`` has a single element.
+        retain_graph : bool, default False
+            Keep the recorded graph so backward can run through it again.
+        create_graph : bool, default False
+            Record the backward pass itself, so ``.grad`` can be differentiated.
+        """
+        leaves = [t for t in _toposort([self]) if t._ctx is None and t.requires_grad]
+        grads = _backward([self], [grad], leaves, retain_graph, create_graph)
+        for leaf, g in zip(leaves, grads, strict=True):
+            if g is None:
+                continue
+            if not create_graph:
+                g = as_array(g)
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+class Variable(Tensor):
+    """A model weight: a named leaf tensor that requires grad and is updated in place.
+
+    Parameters
+    ----------
+    data : array_like
+        Initial values (float32 unless a float64 array is given).
+    name : str
+        For example ``'dense/kernel'``.
+    trainable : bool, default True
+        Whether optimizers update it (BatchNormalization's moving statistics are not).
+    """
+
+    def __init__(self, data: Any, name: str = "variable", trainable: bool = True,
+                 dtype: Any = None) -> None:
+        super().__init__(np.array(as_array(data, dtype)), name=name)
+        self.trainable = trainable
+        if self.data.dtype.kind == "f":
+            self.requires_grad = trainable
+
+    def __repr__(self) -> str:
+        return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}>"
+
+
+class Function:
+    """One recorded operation. Subclasses define two static methods side by side:
+
+    ``forward(ctx, *arrays, **params) -> ndarray``
+        the math on NumPy arrays; ``ctx.save(...)`` keeps what backward needs.
+    ``vjp(ctx, g, *saved) -> tuple``
+        given ``g`` = d(loss)/d(output) and the saved values, returns
+        d(loss)/d(input) for each input (``None`` where no gradient is needed).
+        Written with unafraid ops so it can itself be differentiated.
+        ``ctx.needs[i]`` says whether input ``i`` needs a gradient at all.
+    """
+
+    name = "function"
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+        self.saved: tuple[Any, ...] = ()
+        self.inputs: tuple[Any, ...] = ()
+        self.needs: tuple[bool, ...] = ()
+        self.versions: tuple[int, ...] = ()
+
+    def save(self, *values: Any) -> None:
+        """Keep forward values (inputs, output, or intermediates) for the VJP."""
+        self.saved = values
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run ``forward``; record it when an input is a Tensor that requires grad.
+
+        Plain arrays in give a plain array out (this is what makes VJPs run at
+        NumPy speed); any Tensor in gives a Tensor out.
+        """
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        if any(not isinstance(a, np.ndarray) for a in arrays):
+            arrays = _promote_scalars(arrays)
+        ctx = cls(params)
+        out = cls.forward(ctx, *arrays, **params)
+        if not isinstance(out, np.ndarray):  # ufuncs turn 0-d arrays into NumPy scalars
+            scalar, out = out, np.asarray(out)
+            ctx.saved = tuple(out if s is scalar else s for s in ctx.saved)
+        tensors = [x for x in inputs if isinstance(x, Tensor)]
+        if not tensors:
+            return out
+        result = Tensor(out)
+        if is_grad_enabled() and any(t.requires_grad for t in tensors):
+            ctx.inputs = inputs
+            ctx.needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            ctx.versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
+            result._ctx = ctx
+            result.requires_grad = True
+            if result.data.dtype.kind not in "fc":
+                result.requires_grad, result._ctx = False, None
+        return result
+
+    forward: Any = None
+    vjp: Any = None
+
+
+def _promote_scalars(arrays: list[Any]) -> list[np.ndarray]:
+    """Python numbers take the dtype of the arrays they meet, so ``x / 255.0`` stays float32."""
+    floats = [a.dtype for a in arrays if isinstance(a, np.ndarray | np.generic) and a.dtype.kind == "f"]
+    like = np.result_type(*floats) if floats else None
+    out = []
+    for a in arrays:
+        if isinstance(a, bool | int | float) and not isinstance(a, np.generic):
+            a = np.asarray(a, dtype=like) if like is not None else as_array(a)
+        elif not isinstance(a, np.ndarray | np.generic) and a is not None:
+            a = as_array(a)
+        out.append(a)
+    return out
+
+
+def _toposort(roots: list[Tensor]) -> list[Tensor]:
+    """Phase 1: every recorded tensor reachable from ``roots``, inputs before results.
+
+    Iterative depth-first search with an explicit stack (no recursion limit).
+    """
+    order, seen = [], set()
+    stack = [(t, False) for t in roots if isinstance(t, Tensor)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._ctx is not None:
+            stack.extend((x, False) for x in t._ctx.inputs
+                         if isinstance(x, Tensor) and id(x) not in seen)
+    return order
+
+
+def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
+              retain_graph: bool = False, create_graph: bool = False) -> list[Any]:
+    """d(sum of outputs . out_grads)/d(wrt): the chain-rule loop.
+
+    Returns one gradient per tensor in ``wrt`` (``None`` where it does not
+    influence the outputs). With ``create_graph`` the gradients are Tensors
+    whose own history can be differentiated; otherwise plain arrays.
+    """
+    grads: dict[int, Any] = {}
+    for out, g in zip(outputs, out_grads, strict=True):
+        if g is None:
+            if out.size != 1:
+                raise ValueError(
+                    f"backward needs an output gradient for a non-scalar output of shape "
+                    f"{out.shape}. Reduce it to a scalar first (e.g. loss.mean()) or pass "
+                    f"grad= an array of shape {out.shape}.")
+            g = np.ones_like(out.data)
+        g = as_array(g, out.dtype) if not isinstance(g, Tensor) else g
+        if g.shape != out.shape:
+            raise ValueError(f"Output gradient of shape {g.shape} does not match the output's "
+                             f"shape {out.shape}.")
+        grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
+    wanted = {id(t) for t in wrt}
+    order = _toposort(outputs)
+    # Phase 2: in reverse order, each result hands its gradient to its inputs.
+    with enable_grad() if create_graph else no_grad():
+        for t in reversed(order):
+            ctx, g = t._ctx, grads.get(id(t))
+            if ctx is None or g is None:
+                continue
+            if ctx.saved is None:
+                raise RuntimeError(
+                    f"The graph through {ctx.name} was already freed by an earlier backward "
+                    f"pass. Pass retain_graph=True to the first backward() to run it twice.")
+            _check_versions(ctx)
+            if create_graph:
+                saved = _as_recorded(ctx, t)
+            else:
+                saved, g = [_raw(s) for s in ctx.saved], _raw(g)
+            in_grads = ctx.vjp(ctx, g, *saved)
+            for x, gx in zip(ctx.inputs, in_grads, strict=True):
+                if gx is None or not isinstance(x, Tensor) or not x.requires_grad:
+                    continue
+                if gx.shape != x.shape:
+                    raise RuntimeError(f"internal: {ctx.name} VJP gave {gx.shape} for {x.shape}")
+                grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
+            if id(t) not in wanted:
+                del grads[id(t)]  # free intermediate gradients as soon as they are used
+            if not retain_graph:
+                ctx.saved, ctx.inputs = None, ()
+    out = [grads.get(id(t)) for t in wrt]
+    # a broadcast view (from sum's VJP, say) is read-only: hand out a writable copy
+    return [g.copy() if isinstance(g, np.ndarray) and not g.flags.writeable else g for g in out]
+
+
+def _raw(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _as_recorded(ctx: Function, out: Tensor) -> list[Any]:
+    """Saved arrays as the Tensors they came from, so a VJP can be differentiated."""
+    by_id = {id(_raw(x)): x for x in ctx.inputs}
+    by_id[id(out.data)] = out
+    return [by_id.get(id(_raw(s)), s) for s in ctx.saved]
+
+
+def _check_versions(ctx: Function) -> None:
+    for x, v in zip(ctx.inputs, ctx.versions, strict=True):
+        if isinstance(x, Tensor) and x._version != v:
+            raise RuntimeError(
+                f"{x._label()} was modified in place after {ctx.name} saved it for the "
+                f"backward pass, so its gradient would be wrong. Compute the new value "
+                f"out of place (y = x + 1 instead of x[...] += 1), or call backward first.")
