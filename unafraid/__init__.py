@@ -13,10 +13,30 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import numpy as _np
+
 from .engine import *  # noqa: F403
 from .engine import __all__ as _engine_all
 
 __version__ = "0.1.0"
+
+
+def constant(value: Any, dtype: Any = None) -> Tensor:  # noqa: F405
+    """A Tensor holding ``value`` (float data becomes float32 unless ``dtype`` says otherwise)."""
+    return Tensor(value, dtype=dtype)  # noqa: F405
+
+
+def ones(shape: Any, dtype: Any = "float32") -> Tensor:  # noqa: F405
+    """A Tensor of ones."""
+    return Tensor(_np.ones(shape, dtype))  # noqa: F405
+
+
+def zeros(shape: Any, dtype: Any = "float32") -> Tensor:  # noqa: F405
+    """A Tensor of zeros."""
+    return Tensor(_np.zeros(shape, dtype))  # noqa: F405
+
+
+convert_to_tensor = constant
 
 _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",
@@ -32,4 +52,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'unafraid' has no attribute '{name}'")
 
 
-__all__ = [*_engine_all, "__version__"]
+__all__ = [*_engine_all, "__version__", "constant", "ones", "zeros", "convert_to_tensor",
+           "set_random_seed"]  # noqa: F405

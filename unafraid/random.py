@@ -43,6 +43,9 @@ def set_random_seed(seed: int) -> None:
         _root["sequence"] = np.random.SeedSequence(int(seed))
 
 
+set_seed = set_random_seed  # tf.random.set_seed
+
+
 def get_seed() -> int:
     """The seed in force (``DEFAULT_SEED`` unless ``set_random_seed`` was called)."""
     return _root["seed"]

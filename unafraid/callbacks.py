@@ -1,0 +1,334 @@
+"""Training callbacks with Keras's names, arguments and defaults."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+class Callback:
+    """Base class: override any of the ``on_*`` hooks.
+
+    Attributes ``model`` and ``params`` (``epochs``, ``steps``, ``verbose``) are
+    set before training starts. Setting ``self.model.stop_training = True``
+    ends training after the current batch.
+    """
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_test_begin(self, logs: dict | None = None) -> None: ...
+    def on_test_end(self, logs: dict | None = None) -> None: ...
+    def on_predict_begin(self, logs: dict | None = None) -> None: ...
+    def on_predict_end(self, logs: dict | None = None) -> None: ...
+
+
+class CallbackList:
+    """Calls each hook on every callback, in order; skips batch hooks nobody overrides."""
+
+    def __init__(self, callbacks: list[Callback], model: Any, params: dict[str, Any]) -> None:
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be unafraid.keras.callbacks.Callback objects, "
+                                f"got {type(cb).__name__}.")
+            cb.set_model(model)
+            cb.set_params(params)
+        hooks = ("on_train_batch_begin", "on_train_batch_end")
+        self.batch_callbacks = [  # batch hooks run per step: call only those that do something
+            cb for cb in self.callbacks
+            if any(h in vars(cb) or getattr(type(cb), h) is not getattr(Callback, h)
+                   for h in hooks)]
+
+    def __getattr__(self, hook: str) -> Callable[..., None]:
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+        targets = self.batch_callbacks if "batch" in hook else self.callbacks
+
+        def call(*args: Any) -> None:
+            for cb in targets:
+                getattr(cb, hook)(*args)
+
+        return call
+
+
+class History(Callback):
+    """Records each epoch's logs; returned by ``fit``.
+
+    Attributes
+    ----------
+    history : dict of str to list of float
+        Keyed as Keras's: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``...
+    epoch : list of int
+        The epochs run (0-based).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def plot(self, save: str | None = None) -> Any:
+        """Draw the loss and metric curves with matplotlib; returns the Figure."""
+        from .explore import plot_history
+        return plot_history(self.history, save=save)
+
+    def __repr__(self) -> str:
+        return f"<History epochs={len(self.epoch)} keys={list(self.history)}>"
+
+
+def _better(mode: str, monitor: str) -> Callable[[float, float], bool]:
+    if mode == "auto":
+        mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}.")
+    return (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+
+
+def _monitored(logs: dict | None, monitor: str, who: str) -> float | None:
+    value = (logs or {}).get(monitor)
+    if value is None:
+        warnings.warn(f"{who}: the monitored quantity '{monitor}' is not in the logs "
+                      f"(available: {sorted(logs or {})}). Did you pass validation data?",
+                      UserWarning, stacklevel=3)
+    return value
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has stopped improving for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str, default 'val_loss'
+    min_delta : float, default 0
+        Smaller changes do not count as improvement.
+    patience : int, default 0
+    mode : {'auto', 'min', 'max'}
+    restore_best_weights : bool, default False
+        At the end, put back the weights of the best epoch.
+    start_from_epoch : int, default 0
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
+                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
+        super().__init__()
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
+        self.verbose, self.baseline = verbose, baseline
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+        self.better = _better(mode, monitor)
+        self.sign = 1 if self.better(1, 0) else -1
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best = self.baseline if self.baseline is not None else (-math.inf * self.sign)
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        if value is None or epoch < self.start_from_epoch:
+            return
+        if self.better(value - self.sign * self.min_delta, self.best):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.stopped_epoch and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or its weights) after each epoch; ``filepath`` may hold
+    ``{epoch:02d}`` and log keys such as ``{val_loss:.2f}``.
+
+    The file holds the optimizer and random-generator states too, so loading it
+    and calling ``fit(..., initial_epoch=k)`` continues exactly as if training
+    had never stopped. Writes are atomic.
+    """
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False,
+                 mode: str = "auto", save_freq: str = "epoch",
+                 initial_value_threshold: float | None = None) -> None:
+        super().__init__()
+        if save_freq != "epoch":
+            raise ValueError("ModelCheckpoint: only save_freq='epoch' is supported.")
+        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.better = _better(mode, monitor)
+        self.best = initial_value_threshold
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if value is None or (self.best is not None and not self.better(value, self.best)):
+                return
+            self.best = value
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch loss is NaN or infinite."""
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stalls for ``patience`` epochs."""
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0.0) -> None:
+        super().__init__()
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be < 1, got {factor}.")
+        self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
+        self.min_delta, self.cooldown, self.min_lr = min_delta, cooldown, min_lr
+        self.better = _better(mode, monitor)
+        self.sign = 1 if self.better(1, 0) else -1
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.wait, self.cooldown_counter, self.best = 0, 0, -math.inf * self.sign
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.better(value - self.sign * self.min_delta, self.best):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(self.model.optimizer.learning_rate)
+                if old > self.min_lr:
+                    new = max(old * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new
+                    if self.verbose:
+                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                              f"to {new}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at each epoch start: ``lr = schedule(epoch, lr)``."""
+
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        lr = float(self.model.optimizer.learning_rate)
+        try:
+            new = self.schedule(epoch, lr)
+        except TypeError:
+            new = self.schedule(epoch)
+        new = float(new)
+        if not math.isfinite(new):
+            raise ValueError(f"LearningRateScheduler: the schedule returned {new} at epoch "
+                             f"{epoch}; it must return a finite float.")
+        self.model.optimizer.learning_rate = new
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class CSVLogger(Callback):
+    """Append each epoch's logs to a CSV file (``epoch`` first, then sorted keys)."""
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+        self.keys: list[str] | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename)
+        self.file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
+        self.writer = None
+        self.keys = None
+        self._header_written = bool(exists)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            self.writer = csv.DictWriter(self.file, fieldnames=["epoch", *self.keys],
+                                         delimiter=self.sep)
+            if not self._header_written:
+                self.writer.writeheader()
+        self.writer.writerow({"epoch": epoch, **{k: logs.get(k, "NA") for k in self.keys}})
+        self.file.flush()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.file.close()
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
+                 **kwargs: Any) -> None:
+        super().__init__()
+        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
+                 "on_train_begin": on_train_begin, "on_train_end": on_train_end,
+                 "on_train_batch_begin": on_train_batch_begin or kwargs.pop("on_batch_begin", None),
+                 "on_train_batch_end": on_train_batch_end or kwargs.pop("on_batch_end", None)}
+        if kwargs:
+            raise TypeError(f"LambdaCallback got unknown hooks {sorted(kwargs)}.")
+        for name, fn in hooks.items():
+            if fn is not None:
+                setattr(self, name, fn)

@@ -1,0 +1,360 @@
+"""The layer contract (Keras's): ``__init__`` stores hyperparameters, ``build(input_shape)``
+creates weights, ``call(x)`` is the math, ``get_config()`` makes it serialisable.
+
+Calling a layer on a symbolic ``Input`` records a node instead of computing:
+that is how functional models (``Model(inputs, outputs)``) are wired.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+import numpy as np
+
+from .. import initializers, regularizers
+from ..engine.tensor import Tensor, Variable, as_array, no_grad
+
+_name_counts: dict[str, int] = {}
+
+
+def unique_name(prefix: str) -> str:
+    """``dense``, then ``dense_1``, ``dense_2``... as Keras names layers."""
+    n = _name_counts.get(prefix, 0)
+    _name_counts[prefix] = n + 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def reset_names() -> None:
+    """Forget the names handed out (``unafraid.keras.backend.clear_session``)."""
+    _name_counts.clear()
+
+
+def snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (``None`` for the batch), a dtype, and the node that made it.
+
+    Returned by :func:`Input` and by layers called on symbolic tensors; used to
+    define functional models. It holds no values.
+    """
+
+    def __init__(self, shape: tuple[int | None, ...], dtype: str = "float32",
+                 node: Node | None = None, index: int = 0, name: str | None = None) -> None:
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape} dtype={self.dtype} name={self.name}>"
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise TypeError(
+            "This is a symbolic input (from unafraid.keras.Input), not data: it has no values. "
+            "Build a model with Model(inputs, outputs) and call the model on arrays.")
+
+
+class Node:
+    """One call of a layer on symbolic inputs, remembered for functional models."""
+
+    def __init__(self, layer: Layer, args: Any, kwargs: dict[str, Any]) -> None:
+        self.layer, self.args, self.kwargs = layer, args, kwargs
+
+
+def Input(shape: tuple[int, ...] | None = None, batch_size: int | None = None,
+          dtype: str | None = None, name: str | None = None,
+          batch_shape: tuple[int | None, ...] | None = None) -> KerasTensor:
+    """A symbolic input for functional models: ``Input(shape=(784,))``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of one example, without the batch axis.
+    batch_size : int, optional
+        A fixed batch size (rarely needed).
+    dtype : str, default 'float32'
+    name : str, optional
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> inputs = tf.keras.Input(shape=(784,))
+    >>> outputs = tf.keras.layers.Dense(10)(inputs)
+    >>> model = tf.keras.Model(inputs, outputs)
+    """
+    if batch_shape is None:
+        if shape is None:
+            raise ValueError("Input needs shape=, the shape of one example, e.g. shape=(784,).")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        batch_shape = (batch_size, *shape)
+    layer = InputLayer(batch_shape=tuple(batch_shape), dtype=dtype or "float32", name=name)
+    return layer.output
+
+
+class Layer:
+    """Base class of all layers.
+
+    Parameters
+    ----------
+    trainable : bool, default True
+        Whether the layer's weights are updated by training.
+    name : str, optional
+        Unique by default (``dense``, ``dense_1``, ...).
+    dtype : str, default 'float32'
+        The dtype of weights and computations; inputs are cast to it.
+    input_shape : tuple of int, optional
+        For the first layer of a ``Sequential``: the shape of one example.
+    """
+
+    def __init__(self, trainable: bool = True, name: str | None = None,
+                 dtype: str | None = None, input_shape: tuple[int, ...] | None = None,
+                 input_dim: int | None = None, **kwargs: Any) -> None:
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
+                            f"{sorted(kwargs)}. Check the spelling against Keras's documentation.")
+        self._layers: list[Layer] = []
+        self._weights: list[Variable] = []
+        self.built = False
+        self.trainable = trainable
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.dtype = str(np.dtype(dtype or "float32"))
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = None if input_shape is None else tuple(
+            (input_shape,) if isinstance(input_shape, int) else input_shape)
+        self._build_shape: tuple[int | None, ...] | None = None
+        self._activity_losses: list[Any] = []
+        self._call_has_training = "training" in inspect.signature(self.call).parameters
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        # track sub-layers assigned as attributes (subclassed models and composite layers)
+        if key != "_layers" and hasattr(self, "_layers"):
+            found = [value] if isinstance(value, Layer) else (
+                [v for v in value if isinstance(v, Layer)] if isinstance(value, list | tuple) else [])
+            for layer in found:
+                if layer is not self and all(layer is not x for x in self._layers):
+                    self._layers.append(layer)
+        object.__setattr__(self, key, value)
+
+    # ---- weights ------------------------------------------------------------------------------
+    def add_weight(self, shape: tuple[int, ...], initializer: Any = "glorot_uniform",
+                   dtype: str | None = None, trainable: bool = True, name: str | None = None,
+                   regularizer: Any = None) -> Variable:
+        """Create a weight named ``'<layer>/<name>'``, initialised from the seeded stream."""
+        init = initializers.get(initializer)
+        var = Variable(init(tuple(shape), dtype or self.dtype),
+                       name=f"{self.name}/{name or f'variable_{len(self._weights)}'}",
+                       trainable=trainable and self.trainable)
+        var._regularizer = regularizers.get(regularizer)
+        self._weights.append(var)
+        return var
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights: this layer's, then those of its sub-layers, in creation order."""
+        seen, out = set(), []
+        for w in [*self._weights, *(w for layer in self._layers for w in layer.weights)]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        """The weights that training updates."""
+        if not self.trainable:
+            return []
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        """The weights that training does not update (e.g. moving statistics)."""
+        ids = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in ids]
+
+    trainable_variables = trainable_weights
+    variables = weights
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights."""
+        return int(sum(w.size for w in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights' values, in ``weights`` order."""
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Set all weights from a list of arrays in ``weights`` order (shapes must match)."""
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' has {len(mine)} weight arrays "
+                f"({[w.name for w in mine]}) but set_weights got {len(weights)}. Pass the list "
+                f"that get_weights() returns, in the same order.")
+        arrays = [as_array(a) for a in weights]
+        for var, a in zip(mine, arrays, strict=True):
+            if a.shape != var.shape:
+                raise ValueError(f"set_weights: '{var.name}' has shape {var.shape}, got an array "
+                                 f"of shape {a.shape}. Nothing was changed.")
+        for var, a in zip(mine, arrays, strict=True):
+            var.assign(a.astype(var.dtype))
+
+    @property
+    def losses(self) -> list[Any]:
+        """Regularisation penalties of this layer's weights (scalar Tensors)."""
+        out = [w._regularizer(w) for w in self._weights
+               if getattr(w, "_regularizer", None) is not None]
+        out += self._activity_losses
+        for layer in self._layers:
+            out += layer.losses
+        return out
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Create the weights, knowing the input shape. Layers without weights need nothing."""
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        """The layer's math on Tensors."""
+        raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs).")
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            self._build_shape = input_shape
+
+    def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if _any_symbolic(inputs):
+            return self._call_symbolic(inputs, training, kwargs)
+        x = _to_tensors(inputs, self.dtype)
+        self._maybe_build(_shapes(x))
+        self._check_input(x)
+        if self._call_has_training:
+            kwargs["training"] = bool(training)
+        return self.call(x, **kwargs)
+
+    def _check_input(self, x: Any) -> None:
+        """Compare the input with the shape the layer was built for (override for a clearer message)."""
+
+    def _call_symbolic(self, inputs: Any, training: Any, kwargs: dict[str, Any]) -> Any:
+        shapes = _shapes(inputs)
+        self._maybe_build(shapes)
+        out_shape = self.compute_output_shape(shapes)
+        node = Node(self, inputs, {**kwargs, "training": training})
+        if isinstance(out_shape, list):
+            return [KerasTensor(s, self.dtype, node, i) for i, s in enumerate(out_shape)]
+        return KerasTensor(out_shape, self.dtype, node)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for an input shape (``None`` batch): by running ``call`` on zeros."""
+        def zeros(shape: Any) -> Tensor:
+            return Tensor(np.zeros(tuple(1 if d is None else d for d in shape), self.dtype))
+        dummy = ([zeros(s) for s in input_shape] if _is_shape_list(input_shape)
+                 else zeros(input_shape))
+        with no_grad():
+            out = self.call(dummy, **({"training": False} if self._call_has_training else {}))
+        if isinstance(out, list | tuple):
+            return [(input_batch(input_shape), *o.shape[1:]) for o in out]
+        return (input_batch(input_shape), *out.shape[1:])
+
+    @property
+    def output_shape(self) -> Any:
+        """The output shape for the shape the layer was built with."""
+        if self._build_shape is None:
+            raise AttributeError(f"Layer '{self.name}' has not been built yet, so its output "
+                                 f"shape is unknown. Call it on data or give input_shape=.")
+        return self.compute_output_shape(self._build_shape)
+
+    # ---- config ---------------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """Hyperparameters as JSON-serialisable data (never code)."""
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable,
+                                  "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            config["input_shape"] = list(self._input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Re-create the layer from ``get_config()``'s output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class InputLayer(Layer):
+    """The layer behind :func:`Input`; passes data through."""
+
+    def __init__(self, batch_shape: tuple[int | None, ...] | None = None,
+                 dtype: str = "float32", name: str | None = None,
+                 input_shape: tuple[int, ...] | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
+        if batch_shape is None:
+            batch_shape = (None, *(input_shape or ()))
+        self.batch_shape = tuple(batch_shape)
+        self.built = True
+        self._build_shape = self.batch_shape
+        self.output = KerasTensor(self.batch_shape, self.dtype, Node(self, None, {}),
+                                  name=self.name)
+
+    def call(self, inputs: Any) -> Any:
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return self.batch_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+def input_batch(shape: Any) -> Any:
+    return shape[0][0] if _is_shape_list(shape) else shape[0]
+
+
+def _is_shape_list(shape: Any) -> bool:
+    return isinstance(shape, list) and all(isinstance(s, tuple | list) for s in shape)
+
+
+def _any_symbolic(x: Any) -> bool:
+    if isinstance(x, KerasTensor):
+        return True
+    if isinstance(x, list | tuple):
+        return any(isinstance(v, KerasTensor) for v in x)
+    return False
+
+
+def _shapes(x: Any) -> Any:
+    if isinstance(x, list | tuple) and not isinstance(x, KerasTensor):
+        return [tuple(v.shape) for v in x]
+    return tuple(x.shape)
+
+
+def _to_tensors(x: Any, dtype: str) -> Any:
+    if isinstance(x, list | tuple):
+        return [_to_tensor(v, dtype) for v in x]
+    return _to_tensor(x, dtype)
+
+
+def _to_tensor(x: Any, dtype: str) -> Tensor:
+    """Inputs become Tensors of the layer's dtype (Keras casts inputs the same way)."""
+    if isinstance(x, Tensor):
+        if x.dtype != dtype and x.dtype.kind in "fiub":
+            return x.astype(dtype)
+        return x
+    a = np.asarray(getattr(x, "values", x))  # pandas DataFrames give their values
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"Layer inputs must be numeric; got an array of dtype {a.dtype}. Convert "
+                        f"it first, e.g. np.asarray(x, dtype='float32').")
+    return Tensor(a.astype(dtype, copy=False))

@@ -1,0 +1,211 @@
+"""Core layers: Dense, Activation, Softmax, Flatten, Reshape, Dropout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations, initializers, regularizers
+from .. import random as _random
+from ..engine import ops
+from ..engine.tensor import Tensor
+from .base import Layer
+
+
+class Dense(Layer):
+    """Densely connected layer: ``output = activation(inputs @ kernel + bias)``.
+
+    Parameters
+    ----------
+    units : int
+        Number of outputs.
+    activation : str or callable, optional
+        ``'relu'``, ``'softmax'``, ``unafraid.nn.relu``... ``None`` means linear.
+    use_bias : bool, default True
+    kernel_initializer : default 'glorot_uniform'
+    bias_initializer : default 'zeros'
+    kernel_regularizer, bias_regularizer : optional
+        ``'l2'``, ``unafraid.keras.regularizers.L2(1e-4)``...
+    activity_regularizer : optional
+        A penalty on the layer's outputs.
+
+    Shapes
+    ------
+    input ``(batch, ..., n_in)`` float32; output ``(batch, ..., units)``; kernel
+    ``(n_in, units)``, bias ``(units,)``. The product runs as one fused
+    primitive (``unafraid.linear``).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> layer = tf.keras.layers.Dense(512, activation="relu")
+    >>> layer(tf.ones((2, 784))).shape
+    (2, 512)
+    """
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int | np.integer) or units < 1:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        n_in = input_shape[-1]
+        if n_in is None:
+            raise ValueError(f"Dense layer '{self.name}' needs a known number of input features; "
+                             f"got input shape {input_shape}.")
+        self.kernel = self.add_weight((n_in, self.units), self.kernel_initializer,
+                                      name="kernel", regularizer=self.kernel_regularizer)
+        self.bias = (self.add_weight((self.units,), self.bias_initializer, name="bias",
+                                     regularizer=self.bias_regularizer)
+                     if self.use_bias else None)
+
+    def _check_input(self, x: Tensor) -> None:
+        n_in = self.kernel.shape[0]
+        if x.shape[-1] != n_in:
+            hint = (" Did you forget Flatten()? Images of shape (28, 28) must be flattened to "
+                    "784 features first." if x.ndim > 2 else "")
+            raise ValueError(f"Dense layer '{self.name}' expected inputs with {n_in} features "
+                             f"(last axis), got inputs of shape {x.shape}.{hint}")
+
+    def call(self, inputs: Tensor) -> Tensor:
+        y = ops.linear(inputs, self.kernel, self.bias)
+        y = self.activation(y)
+        if self.activity_regularizer is not None:
+            self._activity_losses = [self.activity_regularizer(y)]
+        return y
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class Activation(Layer):
+    """Applies an activation function: ``Activation('relu')``."""
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Softmax(Layer):
+    """Softmax along ``axis``: ``exp(x) / sum(exp(x), axis)``."""
+
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return activations.softmax(inputs, axis=self.axis)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Flatten(Layer):
+    """Flattens each example: ``(batch, 28, 28)`` becomes ``(batch, 784)``.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.keras.layers.Flatten(input_shape=(28, 28))(tf.ones((5, 28, 28))).shape
+    (5, 784)
+    """
+
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data_format = data_format
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return ops.reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int | None, ...]:
+        rest = input_shape[1:]
+        return (input_shape[0], None if None in rest else int(np.prod(rest)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshapes each example to ``target_shape`` (one entry may be -1)."""
+
+    def __init__(self, target_shape: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return ops.reshape(inputs, (inputs.shape[0], *self.target_shape))
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int | None, ...]:
+        if -1 in self.target_shape and None not in input_shape[1:]:
+            known = int(np.prod([d for d in self.target_shape if d != -1]))
+            total = int(np.prod(input_shape[1:]))
+            return (input_shape[0], *(total // known if d == -1 else d for d in self.target_shape))
+        return (input_shape[0], *self.target_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Dropout(Layer):
+    """Randomly zeroes a fraction ``rate`` of inputs during training, scaling the rest by
+    ``1 / (1 - rate)``; does nothing at inference.
+
+    The mask is drawn from a generator derived from the global seed (or ``seed=``),
+    so training is reproducible.
+    """
+
+    def __init__(self, rate: float, noise_shape: tuple[int, ...] | None = None,
+                 seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}.")
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self.generator = _random.make_generator(seed)
+
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
+        if not training or self.rate == 0:
+            return inputs
+        shape = inputs.shape if self.noise_shape is None else tuple(
+            n if d is None else d for d, n in zip(self.noise_shape, inputs.shape, strict=True))
+        keep = self.generator.random(shape, dtype=np.float32) >= self.rate
+        return ops.multiply(inputs, keep * np.asarray(1 / (1 - self.rate), inputs.dtype))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}

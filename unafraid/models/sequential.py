@@ -1,0 +1,113 @@
+"""``Sequential``: a plain stack of layers, each feeding the next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..layers.base import InputLayer, KerasTensor, Layer
+from .model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers: ``Sequential([Flatten(input_shape=(28, 28)), Dense(10)])``.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        May start with ``unafraid.keras.Input(shape=...)``; or give the first
+        layer ``input_shape=``. Then the model is built at once (``summary``
+        works); otherwise it is built on first use.
+    name : str, optional
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> model = tf.keras.Sequential([
+    ...     tf.keras.layers.Flatten(input_shape=(28, 28)),
+    ...     tf.keras.layers.Dense(512, activation="relu"),
+    ...     tf.keras.layers.Dense(10, activation="softmax")])
+    >>> model.count_params()
+    407050
+    """
+
+    def __init__(self, layers: list[Any] | None = None, trainable: bool = True,
+                 name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        self._input_batch_shape: tuple[int | None, ...] | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: Any) -> None:
+        """Append a layer (or an ``Input``, which sets the input shape)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer.node.layer
+        if isinstance(layer, InputLayer):
+            if self._layers:
+                raise ValueError("An Input can only be the first element of a Sequential model.")
+            self._input_batch_shape = layer.batch_shape
+            self._try_build()
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a layer, got {type(layer).__name__}: "
+                            f"{layer!r}. Did you forget to call it, e.g. Dense(10) not Dense?")
+        if not self._layers and layer._input_shape_arg is not None:
+            self._input_batch_shape = (None, *layer._input_shape_arg)
+        self._layers.append(layer)
+        self.built = False
+        self._try_build()
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise TypeError("There are no layers in the model to pop.")
+        layer = self._layers.pop()
+        self.built = False
+        self._try_build()
+        return layer
+
+    def _try_build(self) -> None:
+        if self._input_batch_shape is not None and self._layers:
+            self._maybe_build(self._input_batch_shape)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build every layer in turn, passing each its input shape."""
+        shape = tuple(input_shape) if input_shape is not None else self._input_batch_shape
+        if shape is None:
+            raise ValueError("Sequential.build needs an input shape, e.g. "
+                             "model.build((None, 784)).")
+        self._input_batch_shape = shape
+        for layer in self._layers:
+            layer._maybe_build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.built = True
+        self._build_shape = self._input_batch_shape
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = input_shape
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def get_config(self) -> dict[str, Any]:
+        from ..io.saving import serialize_layer
+        return {"name": self.name, "trainable": self.trainable,
+                "build_input_shape": (None if self._input_batch_shape is None
+                                      else list(self._input_batch_shape)),
+                "layers": [serialize_layer(layer) for layer in self._layers]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        from ..io.saving import deserialize_layer
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for spec in config["layers"]:
+            model.add(deserialize_layer(spec))
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built:
+            model.build(tuple(shape))
+        return model

@@ -1,0 +1,81 @@
+"""Weight penalties added to the training loss (Keras's ``L1``, ``L2``, ``L1L2``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import ops
+
+
+class Regularizer:
+    """Base class: ``penalty = regularizer(weight)``, a scalar added to the loss."""
+
+    def __call__(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Regularizer:
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    """``l1 * sum(|w|) + l2 * sum(w^2)``."""
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, x: Any) -> Any:
+        total = 0.0
+        if self.l1:
+            total = ops.add(total, ops.multiply(self.l1, ops.sum(ops.abs(x))))
+        if self.l2:
+            total = ops.add(total, ops.multiply(self.l2, ops.sum(ops.multiply(x, x))))
+        return total
+
+    def get_config(self) -> dict[str, Any]:
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    """``l1 * sum(|w|)`` (Keras default ``l1=0.01``)."""
+
+    def __init__(self, l1: float = 0.01) -> None:
+        super().__init__(l1=l1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    """``l2 * sum(w^2)`` (Keras default ``l2=0.01``)."""
+
+    def __init__(self, l2: float = 0.01) -> None:
+        super().__init__(l2=l2)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"l2": self.l2}
+
+
+l1, l2, l1_l2 = L1, L2, L1L2
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+
+
+def get(identifier: Any) -> Regularizer | None:
+    """A regularizer from ``None``, a name ('l1', 'l2', 'l1_l2'), a saved config, or an instance."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in ("l1", "l2", "l1_l2", "l1l2"):
+        return {"l1": L1, "l2": L2}.get(identifier.lower(), L1L2)()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+    raise ValueError(f"Unknown regularizer {identifier!r}: use 'l1', 'l2', 'l1_l2' or "
+                     f"unafraid.regularizers.L1/L2/L1L2(...).")
+
+
+def serialize(reg: Regularizer | None) -> dict[str, Any] | None:
+    if reg is None:
+        return None
+    return {"class_name": type(reg).__name__, "config": reg.get_config()}
