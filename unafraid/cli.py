@@ -76,8 +76,8 @@ def run_mnist(args: argparse.Namespace) -> int:
     images = []
     for i in worst:
         path = out / f"confusing_digit_{int(i)}.png"
-        explore.plot_images(x_test[[i]], true=y_test[[i]], probs=probs[[i]], indices=[int(i)],
-                            ncols=1, save=path)
+        explore.plot_images(x_test, true=y_test, probs=probs, indices=[int(i)], ncols=1,
+                            save=path)
         images.append((path, f"Test digit {int(i)}: true {y_test[i]}, predicted {pred[i]}"))
     explore.plot_margins(probs, y_test, highlight=worst, save=out / "margins.png")
     cm = explore.confusion_matrix(y_test, pred, num_classes=10)
