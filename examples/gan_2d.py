@@ -39,14 +39,14 @@ def distance_to_modes(points: np.ndarray) -> float:
     return float(d.min(axis=1).mean())
 
 
-def build(hidden: int = 64) -> tuple[uf.keras.Model, uf.keras.Model]:
+def build(hidden: int = 128) -> tuple[uf.keras.Model, uf.keras.Model]:
     layers = uf.keras.layers
     generator = uf.keras.Sequential([
         uf.keras.Input(shape=(2,)), layers.Dense(hidden, activation="relu"),
         layers.Dense(hidden, activation="relu"), layers.Dense(2)], name="generator")
     critic = uf.keras.Sequential([
-        uf.keras.Input(shape=(2,)), layers.Dense(hidden, activation="tanh"),
-        layers.Dense(hidden, activation="tanh"), layers.Dense(1)], name="critic")
+        uf.keras.Input(shape=(2,)), layers.Dense(hidden, activation="relu"),
+        layers.Dense(hidden, activation="relu"), layers.Dense(1)], name="critic")
     return generator, critic
 
 
@@ -60,13 +60,13 @@ def gradient_penalty(critic: uf.keras.Model, real: np.ndarray, fake: np.ndarray,
 
 
 def train(steps: int = 2000, batch_size: int = 256, n_critic: int = 5, penalty: float = 10.0,
-          seed: int = 0, log_every: int = 0) -> dict[str, float]:
+          learning_rate: float = 1e-3, seed: int = 0, log_every: int = 0) -> dict[str, float]:
     """Train; returns the mean distance to the nearest mode before and after."""
     uf.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     generator, critic = build()
-    g_opt = uf.keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9)
-    c_opt = uf.keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9)
+    g_opt = uf.keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
+    c_opt = uf.keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
     z_eval = rng.standard_normal((2000, 2)).astype(np.float32)
     before = distance_to_modes(generator.predict(z_eval, batch_size=2000))
 

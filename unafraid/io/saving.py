@@ -124,7 +124,9 @@ def _metadata(kind: str, model: Any) -> dict[str, str]:
 
 def _serialize(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
     from safetensors.numpy import save
-    return save({k: np.ascontiguousarray(v) for k, v in tensors.items()}, metadata=metadata)
+    # np.ascontiguousarray would turn 0-d arrays (the optimizer step count) into shape (1,)
+    return save({k: v if v.flags.c_contiguous else v.copy(order="C") for k, v in tensors.items()},
+                metadata=metadata)
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
