@@ -31,6 +31,7 @@ for _name, _module in {"layers": layers, "models": models, "optimizers": optimiz
                        "activations": activations, "initializers": initializers,
                        "regularizers": regularizers, "datasets": datasets}.items():
     sys.modules[f"{__name__}.{_name}"] = _module
+sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 __all__ = ["activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
            "metrics", "models", "optimizers", "regularizers", "utils", "Input", "Model",

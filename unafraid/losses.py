@@ -1,0 +1,968 @@
+"""Losses (``tf.keras.losses``): classes and functions with Keras 3's names, formulas and defaults.
+
+A loss object is called as ``loss(y_true, y_pred, sample_weight=None)`` and
+returns a scalar ``Tensor`` (or, with ``reduction=None``, one value per
+example) that can be differentiated with respect to ``y_pred``: every loss is
+built only from unafraid's engine ops. The functions (``mean_squared_error``,
+``sparse_categorical_crossentropy``...) return the per-example values.
+
+Reductions (Keras 3): ``"sum_over_batch_size"`` (default; also ``"mean"``)
+divides the weighted sum by the number of values; ``"sum"`` sums;
+``"mean_with_sample_weight"`` divides by the sum of the sample weights;
+``"none"`` / ``None`` returns the per-example values.
+
+Mistakes that Keras lets through silently are refused with an explanation:
+one-hot labels given to a sparse loss (and vice versa), labels outside
+``[0, C)``, ``(N,)`` targets against ``(N, 1)`` predictions in regression
+losses (which would broadcast to ``(N, N)``), NaN/inf targets. Cross-entropy
+with ``from_logits=True`` on what look like probabilities warns (double softmax).
+
+Example
+-------
+>>> import numpy as np, unafraid as uf
+>>> loss = uf.losses.SparseCategoricalCrossentropy(from_logits=True)
+>>> float(loss(np.array([0, 1]), np.array([[2.0, 0.0], [0.0, 2.0]], np.float32)))
+0.126928...
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .engine import ops
+from .engine.tensor import Tensor
+
+__all__ = ["Loss", "LossFunctionWrapper", "SparseCategoricalCrossentropy",
+           "CategoricalCrossentropy", "BinaryCrossentropy", "MeanSquaredError",
+           "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+           "Huber", "Poisson", "KLDivergence", "sparse_categorical_crossentropy",
+           "categorical_crossentropy", "binary_crossentropy", "mean_squared_error",
+           "mean_absolute_error", "mean_absolute_percentage_error",
+           "mean_squared_logarithmic_error", "huber", "poisson", "kl_divergence", "mse", "mae",
+           "mape", "msle", "kld", "get", "serialize", "deserialize", "check_targets"]
+
+EPSILON = 1e-7  # Keras's backend.epsilon(): probabilities are clipped to [EPSILON, 1 - EPSILON]
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _as_pred(y_pred: Any) -> Any:
+    """Predictions as a Tensor (kept, for gradients) or a floating-point array."""
+    if isinstance(y_pred, Tensor):
+        return y_pred if y_pred.dtype.kind == "f" else Tensor(y_pred.data.astype(np.float32))
+    a = ops.asarray(y_pred)
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
+def _float_targets(y_true: Any, like: Any, who: str) -> np.ndarray:
+    """Targets as an array in the predictions' float dtype, refusing NaN/inf."""
+    y = np.asarray(_raw(y_true))
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: y_true must be numeric, got dtype {y.dtype}.")
+    y = y.astype(_raw(like).dtype, copy=False)
+    _check_finite(y, who)
+    return y
+
+
+def _check_finite(y: np.ndarray, who: str) -> None:
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        bad = np.flatnonzero(~np.isfinite(y.ravel()))
+        raise ValueError(
+            f"{who}: y_true contains {len(bad)} NaN or infinite value(s) (first at flat index "
+            f"{bad[0]}: {y.ravel()[bad[0]]}). Remove or impute those rows before training, e.g. "
+            f"keep = np.isfinite(y).all(axis=tuple(range(1, y.ndim))); x, y = x[keep], y[keep].")
+
+
+def _same_shape(y_true: np.ndarray, y_pred: Any, who: str) -> None:
+    """Regression losses: shapes must agree exactly (no silent (N,) vs (N, 1) broadcast)."""
+    t, p = y_true.shape, np.shape(_raw(y_pred))
+    if t == p:
+        return
+    hint = ""
+    if len(t) == 1 and p == (t[0], 1):
+        hint = (" y_true is 1-D but the model outputs one column: reshape the targets with "
+                "y_true.reshape(-1, 1) (or y_pred with y_pred.reshape(-1)).")
+    elif len(p) == 1 and t == (p[0], 1):
+        hint = (" y_pred is 1-D but y_true has one column: use y_true.reshape(-1) (or "
+                "y_pred.reshape(-1, 1)).")
+    raise ValueError(
+        f"{who}: y_true has shape {t} but y_pred has shape {p}; they must match exactly (NumPy "
+        f"would broadcast them to a wrong shape such as (N, N) and average nonsense).{hint}")
+
+
+def _expand_to_same_rank(y_true: np.ndarray, y_pred: Any) -> np.ndarray:
+    """Keras's squeeze_or_expand_to_same_rank for labels: (N,) vs (N, 1) -> (N, 1)."""
+    p = np.shape(_raw(y_pred))
+    if y_true.ndim == len(p) - 1 and p[-1] == 1:
+        return y_true.reshape(*y_true.shape, 1)
+    if y_true.ndim == len(p) + 1 and y_true.shape[-1] == 1:
+        return y_true.reshape(y_true.shape[:-1])
+    return y_true
+
+
+def _softmax_logits(y_pred: Any, axis: int) -> Any:
+    """The logits behind a softmax output (``activations.softmax`` records them), else None."""
+    rec = getattr(y_pred, "_logits", None)
+    if not (isinstance(rec, tuple) and len(rec) == 2):
+        return None
+    logits, ax = rec
+    nd = np.ndim(_raw(y_pred))
+    if ax % nd != axis % nd or np.shape(_raw(logits)) != np.shape(_raw(y_pred)):
+        return None
+    return logits
+
+
+def _sigmoid_logits(y_pred: Any) -> Any:
+    """The logits behind a sigmoid output, when the activation recorded them (``_sigmoid_logits``)."""
+    logits = getattr(y_pred, "_sigmoid_logits", None)
+    if logits is None or np.shape(_raw(logits)) != np.shape(_raw(y_pred)):
+        return None
+    return logits
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside unafraid."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _warn_double_softmax(y_pred: Any, axis: int, who: str) -> None:
+    p = _raw(y_pred)
+    if _softmax_logits(y_pred, axis) is not None:
+        looks = True
+    elif p.ndim == 0 or p.shape[axis] < 2 or p.size == 0:
+        return
+    else:
+        looks = (p.min() >= 0 and p.max() <= 1
+                 and np.allclose(p.sum(axis=axis), 1.0, rtol=0, atol=1e-3))
+    if looks:
+        warnings.warn(
+            f"{who} got from_logits=True, but y_pred looks like probabilities (each row is in "
+            f"[0, 1] and sums to 1), e.g. the output of a softmax activation. Applying softmax "
+            f"twice trains badly. Either remove the softmax from the last layer, or use "
+            f"from_logits=False.", UserWarning, stacklevel=_user_stacklevel())
+
+
+def _warn_not_probabilities(y_pred: Any, who: str) -> None:
+    p = _raw(y_pred)
+    if p.size and (p.min() < 0 or p.max() > 1):
+        warnings.warn(
+            f"{who} got from_logits=False, but y_pred has values outside [0, 1], so it does not "
+            f"hold probabilities; they look like logits. Pass from_logits=True, or end the model "
+            f"with a softmax (sigmoid for binary) activation.", UserWarning,
+            stacklevel=_user_stacklevel())
+
+
+def _sparse_labels(y_true: Any, y_pred: Any, axis: int, who: str) -> np.ndarray:
+    """Validated integer class indices of shape ``y_pred.shape`` without ``axis``."""
+    y = np.asarray(_raw(y_true))
+    p_shape = np.shape(_raw(y_pred))
+    ax = axis % len(p_shape)
+    n = p_shape[ax]
+    rows = p_shape[:ax] + p_shape[ax + 1:]
+    if y.shape == p_shape and n > 1:
+        raise ValueError(
+            f"{who}: y_true has shape {y.shape}, the same as the predictions: these look like "
+            f"one-hot labels, but this loss expects integer class indices of shape {rows}. Use "
+            f"CategoricalCrossentropy (loss='categorical_crossentropy') for one-hot labels, or "
+            f"convert them with y_true.argmax(axis=-1).")
+    if y.shape != rows and y.shape == rows + (1,):
+        y = y.reshape(rows)
+    if y.shape != rows:
+        raise ValueError(
+            f"{who}: y_true has shape {y.shape}, but predictions of shape {p_shape} need one "
+            f"integer class index per row, i.e. y_true of shape {rows}.")
+    if y.dtype.kind == "f":
+        _check_finite(y, who)
+        if (y != np.floor(y)).any():
+            bad = y.ravel()[np.flatnonzero(y.ravel() != np.floor(y.ravel()))[0]]
+            raise ValueError(
+                f"{who}: y_true must hold integer class indices, got a non-integer value {bad}. "
+                f"For probability targets use CategoricalCrossentropy.")
+    elif y.dtype.kind == "b":
+        y = y.astype(np.intp)
+    elif y.dtype.kind not in "iu":
+        raise TypeError(f"{who}: y_true must hold integer class indices, got dtype {y.dtype}.")
+    if y.size:
+        lo, hi = y.min(), y.max()
+        if lo < 0 or hi >= n:
+            hint = ""
+            if lo >= 1 and hi == n:
+                hint = (f" The labels run from 1 to {n}: they look 1-based; subtract 1 "
+                        f"(y_true - 1) so they run from 0 to {n - 1}.")
+            elif hi >= n:
+                hint = (f" If there really are {int(hi) + 1} classes, give the last layer "
+                        f"{int(hi) + 1} units (e.g. Dense({int(hi) + 1})).")
+            raise ValueError(
+                f"{who}: labels must be class indices in [0, {n}) because the model has {n} "
+                f"output units, but y_true has values from {lo:g} to {hi:g}.{hint}")
+    return y.astype(np.intp, copy=False)
+
+
+def _check_categorical_labels(y: np.ndarray, y_pred: Any, who: str) -> None:
+    p_shape = np.shape(_raw(y_pred))
+    if y.shape == p_shape:
+        return
+    n = p_shape[-1] if p_shape else 0
+    if y.shape == p_shape[:-1] or y.shape == p_shape[:-1] + (1,):
+        raise ValueError(
+            f"{who}: y_true has shape {y.shape}: integer class indices, but this loss expects "
+            f"one-hot labels of shape {p_shape}. Use SparseCategoricalCrossentropy "
+            f"(loss='sparse_categorical_crossentropy') for integer labels, or one-hot encode "
+            f"them with unafraid.one_hot(y_true, {n}).")
+    raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p_shape}; one-hot "
+                     f"labels must have the predictions' shape.")
+
+
+def _gather(logp: Any, labels: np.ndarray, axis: int) -> Any:
+    """``logp[..., label]`` along ``axis`` (the last axis by a flat gather, others via one-hot)."""
+    shape = np.shape(_raw(logp))
+    if axis % len(shape) == len(shape) - 1:
+        flat = ops.reshape(logp, (-1, shape[-1]))
+        rows = np.arange(np.shape(_raw(flat))[0])
+        return ops.reshape(ops.getitem(flat, (rows, labels.ravel())), labels.shape)
+    onehot = np.moveaxis(ops.one_hot(labels, shape[axis], _raw(logp).dtype), -1, axis)
+    return ops.sum(ops.multiply(logp, onehot), axis=axis)
+
+
+def _log_probabilities(y_pred: Any, axis: int) -> Any:
+    """Keras's probabilities path: ``log(clip(p / sum(p), eps, 1 - eps))``."""
+    p = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))
+    return ops.log(ops.clip(p, EPSILON, 1.0 - EPSILON))
+
+
+def _reduce(values: Any, sample_weight: Any, reduction: str | None, mask: Any = None) -> Tensor:
+    """Keras 3's ``reduce_weighted_values``: weight, then reduce."""
+    values = _tensor(values)
+    if mask is not None and reduction in ("sum_over_batch_size", "mean"):
+        valid = float(np.sum(mask))  # masked entries out: divide by the number of valid ones
+        mask = mask * (mask.size / valid if valid else 0.0)
+    if mask is not None:
+        mask = np.asarray(mask, values.dtype)
+        sample_weight = mask if sample_weight is None else _weights_like(sample_weight, values) * mask
+    if sample_weight is not None:
+        sample_weight = _weights_like(sample_weight, values)
+        values = ops.multiply(values, sample_weight)
+    if reduction is None or reduction == "none" or values.ndim == 0:
+        return _tensor(values)
+    total = ops.sum(values)
+    if reduction == "sum":
+        return _tensor(total)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = float(np.sum(np.broadcast_to(sample_weight, values.shape)))
+    else:
+        divisor = float(values.size)
+    return _tensor(ops.divide(total, divisor) if divisor else ops.multiply(total, 0.0))
+
+
+def _weights_like(sample_weight: Any, values: Tensor) -> np.ndarray:
+    """Sample weights in the values' dtype, shaped to broadcast along the values' trailing axes."""
+    sw = np.asarray(_raw(sample_weight), dtype=values.dtype)
+    shape = values.shape
+    if sw.ndim == len(shape) + 1 and sw.shape[-1] == 1:
+        sw = sw.reshape(sw.shape[:-1])
+    if sw.ndim < len(shape):
+        sw = sw.reshape(sw.shape + (1,) * (len(shape) - sw.ndim))
+    try:
+        np.broadcast_shapes(sw.shape, shape)
+    except ValueError:
+        raise ValueError(f"sample_weight of shape {np.shape(_raw(sample_weight))} does not fit "
+                         f"per-example losses of shape {shape}; pass one weight per example, "
+                         f"shape ({shape[0] if shape else 1},).") from None
+    _check_finite(sw, "sample_weight")
+    return sw
+
+
+# ---- the functions (per-example values) -----------------------------------------------------------
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1) -> Tensor:
+    """Cross-entropy from integer labels: ``-log p[label]`` per example.
+
+    Parameters
+    ----------
+    y_true : (N,) or (N, 1) integer array
+        Class indices in ``[0, C)``.
+    y_pred : (N, C) Tensor or array
+        Probabilities (``from_logits=False``) or logits.
+    from_logits : bool, default False
+        With logits, uses the fused stable ``logsumexp(z) - z[label]``. With
+        probabilities, as Keras: ``-log(clip(p[label] / sum(p), 1e-7, 1 - 1e-7))``
+        (or the fused form when ``y_pred`` is the output of ``unafraid``'s softmax).
+    ignore_class : int, optional
+        Label value whose examples get a loss of 0 (e.g. padding).
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    (N,) Tensor, float32 like ``y_pred``.
+
+    Examples
+    --------
+    >>> sparse_categorical_crossentropy([1], [[0.25, 0.75]]).numpy()
+    array([0.2876821], dtype=float32)
+    """
+    who = "sparse_categorical_crossentropy"
+    y_pred = _as_pred(y_pred)
+    y = np.asarray(_raw(y_true))
+    valid = None
+    if ignore_class is not None:
+        if y.ndim == np.ndim(_raw(y_pred)) and y.shape[-1] == 1:
+            y = y.reshape(y.shape[:-1])
+        valid = y != ignore_class
+        y = np.where(valid, y, 0)
+    labels = _sparse_labels(y, y_pred, axis, who)
+    if from_logits:
+        _warn_double_softmax(y_pred, axis, who)
+        out = ops.softmax_cross_entropy(y_pred, labels, axis=axis)
+    elif (logits := _softmax_logits(y_pred, axis)) is not None:
+        out = ops.softmax_cross_entropy(logits, labels, axis=axis)
+    else:
+        _warn_not_probabilities(y_pred, who)
+        out = ops.negative(_gather(_log_probabilities(y_pred, axis), labels, axis))
+    if valid is not None:
+        out = ops.where(valid, out, 0.0)
+    return _tensor(out)
+
+
+def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                             label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """Cross-entropy from one-hot (or probability) targets: ``-sum_c t_c log p_c``.
+
+    Parameters
+    ----------
+    y_true : (N, C) array
+        One-hot rows or probabilities.
+    y_pred : (N, C) Tensor or array
+        Probabilities (clipped to ``[1e-7, 1 - 1e-7]`` after renormalising, as
+        in Keras) or logits (``from_logits=True``: fused and stable).
+    label_smoothing : float, default 0.0
+        ``t <- t (1 - label_smoothing) + label_smoothing / C``.
+    axis : int, default -1
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> categorical_crossentropy([[0.0, 1.0]], [[0.25, 0.75]]).numpy()
+    array([0.2876821], dtype=float32)
+    """
+    who = "categorical_crossentropy"
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, who)
+    _check_categorical_labels(y, y_pred, who)
+    if label_smoothing:
+        n = y.shape[axis]
+        y = y * (1.0 - label_smoothing) + label_smoothing / n
+    if from_logits:
+        _warn_double_softmax(y_pred, axis, who)
+        return _tensor(ops.softmax_cross_entropy(y_pred, y, axis=axis))
+    if (logits := _softmax_logits(y_pred, axis)) is not None:
+        return _tensor(ops.softmax_cross_entropy(logits, y, axis=axis))
+    _warn_not_probabilities(y_pred, who)
+    logp = _log_probabilities(y_pred, axis)
+    return _tensor(ops.negative(ops.sum(ops.multiply(y, logp), axis=axis)))
+
+
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                        label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """Binary cross-entropy, averaged over the last axis.
+
+    ``-(y log p + (1 - y) log(1 - p))`` with ``p`` clipped to ``[1e-7, 1 - 1e-7]``
+    (Keras); from logits ``z``, the stable ``softplus(z) - y z``
+    (= ``max(z, 0) - y z + log1p(exp(-|z|))``), finite for any ``z``.
+
+    Parameters
+    ----------
+    y_true : (N,) or (N, K) array
+        Labels in [0, 1]. ``(N,)`` labels with ``(N, 1)`` predictions are
+        reshaped to ``(N, 1)``, as Keras does.
+    y_pred : (N, K) Tensor or array
+    label_smoothing : float, default 0.0
+        ``y <- y (1 - label_smoothing) + 0.5 label_smoothing``.
+    axis : int, default -1
+        Averaged over.
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> binary_crossentropy([[1.0]], [[0.0]], from_logits=True).numpy()
+    array([0.6931472], dtype=float32)
+    """
+    who = "binary_crossentropy"
+    y_pred = _as_pred(y_pred)
+    y = _expand_to_same_rank(_float_targets(y_true, y_pred, who), y_pred)
+    if y.shape != np.shape(_raw(y_pred)):
+        _same_shape(y, y_pred, who)
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    logits = y_pred if from_logits else _sigmoid_logits(y_pred)
+    if logits is not None:
+        per_entry = ops.subtract(ops.softplus(logits), ops.multiply(y, logits))
+    else:
+        _warn_not_probabilities(y_pred, who)
+        p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        per_entry = ops.negative(ops.add(ops.multiply(y, ops.log(p)),
+                                         ops.multiply(1.0 - y, ops.log(ops.subtract(1.0, p)))))
+    return _tensor(ops.mean(per_entry, axis=axis))
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
+    """``mean((y_true - y_pred)^2, axis=-1)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : (N, K) arrays of the same shape
+        A ``(N,)`` vs ``(N, 1)`` mismatch is refused (reshape one of them).
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]]).numpy()
+    array([0.5], dtype=float32)
+    """
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, "mean_squared_error")
+    _same_shape(y, y_pred, "mean_squared_error")
+    d = ops.subtract(y, y_pred)
+    return _tensor(ops.mean(ops.multiply(d, d), axis=-1))
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
+    """``mean(|y_true - y_pred|, axis=-1)``; shapes must match.
+
+    Examples
+    --------
+    >>> mean_absolute_error([[0.0, 1.0]], [[1.0, 3.0]]).numpy()
+    array([1.5], dtype=float32)
+    """
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, "mean_absolute_error")
+    _same_shape(y, y_pred, "mean_absolute_error")
+    return _tensor(ops.mean(ops.abs(ops.subtract(y, y_pred)), axis=-1))
+
+
+def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Tensor:
+    """``100 mean(|y_true - y_pred| / max(|y_true|, 1e-7), axis=-1)``; shapes must match."""
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, "mean_absolute_percentage_error")
+    _same_shape(y, y_pred, "mean_absolute_percentage_error")
+    scale = 100.0 / np.maximum(np.abs(y), EPSILON)
+    return _tensor(ops.mean(ops.multiply(ops.abs(ops.subtract(y, y_pred)), scale), axis=-1))
+
+
+def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2, axis=-1)``."""
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, "mean_squared_logarithmic_error")
+    _same_shape(y, y_pred, "mean_squared_logarithmic_error")
+    d = ops.subtract(ops.log1p(ops.maximum(y_pred, EPSILON)), np.log1p(np.maximum(y, EPSILON)))
+    return _tensor(ops.mean(ops.multiply(d, d), axis=-1))
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
+    """Huber loss, averaged over the last axis (Huber, 1964).
+
+    With ``e = y_pred - y_true``: ``0.5 e^2`` where ``|e| <= delta``, else
+    ``delta |e| - 0.5 delta^2``. Shapes must match.
+
+    Examples
+    --------
+    >>> huber([[0.0, 0.0]], [[0.5, 3.0]]).numpy()
+    array([1.3125], dtype=float32)
+    """
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, "huber")
+    _same_shape(y, y_pred, "huber")
+    e = ops.subtract(y_pred, y)
+    a = ops.abs(e)
+    quadratic = ops.multiply(ops.multiply(e, e), 0.5)
+    linear = ops.subtract(ops.multiply(a, float(delta)), 0.5 * float(delta) ** 2)
+    return _tensor(ops.mean(ops.where(_raw(a) <= delta, quadratic, linear), axis=-1))
+
+
+def poisson(y_true: Any, y_pred: Any) -> Tensor:
+    """Poisson negative log-likelihood (up to a constant): ``mean(y_pred - y_true log(y_pred + 1e-7))``.
+
+    Examples
+    --------
+    >>> poisson([[1.0]], [[1.0]]).numpy()
+    array([0.9999999], dtype=float32)
+    """
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, "poisson")
+    _same_shape(y, y_pred, "poisson")
+    return _tensor(ops.mean(ops.subtract(y_pred, ops.multiply(y, ops.log(ops.add(y_pred, EPSILON)))),
+                            axis=-1))
+
+
+def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
+    """Kullback-Leibler divergence ``sum(t log(t / p), axis=-1)``, t and p clipped to ``[1e-7, 1]``.
+
+    Examples
+    --------
+    >>> kl_divergence([[0.5, 0.5]], [[0.5, 0.5]]).numpy()
+    array([0.], dtype=float32)
+    """
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, "kl_divergence")
+    _same_shape(y, y_pred, "kl_divergence")
+    t = np.clip(y, EPSILON, 1.0)
+    p = ops.clip(y_pred, EPSILON, 1.0)
+    return _tensor(ops.sum(ops.multiply(t, ops.subtract(np.log(t), ops.log(p))), axis=-1))
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+bce = BCE = binary_crossentropy
+
+
+# ---- the classes ------------------------------------------------------------------------------------
+class Loss:
+    """Base class: ``__call__`` applies ``call(y_true, y_pred)``, sample weights and the reduction.
+
+    Subclass it and define ``call`` (per-example values, built from
+    ``unafraid`` ops) to make a custom loss; ``y_true`` arrives as an array
+    in ``y_pred``'s float dtype.
+
+    Parameters
+    ----------
+    name : str, optional
+    reduction : {"sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None}
+    dtype : ignored
+        Accepted for Keras compatibility (computations use ``y_pred``'s dtype).
+    """
+
+    default_name = "loss"
+
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
+                 dtype: Any = None) -> None:
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"Invalid value for argument `reduction`: {reduction!r}. Expected one "
+                             f"of {list(_REDUCTIONS)}.")
+        self.name = name or self.default_name
+        self.reduction = reduction
+        self.dtype = dtype
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        """The reduced loss: a scalar Tensor (per-example values with ``reduction=None``).
+
+        Parameters
+        ----------
+        y_true : array
+        y_pred : Tensor or array
+        sample_weight : (N,) array, optional
+            Multiplies each example's loss before the reduction.
+        """
+        values, mask = self._values_and_mask(y_true, y_pred)
+        return _reduce(values, sample_weight, self.reduction, mask)
+
+    def _values_and_mask(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+        y_pred = _as_pred(y_pred)
+        return self.call(_float_targets(y_true, y_pred, self.name), y_pred), None
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        raise NotImplementedError(f"Loss '{type(self).__name__}' must define call(y_true, y_pred).")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} '{self.name}'>"
+
+
+class LossFunctionWrapper(Loss):
+    """A loss object around a function ``fn(y_true, y_pred, **kwargs) -> per-example values``.
+
+    Examples
+    --------
+    >>> loss = LossFunctionWrapper(mean_squared_error, name="mse")
+    """
+
+    def __init__(self, fn: Callable[..., Any], reduction: str | None = "sum_over_batch_size",
+                 name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        super().__init__(name=name or getattr(fn, "__name__", "loss"), reduction=reduction,
+                         dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def _values_and_mask(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs), None
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._fn_kwargs}
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy for integer labels ``(N,)`` and ``C``-way predictions ``(N, C)``.
+
+    Per example, ``-log p[label]`` (see ``sparse_categorical_crossentropy``).
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        True when the model's last layer has no softmax (recommended: more stable).
+    ignore_class : int, optional
+        Examples with this label contribute 0 and are not counted in the mean.
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "sparse_categorical_crossentropy"
+
+    Examples
+    --------
+    >>> loss = SparseCategoricalCrossentropy(from_logits=True)
+    >>> float(loss([0], [[0.0, 0.0]]))
+    0.693147...
+    """
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "sparse_categorical_crossentropy", dtype: Any = None) -> None:
+        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name,
+                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class)
+        self.from_logits = from_logits
+        self.ignore_class = ignore_class
+
+    def _values_and_mask(self, y_true, y_pred):
+        values = self.fn(y_true, y_pred, **self._fn_kwargs)
+        if self.ignore_class is None:
+            return values, None
+        y = np.asarray(_raw(y_true))
+        y = y.reshape(values.shape)
+        return values, (y != self.ignore_class)
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy for one-hot (or probability) targets ``(N, C)``.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+    label_smoothing : float, default 0.0
+    axis : int, default -1
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "categorical_crossentropy"
+
+    Examples
+    --------
+    >>> float(CategoricalCrossentropy()([[0.0, 1.0]], [[0.5, 0.5]]))
+    0.693147...
+    """
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "categorical_crossentropy", dtype: Any = None) -> None:
+        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy for labels in [0, 1] and one probability (or logit) per output.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+    label_smoothing : float, default 0.0
+    axis : int, default -1
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "binary_crossentropy"
+
+    Examples
+    --------
+    >>> float(BinaryCrossentropy(from_logits=True)([1.0, 0.0], [[0.0], [0.0]]))
+    0.693147...
+    """
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "binary_crossentropy", dtype: Any = None) -> None:
+        super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    """Mean of squares of errors, ``mean((y_true - y_pred)^2)``.
+
+    Examples
+    --------
+    >>> float(MeanSquaredError()([[0.0], [2.0]], [[1.0], [2.0]]))
+    0.5
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_squared_error", dtype: Any = None) -> None:
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    """Mean of absolute errors, ``mean(|y_true - y_pred|)``."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_absolute_error", dtype: Any = None) -> None:
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """``100 mean(|y_true - y_pred| / |y_true|)``."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_absolute_percentage_error", dtype: Any = None) -> None:
+        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name,
+                         dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """``mean((log(y_pred + 1) - log(y_true + 1))^2)``."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_squared_logarithmic_error", dtype: Any = None) -> None:
+        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name,
+                         dtype=dtype)
+
+
+class Huber(LossFunctionWrapper):
+    """Huber loss: quadratic for errors up to ``delta``, linear beyond.
+
+    Parameters
+    ----------
+    delta : float, default 1.0
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "huber_loss"
+    """
+
+    def __init__(self, delta: float = 1.0, reduction: str | None = "sum_over_batch_size",
+                 name: str = "huber_loss", dtype: Any = None) -> None:
+        super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+        self.delta = delta
+
+
+class Poisson(LossFunctionWrapper):
+    """Poisson loss ``mean(y_pred - y_true log(y_pred + 1e-7))`` (counts; y_pred > 0)."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "poisson",
+                 dtype: Any = None) -> None:
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """Kullback-Leibler divergence ``sum(y_true log(y_true / y_pred))``."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "kl_divergence", dtype: Any = None) -> None:
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+_CLASSES: dict[str, type[Loss]] = {cls.__name__: cls for cls in (
+    SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, Poisson,
+    KLDivergence)}
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "categorical_crossentropy": categorical_crossentropy,
+    "binary_crossentropy": binary_crossentropy, "bce": binary_crossentropy,
+    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
+    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error,
+    "mean_absolute_percentage_error": mean_absolute_percentage_error,
+    "mape": mean_absolute_percentage_error,
+    "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
+    "msle": mean_squared_logarithmic_error,
+    "huber": huber, "huber_loss": huber, "poisson": poisson,
+    "kl_divergence": kl_divergence, "kld": kl_divergence,
+    "kullback_leibler_divergence": kl_divergence,
+}
+_CLASS_OF = {sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+             categorical_crossentropy: CategoricalCrossentropy,
+             binary_crossentropy: BinaryCrossentropy, mean_squared_error: MeanSquaredError,
+             mean_absolute_error: MeanAbsoluteError,
+             mean_absolute_percentage_error: MeanAbsolutePercentageError,
+             mean_squared_logarithmic_error: MeanSquaredLogarithmicError, huber: Huber,
+             poisson: Poisson, kl_divergence: KLDivergence}
+
+
+def _unknown(name: str) -> ValueError:
+    known = sorted(set(_FUNCTIONS) | set(_CLASSES))
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), lowered, n=1)
+    hint = f" Did you mean '{lowered[close[0]]}'?" if close else ""
+    return ValueError(f"Unknown loss '{name}'.{hint} Known losses: {', '.join(known)}.")
+
+
+def get(identifier: Any) -> Loss | None:
+    """A loss object from a name, a ``serialize`` dict, a class, an instance or a function.
+
+    Parameters
+    ----------
+    identifier : str, dict, Loss, Loss subclass, callable or None
+        Names are Keras's: snake_case functions (``'sparse_categorical_crossentropy'``,
+        ``'mse'``, ``'mean_squared_error'``, ``'binary_crossentropy'``, ``'huber'``,
+        ``'poisson'``, ``'kld'``...) or class names (``'MeanSquaredError'``).
+        A plain function ``f(y_true, y_pred)`` returning per-example values is
+        wrapped so it accepts ``sample_weight``.
+
+    Returns
+    -------
+    Loss
+        Callable as ``loss(y_true, y_pred, sample_weight=None)`` -> scalar Tensor.
+
+    Examples
+    --------
+    >>> get("mse")
+    <MeanSquaredError 'mean_squared_error'>
+    """
+    if identifier is None or isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier in _CLASSES:
+            return _CLASSES[identifier]()
+        fn = _FUNCTIONS.get(identifier) or _FUNCTIONS.get(identifier.lower())
+        if fn is None:
+            raise _unknown(identifier)
+        return _CLASS_OF[fn]()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if inspect.isclass(identifier) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        if identifier in _CLASS_OF:
+            return _CLASS_OF[identifier]()
+        return LossFunctionWrapper(identifier)
+    raise ValueError(f"Could not interpret loss identifier {identifier!r}: pass a name such as "
+                     f"'sparse_categorical_crossentropy', a Loss object, or a function "
+                     f"f(y_true, y_pred) returning per-example losses.")
+
+
+def serialize(loss: Any) -> Any:
+    """A JSON-serialisable description: ``{"class_name": ..., "config": ...}`` (or a name).
+
+    A wrapped custom function is saved by name; loading it needs
+    ``deserialize(config, custom_objects={name: fn})``.
+    """
+    if isinstance(loss, str):
+        return loss
+    if not isinstance(loss, Loss):
+        loss = get(loss)
+    if type(loss) is LossFunctionWrapper:
+        config = {"fn": getattr(loss.fn, "__name__", "loss"), **loss.get_config()}
+        return {"class_name": "LossFunctionWrapper", "config": config}
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Loss:
+    """The loss described by ``serialize``'s output."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"A loss config must be a dict with 'class_name' and 'config', got "
+                         f"{config!r}.")
+    name, conf = config["class_name"], dict(config.get("config", {}))
+    custom = custom_objects or {}
+    if name == "LossFunctionWrapper":
+        fn_name = conf.pop("fn")
+        fn = custom.get(fn_name) or _FUNCTIONS.get(fn_name)
+        if fn is None:
+            raise ValueError(f"The custom loss function '{fn_name}' is not saved with the model "
+                             f"(saved models hold no code). Pass custom_objects={{'{fn_name}': "
+                             f"{fn_name}}}, or compile the model again after loading.")
+        return LossFunctionWrapper(fn, **conf)
+    cls = custom.get(name) or _CLASSES.get(name)
+    if cls is None:
+        raise _unknown(name)
+    return cls.from_config(conf)
+
+
+def check_targets(loss: Any, y: Any, output_shape: tuple[int, ...],
+                  output_name: str = "output") -> np.ndarray:
+    """Check a whole target array against a model output once, before training.
+
+    Raises the same teaching errors as the losses themselves, naming the
+    output, and reshapes ``(N,)`` targets to ``(N, 1)`` for a one-unit output
+    in regression and binary losses (what Keras's ``fit`` does), so
+    ``model.fit(x, y)`` works with 1-D ``y`` and ``Dense(1)``.
+
+    Parameters
+    ----------
+    loss : Loss
+    y : array
+        All targets for this output.
+    output_shape : tuple of int
+        The output's shape for any batch (the first entry is ignored).
+    output_name : str
+
+    Returns
+    -------
+    ndarray
+        ``y``, possibly reshaped.
+    """
+    y = np.asarray(_raw(y))
+    pred_shape = (len(y),) + tuple(output_shape[1:]) if y.ndim else tuple(output_shape)
+    fake = np.broadcast_to(np.float32(0), pred_shape)  # shape only: no allocation
+    fn = loss.fn if isinstance(loss, LossFunctionWrapper) else None
+    who = f"{getattr(loss, 'name', 'loss')} (output '{output_name}')"
+    if fn is sparse_categorical_crossentropy:
+        ignore = getattr(loss, "ignore_class", None)
+        yy = np.where(y == ignore, 0, y) if ignore is not None else y
+        _sparse_labels(yy, fake, getattr(loss, "axis", -1), who)
+        return y
+    if y.dtype.kind in "biuf":
+        _check_finite(y, who)
+    if fn is categorical_crossentropy:
+        _check_categorical_labels(y, fake, who)
+        return y
+    if fn is None or fn not in _CLASS_OF:
+        return y  # a custom loss: its own business
+    if y.ndim == len(pred_shape) - 1 and pred_shape[-1] == 1:
+        y = y.reshape(*y.shape, 1)  # Keras: (N,) targets for a one-unit output
+    if fn is binary_crossentropy:
+        if y.shape != pred_shape:
+            _same_shape(y, fake, who)
+        if y.size and (y.min() < 0 or y.max() > 1):
+            raise ValueError(
+                f"{who}: binary cross-entropy needs labels in [0, 1], but y has values from "
+                f"{y.min():g} to {y.max():g}. Map them to 0/1 (e.g. (y == positive_class)"
+                f".astype('float32')); for more than two classes use "
+                f"'sparse_categorical_crossentropy' with one output unit per class.")
+        return y
+    _same_shape(y, fake, who)
+    return y
