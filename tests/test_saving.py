@@ -106,8 +106,8 @@ def test_not_a_model_file_is_refused_clearly(tmp_path, content, message):
 
 
 def _rewrite_metadata(path, **changes):
-    from safetensors.numpy import load_file, save
     from safetensors import safe_open
+    from safetensors.numpy import load_file, save
     meta = dict(safe_open(str(path), "np").metadata())
     meta.update(changes)
     path.write_bytes(save(load_file(str(path)), metadata=meta))

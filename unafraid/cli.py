@@ -43,6 +43,7 @@ def versions() -> dict[str, str]:
 # ---- unafraid mnist ------------------------------------------------------------------------
 def run_mnist(args: argparse.Namespace) -> int:
     import unafraid as uf
+
     from . import explore
     from .datasets import fashion_mnist, mnist
     from .explore.report import write_report
@@ -149,6 +150,7 @@ def jupyter_kernels() -> list[dict[str, str]]:
 
 def run_doctor(args: argparse.Namespace) -> int:
     import unafraid
+
     from .datasets import cache_dir, cached
 
     in_venv = sys.prefix != sys.base_prefix
