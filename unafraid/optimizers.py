@@ -35,10 +35,12 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+import os
 import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -54,6 +56,19 @@ _N_SCRATCH = 3  # two for the update, one for a clipped gradient
 
 # ``from unafraid.optimizers.schedules import ExponentialDecay`` works like tf.keras's path
 sys.modules.setdefault(f"{__name__}.schedules", schedules)
+
+
+# Variables at least this large are updated on two cores (see Optimizer._update_in_halves).
+_PARALLEL_MIN_SIZE = 1 << 16
+_WORKER: list[Any] = []
+
+
+def _worker() -> ThreadPoolExecutor | None:
+    """One persistent helper thread, created on first use; None on a single-core machine."""
+    if not _WORKER:
+        _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-optimizer")
+                       if (os.cpu_count() or 1) > 1 else None)
+    return _WORKER[0]
 
 
 class _LearningRate(float):
@@ -375,12 +390,31 @@ class Optimizer:
             if wd and self._decays[i]:
                 np.multiply(w, lr * wd, out=s[0])
                 w -= s[0]
-            self._update(g, w, self._state[i], s[0], s[1], lr)
+            if w.size >= _PARALLEL_MIN_SIZE and _worker() is not None:
+                self._update_in_halves(g, w, self._state[i], s, lr)
+            else:
+                self._update(g, w, self._state[i], s[0], s[1], lr)
             constraint = getattr(var, "constraint", None)
             if constraint is not None:
                 w[...] = np.asarray(constraint(w))
             var._version += 1
         self._iterations += 1
+
+    def _update_in_halves(self, g: np.ndarray, w: np.ndarray, state: tuple[np.ndarray, ...],
+                          scratch: tuple[np.ndarray, ...], lr: float) -> None:
+        """Update a large variable on both cores: one half in a worker thread, one here.
+
+        Every update rule is elementwise, so splitting gives exactly the same bits;
+        NumPy releases the GIL inside its loops, so the halves really run in parallel.
+        """
+        half = w.size // 2
+        parts = [[a.reshape(-1)[sl] for a in (g, w, *state, scratch[0], scratch[1])]
+                 for sl in (slice(half, None), slice(0, half))]
+        n = len(state)
+        jobs = [(p[0], p[1], tuple(p[2:2 + n]), p[2 + n], p[3 + n], lr) for p in parts]
+        future = _worker().submit(self._update, *jobs[0])
+        self._update(*jobs[1])
+        future.result()
 
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
         """``apply`` for ``(gradient, variable)`` pairs (tf.keras's form). Returns ``iterations``."""

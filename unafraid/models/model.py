@@ -54,8 +54,8 @@ class Model(Layer):
         self._shuffle_rng = _random.make_generator()
 
     # ---- compile ------------------------------------------------------------------------------
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
-                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
                 steps_per_execution: int = 1, jit_compile: Any = "auto",
                 auto_scale_loss: bool = True) -> None:
         """Configure training: optimizer, loss and metrics, as strings or objects.
@@ -71,6 +71,7 @@ class Model(Layer):
             Weights of each output's loss in the total.
         metrics : list, optional
             ``['accuracy']`` resolves to the right accuracy for the loss, as in Keras.
+            The third positional argument, as in tf.keras (``compile('adam', 'mse', ['mae'])``).
 
         ``run_eagerly``, ``steps_per_execution``, ``jit_compile`` are accepted for
         compatibility and change nothing: unafraid always runs eagerly.
@@ -78,6 +79,10 @@ class Model(Layer):
         from .. import losses as _losses
         from .. import optimizers as _optimizers
         self.optimizer = _optimizers.get(optimizer)
+        if loss_weights is not None and not isinstance(loss_weights, list | tuple | dict):
+            raise TypeError(f"compile: loss_weights must be a list or dict of numbers (one per "
+                            f"output), got {loss_weights!r}. Pass metrics by keyword: "
+                            f"compile(optimizer, loss, metrics=[...]).")
         self._loss_spec, self._loss_weights = loss, loss_weights
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy' "
@@ -316,7 +321,7 @@ class Model(Layer):
         return float(loss.data), [p.data for p in preds]
 
     def _total_loss(self, ys: list[np.ndarray], preds: list[Tensor], sw: Any) -> Tensor:
-        total: Any = 0.0
+        total: Any = None
         weights = self._loss_weights
         for k, (loss_fn, y, p) in enumerate(zip(self._losses_per_output, ys, preds, strict=True)):
             if loss_fn is None:
@@ -324,9 +329,12 @@ class Model(Layer):
             value = loss_fn(y, p, sample_weight=sw)
             w = (weights.get(self.output_names[k], 1.0) if isinstance(weights, dict)
                  else weights[k] if weights is not None else 1.0)
-            total = value * w + total if w != 1.0 else value + total
+            value = value * w if w != 1.0 else value
+            total = value if total is None else total + value
         for penalty in self.losses:
-            total = total + penalty
+            total = penalty if total is None else total + penalty
+        if total is None:
+            raise ValueError("No loss to minimise: every output's loss is None in compile().")
         return total if isinstance(total, Tensor) else Tensor(np.float32(total))
 
     def _stop_on_nan(self, epoch: int, step: int, snapshot: list[np.ndarray],
