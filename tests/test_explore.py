@@ -378,7 +378,7 @@ def test_plot_images_titles(tmp_path):
     assert isinstance(fig, Figure) and len(fig.axes) == 7
     titles = [a.get_title() for a in fig.axes]
     c1, p1, c2, p2 = ex.top2(probs)
-    expected = f"true 7 / pred 2 ({p1[0]:.2f} vs {p2[0]:.2f})"
+    expected = f"true 7 / pred 2 ({p1[0]:.2f} vs {c2[0]}: {p2[0]:.2f})"
     assert titles[0].splitlines() == [expected, "#0"]
     assert fig.axes[0].get_images()[0].get_array().shape == (28, 28)
     assert _is_png(tmp_path / "i.png")

@@ -267,14 +267,14 @@ def plot_images(images: Any, true: Any = None, pred: Any = None, probs: Any = No
     imgs = _as_images(images)
     n = imgs.shape[0]
     num_classes = None
-    p1 = p2 = None
+    p1 = p2 = c2 = None
     if probs is not None:
         p = _as_probs(probs)
         if p.shape[0] != n:
             raise ValueError(f"probs has {p.shape[0]} rows but there are {n} images (probs shape "
                              f"{p.shape}, images shape {np.shape(images)}).")
         num_classes = p.shape[1]
-        c1, p1, _, p2 = _top2(p)
+        c1, p1, c2, p2 = _top2(p)
         if pred is None:
             pred = c1
     true_l = None if true is None else _as_labels(true, n, num_classes, name="true")
@@ -300,7 +300,7 @@ def plot_images(images: Any, true: Any = None, pred: Any = None, probs: Any = No
             parts.append(f"pred {_name(pred_l[i], class_names)}")
         head = " / ".join(parts)
         if p1 is not None:
-            head += f" ({p1[i]:.2f} vs {p2[i]:.2f})"
+            head += f" ({p1[i]:.2f} vs {_name(c2[i], class_names)}: {p2[i]:.2f})"
         ax.set_title(f"{head}\n#{i}" if head else f"#{i}", fontsize=8,
                      color="darkred" if true_l is not None and pred_l is not None
                      and true_l[i] != pred_l[i] else "black")
