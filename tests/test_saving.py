@@ -203,3 +203,231 @@ def test_sigkill_during_save_leaves_a_loadable_file(tmp_path):
         assert len(values) == 1  # every array from the same complete save
     leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert all(p.stat().st_size >= 0 for p in leftovers)  # temp files never replace the target
+
+
+# ---- crafted files: hostile headers, configs and metadata ------------------------------------------
+def _saved(tmp_path):
+    """A small compiled and trained model's file, its metadata and its tensors."""
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+    model = small_model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(np.ones((8, 4, 4), np.float32), np.zeros(8, int), verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    return path, dict(safe_open(str(path), "np").metadata()), load_file(str(path))
+
+
+def _write(path, tensors, meta):
+    from safetensors.numpy import save
+    path.write_bytes(save(tensors, metadata=meta))
+    return path
+
+
+def _raw_file(path, header, data=b""):
+    """A safetensors file written by hand, so that its header can lie."""
+    h = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(h)) + h + data)
+    return path
+
+
+@pytest.mark.parametrize("entry", [
+    {"dtype": "F32", "shape": [2**40], "data_offsets": [0, 16]},         # claims 4 TiB, holds 16 B
+    {"dtype": "F32", "shape": [2**40], "data_offsets": [0, 4 * 2**40]},  # offsets agree, data absent
+    {"dtype": "F32", "shape": [2**62, 2**62], "data_offsets": [0, 16]},  # overflowing size
+    {"dtype": "F32", "shape": [-1], "data_offsets": [0, 16]},
+    {"dtype": "PICKLE", "shape": [4], "data_offsets": [0, 16]},
+])
+def test_tensor_headers_that_lie_about_their_size_are_refused(tmp_path, entry):
+    _, meta, _ = _saved(tmp_path)
+    path = _raw_file(tmp_path / "lie.keras", {"__metadata__": meta, "weights/0": entry}, b"\0" * 16)
+    with pytest.raises(ModelFileError):
+        load_model(path)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16, np.int32, np.uint8])
+def test_weight_of_the_wrong_dtype_is_refused(tmp_path, dtype):
+    path, meta, tensors = _saved(tmp_path)
+    tensors["weights/0"] = tensors["weights/0"].astype(dtype)
+    with pytest.raises(ModelFileError, match=rf"dtype {np.dtype(dtype)}.*float32.*Nothing was"):
+        load_model(_write(path, tensors, meta))
+
+
+@pytest.mark.parametrize("length", [2**64 - 1, 2**63, MAX_HEADER := 100 * 1024 * 1024 + 1])
+def test_huge_header_length_is_refused_before_reading(tmp_path, length):
+    path = tmp_path / "huge.keras"
+    with open(path, "wb") as f:  # a sparse file as large as the header claims: nothing is read
+        f.write(struct.pack("<Q", length % 2**64))
+        f.truncate(min(length, MAX_HEADER) + 64)
+    with pytest.raises(ModelFileError, match="no valid header"):
+        load_model(path)
+
+
+def test_tensor_names_with_path_tricks_write_nothing(tmp_path, monkeypatch):
+    path, meta, tensors = _saved(tmp_path)
+    work = tmp_path / "work" / "deeper"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    tensors.update({"../../etc/passwd": np.zeros(3, np.float32),
+                    "../evil.py": np.zeros(3, np.float32), "/tmp/abs": np.zeros(3, np.float32)})
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    model = load_model(_write(path, tensors, meta))  # extra names are ignored, never paths
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert len(model.weights) == 8
+
+
+@pytest.mark.parametrize("key", ["model_config", "weight_names", "compile_config", "rng_states"])
+def test_deeply_nested_metadata_json_is_refused(tmp_path, key):
+    path, meta, tensors = _saved(tmp_path)
+    meta[key] = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ModelFileError, match=f"'{key}' entry is missing or not valid JSON"):
+        load_model(_write(path, tensors, meta))
+
+
+def test_deeply_nested_architecture_is_refused(tmp_path):
+    path, meta, tensors = _saved(tmp_path)
+    for depth in (300, 2000):
+        config = '{"class_name": "Dense", "config": {"units": 2}}'
+        for _ in range(depth):
+            config = '{"class_name": "Sequential", "config": {"layers": [' + config + ']}}'
+        meta["model_config"] = config
+        with pytest.raises(ModelFileError):
+            load_model(_write(path, tensors, meta))
+
+
+def test_huge_metadata_is_bounded(tmp_path):
+    path, meta, tensors = _saved(tmp_path)
+    meta["junk"] = "x" * 5_000_000  # under the 100 MB header limit: read, then ignored
+    assert len(load_model(_write(path, tensors, meta)).weights) == 8
+    meta["model_config"] = json.dumps({"class_name": "Sequential", "config": {
+        "layers": [{"class_name": "Dense", "config": {"units": 1}}] * 20_000}})
+    with pytest.raises(ModelFileError):  # 20,000 layers but 8 stored arrays
+        load_model(_write(path, tensors, meta))
+
+
+@pytest.mark.parametrize("class_name", ["__import__", "os.system", "builtins.eval", "subprocess.Popen",
+                                        "Layer", "Model", "unafraid.io.saving.load_model"])
+def test_model_config_naming_code_is_refused(tmp_path, class_name, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path, meta, tensors = _saved(tmp_path)
+    meta["model_config"] = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": class_name, "config": {"args": ["touch pwned"], "command": "touch pwned"}}]}})
+    with pytest.raises(ModelFileError, match="unknown layer class"):
+        load_model(_write(path, tensors, meta))
+    meta["model_config"] = json.dumps({"class_name": class_name, "config": {}})
+    with pytest.raises(ModelFileError, match="unknown layer class"):
+        load_model(_write(path, tensors, meta))
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("activation", "os.system"), ("activation", {"class_name": "eval", "config": {}}),
+    ("kernel_initializer", {"class_name": "os.system", "config": {"command": "ls"}}),
+    ("kernel_regularizer", {"class_name": "__import__", "config": {}}),
+    ("dtype", "object"), ("units", "10"), ("units", 1e300), ("__class__", "os.system"),
+])
+def test_layer_config_values_naming_code_are_refused(tmp_path, field, value):
+    path, meta, tensors = _saved(tmp_path)
+    config = json.loads(meta["model_config"])
+    config["config"]["layers"][1]["config"][field] = value
+    meta["model_config"] = json.dumps(config)
+    with pytest.raises(ModelFileError):
+        load_model(_write(path, tensors, meta))
+
+
+@pytest.mark.parametrize("units", [10**7, 10**12, 2**62])
+def test_config_asking_for_huge_weights_is_refused_before_allocating(tmp_path, units):
+    import tracemalloc
+    path, meta, tensors = _saved(tmp_path)
+    config = json.loads(meta["model_config"])
+    config["config"]["layers"][1]["config"]["units"] = units
+    meta["model_config"] = json.dumps(config)
+    _write(path, tensors, meta)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match="more than the file holds"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # far less than one 16 x 10**7 float32 kernel (640 MB)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("compile_config", json.dumps({"optimizer": {"class_name": "os.system", "config": {}},
+                                   "loss": "mse"})),
+    ("compile_config", json.dumps({"optimizer": "adam", "loss": "__import__"})),
+    ("compile_config", "[1, 2]"),
+    ("rng_states", json.dumps(["os.system"] * 4)),
+    ("rng_states", json.dumps([{"bit_generator": "MT19937", "state": {}}] * 4)),
+])
+def test_crafted_training_state_is_refused(tmp_path, key, value):
+    path, meta, tensors = _saved(tmp_path)
+    n_gens = len(json.loads(meta["rng_states"]))
+    if key == "rng_states":
+        value = json.dumps(json.loads(value)[:1] * n_gens)
+    meta[key] = value
+    with pytest.raises(ModelFileError, match="corrupt|compile=False"):
+        load_model(_write(path, tensors, meta))
+    if key == "compile_config":  # the architecture and weights remain usable
+        assert len(load_model(path, compile=False).weights) == 8
+
+
+def test_crafted_optimizer_state_is_refused(tmp_path):
+    path, meta, tensors = _saved(tmp_path)
+    key = next(k for k in tensors if k.startswith("optimizer/") and k.endswith("/m"))
+    tensors[key] = np.zeros(7, np.float32)
+    with pytest.raises(ModelFileError, match=r"optimizer state.*compile=False"):
+        load_model(_write(path, tensors, meta))
+    tensors.pop(key)
+    tensors["optimizer/../../evil"] = np.zeros(7, np.float32)
+    with pytest.raises(ModelFileError, match="compile=False"):
+        load_model(_write(path, tensors, meta))
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12)
+
+
+def _paths(tree, prefix=()):
+    """Every place in a JSON tree that a value could be replaced."""
+    yield prefix
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from _paths(v, (*prefix, i))
+
+
+def _replace(tree, path, value):
+    if not path:
+        return value
+    tree[path[0]] = _replace(tree[path[0]], path[1:], value)
+    return tree
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_json_in_the_header_fails_cleanly(tmp_path_factory, data):
+    """Random JSON values put anywhere in the stored architecture, compile settings, weight names
+    or random states: load either works or raises ModelFileError (no other exception, no huge
+    allocation: the weight budget bounds what an architecture may ask for)."""
+    cache = test_fuzzed_json_in_the_header_fails_cleanly.__dict__
+    if "saved" not in cache:
+        cache["saved"] = _saved(tmp_path_factory.mktemp("fuzz-json"))
+    path, meta, tensors = cache["saved"]
+    key = data.draw(st.sampled_from(["model_config", "compile_config", "weight_names",
+                                     "rng_states"]))
+    tree = json.loads(meta[key])
+    where = data.draw(st.sampled_from(list(_paths(tree))))
+    tree = _replace(tree, where, data.draw(_json_values))
+    target = path.with_name("fuzzed.keras")
+    _write(target, tensors, {**meta, key: json.dumps(tree)})
+    try:
+        load_model(target)
+    except ModelFileError:
+        pass

@@ -63,8 +63,13 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
         targets = self.batch_callbacks if "batch" in hook else self.callbacks
+        n_args = 1 if hook.endswith(("_train_begin", "_train_end", "_test_begin", "_test_end",
+                                     "_predict_begin", "_predict_end")) else 2
 
         def call(*args: Any) -> None:
+            # as Keras: every hook gets its logs dict, so `lambda epoch, logs: ...` works
+            if len(args) < n_args or args[-1] is None:
+                args = (*args[:n_args - 1], {})
             for cb in targets:
                 getattr(cb, hook)(*args)
 

@@ -101,9 +101,22 @@ def _same_shape(y_true: np.ndarray, y_pred: Any, who: str) -> None:
     elif len(p) == 1 and t == (p[0], 1):
         hint = (" y_pred is 1-D but y_true has one column: use y_true.reshape(-1) (or "
                 "y_pred.reshape(-1, 1)).")
+    else:
+        hint = _unflattened_hint(t, p)
     raise ValueError(
         f"{who}: y_true has shape {t} but y_pred has shape {p}; they must match exactly (NumPy "
         f"would broadcast them to a wrong shape such as (N, N) and average nonsense).{hint}")
+
+
+def _unflattened_hint(t: tuple[int, ...], p: tuple[int, ...]) -> str:
+    """When predictions keep extra example axes (Dense on unflattened images), say so."""
+    if len(p) > 2 and len(t) < len(p) and t[:1] == p[:1]:
+        return (f" The predictions have {len(p) - 1} axes per example {p[1:]}: a Dense layer "
+                f"applied to inputs with several axes per example (e.g. images) acts on the "
+                f"last axis only. Add Flatten() before the first Dense layer (e.g. "
+                f"layers.Flatten(input_shape=x.shape[1:])), or reshape x to "
+                f"x.reshape(len(x), -1).")
+    return ""
 
 
 def _expand_to_same_rank(y_true: np.ndarray, y_pred: Any) -> np.ndarray:
@@ -190,14 +203,18 @@ def _sparse_labels(y_true: Any, y_pred: Any, axis: int, who: str) -> np.ndarray:
     if y.shape != rows:
         raise ValueError(
             f"{who}: y_true has shape {y.shape}, but predictions of shape {p_shape} need one "
-            f"integer class index per row, i.e. y_true of shape {rows}.")
+            f"integer class index per row, i.e. y_true of shape {rows}."
+            f"{_unflattened_hint(y.shape, p_shape)}")
     if y.dtype.kind == "f":
         _check_finite(y, who)
         if (y != np.floor(y)).any():
             bad = y.ravel()[np.flatnonzero(y.ravel() != np.floor(y.ravel()))[0]]
             raise ValueError(
                 f"{who}: y_true must hold integer class indices, got a non-integer value {bad}. "
-                f"For probability targets use CategoricalCrossentropy.")
+                f"Class labels are whole numbers 0, 1, 2...: if these are classes, convert them "
+                f"(e.g. np.unique(y_true, return_inverse=True)[1]); for probability targets use "
+                f"CategoricalCrossentropy; for real-valued targets use a regression loss such "
+                f"as 'mse'.")
     elif y.dtype.kind == "b":
         y = y.astype(np.intp)
     elif y.dtype.kind not in "iu":
@@ -212,6 +229,13 @@ def _sparse_labels(y_true: Any, y_pred: Any, axis: int, who: str) -> np.ndarray:
             elif hi >= n:
                 hint = (f" If there really are {int(hi) + 1} classes, give the last layer "
                         f"{int(hi) + 1} units (e.g. Dense({int(hi) + 1})).")
+                if n == 1:
+                    hint += (" For two classes with one sigmoid output unit, use "
+                             "loss='binary_crossentropy' instead.")
+            else:
+                hint = (f" Negative labels (here {int((y < 0).sum())} of them) are often a "
+                        f"placeholder for 'unknown': drop those rows (keep = y_true >= 0), or "
+                        f"pass ignore_class=<that value> to SparseCategoricalCrossentropy.")
             raise ValueError(
                 f"{who}: labels must be class indices in [0, {n}) because the model has {n} "
                 f"output units, but y_true has values from {lo:g} to {hi:g}.{hint}")
@@ -230,7 +254,7 @@ def _check_categorical_labels(y: np.ndarray, y_pred: Any, who: str) -> None:
             f"(loss='sparse_categorical_crossentropy') for integer labels, or one-hot encode "
             f"them with unafraid.one_hot(y_true, {n}).")
     raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p_shape}; one-hot "
-                     f"labels must have the predictions' shape.")
+                     f"labels must have the predictions' shape.{_unflattened_hint(y.shape, p_shape)}")
 
 
 def _gather(logp: Any, labels: np.ndarray, axis: int) -> Any:

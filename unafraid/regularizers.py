@@ -71,8 +71,15 @@ def get(identifier: Any) -> Regularizer | None:
         return {"l1": L1, "l2": L2}.get(identifier.lower(), L1L2)()
     if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
         return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    raise ValueError(f"Unknown regularizer {identifier!r}: use 'l1', 'l2', 'l1_l2' or "
-                     f"unafraid.regularizers.L1/L2/L1L2(...).")
+    hint = ""
+    if isinstance(identifier, str):
+        import difflib
+        close = difflib.get_close_matches(identifier.lower(), ["l1", "l2", "l1_l2"], n=1,
+                                          cutoff=0.5)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise ValueError(f"Unknown regularizer {identifier!r}.{hint} Use 'l1', 'l2', 'l1_l2' or "
+                     f"unafraid.regularizers.L1/L2/L1L2(...), e.g. "
+                     f"kernel_regularizer=unafraid.regularizers.L2(1e-4).")
 
 
 def serialize(reg: Regularizer | None) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ leaves the previous file intact.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import tempfile
@@ -35,7 +36,8 @@ class ModelFileError(ValueError):
 def _layer_classes() -> dict[str, type]:
     from ..layers import BUILTIN_LAYERS
     from ..models import Functional, Sequential
-    return {**BUILTIN_LAYERS, "Sequential": Sequential, "Functional": Functional}
+    concrete = {k: v for k, v in BUILTIN_LAYERS.items() if k != "Layer"}  # the abstract base
+    return {**concrete, "Sequential": Sequential, "Functional": Functional}
 
 
 def serialize_layer(layer: Any) -> dict[str, Any]:
@@ -146,6 +148,11 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) 
 
 def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
     """Write the model's weights only."""
+    if not model.weights and not getattr(model, "built", True):
+        raise ValueError(
+            f"Model '{model.name}' has no weights to save yet: it has not been built (its input "
+            f"shape is unknown until it sees data). Build it first: give its first layer "
+            f"input_shape=..., call model.build((None, n_features)), or call it on a batch.")
     _check_overwrite(filepath, overwrite)
     tensors = {f"weights/{i}": w.data for i, w in enumerate(model.weights)}
     atomic_write_bytes(filepath, _serialize(tensors, _metadata("weights", model)))
@@ -158,20 +165,47 @@ def _check_overwrite(filepath: Any, overwrite: bool) -> None:
 
 # ---- reading --------------------------------------------------------------------------------
 MAX_HEADER_BYTES = 100 * 1024 * 1024
+_SUFFIXES = (".keras", ".safetensors", ".h5", ".weights", ".unafraid")
 
 
 def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
     """Open and validate the container; returns (metadata, an open safetensors handle)."""
     path = Path(filepath)
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir() if p.suffix in _SUFFIXES)[:5]
+        saved_model = (path / "saved_model.pb").exists()
+        raise ModelFileError(
+            f"{path} is a folder, not a model file."
+            + (" It looks like a TensorFlow SavedModel, which unafraid cannot read."
+               if saved_model else "")
+            + (f" Pass the path of a file in it, e.g. {path / found[0]} (found: {', '.join(found)})."
+               if found else " Pass the path of the file written by model.save(path)."))
     if not path.is_file():
-        raise FileNotFoundError(f"No model file at {path}.")
+        near = []
+        if path.parent.is_dir():
+            import difflib
+            near = difflib.get_close_matches(path.name, [p.name for p in path.parent.iterdir()],
+                                             n=3, cutoff=0.6)
+        hint = (f" Similar names there: {', '.join(near)}." if near else "")
+        raise FileNotFoundError(
+            f"No model file at {path} (absolute: {path.absolute()}; the current folder is "
+            f"{Path.cwd()}).{hint} Check the path, or save the model first with "
+            f"model.save(path).")
     with open(path, "rb") as f:
         head = f.read(8)
     if head[:2] == b"PK":
-        raise ModelFileError(f"{path} is a zip archive (a Keras 3 '.keras' file?). unafraid reads "
-                             f"its own files only; re-create the model and load its weights.")
+        raise ModelFileError(
+            f"{path} is a zip archive (a Keras 3 '.keras' file?). unafraid reads only files "
+            f"written by its own model.save (safetensors, whatever the extension). To move a "
+            f"Keras model over: build the same architecture with unafraid, then in Keras save "
+            f"the weights as NumPy arrays (np.savez('w.npz', *model.get_weights())) and load "
+            f"them with model.set_weights(list(np.load('w.npz').values())).")
     if head[:4] == b"\x89HDF":
-        raise ModelFileError(f"{path} is an HDF5 file (Keras '.h5'); unafraid does not read HDF5.")
+        raise ModelFileError(
+            f"{path} is an HDF5 file (a Keras '.h5' model or weights file); unafraid does not "
+            f"read HDF5. Build the same architecture with unafraid, export the weights from "
+            f"Keras as NumPy arrays (np.savez('w.npz', *model.get_weights())) and load them "
+            f"with model.set_weights(list(np.load('w.npz').values())).")
     size = path.stat().st_size
     header_len = int.from_bytes(head, "little") if len(head) == 8 else -1
     if header_len <= 0 or header_len > min(MAX_HEADER_BYTES, size - 8):
@@ -206,17 +240,26 @@ def _version() -> str:
 def _json(meta: dict[str, str], key: str, path: Any) -> Any:
     try:
         return json.loads(meta[key])
-    except (KeyError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{path}: the '{key}' entry is missing or not valid JSON.") from e
+    except (KeyError, ValueError, RecursionError) as e:  # ValueError: also over-long integers
+        raise ModelFileError(f"{path}: the '{key}' entry is missing or not valid JSON "
+                             f"({type(e).__name__}); the file is corrupt or was not written "
+                             f"by unafraid.") from None
 
 
-def _assign_weights(model: Any, handle: Any, meta: dict[str, str], path: Any) -> None:
+def _assign_weights(model: Any, handle: Any, meta: dict[str, str], path: Any,
+                    whole_model: bool = False) -> None:
     names = _json(meta, "weight_names", path)
     mine = model.weights
     if not isinstance(names, list) or len(names) != len(mine):
+        hint = (" The architecture stored in the file does not match its weights: the file is "
+                "corrupt." if whole_model else
+                " The model has not been built yet, so it has no weights: give its first layer "
+                "input_shape=..., or call it on a batch, before load_weights." if not mine and
+                not getattr(model, "built", True) else
+                " Build the same architecture as the one saved.")
         raise ModelFileError(
             f"{path} holds {len(names) if isinstance(names, list) else '?'} weight arrays but the "
-            f"model has {len(mine)}. Build the same architecture as the one saved.")
+            f"model has {len(mine)}.{hint}")
     keys = set(handle.keys())
     arrays = []
     for i, var in enumerate(mine):
@@ -249,26 +292,66 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
         For anything that is not a valid unafraid model file (truncated,
         corrupted, another format, a newer format version, unknown layers).
     """
-    from .. import random as _random
+    from ..layers.base import weight_budget
     meta, handle = _read(filepath)
     if meta.get("kind") != "model":
         raise ModelFileError(f"{filepath} holds weights only (saved with save_weights). Re-create "
                              f"the model in code and call model.load_weights(path).")
-    model = deserialize_layer(_json(meta, "model_config", filepath))
-    _assign_weights(model, handle, meta, filepath)
+    config = _json(meta, "model_config", filepath)
+    # The architecture may allocate no more weight bytes than the file's arrays would take as
+    # float64 (so a crafted Dense(10**12) is refused before it allocates anything; a wrong dtype
+    # still gets its own message from _assign_weights).
+    stored = 8 * sum(_n_values(handle, k) for k in handle.keys() if k.startswith("weights/"))
+    try:
+        with weight_budget(stored):
+            model = deserialize_layer(config)
+    except ModelFileError:
+        raise
+    except Exception as e:  # a crafted config (RecursionError, MemoryError...): never a crash
+        raise ModelFileError(f"{filepath}: could not re-create the architecture from the file "
+                             f"({type(e).__name__}: {str(e)[:300]}). The file is corrupt or was "
+                             f"not written by unafraid.") from None
+    _assign_weights(model, handle, meta, filepath, whole_model=True)
     if compile and "compile_config" in meta:
-        model.compile_from_config(_json(meta, "compile_config", filepath))
-        state = {k[len("optimizer/"):]: handle.get_tensor(k) for k in handle.keys()
-                 if k.startswith("optimizer/")}
-        if state:
-            model.optimizer.build(model.trainable_weights)
-            model.optimizer.load_state_dict(state)
-    states = _json(meta, "rng_states", filepath) if "rng_states" in meta else []
-    gens = _generators(model)
-    if len(states) == len(gens):
-        for g, s in zip(gens, states, strict=True):
-            _random.set_generator_state(g, s)
+        try:
+            model.compile_from_config(_json(meta, "compile_config", filepath))
+            state = {k[len("optimizer/"):]: handle.get_tensor(k) for k in handle.keys()
+                     if k.startswith("optimizer/")}
+            if state:
+                model.optimizer.build(model.trainable_weights)
+                model.optimizer.load_state_dict(state)
+        except ModelFileError:
+            raise
+        except Exception as e:
+            raise ModelFileError(
+                f"{filepath}: the saved training configuration (compile settings or optimizer "
+                f"state) could not be restored ({type(e).__name__}: {str(e)[:300]}). To use the "
+                f"architecture and weights anyway: load_model(path, compile=False), then "
+                f"model.compile(...).") from None
+    _restore_generators(model, meta, filepath)
     return model
+
+
+def _n_values(handle: Any, key: str) -> int:
+    """Number of values in one stored tensor, from the header alone (nothing is read)."""
+    return math.prod(handle.get_slice(key).get_shape())
+
+
+def _restore_generators(model: Any, meta: dict[str, str], path: Any) -> None:
+    """Set the random generators' saved states, all checked before any is changed."""
+    from .. import random as _random
+    states = _json(meta, "rng_states", path) if "rng_states" in meta else []
+    gens = _generators(model)
+    if not isinstance(states, list) or len(states) != len(gens):
+        return
+    try:
+        for g, s in zip(gens, states, strict=True):  # rehearse on copies first
+            _random.set_generator_state(np.random.Generator(type(g.bit_generator)()), s)
+    except Exception as e:
+        raise ModelFileError(f"{path}: the saved random-generator states are invalid "
+                             f"({type(e).__name__}: {str(e)[:200]}); the file is corrupt.") from None
+    for g, s in zip(gens, states, strict=True):
+        _random.set_generator_state(g, s)
 
 
 def load_weights(model: Any, filepath: str | os.PathLike) -> None:

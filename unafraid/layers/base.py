@@ -7,8 +7,13 @@ that is how functional models (``Model(inputs, outputs)``) are wired.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
+import math
 import re
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -17,6 +22,21 @@ from .. import initializers, regularizers
 from ..engine.tensor import Tensor, Variable, as_array, no_grad
 
 _name_counts: dict[str, int] = {}
+
+# While a model file is loaded, the bytes its layers may still allocate for weights: a crafted
+# architecture (Dense(10**12)) is refused before it allocates anything (see ``weight_budget``).
+_weight_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "_weight_budget", default=None)
+
+
+@contextlib.contextmanager
+def weight_budget(nbytes: int) -> Iterator[None]:
+    """Within the block, layers may create at most ``nbytes`` bytes of weights in all."""
+    token = _weight_budget.set([int(nbytes)])
+    try:
+        yield
+    finally:
+        _weight_budget.reset(token)
 
 
 def unique_name(prefix: str) -> str:
@@ -134,7 +154,14 @@ class Layer:
             (input_shape,) if isinstance(input_shape, int) else input_shape)
         self._build_shape: tuple[int | None, ...] | None = None
         self._activity_losses: list[Any] = []
-        self._call_has_training = "training" in inspect.signature(self.call).parameters
+        self._call_has_training = _call_takes_training(type(self), self.call)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # As in Keras, a layer built by hand (layer.build(shape)) counts as built: calling it
+        # later must not build it again, which would silently replace the weights.
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _marks_built(cls.__dict__["build"])
 
     def __setattr__(self, key: str, value: Any) -> None:
         # track sub-layers assigned as attributes (subclassed models and composite layers)
@@ -152,6 +179,14 @@ class Layer:
                    regularizer: Any = None) -> Variable:
         """Create a weight named ``'<layer>/<name>'``, initialised from the seeded stream."""
         init = initializers.get(initializer)
+        budget = _weight_budget.get()
+        if budget is not None:
+            dims = [int(d) for d in shape]
+            nbytes = math.prod(dims) * np.dtype(dtype or self.dtype).itemsize
+            budget[0] -= nbytes
+            if min(dims, default=0) < 0 or budget[0] < 0:
+                raise ValueError(f"layer '{self.name}' would create a weight of shape "
+                                 f"{tuple(dims)} ({nbytes:,} bytes), more than the file holds.")
         var = Variable(init(tuple(shape), dtype or self.dtype),
                        name=f"{self.name}/{name or f'variable_{len(self._weights)}'}",
                        trainable=trainable and self.trainable)
@@ -291,6 +326,30 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marks_built(build: Any) -> Any:
+    """``build`` that also records that the layer is built, and for which input shape."""
+    import functools
+
+    @functools.wraps(build)
+    def wrapper(self: Layer, *args: Any, **kwargs: Any) -> None:
+        build(self, *args, **kwargs)
+        self.built = True
+        if self._build_shape is None:
+            self._build_shape = args[0] if args else kwargs.get("input_shape")
+
+    return wrapper
+
+
+_takes_training: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
+
+
+def _call_takes_training(cls: type, call: Any) -> bool:
+    """Whether ``call`` accepts ``training=`` (inspected once per class: layers are made often)."""
+    if cls not in _takes_training:
+        _takes_training[cls] = "training" in inspect.signature(call).parameters
+    return _takes_training[cls]
 
 
 class InputLayer(Layer):

@@ -50,7 +50,11 @@ class Dense(Layer):
                  activity_regularizer: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, int | np.integer) or units < 1:
-            raise ValueError(f"Dense: units must be a positive integer, got {units!r}.")
+            hint = (f" Use a whole number, e.g. Dense({max(1, int(units))})."
+                    if isinstance(units, float | np.floating) and units >= 1 else
+                    " It is the number of outputs, e.g. Dense(10) for 10 classes or Dense(1) "
+                    "for one regression target.")
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}.{hint}")
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -190,8 +194,14 @@ class Dropout(Layer):
     def __init__(self, rate: float, noise_shape: tuple[int, ...] | None = None,
                  seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}.")
+        if isinstance(rate, bool) or not isinstance(rate, int | float | np.number) or not (
+                0 <= rate < 1):
+            hint = (f" It is a fraction, not a percentage (Dropout(0.5) drops half the inputs); "
+                    f"for {rate:g}% use Dropout({rate / 100:g})."
+                    if isinstance(rate, int | float) and 1 < rate < 100 else
+                    " E.g. Dropout(0.5) zeroes half of the inputs during training.")
+            raise ValueError(f"Dropout: rate is the fraction of inputs to drop and must be in "
+                             f"[0, 1), got {rate!r}.{hint}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
         self.generator = _random.make_generator(seed)
 

@@ -32,13 +32,33 @@ def to_array(x: Any, what: str, dtype: Any = None) -> np.ndarray:
     try:
         a = np.asarray(x) if dtype is None else np.asarray(x, dtype)
     except (ValueError, TypeError) as e:
+        lengths = _row_lengths(x)
+        if lengths:
+            raise ValueError(
+                f"{what} is a list of rows of different lengths ({lengths}), so it is not a "
+                f"table of numbers. Every example needs the same number of values: pad the "
+                f"short rows (e.g. with zeros) or truncate the long ones to a common length "
+                f"first.") from e
         raise TypeError(f"{what} could not be converted to a numeric array ({e}). Pass a NumPy "
                         f"array of numbers with one row per example.") from e
     if a.dtype.kind not in "biuf":
+        hint = (" For class names as labels, number them: classes, y = np.unique(y, "
+                "return_inverse=True)." if what.startswith("y") and a.dtype.kind in "OUS" else "")
         raise TypeError(f"{what} has dtype {a.dtype} ({_kind_name(a)}), but must be numeric. "
                         f"Convert it with np.asarray(x, dtype='float32'), encoding any strings "
-                        f"or categories as numbers first.")
+                        f"or categories as numbers first.{hint}")
     return a
+
+
+def _row_lengths(x: Any) -> str:
+    """For a list of rows of unequal lengths, a short description of those lengths; else ''."""
+    if not isinstance(x, list | tuple) or not x or not all(hasattr(r, "__len__") for r in x):
+        return ""
+    lengths = sorted({len(r) for r in x})
+    if len(lengths) < 2:
+        return ""
+    shown = ", ".join(str(n) for n in lengths[:5]) + (", ..." if len(lengths) > 5 else "")
+    return f"lengths {shown}"
 
 
 def _kind_name(a: np.ndarray) -> str:
@@ -65,7 +85,9 @@ def check_inputs(xs: list[np.ndarray], what: str = "x") -> list[np.ndarray]:
     for i, a in enumerate(xs):
         name = what if len(xs) == 1 else f"{what}[{i}]"
         if a.ndim == 0 or a.shape[0] == 0:
-            raise ValueError(f"{name} is empty (shape {a.shape}); fit needs at least one example.")
+            raise ValueError(f"{name} is empty (shape {a.shape}); fit needs at least one example. "
+                             f"Check the filtering or splitting that produced it (a mask that "
+                             f"selected no rows, or a slice past the end).")
         if a.dtype == np.uint8 and a.size and a.max() > 1:
             warnings.warn(f"{name} holds uint8 values up to {a.max()} (unscaled pixels?). Networks "
                           f"train much better on inputs near [0, 1]: pass x / 255.0.",
@@ -80,16 +102,21 @@ def same_length(arrays: dict[str, np.ndarray]) -> int:
     lengths = {k: len(v) for k, v in arrays.items() if v is not None}
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+        names = ", ".join(lengths)
         raise ValueError(f"All arrays must have one row per example, but {detail} rows. Check "
-                         f"that x and y come from the same examples (and were split the same way).")
+                         f"that {names} come from the same examples (and were split or filtered "
+                         f"the same way).")
     return next(iter(lengths.values()))
 
 
 def stratified_split(y: np.ndarray | None, n: int, fraction: float,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Random train / validation indices; for class labels, each class split in proportion."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"validation_split must be between 0 and 1, got {fraction}.")
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.number) or not (
+            0 < fraction < 1):
+        raise ValueError(f"validation_split must be a fraction strictly between 0 and 1, got "
+                         f"{fraction!r}. E.g. validation_split=0.2 holds out 20% of the examples; "
+                         f"a percentage such as 20 must be divided by 100.")
     labels = None
     if y is not None and y.ndim >= 1 and len(y) == n:
         flat = y.reshape(n, -1)

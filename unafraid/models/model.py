@@ -88,6 +88,7 @@ class Model(Layer):
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy' "
                              "for integer class labels or loss='mse' for regression.")
         self._losses_per_output = self._per_output(loss, "loss", _losses.get)
+        _check_metric_names(metrics)  # a typo fails here, not after the first training step
         self._metric_spec = (metrics, weighted_metrics)
         self._metrics_per_output = None  # resolved once the output shapes are known
         self.compiled = True
@@ -168,6 +169,7 @@ class Model(Layer):
         if not self.built:
             with no_grad():
                 self(self._model_inputs([a[:1] for a in xs]), training=False)
+        self._check_data_shape(xs)
 
     # ---- training ----------------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -216,7 +218,8 @@ class Model(Layer):
         self._assert_compiled("fit")
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size")
         if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}.")
+            raise ValueError(f"epochs must be an integer >= 1 (the number of passes over the "
+                             f"data), got {epochs!r}. E.g. model.fit(x, y, epochs=10).")
         xs, ys = self._inputs_list(x), self._targets_list(y)
         sw = None if sample_weight is None else _data.to_array(sample_weight, "sample_weight",
                                                                np.float32)
@@ -226,7 +229,7 @@ class Model(Layer):
             sw = _class_weights(ys[0], class_weight, sw)
         val = None
         if validation_data is not None:
-            val = validation_data
+            val = self._validation_arrays(validation_data)
         elif validation_split:
             tr, va = _data.stratified_split(ys[0], n, validation_split, self._shuffle_rng)
             val = ([a[va] for a in xs], [a[va] for a in ys], None if sw is None else sw[va])
@@ -235,6 +238,9 @@ class Model(Layer):
             n = len(tr)
         self._ensure_built(xs)
         ys = self._check_targets(xs, ys)
+        if validation_data is not None:  # checked now, not after the first epoch's training
+            self._check_data_shape(val[0])
+            val = (val[0], self._check_targets(val[0], val[1]), val[2])
         steps = math.ceil(n / batch_size) if steps_per_epoch is None else steps_per_epoch
         verbose = 1 if verbose == "auto" else int(verbose)
         history = History()
@@ -296,7 +302,7 @@ class Model(Layer):
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     _close(bar, logs, verbose, epoch, epochs)
                     cbs.on_epoch_end(epoch, logs)
-                    if not self.stop_training:
+                    if not self.stop_training and not interrupt.fired:
                         continue
                 _close(bar, None, 0, epoch, epochs)
                 if interrupt.fired:
@@ -311,14 +317,18 @@ class Model(Layer):
 
     def _train_step(self, xb: list[np.ndarray], yb: list[np.ndarray], swb: Any,
                     train_vars: list[Any]) -> tuple[float, list[np.ndarray]]:
-        """One step: forward, loss, backward, optimizer update. Returns the loss and predictions."""
+        """One step: forward, loss, backward, optimizer update. Returns the loss and predictions.
+
+        A non-finite loss skips the update, so the weights stay those of the last good step.
+        """
         y_pred = self(self._model_inputs(xb), training=True)
         preds = list(y_pred) if isinstance(y_pred, list | tuple) else [y_pred]
         loss = self._total_loss(yb, preds, swb)
-        if loss.requires_grad:
+        value = float(loss.data)
+        if loss.requires_grad and math.isfinite(value):
             grads = _backward([loss], [None], train_vars)
             self.optimizer.apply(grads, train_vars)
-        return float(loss.data), [p.data for p in preds]
+        return value, [p.data for p in preds]
 
     def _total_loss(self, ys: list[np.ndarray], preds: list[Tensor], sw: Any) -> Tensor:
         total: Any = None
@@ -358,6 +368,23 @@ class Model(Layer):
             for m in ms:
                 logs[m.name] = float(m.result())
         return logs
+
+    def _validation_arrays(self, validation_data: Any) -> tuple[Any, Any, Any]:
+        """``validation_data`` converted and checked once, before training (not after an epoch)."""
+        vx, vy, vsw = _unpack_validation(validation_data)
+        if isinstance(vx, dict):
+            vx = [vx[k] for k in self.input_names]
+        xs = _data.check_inputs([_data.to_array(a, "validation x") for a in (
+            list(vx) if isinstance(vx, list | tuple) and not _looks_numeric_list(vx) else [vx])],
+            "validation x")
+        ys = self._targets_list(vy)
+        sw = None if vsw is None else _data.to_array(vsw, "validation sample_weight", np.float32)
+        _data.same_length({"validation x": xs[0], "validation y": ys[0],
+                           "validation sample_weight": sw})
+        return xs, ys, sw
+
+    def _check_data_shape(self, xs: list[np.ndarray]) -> None:
+        """Compare the data with the input shape the model was built for (Sequential overrides)."""
 
     def _check_targets(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> list[np.ndarray]:
         """Check targets against the model's outputs once, before training starts."""
@@ -434,6 +461,8 @@ class Model(Layer):
             list(x) if isinstance(x, list | tuple) and not _looks_numeric_list(x) else [x])]
         if not self.built and not getattr(self, "_build_shape", None):
             self._ensure_built([a.astype(np.float32) for a in xs])
+        else:
+            self._check_data_shape(xs)
         n = len(xs[0])
         chunks = []
         with no_grad():
@@ -532,6 +561,18 @@ def _serialize_spec(spec: Any, serialize: Any) -> Any:
     return serialize(spec)
 
 
+def _check_metric_names(spec: Any) -> None:
+    """Resolve every metric given by name once, so that unknown names are refused at compile."""
+    from .. import metrics as _metrics
+    items = list(spec.values()) if isinstance(spec, dict) else [spec]
+    while items:
+        item = items.pop()
+        if isinstance(item, list | tuple):
+            items.extend(item)
+        elif isinstance(item, str) and item.lower() not in ("accuracy", "acc"):
+            _metrics.get(item)
+
+
 def _looks_numeric_list(x: Any) -> bool:
     """A plain list of numbers or of equal-length rows is one array, not several inputs."""
     return bool(x) and not any(isinstance(v, np.ndarray | Tensor) or hasattr(v, "to_numpy")
@@ -540,7 +581,8 @@ def _looks_numeric_list(x: Any) -> bool:
 
 def _positive_int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
+        raise ValueError(f"{what} must be a positive integer (a number of examples), got "
+                         f"{value!r}. E.g. {what}=32 (the default).")
     return int(value)
 
 
@@ -558,8 +600,13 @@ def _class_weights(y: np.ndarray, class_weight: dict[int, float], sw: Any) -> np
 
 def _unpack_validation(val: Any) -> tuple[Any, Any, Any]:
     if not isinstance(val, list | tuple) or len(val) not in (2, 3):
-        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                         "sample_weight_val).")
+        got = (f"a {type(val).__name__} of length {len(val)}" if isinstance(val, list | tuple)
+               else f"{type(val).__name__}" + (f" of shape {val.shape}" if hasattr(val, "shape")
+                                               else ""))
+        raise ValueError(f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                         f"sample_weight_val), got {got}. E.g. model.fit(x, y, "
+                         f"validation_data=(x_val, y_val)), or validation_split=0.2 to hold out "
+                         f"part of x.")
     vx, vy = val[0], val[1]
     vsw = val[2] if len(val) == 3 else None
     if isinstance(vx, list) and len(vx) == 1:

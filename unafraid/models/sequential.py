@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..layers.base import InputLayer, KerasTensor, Layer
 from .model import Model
 
@@ -47,6 +49,11 @@ class Sequential(Model):
             self._input_batch_shape = layer.batch_shape
             self._try_build()
             return
+        if isinstance(layer, type) and issubclass(layer, Layer):
+            raise TypeError(f"Sequential got the class {layer.__name__} itself, not a "
+                            f"{layer.__name__} layer. Create the layer by calling the class with "
+                            f"its arguments, e.g. {layer.__name__}(...) such as Dense(10) "
+                            f"instead of Dense.")
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a layer, got {type(layer).__name__}: "
                             f"{layer!r}. Did you forget to call it, e.g. Dense(10) not Dense?")
@@ -81,6 +88,31 @@ class Sequential(Model):
             shape = layer.compute_output_shape(shape)
         self.built = True
         self._build_shape = self._input_batch_shape
+
+    def _check_data_shape(self, xs: list[Any]) -> None:
+        """Refuse data whose examples do not have the shape the model was built for, naming both."""
+        expected = self._input_batch_shape
+        if expected is None or len(xs) != 1 or not self._layers:
+            return
+        got = tuple(xs[0].shape)
+        want = tuple(expected[1:])
+        if len(got) - 1 == len(want) and all(w is None or w == g for w, g in zip(
+                want, got[1:], strict=True)):
+            return
+        first = self._layers[0]
+        hint = ""
+        if len(got) > 2 and len(want) == 1 and want[0] == int(np.prod(got[1:])):
+            hint = (f" Did you forget Flatten()? Start the model with "
+                    f"layers.Flatten(input_shape={got[1:]}), or pass x.reshape(len(x), -1).")
+        elif len(got) == 2 and len(want) > 1 and got[1] == int(np.prod(want)):
+            hint = f" The examples look flattened: pass x.reshape(-1, *{want})."
+        elif len(got) == 1 and want == (1,):
+            hint = " x is 1-D: pass one column per example, x.reshape(-1, 1)."
+        raise ValueError(
+            f"Model '{self.name}' expects examples of shape {want} (its first layer "
+            f"'{first.name}' was built for input shape {tuple(expected)}), but x has shape "
+            f"{got}, i.e. examples of shape {got[1:]}.{hint} If the model itself is wrong, "
+            f"give its first layer input_shape={got[1:]}.")
 
     def call(self, inputs: Any, training: bool = False) -> Any:
         x = inputs
