@@ -22,6 +22,17 @@ def _param_shape(shape: tuple[int, ...], keep: tuple[int, ...]) -> tuple[int, ..
     return tuple(shape[i] if i in keep else 1 for i in range(len(shape)))
 
 
+def _normalize(x: Any, mean: Any, var: Any, epsilon: float, gamma: Any, beta: Any,
+               pshape: tuple[int, ...]) -> Any:
+    """``gamma * (x - mean) / sqrt(var + epsilon) + beta`` (either may be absent)."""
+    y = ops.divide(ops.subtract(x, mean), ops.sqrt(ops.add(var, epsilon)))
+    if gamma is not None:
+        y = ops.multiply(y, ops.reshape(gamma, pshape))
+    if beta is not None:
+        y = ops.add(y, ops.reshape(beta, pshape))
+    return y
+
+
 class BatchNormalization(Layer):
     """Normalises each feature with batch statistics in training, moving averages otherwise.
 
@@ -75,12 +86,7 @@ class BatchNormalization(Layer):
         else:
             mean = ops.reshape(self.moving_mean, pshape)
             var = ops.reshape(self.moving_variance, pshape)
-        y = ops.divide(ops.subtract(inputs, mean), ops.sqrt(ops.add(var, self.epsilon)))
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(self.gamma, pshape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(self.beta, pshape))
-        return y
+        return _normalize(inputs, mean, var, self.epsilon, self.gamma, self.beta, pshape)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -119,13 +125,8 @@ class LayerNormalization(Layer):
         axes = _axes(self.axis, inputs.ndim)
         mean = ops.mean(inputs, axis=axes, keepdims=True)
         var = ops.var(inputs, axis=axes, keepdims=True)
-        y = ops.divide(ops.subtract(inputs, mean), ops.sqrt(ops.add(var, self.epsilon)))
         pshape = _param_shape(inputs.shape, axes)
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(self.gamma, pshape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(self.beta, pshape))
-        return y
+        return _normalize(inputs, mean, var, self.epsilon, self.gamma, self.beta, pshape)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
