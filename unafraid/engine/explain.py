@@ -12,14 +12,16 @@ from .tensor import Tensor, _backward, _toposort
 from .transforms import _as_leaf, tree_flatten
 
 
-def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> Any:
-    """Run ``f(*args)``, then print its backward pass step by step.
+def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> dict[str, np.ndarray]:
+    """Run ``f(*args)``, then print its forward and backward passes step by step.
 
-    Each recorded operation is listed in the order backward visits it (the
-    reverse of the forward order): its input and output shapes, which forward
-    values it saved and now reuses, and the shape of the gradient it passes to
-    each input. Then the real backward pass runs and the gradient norm of each
-    differentiated leaf (the arguments and any model weights) is printed.
+    First the recorded operations are listed in the order they ran, each with
+    its inputs and output shape. Then they are listed again in the order
+    backward visits them (the reverse): which forward values each one saved
+    and now reuses, and the gradients it sends to its inputs. Finally the real
+    backward pass runs and the gradient of every differentiated leaf (the
+    floating-point arguments and any model weights, such as ``Variable``) is
+    summarised by its norm.
 
     Parameters
     ----------
@@ -33,7 +35,9 @@ def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> An
     Returns
     -------
     dict
-        ``{leaf name: gradient array}``.
+        ``{leaf name: gradient array}``; the same gradients ``value_and_grad`` gives.
+        Leaves are named by their ``name`` (``'dense/kernel'``), or ``'arg0'``,
+        ``'arg1[2]'``, ... for unnamed arguments.
 
     Examples
     --------
@@ -42,73 +46,109 @@ def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> An
     ... # doctest: +SKIP
     """
     out = file or sys.stdout
+    names: dict[int, str] = {}  # id(tensor) -> how it is called in the printout
     call_args = list(args)
     for i, a in enumerate(args):
         flat, build = tree_flatten(a)
-        named = []
+        leaves_i = []
         for j, x in enumerate(flat):
             if isinstance(x, Tensor) or np.asarray(x).dtype.kind == "f":
-                x = _as_leaf(x, f"argument {i}")
-                if x.name is None:
-                    x.name = f"arg{i}" + (f"[{j}]" if len(flat) > 1 else "")
-            named.append(x)
-        call_args[i] = build(named)
+                x = _as_leaf(x, i, j if len(flat) > 1 else None)
+                names[id(x)] = x.name or f"arg{i}" + (f"[{j}]" if len(flat) > 1 else "")
+            leaves_i.append(x)
+        call_args[i] = build(leaves_i)
     y = f(*call_args)
     if not isinstance(y, Tensor) or not y.requires_grad:
-        raise TypeError("explain: f must return a Tensor computed from differentiable inputs.")
-    order = _toposort([y])
-    ops = [t for t in order if t._ctx is not None]
-    number = {id(t): k for k, t in enumerate(ops, 1)}
-    leaves = [t for t in order if t._ctx is None and t.requires_grad]  # args and weights
-    for k, t in enumerate(leaves):
-        t.name = t.name or f"leaf{k}"
+        raise TypeError("explain: f must return a Tensor computed, with unafraid functions, from "
+                        "its floating-point arguments or from Variables.")
+    if y.size != 1:
+        raise ValueError(f"explain: f must return a scalar (a loss); got shape {y.shape}. "
+                         f"Reduce it with uf.sum or uf.mean.")
+    ops = [t for t in _toposort([y]) if t._ctx is not None]
+    leaves = []  # differentiated leaves, in the order the forward pass first used them
+    for t in ops:
+        leaves += [x for x in t._ctx.inputs if isinstance(x, Tensor) and x._ctx is None
+                   and x.requires_grad and all(x is not seen for seen in leaves)]
+    for k, t in enumerate(ops, 1):
+        names[id(t)] = f"#{k}"
+    taken: set[str] = set()
+    for t in leaves:  # weights by their own names; keep every name unique
+        name = names.get(id(t)) or t.name or f"leaf{len(taken)}"
+        while name in taken:
+            name += "'"
+        taken.add(name)
+        names[id(t)] = name
 
-    def label(x: Any) -> str:
-        if isinstance(x, Tensor) and x._ctx is not None:
-            return f"#{number[id(x)]} {x._ctx.name}"
-        if isinstance(x, Tensor) and x.requires_grad:
-            return f"'{x.name}'"
-        return "a constant"
+    def show(x: Any) -> str:
+        if isinstance(x, Tensor) and id(x) in names:
+            label = names[id(x)]
+            label = label if label.startswith("#") else f"'{label}'"
+            return f"{label} {x.shape}"
+        if np.ndim(_raw(x)) == 0:
+            return f"the constant {_number(_raw(x))}"
+        return f"a constant {np.shape(_raw(x))}"
 
-    print(f"Forward pass recorded {len(ops)} operations. Backward applies the chain rule "
-          f"in reverse,", file=out)
-    print(f"starting from d(out)/d(out) = 1 for the output #{len(ops)} (shape {y.shape}):",
+    print(f"loss = {_number(y.data)}, computed by {len(ops)} recorded operations.", file=out)
+    print("Forward pass (in the order the operations ran):", file=out)
+    width = max(len(t._ctx.name) for t in ops)
+    for t in ops:
+        ins = ", ".join(show(x) for x in t._ctx.inputs)
+        print(f"  {names[id(t)]:<4} {t._ctx.name:<{width}}  {ins} -> {t.shape}", file=out)
+    print(f"Backward pass: the chain rule in reverse. It starts from d(loss)/d({names[id(y)]}) = 1;",
           file=out)
+    print("each step turns the gradient of its output into gradients of its inputs (its", file=out)
+    print("vector-Jacobian product), using values saved on the way forward, and adds them", file=out)
+    print("to what those inputs have already received.", file=out)
+    indent = " " * (width + 9)
     for t in reversed(ops):
         ctx = t._ctx
-        ins = ", ".join(_shape_of(x) for x in ctx.inputs)
-        print(f"  #{number[id(t)]:<3} {ctx.name:<22} ({ins}) -> {t.shape}", file=out)
-        reuse = _describe_saved(ctx, t)
-        print(f"       reuses {reuse}", file=out)
-        targets = [f"{x.shape} to {label(x)}" for x, need in zip(ctx.inputs, ctx.needs,
-                                                                  strict=True) if need]
-        print(f"       passes grad {'; '.join(targets)}", file=out)
+        print(f"  {names[id(t)]:<4} {ctx.name:<{width}}  reuses {_describe_saved(ctx, t, show)}",
+              file=out)
+        sent = [show(x) for x, need in zip(ctx.inputs, ctx.needs, strict=True) if need]
+        print(f"{indent}sends gradients to {', '.join(sent)}", file=out)
     grads = _backward([y], [None], leaves)
-    print("Gradients accumulated at the leaves:", file=out)
+    print("Gradients at the leaves (each the sum over every path from the loss to it):",
+          file=out)
     result = {}
+    name_width = max(len(names[id(t)]) for t in leaves) + 2
     for leaf, g in zip(leaves, grads, strict=True):
-        norm = 0.0 if g is None else float(np.linalg.norm(g))
-        print(f"  {leaf.name:<24} shape {leaf.shape}  |grad| = {norm:.4g}", file=out)
-        result[leaf.name] = g
+        g = np.zeros_like(leaf.data) if g is None else np.asarray(g)
+        label = f"'{names[id(leaf)]}'"
+        print(f"  {label:<{name_width}} shape {str(leaf.shape):<12} |grad| = "
+              f"{float(np.linalg.norm(g)):.4g}", file=out)
+        result[names[id(leaf)]] = g
     return result
 
 
-def _shape_of(x: Any) -> str:
-    return str(np.shape(x.data if isinstance(x, Tensor) else x))
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
 
 
-def _describe_saved(ctx: Any, out: Tensor) -> str:
-    parts = []
-    raw_inputs = [x.data if isinstance(x, Tensor) else x for x in ctx.inputs]
+def _number(x: Any) -> str:
+    return f"{np.asarray(x).item():.6g}"
+
+
+def _describe_saved(ctx: Any, out: Tensor, show: Callable[[Any], str]) -> str:
+    """Name each saved array: an input, the op's own output, or a value computed in forward."""
+    parts: list[str] = []
+    computed: list[str] = []  # shapes of intermediate values
     for s in ctx.saved:
-        s = s.data if isinstance(s, Tensor) else s
+        s = _raw(s)
         if not isinstance(s, np.ndarray):
             continue  # shapes and flags, not values
+        source = next((x for x in ctx.inputs if _raw(x) is s), None)
         if s is out.data:
-            parts.append(f"its output {s.shape}")
-        elif any(s is r for r in raw_inputs):
-            k = next(k for k, r in enumerate(raw_inputs) if s is r)
-            parts.append(f"input {k} {s.shape}")
+            part = f"its output {s.shape}"
+        elif source is not None:
+            part = f"input {show(source)}"
+        elif s.ndim == 0:
+            part = f"the constant {_number(s)}"
         else:
-            parts.append(f"a forward intermediate {s.shape}")
-    return ", ".join(parts) if parts else "no forward values (only shapes)"
+            computed.append(str(s.shape))
+            continue
+        if part not in parts:
+            parts.append(part)
+    if computed:
+        parts.append(f"{'a value' if len(computed) == 1 else 'values'} it computed "
+                     f"{', '.join(computed)}")
+    return ", ".join(parts) if parts else "no forward values (it needs only shapes)"

@@ -140,7 +140,9 @@ def _compare(F: Callable[..., Any], x64: list[np.ndarray], wrt: list[int], order
             if not err <= worst.error and not np.isnan(worst.error):  # NaN is the worst
                 worst = GradCheckReport(order, i, idx, float(a_i[idx]), float(numeric), float(err))
     if not worst.error <= 1:
-        raise GradCheckError(f"check_grad failed: {worst}")
+        raise GradCheckError(
+            f"check_grad failed: {worst}. Either a VJP used by f is wrong, or f is not "
+            f"differentiable there (relu/abs at 0, tied maxima, a clip bound): move the point.")
     return worst
 
 

@@ -30,20 +30,27 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
-    return reshape(sum(g, axis=axes), shape)
+    g = sum(g, axis=axes)
+    return g if g.shape == shape else reshape(g, shape)
+
+
+def _float(x: np.ndarray) -> np.ndarray:
+    """Integer data as float32 (``softmax([1, 2, 3])``); float arrays as they are."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float32)
 
 
 def _shape(x: Any) -> tuple[int, ...]:
     return np.shape(x.data if isinstance(x, Tensor) else x)
 
 
-def _check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
+def _check_broadcast(op: str, *arrays: Any) -> None:
     try:
-        np.broadcast_shapes(np.shape(a), np.shape(b))
+        np.broadcast(*arrays)
     except ValueError:
-        raise ValueError(f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast "
-                         f"together. Reshape one of them (x.reshape(...)) or add an axis "
-                         f"(unafraid.expand_dims) so trailing dimensions agree.") from None
+        listed = " and ".join(str(np.shape(a)) for a in arrays)
+        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together. Reshape one "
+                         f"of them (x.reshape(...)) or add an axis (unafraid.expand_dims) so "
+                         f"trailing dimensions agree.") from None
 
 
 # ---- arithmetic -------------------------------------------------------------------------------
@@ -97,7 +104,7 @@ class Divide(Function):
     def forward(ctx, a, b):
         _check_broadcast("divide", a, b)
         if np.asarray(a).dtype.kind in "iub" and np.asarray(b).dtype.kind in "iub":
-            a = np.asarray(a, np.float32)  # integers divide into float32, not float64
+            a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)  # float32, not float64
         ctx.save(a, b)
         return a / b
 
@@ -425,6 +432,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         cond = np.asarray(cond, bool)
+        _check_broadcast("where", cond, a, b)
         ctx.save(cond, np.shape(a), np.shape(b))
         return np.where(cond, a, b)
 
@@ -479,21 +487,21 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if np.ndim(a) == 0 or np.ndim(b) == 0:
+        if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: scalars are not allowed; use multiply (*) instead.")
-        if np.shape(a)[-1] != np.shape(b)[-2 if np.ndim(b) > 1 else 0]:
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(
-                f"matmul: shapes {np.shape(a)} and {np.shape(b)} are not aligned: the last "
-                f"axis of the first ({np.shape(a)[-1]}) must equal the "
-                f"{'second-to-last' if np.ndim(b) > 1 else 'only'} axis of the second "
-                f"({np.shape(b)[-2 if np.ndim(b) > 1 else 0]}).")
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last axis of the "
+                f"first ({a.shape[-1]}) must equal the "
+                f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second "
+                f"({b.shape[-2 if b.ndim > 1 else 0]}).")
         ctx.save(a, b)
-        return np.matmul(a, b)
+        return a @ b
 
     @staticmethod
     def vjp(ctx, g, a, b):  # d(AB) = dA B + A dB  ->  gA = g B^T,  gB = A^T g
-        a2 = a if a.ndim > 1 else reshape(a, (1, -1))
-        b2 = b if b.ndim > 1 else reshape(b, (-1, 1))
+        a2 = a if a.ndim > 1 else reshape(a, (1, -1))  # a vector is a one-row matrix,
+        b2 = b if b.ndim > 1 else reshape(b, (-1, 1))  # or a one-column matrix
         g2 = g
         if a.ndim == 1:
             g2 = expand_dims(g2, -2)
@@ -501,11 +509,11 @@ class Matmul(Function):
             g2 = expand_dims(g2, -1)
         ga = gb = None
         if ctx.needs[0]:
-            ga = unbroadcast(matmul(g2, swapaxes(b2, -1, -2)), a2.shape)
-            ga = reshape(ga, a.shape)
+            ga = unbroadcast(matmul(g2, swapaxes(b2, -1, -2)), a2.shape)  # batch axes summed
+            ga = ga if a.ndim > 1 else reshape(ga, a.shape)
         if ctx.needs[1]:
             gb = unbroadcast(matmul(swapaxes(a2, -1, -2), g2), b2.shape)
-            gb = reshape(gb, b.shape)
+            gb = gb if b.ndim > 1 else reshape(gb, b.shape)
         return ga, gb
 
 
@@ -519,32 +527,27 @@ class Linear(Function):
         if x.shape[-1] != w.shape[0]:
             raise ValueError(f"linear: inputs have {x.shape[-1]} features (shape {x.shape}) but "
                              f"the weight matrix expects {w.shape[0]} (shape {w.shape}).")
-        ctx.save(x, w)
+        ctx.save(x, w, np.shape(b))
         y = x @ w
         if b is not None:
             y += b
         return y
 
     @staticmethod
-    def vjp(ctx, g, x, w):  # y = xW + b:  gx = g W^T,  gW = x^T g,  gb = sum_rows g
-        gx = matmul(g, transpose(w)) if ctx.needs[0] else None
-        if x.ndim == 2:
-            gw = matmul(transpose(x), g) if ctx.needs[1] else None
-            gb = sum(g, axis=0) if len(ctx.needs) > 2 and ctx.needs[2] else None
-        else:  # batched leading axes: flatten them
-            x2, g2 = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
-            gw = matmul(transpose(x2), g2) if ctx.needs[1] else None
-            gb = sum(g2, axis=0) if len(ctx.needs) > 2 and ctx.needs[2] else None
+    def vjp(ctx, g, x, w, b_shape):  # y = xW + b:  gx = g W^T,  gW = x^T g,  gb = sum_rows g
+        gx = matmul(g, w.T) if ctx.needs[0] else None
+        if x.ndim != 2:  # a vector, or batched leading axes: make x and g matrices
+            x, g = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
+        gw = matmul(x.T, g) if ctx.needs[1] else None
+        gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
         return (gx, gw, gb)[:len(ctx.needs)]
 
 
 # ---- reductions ---------------------------------------------------------------------------
 def _keep(g, shape, axis, keepdims):
     """Reinsert the reduced axes of ``g`` (size 1) so it broadcasts against ``shape``."""
-    if keepdims or axis is None and g.ndim == len(shape):
+    if keepdims or axis is None:  # a full reduction's 0-d g broadcasts as it is
         return g
-    if axis is None:
-        return reshape(g, (1,) * len(shape))
     axes = (axis,) if isinstance(axis, int) else axis
     axes = sorted(a % len(shape) for a in axes)
     out = list(g.shape)
@@ -559,7 +562,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.save(x.shape)
-        return np.asarray(np.sum(x, axis=axis, keepdims=keepdims))
+        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
 
     @staticmethod
     def vjp(ctx, g, shape):  # every summed entry gets the same gradient
@@ -596,15 +599,18 @@ class Logsumexp(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
-        m = np.where(np.isfinite(m), m, 0)
+        x = _float(x)
+        m = x.max(axis=axis, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(m), m, 0)  # rows of -inf (or empty ones): shift by 0
         y = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-        ctx.save(x, y)
-        return y if keepdims else np.asarray(np.squeeze(y, axis=axis))
+        y = y if keepdims else np.asarray(np.squeeze(y, axis=axis))
+        ctx.save(x, y)  # the output itself, so grad of grad sees that y depends on x
+        return y
 
     @staticmethod
-    def vjp(ctx, g, x, y):  # d lse(x) = softmax(x) dx
-        g = _keep(g, _shape(x), ctx.params.get("axis"), ctx.params.get("keepdims", False))
+    def vjp(ctx, g, x, y):  # d lse(x) = softmax(x) dx = exp(x - lse(x)) dx
+        axis, keepdims = ctx.params.get("axis"), ctx.params.get("keepdims", False)
+        g, y = _keep(g, _shape(x), axis, keepdims), _keep(y, _shape(x), axis, keepdims)
         return (multiply(g, exp(subtract(x, y))),)
 
 
@@ -613,7 +619,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        x = _float(x)
+        e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # empty axes too
         y = e / np.sum(e, axis=axis, keepdims=True)
         ctx.save(y)
         return y
@@ -630,7 +637,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
-        z = x - np.max(x, axis=axis, keepdims=True)
+        x = _float(x)
+        z = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
         y = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
         ctx.save(y)
         return y
@@ -648,32 +656,57 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, labels, axis=-1):
-        z = logits - np.max(logits, axis=axis, keepdims=True)
-        lse = np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
-        logp = z - lse
-        if np.asarray(labels).dtype.kind in "iub":  # integer class labels
-            idx = np.expand_dims(np.asarray(labels, np.intp), axis)
-            loss = -np.take_along_axis(logp, idx, axis=axis)
-            target = np.zeros_like(logits)
-            np.put_along_axis(target, idx, 1, axis=axis)
-        else:
-            target = labels
-            loss = -np.sum(labels * logp, axis=axis, keepdims=True)
-        ctx.save(logits, labels, target, logp)
+        logits = _float(logits)
+        z = logits - logits.max(axis=axis, keepdims=True, initial=-np.inf)
+        logp = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        indices = labels.dtype.kind in "iu"
+        _check_labels(logits, labels, axis, indices)
+        if indices:  # class labels: pick -log p[label] from each row
+            labels = np.expand_dims(labels, axis)
+            loss = -np.take_along_axis(logp, labels, axis=axis)
+        else:  # one-hot rows or probabilities: -sum t log p, with 0 log 0 = 0 even at z = -inf
+            loss = -(labels * np.where(labels != 0, logp, 0)).sum(axis=axis, keepdims=True)
+        ctx.save(logits, labels, logp, indices)
         return np.squeeze(loss, axis=axis)
 
     @staticmethod
-    def vjp(ctx, g, logits, labels, target, logp):
+    def vjp(ctx, g, logits, labels, logp, indices):
+        # d/dz = softmax(z) sum_c(t_c) - t ;  d/dt = -log softmax(z)
         axis = ctx.params.get("axis", -1)
         g = expand_dims(g, axis)
-        # d/dz = softmax(z) * sum(t) - t ; d/dt = -log softmax(z)
-        gz = None
+        gz = gt = None
         if ctx.needs[0]:
             p = softmax(logits, axis=axis) if isinstance(logits, Tensor) else np.exp(logp)
-            tsum = 1 if _raw(target) is not _raw(labels) else sum(labels, axis, keepdims=True)
-            gz = multiply(g, subtract(multiply(p, tsum), target))
-        gt = multiply(negative(g), log_softmax(logits, axis=axis)) if ctx.needs[1] else None
+            if indices:  # t is one-hot: 1 at each label
+                target = np.zeros_like(logp)
+                np.put_along_axis(target, labels, 1, axis=axis)
+            else:  # probabilities, which need not sum to 1
+                target, p = labels, multiply(p, sum(labels, axis=axis, keepdims=True))
+            gz = multiply(g, subtract(p, target))
+        if ctx.needs[1]:
+            gt = multiply(negative(g), log_softmax(logits, axis=axis))
         return gz, gt
+
+
+def _check_labels(logits, labels, axis, indices):
+    """Clear errors for labels that do not fit the logits (NumPy would wrap -1 silently)."""
+    ax = axis % logits.ndim
+    if indices:
+        rows, n = logits.shape[:ax] + logits.shape[ax + 1:], logits.shape[ax]
+        if labels.shape != rows:
+            raise ValueError(
+                f"softmax_cross_entropy: integer labels of shape {labels.shape} do not fit "
+                f"logits of shape {logits.shape}; expected one class index per row, shape "
+                f"{rows}. (One-hot labels must be float arrays of shape {logits.shape}.)")
+        if labels.size and (labels.min() < 0 or labels.max() >= n):
+            raise ValueError(
+                f"softmax_cross_entropy: labels must be class indices in [0, {n}) for "
+                f"{n} logits per row; got values from {labels.min()} to {labels.max()}.")
+    elif labels.shape != logits.shape:
+        raise ValueError(
+            f"softmax_cross_entropy: one-hot/probability labels of shape {labels.shape} do "
+            f"not match logits of shape {logits.shape}. Pass integer class indices of shape "
+            f"{logits.shape[:ax] + logits.shape[ax + 1:]}, or targets shaped like the logits.")
 
 
 # ---- shapes -------------------------------------------------------------------------------
@@ -684,7 +717,7 @@ class Reshape(Function):
     def forward(ctx, x, shape):
         ctx.save(x.shape)
         try:
-            return np.reshape(x, shape)
+            return x.reshape(shape)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
                              f"({x.size} values) into shape {shape}.") from None
@@ -699,7 +732,7 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes=None):
-        return np.transpose(x, axes)
+        return x.transpose(axes)
 
     @staticmethod
     def vjp(ctx, g):
@@ -1000,7 +1033,10 @@ def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1) -> Any:
     >>> uf.softmax_cross_entropy([[0.0, 0.0]], [1]).numpy()
     array([0.6931472], dtype=float32)
     """
-    labels = _raw(labels) if not (isinstance(labels, Tensor) and labels.requires_grad) else labels
+    if not (isinstance(labels, Tensor) and labels.requires_grad):  # data, not a variable
+        labels, dtype = np.asarray(_raw(labels)), as_array(logits).dtype
+        if labels.dtype.kind in "fb" and dtype.kind == "f":  # targets in the logits' dtype
+            labels = labels.astype(dtype, copy=False)
     return SoftmaxCrossEntropy.apply(logits, labels, axis=axis)
 
 
@@ -1090,15 +1126,16 @@ def one_hot(indices: Any, depth: int, dtype: Any = np.float32) -> np.ndarray:
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean over ``axis`` (composed: ``sum / n``)."""
-    n = _count(x, axis)
-    return divide(sum(x, axis=axis, keepdims=keepdims), builtins.max(n, 1))
+    """Arithmetic mean over ``axis`` (composed: ``sum / n``; NaN over no values, as in NumPy)."""
+    return divide(sum(x, axis=axis, keepdims=keepdims), _count(x, axis))
 
 
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Any:
-    """Variance ``sum((x - mean)^2) / (n - ddof)`` over ``axis`` (composed)."""
+    """Variance ``sum((x - mean)^2) / (n - ddof)`` over ``axis`` (composed; NaN/inf when
+    ``n <= ddof``, as in NumPy)."""
     d = subtract(x, mean(x, axis=axis, keepdims=True))
-    return divide(sum(multiply(d, d), axis=axis, keepdims=keepdims), builtins.max(_count(x, axis) - ddof, 1))
+    n = builtins.max(_count(x, axis) - ddof, 0)
+    return divide(sum(multiply(d, d), axis=axis, keepdims=keepdims), n)
 
 
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Any:
@@ -1109,9 +1146,9 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Any
 def _count(x: Any, axis: Axis) -> int:
     shape = np.shape(_raw(x))
     if axis is None:
-        return int(np.prod(shape))
+        return math.prod(shape)
     axes = (axis,) if isinstance(axis, int) else axis
-    return int(np.prod([shape[a] for a in axes]))
+    return math.prod(shape[a] for a in axes)
 
 
 def _axis(axis: Any) -> Axis:

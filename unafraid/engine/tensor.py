@@ -72,7 +72,9 @@ def as_array(x: Any, dtype: Any = None) -> np.ndarray:
     """The ndarray behind ``x``: Python floats and float lists become float32."""
     if isinstance(x, Tensor):
         x = x.data
-    if dtype is None and not isinstance(x, np.ndarray | np.generic):
+    if dtype is None and isinstance(x, np.ndarray):
+        return x
+    if dtype is None and not isinstance(x, np.generic):
         a = np.asarray(x)
         if a.dtype == np.float64:  # Python floats: float32 unless asked
             a = a.astype(np.float32)
@@ -248,13 +250,13 @@ class Function:
     """
 
     name = "function"
+    saved: tuple[Any, ...] | None = ()  # what forward kept for the VJP (None once freed)
+    inputs: tuple[Any, ...] = ()  # recorded inputs: Tensors, and constants
+    needs: tuple[bool, ...] = ()  # whether each input needs a gradient
+    versions: tuple[int, ...] = ()  # each input's version when it was recorded
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.params = params
-        self.saved: tuple[Any, ...] = ()
-        self.inputs: tuple[Any, ...] = ()
-        self.needs: tuple[bool, ...] = ()
-        self.versions: tuple[int, ...] = ()
 
     def save(self, *values: Any) -> None:
         """Keep forward values (inputs, output, or intermediates) for the VJP."""
@@ -268,8 +270,10 @@ class Function:
         NumPy speed); any Tensor in gives a Tensor out.
         """
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        if any(not isinstance(a, np.ndarray) for a in arrays):
-            arrays = _promote_scalars(arrays)
+        for a in arrays:
+            if not isinstance(a, np.ndarray):  # a Python number (or list) among the inputs
+                arrays = _promote_scalars(arrays)
+                break
         ctx = cls(params)
         out = cls.forward(ctx, *arrays, **params)
         if not isinstance(out, np.ndarray):  # ufuncs turn 0-d arrays into NumPy scalars
@@ -279,14 +283,13 @@ class Function:
         if not tensors:
             return out
         result = Tensor(out)
-        if is_grad_enabled() and any(t.requires_grad for t in tensors):
+        if (out.dtype.kind in "fc" and is_grad_enabled()
+                and any([t.requires_grad for t in tensors])):
             ctx.inputs = inputs
-            ctx.needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-            ctx.versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
+            ctx.needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+            ctx.versions = tuple([x._version if isinstance(x, Tensor) else 0 for x in inputs])
             result._ctx = ctx
             result.requires_grad = True
-            if result.data.dtype.kind not in "fc":
-                result.requires_grad, result._ctx = False, None
         return result
 
     forward: Any = None
@@ -294,12 +297,15 @@ class Function:
 
 
 def _promote_scalars(arrays: list[Any]) -> list[np.ndarray]:
-    """Python numbers take the dtype of the arrays they meet, so ``x / 255.0`` stays float32."""
-    floats = [a.dtype for a in arrays if isinstance(a, np.ndarray | np.generic) and a.dtype.kind == "f"]
+    """Scalars take the dtype of the float arrays they meet, so ``x / 255.0`` stays float32.
+
+    NumPy scalars count as scalars too: ``x * np.sqrt(2.0)`` (a float64) keeps x's float32.
+    """
+    floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
     like = np.result_type(*floats) if floats else None
     out = []
     for a in arrays:
-        if isinstance(a, bool | int | float) and not isinstance(a, np.generic):
+        if isinstance(a, bool | int | float | np.generic):
             a = np.asarray(a, dtype=like) if like is not None else as_array(a)
         elif not isinstance(a, np.ndarray | np.generic) and a is not None:
             a = as_array(a)
@@ -323,9 +329,9 @@ def _toposort(roots: list[Tensor]) -> list[Tensor]:
             continue
         seen.add(id(t))
         stack.append((t, True))
-        if t._ctx is not None:
-            stack.extend((x, False) for x in t._ctx.inputs
-                         if isinstance(x, Tensor) and id(x) not in seen)
+        if t._ctx is not None:  # inputs that need no gradient have no history to visit
+            stack += [(x, False) for x in t._ctx.inputs
+                      if isinstance(x, Tensor) and x.requires_grad and id(x) not in seen]
     return order
 
 
@@ -338,6 +344,7 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
     whose own history can be differentiated; otherwise plain arrays.
     """
     grads: dict[int, Any] = {}
+    given = {_owner(_raw(g)) for g in out_grads if isinstance(_raw(g), np.ndarray)}  # caller's
     for out, g in zip(outputs, out_grads, strict=True):
         if g is None:
             if out.size != 1:
@@ -350,38 +357,52 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
         if g.shape != out.shape:
             raise ValueError(f"Output gradient of shape {g.shape} does not match the output's "
                              f"shape {out.shape}.")
+        if not create_graph:
+            g = _raw(g)
         grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
     wanted = {id(t) for t in wrt}
     order = _toposort(outputs)
     # Phase 2: in reverse order, each result hands its gradient to its inputs.
     with enable_grad() if create_graph else no_grad():
         for t in reversed(order):
-            ctx, g = t._ctx, grads.get(id(t))
-            if ctx is None or g is None:
+            ctx = t._ctx
+            if ctx is None or id(t) not in grads:
                 continue
+            # free intermediate gradients as soon as they are used
+            g = grads[id(t)] if id(t) in wanted else grads.pop(id(t))
             if ctx.saved is None:
                 raise RuntimeError(
                     f"The graph through {ctx.name} was already freed by an earlier backward "
                     f"pass. Pass retain_graph=True to the first backward() to run it twice.")
-            _check_versions(ctx)
-            if create_graph:
-                saved = _as_recorded(ctx, t)
-            else:
-                saved, g = [_raw(s) for s in ctx.saved], _raw(g)
+            _check_versions(ctx, t)
+            saved = _as_recorded(ctx, t) if create_graph else ctx.saved
             in_grads = ctx.vjp(ctx, g, *saved)
             for x, gx in zip(ctx.inputs, in_grads, strict=True):
                 if gx is None or not isinstance(x, Tensor) or not x.requires_grad:
                     continue
                 if gx.shape != x.shape:
                     raise RuntimeError(f"internal: {ctx.name} VJP gave {gx.shape} for {x.shape}")
+                if gx.dtype != x.dtype:  # float32 x times a float64 array: x's gradient is float32
+                    gx = gx.astype(x.dtype)
                 grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
-            if id(t) not in wanted:
-                del grads[id(t)]  # free intermediate gradients as soon as they are used
             if not retain_graph:
                 ctx.saved, ctx.inputs = None, ()
-    out = [grads.get(id(t)) for t in wrt]
-    # a broadcast view (from sum's VJP, say) is read-only: hand out a writable copy
-    return [g.copy() if isinstance(g, np.ndarray) and not g.flags.writeable else g for g in out]
+    return [_own(grads.get(id(t)), given) for t in wrt]
+
+
+def _own(g: Any, handed_out: set[int]) -> Any:
+    """A gradient the caller may change in place: writable (sum's VJP gives a read-only
+    broadcast), sharing memory with no other gradient handed out (add's VJP passes ``g``
+    itself to both inputs) nor with the caller's output gradient."""
+    if isinstance(g, np.ndarray):
+        if _owner(g) in handed_out or not g.flags.writeable:
+            g = g.copy()
+        handed_out.add(_owner(g))
+    return g
+
+
+def _owner(a: np.ndarray) -> int:
+    return id(a if a.base is None else a.base)  # NumPy points every view at the array it views
 
 
 def _raw(value: Any) -> Any:
@@ -395,10 +416,15 @@ def _as_recorded(ctx: Function, out: Tensor) -> list[Any]:
     return [by_id.get(id(_raw(s)), s) for s in ctx.saved]
 
 
-def _check_versions(ctx: Function) -> None:
-    for x, v in zip(ctx.inputs, ctx.versions, strict=True):
-        if isinstance(x, Tensor) and x._version != v:
-            raise RuntimeError(
-                f"{x._label()} was modified in place after {ctx.name} saved it for the "
-                f"backward pass, so its gradient would be wrong. Compute the new value "
-                f"out of place (y = x + 1 instead of x[...] += 1), or call backward first.")
+def _check_versions(ctx: Function, out: Tensor) -> None:
+    changed = [x for x, v in zip(ctx.inputs, ctx.versions, strict=True)
+               if isinstance(x, Tensor) and x._version != v]
+    if out._version:  # a result starts at version 0
+        changed.append(out)
+    if changed:
+        x = changed[0]
+        raise RuntimeError(
+            f"{x._label()} was modified in place after {ctx.name} "
+            f"{'made' if x is out else 'used'} it, so the backward pass would compute a wrong "
+            f"gradient. Compute the new value out of place (y = x + 1 instead of "
+            f"x[...] += 1), or call backward first.")

@@ -44,16 +44,16 @@ def tree_flatten(tree: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
     return [leaf for leaves, _ in parts for leaf in leaves], rebuild
 
 
-def _as_leaf(x: Any, where: str) -> Tensor:
-    if isinstance(x, Tensor):
-        if not x.requires_grad:
-            x.requires_grad_()  # raises a clear TypeError for integer data
-        return x
-    a = as_array(x)
+def _as_leaf(x: Any, argnum: int, leaf: int | None = None) -> Tensor:
+    """``x`` as a Tensor that requires grad (``leaf``: its place in a nested argument)."""
+    a = x.data if isinstance(x, Tensor) else as_array(x)
     if a.dtype.kind not in "fc":
+        where = f"argument {argnum}" + (f", leaf {leaf}" if leaf is not None else "")
         raise TypeError(f"Cannot differentiate with respect to {where}: it holds {a.dtype} "
                         f"data. Pass floating-point values (e.g. x.astype('float32')), or "
                         f"choose another argument with argnums=.")
+    if isinstance(x, Tensor):
+        return x if x.requires_grad else x.requires_grad_()
     return Tensor(a, requires_grad=True)
 
 
@@ -101,8 +101,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
                 raise TypeError(f"argnums={i} but the function got only {len(args)} positional "
                                 f"arguments.")
             flat, build = tree_flatten(args[i])
-            flat = [_as_leaf(x, f"argument {i}" + (f", leaf {j}" if len(flat) > 1 else ""))
-                    for j, x in enumerate(flat)]
+            flat = [_as_leaf(x, i, j if len(flat) > 1 else None) for j, x in enumerate(flat)]
             args[i] = build(flat)
             leaves.append(flat)
             builds.append(build)
@@ -141,8 +140,10 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
 def _zeros_if_none(g: Any, t: Tensor, outer: bool) -> Any:
     if g is None:
-        return np.zeros_like(t.data)  # the output does not depend on this argument
-    return g if outer else as_array(g)
+        g = np.zeros_like(t.data)  # the output does not depend on this argument
+    if outer:  # a constant gradient (of a linear f) is still a Tensor: its derivative is 0
+        return g if isinstance(g, Tensor) else Tensor(g)
+    return as_array(g)
 
 
 def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,

@@ -1,0 +1,118 @@
+"""Special functions (``unafraid.engine.special`` and the ``lgamma``/``digamma``/``polygamma``
+ops) against independent oracles: Python's ``math.lgamma``/``math.erf``/``math.erfc`` and
+values worked out by hand from known identities."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import unafraid as uf
+from unafraid.engine import special
+
+EULER_GAMMA = 0.5772156649015329
+ZETA3 = 1.2020569031595942  # Apery's constant, zeta(3)
+
+
+def relative_error(got, expected):
+    got, expected = np.asarray(got, float), np.asarray(expected, float)
+    return np.max(np.abs(got - expected) / np.maximum(np.abs(expected), 1e-300))
+
+
+# ---- erf, erfc, ndtr ----------------------------------------------------------------------------
+def test_erf_matches_math_erf():
+    x = np.concatenate([np.linspace(-7, 7, 1401), [0.0, 1e-12, -1e-8, 1.9999, 2.0, 2.0001, 30]])
+    assert relative_error(special.erf(x), [math.erf(v) for v in x]) < 1e-13
+
+
+def test_erfc_matches_math_erfc_deep_in_the_tail():
+    x = np.concatenate([np.linspace(-6, 25, 1551), [1.99999, 2.0, 26.0]])
+    expected = [math.erfc(v) for v in x]
+    assert relative_error(special.erfc(x), expected) < 1e-12
+    assert special.erfc(np.array(10.0)) == pytest.approx(2.088487583762545e-45, rel=1e-12)
+
+
+def test_ndtr_is_the_normal_cdf_and_accurate_in_the_left_tail():
+    x = np.array([-30.0, -10.0, -3.0, -0.5, 0.0, 0.7, 5.0])
+    expected = [0.5 * math.erfc(-v / math.sqrt(2)) for v in x]
+    assert relative_error(special.ndtr(x), expected) < 1e-12
+    assert special.ndtr(np.array(0.0)) == 0.5
+
+
+# ---- lgamma -----------------------------------------------------------------------------------
+def test_lgamma_matches_math_lgamma_on_both_sides_of_zero():
+    positive = np.concatenate([np.geomspace(1e-8, 1e8, 801), [0.5, 1.5, 2.5, 9.999, 10.0, 10.001]])
+    negative = -np.linspace(0.013, 19.9, 700)
+    negative = negative[np.abs(negative - np.round(negative)) > 1e-3]  # away from the poles
+    for x in (positive, negative):
+        expected = np.array([math.lgamma(v) for v in x])
+        err = np.abs(special.lgamma(x) - expected) / np.maximum(np.abs(expected), 1.0)
+        assert err.max() < 1e-12  # relative, or absolute where lgamma is near its zeros 1 and 2
+
+
+def test_lgamma_hand_worked_values():
+    assert special.lgamma(np.array(0.5)) == pytest.approx(0.5 * math.log(math.pi), rel=1e-14)
+    assert special.lgamma(np.array([1.0, 2.0])) == pytest.approx([0.0, 0.0], abs=1e-14)
+    assert special.lgamma(np.array(5.0)) == pytest.approx(math.log(24), rel=1e-14)
+    # Gamma(-1/2) = -2 sqrt(pi)
+    assert special.lgamma(np.array(-0.5)) == pytest.approx(math.log(2 * math.sqrt(math.pi)),
+                                                           rel=1e-14)
+    assert np.isinf(special.lgamma(np.array([0.0, -1.0, -7.0]))).all()
+
+
+# ---- digamma and polygamma --------------------------------------------------------------------
+@pytest.mark.parametrize("x, expected", [
+    (1.0, -EULER_GAMMA),
+    (0.5, -EULER_GAMMA - 2 * math.log(2)),
+    (0.25, -EULER_GAMMA - math.pi / 2 - 3 * math.log(2)),
+    (2.0, 1 - EULER_GAMMA),  # psi(x + 1) = psi(x) + 1/x
+    (5.0, 1 + 1 / 2 + 1 / 3 + 1 / 4 - EULER_GAMMA),
+    (-0.5, -EULER_GAMMA - 2 * math.log(2) + 2),  # the recurrence, run backwards
+    (1e6, math.log(1e6) - 1 / 2e6 - 1 / (12 * 1e12)),  # asymptotic series
+])
+def test_digamma_hand_worked_values(x, expected):
+    assert special.polygamma(0, np.array([x]))[0] == pytest.approx(expected, rel=1e-13, abs=1e-15)
+    assert uf.digamma(np.array([x])).item() == pytest.approx(expected, rel=1e-13, abs=1e-15)
+
+
+def test_digamma_of_1_exactly():
+    assert uf.digamma(np.array(1.0)).item() == pytest.approx(-0.5772156649015329, rel=1e-14)
+
+
+@pytest.mark.parametrize("n, x, expected", [
+    (1, 1.0, math.pi**2 / 6),
+    (1, 0.5, math.pi**2 / 2),
+    (1, 2.0, math.pi**2 / 6 - 1),
+    (2, 1.0, -2 * ZETA3),
+    (2, 0.5, -14 * ZETA3),
+    (3, 1.0, math.pi**4 / 15),
+    (3, 0.5, math.pi**4),
+    (1, 1e4, 1 / 1e4 + 1 / (2 * 1e8) + 1 / (6 * 1e12)),
+])
+def test_polygamma_hand_worked_values(n, x, expected):
+    assert uf.polygamma(n, np.array([x])).item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_reflection_formula():
+    # psi(1 - x) - psi(x) = pi cot(pi x)
+    x = np.array([0.1, 0.3, 0.77, 1.4, -2.2])
+    lhs = special.polygamma(0, 1 - x) - special.polygamma(0, x)
+    assert_allclose(lhs, math.pi / np.tan(math.pi * x), rtol=1e-12)
+
+
+def test_poles_are_nan():
+    assert np.isnan(special.polygamma(0, np.array([0.0, -1.0, -3.0]))).all()
+    assert np.isnan(special.polygamma(2, np.array([-2.0]))).all()
+
+
+def test_float32_in_float32_out_and_scalars():
+    x = np.array([0.5, 1.0, 3.0], np.float32)
+    for op in (uf.lgamma, uf.digamma, lambda v: uf.polygamma(1, v), uf.gelu):
+        out = op(x)
+        assert out.dtype == np.float32
+    assert uf.lgamma(np.array(3.0)).shape == ()
+    assert uf.polygamma(1, np.array(1.0)).item() == pytest.approx(math.pi**2 / 6, rel=1e-13)
+    assert uf.digamma(np.zeros((0, 2))).shape == (0, 2)
