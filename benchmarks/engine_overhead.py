@@ -17,10 +17,12 @@ Every time is the median of ``--repeat`` repeats of a loop sized like
 ``timeit``'s autorange (at least 0.2 s per repeat); NumPy and engine repeats
 alternate, and each ratio is the median of the per-repeat ratios. Run it with
 
-    .venv/bin/python benchmarks/engine_overhead.py [--repeat 7] [--quick]
+    .venv/bin/python benchmarks/engine_overhead.py [--repeat 7] [--quick] [--ops add tanh]
 
-``--quick`` skips the large arrays. The BLAS in use is printed first
-(through ``threadpoolctl`` when it is installed).
+``--quick`` skips the large arrays; ``--ops`` with no names times only the MLP
+step. The BLAS in use is printed first (through ``threadpoolctl`` when it is
+installed). Run it on an idle machine: other processes competing for the
+cores slow multithreaded BLAS calls down by orders of magnitude.
 """
 
 from __future__ import annotations
@@ -241,8 +243,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="repeats per timing (median)")
     parser.add_argument("--quick", action="store_true", help="skip the 2048 x 2048 arrays")
-    parser.add_argument("--ops", nargs="*", default=list(OPS), help="which primitives")
+    parser.add_argument("--ops", nargs="*", default=list(OPS),
+                        help="which primitives (none: only the MLP step)")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit BLAS threads with threadpoolctl (default: leave as is); "
+                             "one thread is steadier on a shared, busy machine")
     args = parser.parse_args()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads, user_api="blas")
 
     print(f"date: {datetime.date.today()}  machine: {cpu_model()}, {os.cpu_count()} logical CPUs")
     print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas_info()}")

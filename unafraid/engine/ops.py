@@ -638,8 +638,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         x = _float(x)
-        z = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
-        y = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        y = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+        y -= np.log(np.exp(y).sum(axis=axis, keepdims=True))  # in place: y is a new array
         ctx.save(y)
         return y
 
@@ -657,8 +657,8 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, labels, axis=-1):
         logits = _float(logits)
-        z = logits - logits.max(axis=axis, keepdims=True, initial=-np.inf)
-        logp = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        logp = logits - logits.max(axis=axis, keepdims=True, initial=-np.inf)
+        logp -= np.log(np.exp(logp).sum(axis=axis, keepdims=True))  # log softmax, in place
         indices = labels.dtype.kind in "iu"
         _check_labels(logits, labels, axis, indices)
         if indices:  # class labels: pick -log p[label] from each row
