@@ -391,7 +391,7 @@ class Runner:
     def _torch_predict(self, x, batch_size):
         torch = self.torch
         X = torch.from_numpy(x.reshape(len(x), -1))
-        self.model.train(False)  # inference mode (what .eval() does)
+        self.model.train(False)  # torch inference mode (dropout off)
         outs = []
         with torch.inference_mode():
             for start in range(0, len(X), batch_size):
