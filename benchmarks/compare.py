@@ -28,11 +28,13 @@ e  predict on the 10,000 MNIST test images with the model of (a) (trained, untim
 f  ``import`` time, in seconds, in a fresh interpreter (timed inside it, around the import statement).
 
 Only the ``fit`` (or ``predict``) call, or the hand-written loop, is timed: loading data, building
-the model and measuring accuracy are not. Tools: ``unafraid``, ``numpy`` (a hand-written float32 loop
-with preallocated buffers and in-place Adam: the floor of the NumPy approach), ``torch-fused``
-(``torch.optim.Adam(fused=True)``), ``torch`` (default Adam), ``keras-jax`` (Keras 3,
-``KERAS_BACKEND=jax``) and ``sklearn`` (``MLPClassifier``, workloads a and b). A tool that is not
-installed is reported as "missing", never estimated.
+the model and measuring accuracy are not. Tools: ``unafraid`` (with numba's compiled optimizer step
+when numba is installed, as ``pip install "unafraid[fast]"`` gives), ``unafraid-numpy`` (the same
+with ``UNAFRAID_NUMBA=0``: NumPy only, as plain ``pip install unafraid`` gives), ``numpy`` (a
+hand-written float32 loop with preallocated buffers and in-place Adam: the floor of the NumPy
+approach), ``torch-fused`` (``torch.optim.Adam(fused=True)``), ``torch`` (default Adam),
+``keras-jax`` (Keras 3, ``KERAS_BACKEND=jax``) and ``sklearn`` (``MLPClassifier``, workloads a and
+b). A tool that is not installed is reported as "missing", never estimated.
 
 Run it with the benchmark environment's Python (it must have unafraid, and whichever of torch, keras
 + jax and scikit-learn are to be compared), e.g.::
@@ -59,7 +61,7 @@ import sys
 import tempfile
 import time
 
-TOOLS = ["unafraid", "numpy", "torch-fused", "torch", "keras-jax", "sklearn"]
+TOOLS = ["unafraid", "unafraid-numpy", "numpy", "torch-fused", "torch", "keras-jax", "sklearn"]
 
 WORKLOADS = {
     "a": dict(kind="mlp", hidden=(512,), batch=32,
@@ -81,6 +83,7 @@ WORKLOADS = {
 # nothing to add to predict or import; scikit-learn is compared on workloads a and b only.
 SUPPORTED = {
     "unafraid": {"a", "b", "c", "d", "e32", "e1024", "f"},
+    "unafraid-numpy": {"a", "b", "c", "d"},     # numba only changes the optimizer step
     "numpy": {"a", "b", "c", "d", "e32", "e1024", "f"},
     "torch-fused": {"a", "b", "c", "d"},
     "torch": {"a", "b", "c", "d", "e32", "e1024", "f"},
@@ -100,7 +103,8 @@ PREDICT_TRAIN_ROWS = 6000
 
 def installed(tool: str) -> bool:
     """Whether the packages a tool needs can be imported here (checked without importing them)."""
-    need = {"unafraid": ["unafraid", "numpy"], "numpy": ["numpy"], "torch-fused": ["torch"],
+    need = {"unafraid": ["unafraid", "numpy"], "unafraid-numpy": ["unafraid", "numpy"],
+            "numpy": ["numpy"], "torch-fused": ["torch"],
             "torch": ["torch"], "keras-jax": ["keras", "jax"], "sklearn": ["sklearn"]}[tool]
     return all(importlib.util.find_spec(m) is not None for m in need)
 
@@ -305,7 +309,7 @@ class Runner:
     def _keras_model(self, k):
         layers = k.layers
         if self.image_input:
-            if self.tool == "unafraid":
+            if self.tool.startswith("unafraid"):
                 stack = [layers.Flatten(input_shape=(28, 28))]
             else:
                 stack = [k.Input(shape=(28, 28)), layers.Flatten()]
@@ -315,7 +319,7 @@ class Runner:
         stack.append(layers.Dense(self.sizes[-1], activation="softmax" if self.task == "clf" else None))
         model = k.models.Sequential(stack)
         if self.task == "clf":
-            if self.tool == "unafraid":     # tf.keras order: metrics third
+            if self.tool.startswith("unafraid"):     # tf.keras order: metrics third
                 model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
             else:                           # Keras 3 takes loss_weights third
                 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
@@ -326,7 +330,12 @@ class Runner:
 
     def _build_unafraid(self):
         import unafraid
+        from unafraid import _accel
         self.model = self._keras_model(unafraid.keras)
+        self.note = f"optimizer accelerator: {_accel.status()}"
+
+    def _build_unafraid_numpy(self):      # the worker set UNAFRAID_NUMBA=0 before importing it
+        self._build_unafraid()
 
     def _build_keras_jax(self):
         import keras
@@ -418,7 +427,7 @@ class Runner:
 
     # dispatch -------------------------------------------------------------------------------------
     def fit(self, x, y, batch_size):
-        if self.tool in ("unafraid", "keras-jax"):
+        if self.tool in ("unafraid", "unafraid-numpy", "keras-jax"):
             self._keras_fit(x, y, batch_size)
         elif self.tool == "numpy":
             self.model.fit(x.reshape(len(x), -1), y if self.task == "clf" else None, batch_size)
@@ -429,7 +438,7 @@ class Runner:
             self.model.fit(x.reshape(len(x), -1), y)
 
     def predict(self, x, batch_size):
-        if self.tool in ("unafraid", "keras-jax"):
+        if self.tool in ("unafraid", "unafraid-numpy", "keras-jax"):
             return self._keras_predict(x, batch_size)
         if self.tool == "numpy":
             return self.model.predict(x.reshape(len(x), -1), batch_size)
@@ -478,6 +487,8 @@ def worker_import(tool: str) -> dict:
 
 def worker(tool: str, workload: str, data_dir: str) -> dict:
     spec = WORKLOADS[workload]
+    if tool == "unafraid-numpy":                  # unafraid with its optional numba kernels off
+        os.environ["UNAFRAID_NUMBA"] = "0"
     if spec["kind"] == "import":
         return worker_import(tool)
     import numpy as np

@@ -269,6 +269,100 @@ def test_state_dict_round_trip_continues_bit_identically(make):
         assert np.array_equal(x.data, y.data)
 
 
+@pytest.mark.parametrize("make", [
+    lambda: Adam(learning_rate=0.01), lambda: Adam(amsgrad=True),
+    lambda: AdamW(weight_decay=0.1), lambda: SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: RMSprop(centered=True, momentum=0.5), lambda: Adagrad(0.1)])
+def test_two_core_update_has_the_bits_of_the_one_core_update(make, monkeypatch):
+    """Large steps run on two cores (halves of each large variable): it must not change a bit."""
+    r = np.random.default_rng(3)
+    shapes = [(700, 800), (700,), (300, 301)]      # 560,000 + 700 + 90,300 elements
+    w0 = [r.normal(size=s).astype(np.float32) for s in shapes]
+    grads = [[r.normal(size=s).astype(np.float32) for s in shapes] for _ in range(3)]
+
+    def train(min_total):
+        monkeypatch.setattr(optimizers, "_PARALLEL_MIN_TOTAL", min_total)
+        opt, ws = make(), [uf.Variable(w.copy()) for w in w0]
+        for g in grads:
+            opt.apply([x.copy() for x in g], ws)
+        return [w.data for w in ws], opt
+
+    calls = []
+    original = optimizers.Optimizer._update_on_two_cores
+    monkeypatch.setattr(optimizers.Optimizer, "_update_on_two_cores",
+                        lambda self, jobs, lr: calls.append(1) or original(self, jobs, lr))
+    one_core, _ = train(10 ** 9)
+    assert not calls
+    two_cores, opt = train(1)
+    if optimizers._worker() is None:
+        pytest.skip("one CPU: the two-core path is not taken")   # pragma: no cover
+    assert len(calls) == 3
+    for a, b in zip(one_core, two_cores, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert opt._helper_scratch is not None
+
+
+def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):
+    monkeypatch.setattr(optimizers, "_PARALLEL_MIN_TOTAL", 1)
+    opt, w = Adam(), uf.Variable(np.ones(200_000, np.float32))
+    opt.build([w])
+    if optimizers._worker() is None:
+        pytest.skip("one CPU: the two-core path is not taken")   # pragma: no cover
+    import threading
+    main = threading.get_ident()
+
+    def update(g, w_, state, s1, s2, lr):
+        if threading.get_ident() != main:
+            raise FloatingPointError("from the helper")
+    monkeypatch.setattr(opt, "_update", update)
+    with pytest.raises(FloatingPointError, match="from the helper"):
+        opt.apply([np.ones(200_000, np.float32)], [w])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", [lambda: Adam(learning_rate=0.01), lambda: Adam(amsgrad=True),
+                                  lambda: AdamW(weight_decay=0.1, beta_2=0.99)])
+def test_numba_update_has_the_bits_of_the_numpy_update(make, dtype, monkeypatch):
+    """The optional accelerator must not change a single bit of the weights or the state."""
+    from unafraid import _accel
+    pytest.importorskip("numba")   # in the [test] extra, so CI runs this test
+    r = np.random.default_rng(5)
+    shapes = [(64, 33), (33,), (7, 1, 3)]
+    w0 = [r.normal(size=s).astype(dtype) for s in shapes]
+    grads = [[(r.normal(size=s) * 10.0 ** r.integers(-8, 3)).astype(dtype) for s in shapes]
+             for _ in range(6)]
+    grads[3][0][0, :4] = [0.0, np.nan, np.inf, -0.0]   # odd values take the same path too
+
+    def train(kernels):
+        monkeypatch.setattr(_accel, "_LOADED", [kernels])
+        opt, ws = make(), [uf.Variable(w.copy()) for w in w0]
+        for g in grads:
+            opt.apply([x.copy() for x in g], ws)
+        return [w.data for w in ws], opt.state_dict()
+
+    monkeypatch.setattr(_accel, "_LOADED", [])
+    kernels = _accel.kernels()
+    assert kernels is not None
+    with_numba, state_numba = train(kernels)
+    with np.errstate(invalid="ignore"):          # inf / inf: NumPy warns, the kernel does not
+        without, state_numpy = train(None)
+    for a, b in zip(with_numba, without, strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+    for key in state_numpy:
+        np.testing.assert_array_equal(state_numba[key], state_numpy[key], strict=True)
+
+
+def test_accelerator_can_be_switched_off(monkeypatch):
+    from unafraid import _accel
+    monkeypatch.setenv("UNAFRAID_NUMBA", "0")
+    monkeypatch.setattr(_accel, "_LOADED", [])
+    assert _accel.kernels() is None
+    assert "UNAFRAID_NUMBA=0" in _accel.status()
+    w = uf.Variable(np.ones(3, np.float32))
+    Adam(0.1).apply([np.ones(3, np.float32)], [w])      # the NumPy path
+    np.testing.assert_allclose(w.data, 0.9, rtol=1e-6)
+
+
 def test_state_dict_keys_and_copies():
     w = [uf.Variable(np.zeros((2, 2), np.float32)), uf.Variable(np.zeros(2, np.float32))]
     opt = Adam()

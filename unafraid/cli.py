@@ -162,6 +162,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     blas = blas_info()
     lines.append(("BLAS", ", ".join(f"{k} {v}" for k, v in blas.items() if v is not None)))
     lines.append(("CPU cores", str(os.cpu_count())))
+    from . import _accel
+    lines.append(("Accelerator", _accel.status()))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "OPENBLAS_CORETYPE"):
         if os.environ.get(var):

@@ -79,6 +79,7 @@ class Model(Layer):
         from .. import losses as _losses
         from .. import optimizers as _optimizers
         self.optimizer = _optimizers.get(optimizer)
+        self.optimizer.warm_up()  # e.g. load numba's compiled update now, not in fit's first step
         if loss_weights is not None and not isinstance(loss_weights, list | tuple | dict):
             raise TypeError(f"compile: loss_weights must be a list or dict of numbers (one per "
                             f"output), got {loss_weights!r}. Pass metrics by keyword: "
