@@ -661,7 +661,10 @@ class SoftmaxCrossEntropy(Function):
         logp -= np.log(np.exp(logp).sum(axis=axis, keepdims=True))  # log softmax, in place
         indices = labels.dtype.kind in "iu"
         _check_labels(logits, labels, axis, indices)
-        if indices:  # class labels: pick -log p[label] from each row
+        if indices and logp.ndim == 2 and axis % 2 == 1:  # (N, C), the common case: row picks
+            ctx.save(logits, labels, logp, indices)
+            return -logp[np.arange(len(logp)), labels]
+        if indices:  # class labels: pick -log p[label] along the class axis
             labels = np.expand_dims(labels, axis)
             loss = -np.take_along_axis(logp, labels, axis=axis)
         else:  # one-hot rows or probabilities: -sum t log p, with 0 log 0 = 0 even at z = -inf
@@ -677,7 +680,13 @@ class SoftmaxCrossEntropy(Function):
         gz = gt = None
         if ctx.needs[0]:
             p = softmax(logits, axis=axis) if isinstance(logits, Tensor) else np.exp(logp)
+            unexpanded = indices and labels.ndim == logp.ndim - 1  # saved by forward's (N, C) path
+            if unexpanded and isinstance(p, np.ndarray):  # first order: plain arrays
+                p[np.arange(len(p)), labels] -= 1  # softmax - one_hot, in place: p is ours
+                return multiply(g, p), None
             if indices:  # t is one-hot: 1 at each label
+                if unexpanded:
+                    labels = np.expand_dims(labels, axis)
                 target = np.zeros_like(logp)
                 np.put_along_axis(target, labels, 1, axis=axis)
             else:  # probabilities, which need not sum to 1

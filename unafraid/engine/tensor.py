@@ -203,8 +203,9 @@ class Tensor:
         create_graph : bool, default False
             Record the backward pass itself, so ``.grad`` can be differentiated.
         """
-        leaves = [t for t in _toposort([self]) if t._ctx is None and t.requires_grad]
-        grads = _backward([self], [grad], leaves, retain_graph, create_graph)
+        order = _toposort([self])
+        leaves = [t for t in order if t._ctx is None and t.requires_grad]
+        grads = _backward([self], [grad], leaves, retain_graph, create_graph, order)
         for leaf, g in zip(leaves, grads, strict=True):
             if g is None:
                 continue
@@ -336,12 +337,14 @@ def _toposort(roots: list[Tensor]) -> list[Tensor]:
 
 
 def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
-              retain_graph: bool = False, create_graph: bool = False) -> list[Any]:
+              retain_graph: bool = False, create_graph: bool = False,
+              order: list[Tensor] | None = None) -> list[Any]:
     """d(sum of outputs . out_grads)/d(wrt): the chain-rule loop.
 
     Returns one gradient per tensor in ``wrt`` (``None`` where it does not
     influence the outputs). With ``create_graph`` the gradients are Tensors
     whose own history can be differentiated; otherwise plain arrays.
+    ``order`` is ``_toposort(outputs)`` when the caller has it already.
     """
     grads: dict[int, Any] = {}
     given = {_owner(_raw(g)) for g in out_grads if isinstance(_raw(g), np.ndarray)}  # caller's
@@ -361,7 +364,7 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
             g = _raw(g)
         grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
     wanted = {id(t) for t in wrt}
-    order = _toposort(outputs)
+    order = _toposort(outputs) if order is None else order
     # Phase 2: in reverse order, each result hands its gradient to its inputs.
     with enable_grad() if create_graph else no_grad():
         for t in reversed(order):
