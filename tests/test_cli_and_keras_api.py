@@ -35,6 +35,7 @@ def test_doctor_reports_environment_and_missing_kernel(tmp_path):
     assert sys.executable in text and np.__version__ in text and "BLAS" in text
     assert "NO kernel runs this Python" in text and "ipykernel install --user" in text
     assert "mnist" in text and "not cached" in text
+    assert "Accelerator" in text and ("numba" in text or "not installed" in text)
 
 
 def test_doctor_finds_a_kernel_for_this_python(tmp_path):
