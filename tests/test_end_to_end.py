@@ -110,5 +110,11 @@ def test_gan_example_moves_samples_toward_the_modes():
     spec = importlib.util.spec_from_file_location("gan_2d", ROOT / "examples" / "gan_2d.py")
     gan = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gan)
-    result = gan.train(steps=600, batch_size=128, n_critic=5, seed=0)
-    assert result["distance_after"] < 0.5 * result["distance_before"]
+    # One GAN run is chaotic: after 600 steps a single seed's generator can be mid-oscillation
+    # (seed 0 measured 0.22 and 0.63 of its starting distance with two float32 roundings of the
+    # same Adam). The claim is about training, not one seed: the median of three seeds.
+    ratios = []
+    for seed in (0, 1, 2):
+        result = gan.train(steps=600, batch_size=128, n_critic=5, seed=seed)
+        ratios.append(result["distance_after"] / result["distance_before"])
+    assert sorted(ratios)[1] < 0.5, ratios

@@ -10,6 +10,7 @@ names, building, compiling, warnings, weights, files, layers, gradients, weighti
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -656,6 +657,9 @@ INTERRUPTED = textwrap.dedent("""
     import numpy as np
     import unafraid as tf
 
+    # As at a terminal: a child of a background job (e.g. CI run with '&') inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
     class Tripwire(tf.keras.layers.Layer):  # presses Ctrl-C in the middle of step 29 (forward pass)
         calls = 0
         def call(self, x, training=False):
@@ -704,6 +708,26 @@ def test_ctrl_c_during_fit_keeps_the_last_step_and_says_how_to_resume(tmp_path):
     said = "\n".join(lines[:-1])
     assert "interrupted during epoch 4, after batch 5/8" in said
     assert "model.fit(x, y, epochs=10, initial_epoch=3)" in said
+
+
+def test_fit_leaves_an_ignored_sigint_ignored():
+    """A process that ignores SIGINT on purpose (a background job) keeps ignoring it during fit."""
+    seen = []
+
+    class Probe(tf.keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        model = tf.keras.Sequential([layers.Dense(2, activation="softmax", input_shape=(3,))])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(np.ones((8, 3), np.float32), np.zeros(8, int), batch_size=4, verbose=0,
+                  callbacks=[Probe()])
+        assert seen == [signal.SIG_IGN, signal.SIG_IGN]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_numpy_global_random_state_is_neither_used_nor_changed():

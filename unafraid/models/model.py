@@ -625,7 +625,10 @@ class _InterruptFlag:
         self.previous: Any = None
 
     def __enter__(self) -> _InterruptFlag:
-        if threading.current_thread() is threading.main_thread():
+        # Only in the main thread (Python's rule), and not where SIGINT is ignored on purpose
+        # (a background job started with '&' inherits it ignored): that choice is kept.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
             self.previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
