@@ -287,6 +287,8 @@ def test_two_core_update_has_the_bits_of_the_one_core_update(make, monkeypatch):
             opt.apply([x.copy() for x in g], ws)
         return [w.data for w in ws], opt
 
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(optimizers, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
     calls = []
     original = optimizers.Optimizer._update_on_two_cores
     monkeypatch.setattr(optimizers.Optimizer, "_update_on_two_cores",
@@ -294,8 +296,6 @@ def test_two_core_update_has_the_bits_of_the_one_core_update(make, monkeypatch):
     one_core, _ = train(10 ** 9)
     assert not calls
     two_cores, opt = train(1)
-    if optimizers._worker() is None:
-        pytest.skip("one CPU: the two-core path is not taken")   # pragma: no cover
     assert len(calls) == 3
     for a, b in zip(one_core, two_cores, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -303,11 +303,11 @@ def test_two_core_update_has_the_bits_of_the_one_core_update(make, monkeypatch):
 
 
 def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(optimizers, "_PARALLEL_MIN_TOTAL", 1)
+    monkeypatch.setattr(optimizers, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
     opt, w = Adam(), uf.Variable(np.ones(200_000, np.float32))
     opt.build([w])
-    if optimizers._worker() is None:
-        pytest.skip("one CPU: the two-core path is not taken")   # pragma: no cover
     import threading
     main = threading.get_ident()
 

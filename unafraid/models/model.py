@@ -625,10 +625,11 @@ class _InterruptFlag:
         self.previous: Any = None
 
     def __enter__(self) -> _InterruptFlag:
-        # Only in the main thread (Python's rule), and not where SIGINT is ignored on purpose
-        # (a background job started with '&' inherits it ignored): that choice is kept.
+        # Only in the main thread (Python's rule), and only over a handler we can put back: not
+        # where SIGINT is ignored on purpose (a background job started with '&' inherits it
+        # ignored) nor where C code installed one (getsignal gives None): those are kept.
         if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
+                and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None)):
             self.previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
