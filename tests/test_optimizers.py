@@ -352,6 +352,28 @@ def test_numba_update_has_the_bits_of_the_numpy_update(make, dtype, monkeypatch)
         np.testing.assert_array_equal(state_numba[key], state_numpy[key], strict=True)
 
 
+def test_numba_that_cannot_load_falls_back_to_numpy_and_says_why(monkeypatch):
+    import builtins
+
+    from unafraid import _accel
+    real_import = builtins.__import__
+
+    def failing_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if fromlist and "_numba_kernels" in fromlist:
+            raise RuntimeError("cannot cache function 'adam': no locator available")
+        return real_import(name, globals, locals, fromlist, level)
+
+    monkeypatch.delenv("UNAFRAID_NUMBA", raising=False)
+    monkeypatch.setattr(_accel, "_LOADED", [])
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+    with pytest.warns(RuntimeWarning, match="NUMBA_CACHE_DIR"):
+        assert _accel.kernels() is None
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    w = uf.Variable(np.ones(3, np.float32))
+    Adam(0.1).apply([np.ones(3, np.float32)], [w])      # the NumPy path
+    np.testing.assert_allclose(w.data, 0.9, rtol=1e-6)
+
+
 def test_accelerator_can_be_switched_off(monkeypatch):
     from unafraid import _accel
     monkeypatch.setenv("UNAFRAID_NUMBA", "0")

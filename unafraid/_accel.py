@@ -13,6 +13,7 @@ numba, so only the first process on a machine pays for compiling them.
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
 
 import numpy as np
@@ -28,6 +29,13 @@ def kernels() -> ModuleType | None:
             try:
                 from . import _numba_kernels as module
             except ImportError:  # numba not installed (or not importable): the NumPy path runs
+                module = None
+            except RuntimeError as error:  # e.g. numba found no writable folder for its cache
+                warnings.warn(
+                    f"numba is installed but its kernels could not be loaded ({error}); unafraid "
+                    f"uses its NumPy updates, which give the same numbers more slowly. If numba "
+                    f"cannot write its cache, set NUMBA_CACHE_DIR to a writable folder; to "
+                    f"silence this, set UNAFRAID_NUMBA=0.", RuntimeWarning, stacklevel=2)
                 module = None
         _LOADED.append(module)
     return _LOADED[0]
