@@ -855,12 +855,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.from_json:
         with open(args.from_json) as f:
-            results = json.load(f)
-        text = markdown(results)
-        print(text)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(text)
+            emit_markdown(json.load(f), args.markdown)
         return 0
 
     workloads = []
@@ -921,12 +916,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
+    emit_markdown(results, args.markdown)
+    return 0
+
+
+def emit_markdown(results: dict, path: str | None) -> None:
+    """Print the header and table, and write them to ``path`` too when given."""
     text = markdown(results)
     print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
+    if path:
+        with open(path, "w") as f:
             f.write(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -21,11 +21,15 @@ import numpy as np
 _LOADED: list[ModuleType | None] = []
 
 
+def _switched_off() -> bool:
+    return os.environ.get("UNAFRAID_NUMBA", "1").strip().lower() in ("0", "false", "no", "off")
+
+
 def kernels() -> ModuleType | None:
     """The compiled kernels module, or None when numba is missing or switched off."""
     if not _LOADED:
         module = None
-        if os.environ.get("UNAFRAID_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off"):
+        if not _switched_off():
             try:
                 from . import _numba_kernels as module
             except ImportError:  # numba not installed (or not importable): the NumPy path runs
@@ -46,7 +50,7 @@ def status() -> str:
     module = kernels()
     if module is not None:
         return f"numba {module.numba.__version__}: optimizer updates compiled (same bits as NumPy)"
-    if os.environ.get("UNAFRAID_NUMBA", "1").strip().lower() in ("0", "false", "no", "off"):
+    if _switched_off():
         return "off (UNAFRAID_NUMBA=0): NumPy updates"
     return "not installed: NumPy updates (optional: pip install \"unafraid[fast]\")"
 
