@@ -30,7 +30,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
-    g = sum(g, axis=axes)
+    g = sum(g, axis=axes) if isinstance(g, Tensor) else np.asarray(g.sum(axis=axes))  # arrays: NumPy
     return g if g.shape == shape else reshape(g, shape)
 
 
@@ -318,7 +318,7 @@ class Relu(Function):
 
     @staticmethod
     def vjp(ctx, g, y):  # d relu(x) = [x > 0] dx
-        return (multiply(g, _raw(y) > 0),)
+        return (g * (_raw(y) > 0),)
 
 
 class LeakyRelu(Function):
@@ -535,10 +535,11 @@ class Linear(Function):
 
     @staticmethod
     def vjp(ctx, g, x, w, b_shape):  # y = xW + b:  gx = g W^T,  gW = x^T g,  gb = sum_rows g
-        gx = matmul(g, w.T) if ctx.needs[0] else None
+        # (operators: plain NumPy on arrays, recorded ops on Tensors)
+        gx = g @ w.T if ctx.needs[0] else None
         if x.ndim != 2:  # a vector, or batched leading axes: make x and g matrices
             x, g = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
-        gw = matmul(x.T, g) if ctx.needs[1] else None
+        gw = x.T @ g if ctx.needs[1] else None
         gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
         return (gx, gw, gb)[:len(ctx.needs)]
 
@@ -568,6 +569,22 @@ class Sum(Function):
     def vjp(ctx, g, shape):  # every summed entry gets the same gradient
         g = _keep(g, shape, ctx.params.get("axis"), ctx.params.get("keepdims", False))
         return (broadcast_to(g, shape),)
+
+
+class Mean(Function):
+    name = "mean"
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        n = _count(x, axis)
+        ctx.save(x.shape, n)
+        total = _float(np.asarray(x.sum(axis=axis, keepdims=keepdims)))
+        return total / np.asarray(n, total.dtype)  # NaN over no values, as in NumPy
+
+    @staticmethod
+    def vjp(ctx, g, shape, n):  # every entry gets 1/n of the gradient
+        g = _keep(g, shape, ctx.params.get("axis"), ctx.params.get("keepdims", False))
+        return (broadcast_to(g, shape) / n,)
 
 
 class Max(Function):
@@ -676,14 +693,15 @@ class SoftmaxCrossEntropy(Function):
     def vjp(ctx, g, logits, labels, logp, indices):
         # d/dz = softmax(z) sum_c(t_c) - t ;  d/dt = -log softmax(z)
         axis = ctx.params.get("axis", -1)
-        g = expand_dims(g, axis)
         gz = gt = None
         if ctx.needs[0]:
             p = softmax(logits, axis=axis) if isinstance(logits, Tensor) else np.exp(logp)
             unexpanded = indices and labels.ndim == logp.ndim - 1  # saved by forward's (N, C) path
-            if unexpanded and isinstance(p, np.ndarray):  # first order: plain arrays
+            if unexpanded and isinstance(p, np.ndarray):  # first order: plain (N, C) arrays
                 p[np.arange(len(p)), labels] -= 1  # softmax - one_hot, in place: p is ours
-                return multiply(g, p), None
+                return p * g[:, None], None
+        g = expand_dims(g, axis)
+        if ctx.needs[0]:
             if indices:  # t is one-hot: 1 at each label
                 if unexpanded:
                     labels = np.expand_dims(labels, axis)
@@ -1135,8 +1153,9 @@ def one_hot(indices: Any, depth: int, dtype: Any = np.float32) -> np.ndarray:
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean over ``axis`` (composed: ``sum / n``; NaN over no values, as in NumPy)."""
-    return divide(sum(x, axis=axis, keepdims=keepdims), _count(x, axis))
+    """Arithmetic mean ``sum / n`` over ``axis`` (all axes by default; NaN over no values,
+    as in NumPy)."""
+    return Mean.apply(x, axis=_axis(axis), keepdims=keepdims)
 
 
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Any:

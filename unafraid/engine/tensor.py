@@ -270,7 +270,8 @@ class Function:
         Plain arrays in give a plain array out (this is what makes VJPs run at
         NumPy speed); any Tensor in gives a Tensor out.
         """
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        tensors = [x for x in inputs if isinstance(x, Tensor)]
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs] if tensors else inputs
         for a in arrays:
             if not isinstance(a, np.ndarray):  # a Python number (or list) among the inputs
                 arrays = _promote_scalars(arrays)
@@ -280,17 +281,16 @@ class Function:
         if not isinstance(out, np.ndarray):  # ufuncs turn 0-d arrays into NumPy scalars
             scalar, out = out, np.asarray(out)
             ctx.saved = tuple(out if s is scalar else s for s in ctx.saved)
-        tensors = [x for x in inputs if isinstance(x, Tensor)]
         if not tensors:
             return out
         result = Tensor(out)
-        if (out.dtype.kind in "fc" and is_grad_enabled()
-                and any([t.requires_grad for t in tensors])):
-            ctx.inputs = inputs
-            ctx.needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-            ctx.versions = tuple([x._version if isinstance(x, Tensor) else 0 for x in inputs])
-            result._ctx = ctx
-            result.requires_grad = True
+        if out.dtype.kind in "fc" and is_grad_enabled():
+            needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+            if True in needs:
+                ctx.inputs, ctx.needs = inputs, needs
+                ctx.versions = tuple([x._version if isinstance(x, Tensor) else 0 for x in inputs])
+                result._ctx = ctx
+                result.requires_grad = True
         return result
 
     forward: Any = None
@@ -317,7 +317,8 @@ def _promote_scalars(arrays: list[Any]) -> list[np.ndarray]:
 def _toposort(roots: list[Tensor]) -> list[Tensor]:
     """Phase 1: every recorded tensor reachable from ``roots``, inputs before results.
 
-    Iterative depth-first search with an explicit stack (no recursion limit).
+    Iterative depth-first search with an explicit stack (no recursion limit): a
+    tensor is placed once all the inputs it was computed from have been placed.
     """
     order, seen = [], set()
     stack = [(t, False) for t in roots if isinstance(t, Tensor)]
@@ -325,14 +326,12 @@ def _toposort(roots: list[Tensor]) -> list[Tensor]:
         t, inputs_done = stack.pop()
         if inputs_done:
             order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._ctx is not None:  # inputs that need no gradient have no history to visit
-            stack += [(x, False) for x in t._ctx.inputs
-                      if isinstance(x, Tensor) and x.requires_grad and id(x) not in seen]
+        elif id(t) not in seen:
+            seen.add(id(t))
+            stack.append((t, True))
+            if t._ctx is not None:  # inputs that need no gradient have no history to visit
+                stack += [(x, False) for x, need in zip(t._ctx.inputs, t._ctx.needs, strict=True)
+                          if need]
     return order
 
 
@@ -346,8 +345,8 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
     whose own history can be differentiated; otherwise plain arrays.
     ``order`` is ``_toposort(outputs)`` when the caller has it already.
     """
-    grads: dict[int, Any] = {}
-    given = {_owner(_raw(g)) for g in out_grads if isinstance(_raw(g), np.ndarray)}  # caller's
+    grads: dict[int, Any] = {}  # id(tensor) -> d(outputs)/d(tensor) so far
+    given = set()  # the caller's output gradients: never handed back as a result
     for out, g in zip(outputs, out_grads, strict=True):
         if g is None:
             if out.size != 1:
@@ -355,24 +354,28 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
                     f"backward needs an output gradient for a non-scalar output of shape "
                     f"{out.shape}. Reduce it to a scalar first (e.g. loss.mean()) or pass "
                     f"grad= an array of shape {out.shape}.")
-            g = np.ones_like(out.data)
-        g = as_array(g, out.dtype) if not isinstance(g, Tensor) else g
-        if g.shape != out.shape:
-            raise ValueError(f"Output gradient of shape {g.shape} does not match the output's "
-                             f"shape {out.shape}.")
-        if not create_graph:
-            g = _raw(g)
+            g = np.ones(out.shape, out.dtype)
+        else:
+            if isinstance(_raw(g), np.ndarray):
+                given.add(_owner(_raw(g)))
+            g = g if isinstance(g, Tensor) else as_array(g, out.dtype)
+            if g.shape != out.shape:
+                raise ValueError(f"Output gradient of shape {g.shape} does not match the "
+                                 f"output's shape {out.shape}.")
+            g = g if create_graph else _raw(g)
         grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
     wanted = {id(t) for t in wrt}
     order = _toposort(outputs) if order is None else order
     # Phase 2: in reverse order, each result hands its gradient to its inputs.
-    with enable_grad() if create_graph else no_grad():
+    recording = is_grad_enabled()
+    _state.grad_enabled = create_graph  # record the backward pass only to differentiate it
+    try:
         for t in reversed(order):
-            ctx = t._ctx
-            if ctx is None or id(t) not in grads:
+            ctx, key = t._ctx, id(t)
+            if ctx is None or key not in grads:
                 continue
             # free intermediate gradients as soon as they are used
-            g = grads[id(t)] if id(t) in wanted else grads.pop(id(t))
+            g = grads[key] if key in wanted else grads.pop(key)
             if ctx.saved is None:
                 raise RuntimeError(
                     f"The graph through {ctx.name} was already freed by an earlier backward "
@@ -380,16 +383,19 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
             _check_versions(ctx, t)
             saved = _as_recorded(ctx, t) if create_graph else ctx.saved
             in_grads = ctx.vjp(ctx, g, *saved)
-            for x, gx in zip(ctx.inputs, in_grads, strict=True):
-                if gx is None or not isinstance(x, Tensor) or not x.requires_grad:
+            for x, need, gx in zip(ctx.inputs, ctx.needs, in_grads, strict=True):
+                if not need or gx is None:
                     continue
-                if gx.shape != x.shape:
+                if gx.shape != x.data.shape:
                     raise RuntimeError(f"internal: {ctx.name} VJP gave {gx.shape} for {x.shape}")
-                if gx.dtype != x.dtype:  # float32 x times a float64 array: x's gradient is float32
-                    gx = gx.astype(x.dtype)
-                grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
+                if gx.dtype != x.data.dtype:  # float32 x times a float64 array: float32 gradient
+                    gx = gx.astype(x.data.dtype)
+                key = id(x)
+                grads[key] = grads[key] + gx if key in grads else gx
             if not retain_graph:
-                ctx.saved, ctx.inputs = None, ()
+                ctx.saved, ctx.inputs, ctx.needs = None, (), ()
+    finally:
+        _state.grad_enabled = recording
     return [_own(grads.get(id(t)), given) for t in wrt]
 
 
@@ -420,14 +426,16 @@ def _as_recorded(ctx: Function, out: Tensor) -> list[Any]:
 
 
 def _check_versions(ctx: Function, out: Tensor) -> None:
-    changed = [x for x, v in zip(ctx.inputs, ctx.versions, strict=True)
-               if isinstance(x, Tensor) and x._version != v]
+    """Refuse a VJP whose inputs, or whose result, were changed in place since recording."""
+    for x, version in zip(ctx.inputs, ctx.versions, strict=True):
+        if isinstance(x, Tensor) and x._version != version:
+            _modified(ctx, x, "used")
     if out._version:  # a result starts at version 0
-        changed.append(out)
-    if changed:
-        x = changed[0]
-        raise RuntimeError(
-            f"{x._label()} was modified in place after {ctx.name} "
-            f"{'made' if x is out else 'used'} it, so the backward pass would compute a wrong "
-            f"gradient. Compute the new value out of place (y = x + 1 instead of "
-            f"x[...] += 1), or call backward first.")
+        _modified(ctx, out, "made")
+
+
+def _modified(ctx: Function, x: Tensor, how: str) -> None:
+    raise RuntimeError(
+        f"{x._label()} was modified in place after {ctx.name} {how} it, so the backward pass "
+        f"would compute a wrong gradient. Compute the new value out of place (y = x + 1 "
+        f"instead of x[...] += 1), or call backward first.")
