@@ -66,8 +66,9 @@ def blas_info() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown (pip install threadpoolctl to see it)"
-    pools = [f"{p['internal_api']} {p.get('version')} ({p.get('threading_layer', '-')}, "
-             f"{p['num_threads']} threads)" for p in threadpool_info() if p["user_api"] == "blas"]
+    pools = [f"{p['internal_api']} {p.get('version')}, kernel {p.get('architecture', '?')} "
+             f"({p.get('threading_layer', '-')}, {p['num_threads']} threads)"
+             for p in threadpool_info() if p["user_api"] == "blas"]
     return "; ".join(pools) or "none found"
 
 

@@ -288,13 +288,15 @@ def _reduce(values: Any, sample_weight: Any, reduction: str | None, mask: Any = 
         values = ops.multiply(values, sample_weight)
     if reduction is None or reduction == "none" or values.ndim == 0:
         return _tensor(values)
-    total = ops.sum(values)
     if reduction == "sum":
-        return _tensor(total)
+        return _tensor(ops.sum(values))
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         divisor = float(np.sum(np.broadcast_to(sample_weight, values.shape)))
+    elif values.size:
+        return _tensor(ops.mean(values))  # the sum over the number of values
     else:
-        divisor = float(values.size)
+        divisor = 0.0
+    total = ops.sum(values)
     return _tensor(ops.divide(total, divisor) if divisor else ops.multiply(total, 0.0))
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import logging
 import math
 import os
@@ -774,6 +773,7 @@ def _attempt(
         True when the failures were transient (network, timeouts, HTTP 5xx) on every try,
         so the mirror is better skipped for the remaining files.
     """
+    import http.client  # with urllib, only when downloading: they load ssl (megabytes)
     import urllib.error
 
     reason = "not tried"
