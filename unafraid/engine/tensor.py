@@ -109,15 +109,17 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # ndarray (op) Tensor calls the Tensor's reflected operator
+    grad: np.ndarray | None = None
+    name: str | None = None
+    requires_grad = False
+    _ctx: Function | None = None  # the Function that made this tensor
+    _version = 0  # bumped by in-place changes; checked by backward
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
         self.data = as_array(data, dtype)
-        self.grad: np.ndarray | None = None
-        self.name = name
-        self._ctx: Function | None = None  # the Function that made this tensor
-        self._version = 0  # bumped by in-place changes; checked by backward
-        self.requires_grad = False
+        if name is not None:
+            self.name = name
         if requires_grad:
             self.requires_grad_()
 
@@ -209,7 +211,7 @@ class Tensor:
         for leaf, g in zip(leaves, grads, strict=True):
             if g is None:
                 continue
-            if not create_graph:
+            if not create_graph and not isinstance(g, np.ndarray):
                 g = as_array(g)
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
@@ -284,7 +286,7 @@ class Function:
         if not tensors:
             return out
         result = Tensor(out)
-        if out.dtype.kind in "fc" and is_grad_enabled():
+        if out.dtype.kind in "fc" and getattr(_state, "grad_enabled", True):  # is_grad_enabled()
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
             if True in needs:
                 ctx.inputs, ctx.needs = inputs, needs
@@ -404,7 +406,7 @@ def _own(g: Any, handed_out: set[int]) -> Any:
     broadcast), sharing memory with no other gradient handed out (add's VJP passes ``g``
     itself to both inputs) nor with the caller's output gradient."""
     if isinstance(g, np.ndarray):
-        if _owner(g) in handed_out or not g.flags.writeable:
+        if _owner(g) in handed_out or (g.base is not None and not g.flags.writeable):
             g = g.copy()
         handed_out.add(_owner(g))
     return g
