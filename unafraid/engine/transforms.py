@@ -9,6 +9,7 @@ they are, so a loss that closes over a model's weights works too.
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,16 +21,20 @@ from .tensor import Tensor, _backward, as_array
 _depth = threading.local()  # how many grad transforms are evaluating their function now
 
 
+_NESTED = dict | list | tuple
+_only = operator.itemgetter(0)  # rebuilds a single leaf: leaves[0]
+
+
 def tree_flatten(tree: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
     """Leaves of a nested dict/list/tuple, and a function that rebuilds the structure."""
     if isinstance(tree, dict):
         keys = list(tree)
-        parts = [tree_flatten(tree[k]) for k in keys]
+        values = [tree[k] for k in keys]
     elif isinstance(tree, list | tuple):
-        keys = None
-        parts = [tree_flatten(v) for v in tree]
+        keys, values = None, tree
     else:
-        return [tree], lambda leaves: leaves[0]
+        return [tree], _only
+    parts = [tree_flatten(v) if isinstance(v, _NESTED) else ([v], _only) for v in values]
     sizes = [len(leaves) for leaves, _ in parts]
 
     def rebuild(leaves: list[Any]) -> Any:
