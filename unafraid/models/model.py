@@ -266,9 +266,9 @@ class Model(Layer):
                 for step in range(steps):
                     idx = order[(step * batch_size) % n:][:batch_size]
                     cbs.on_train_batch_begin(step)
-                    loss_value, y_pred = self._train_step(
-                        [a[idx] for a in xs], [a[idx] for a in ys],
-                        None if sw is None else sw[idx], train_vars)
+                    yb, swb = [a[idx] for a in ys], None if sw is None else sw[idx]
+                    loss_value, y_pred = self._train_step([a[idx] for a in xs], yb, swb,
+                                                          train_vars)
                     if not math.isfinite(loss_value):
                         self._stop_on_nan(epoch, step, snapshot, train_vars, bar)
                         break
@@ -281,8 +281,7 @@ class Model(Layer):
                         metrics = self._metrics_per_output
                     for k, ms in enumerate(metrics):
                         for m in ms:
-                            m.update_state(ys[k][idx], y_pred[k],
-                                           None if sw is None else sw[idx])
+                            m.update_state(yb[k], y_pred[k], swb)
                     logs = None
                     if cbs.batch_callbacks or (bar is not None and step % 25 == 0):
                         logs = self._logs(loss_sum / seen, metrics)
