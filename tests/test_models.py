@@ -227,3 +227,41 @@ def test_class_weight_and_sample_weight_change_the_loss():
     assert np.isclose(weighted, 2 * base, rtol=1e-5)
     with pytest.raises(ValueError, match="class_weight has no weight for classes"):
         model.fit(x, y, class_weight={0: 1.0}, verbose=0)
+
+
+def test_finiteness_checks_take_huge_float64_values_and_still_find_nan():
+    from unafraid.losses import _check_finite
+    from unafraid.models.data import check_finite
+
+    huge = np.array([1e308, 1e308])  # finite, but their float64 sum overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_finite(huge, "x")
+        _check_finite(huge, "mse")
+    with pytest.raises(ValueError, match="1 non-finite"):
+        check_finite(np.array([1.0, np.nan], np.float32), "x")
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        _check_finite(np.array([[1.0, np.inf]], np.float32), "mse")
+
+
+def test_autoencoder_fit_checks_and_gathers_x_once(monkeypatch):
+    """fit(x, x): x is checked for NaN once (as an input), and each batch is copied once."""
+    from unafraid.models import data, model
+
+    x = np.random.default_rng(0).standard_normal((64, 6)).astype(np.float32)
+    checked = []
+    real = data.check_finite
+    monkeypatch.setattr(data, "check_finite", lambda a, what: (checked.append(a), real(a, what)))
+    seen = []
+    step = model.Model._train_step
+    monkeypatch.setattr(model.Model, "_train_step",
+                        lambda self, xb, yb, *a: (seen.append(xb[0] is yb[0]), step(self, xb, yb, *a))[1])
+    ae = tf.keras.Sequential([layers.Input((6,)), layers.Dense(2), layers.Dense(6)])
+    ae.compile("adam", "mse")
+    ae.fit(x, x, batch_size=16, verbose=0)
+    assert sum(a is x for a in checked) == 1
+    assert seen == [True] * 4
+    y = x.copy()  # a different array is checked and gathered on its own
+    checked.clear(), seen.clear()
+    ae.fit(x, y, batch_size=16, verbose=0)
+    assert sum(a is y for a in checked) == 1 and seen == [False] * 4

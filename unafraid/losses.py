@@ -81,12 +81,18 @@ def _float_targets(y_true: Any, like: Any, who: str) -> np.ndarray:
 
 
 def _check_finite(y: np.ndarray, who: str) -> None:
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        bad = np.flatnonzero(~np.isfinite(y.ravel()))
+    if y.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore"):  # float64 values near the largest may overflow the sum
+        if np.isfinite(np.sum(y, dtype=np.float64)):
+            return  # one pass, no y-sized temporary: a NaN or inf makes the sum non-finite
+    bad = np.flatnonzero(~np.isfinite(y.ravel()))
+    if len(bad):
         raise ValueError(
             f"{who}: y_true contains {len(bad)} NaN or infinite value(s) (first at flat index "
-            f"{bad[0]}: {y.ravel()[bad[0]]}). Remove or impute those rows before training, e.g. "
-            f"keep = np.isfinite(y).all(axis=tuple(range(1, y.ndim))); x, y = x[keep], y[keep].")
+            f"{bad[0]}: {y.ravel()[bad[0]]}). Remove or impute those rows before training, "
+            f"e.g. keep = np.isfinite(y).all(axis=tuple(range(1, y.ndim))); x, y = x[keep], "
+            f"y[keep].")
 
 
 def _same_shape(y_true: np.ndarray, y_pred: Any, who: str) -> None:

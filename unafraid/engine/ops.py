@@ -584,7 +584,7 @@ class Mean(Function):
     @staticmethod
     def vjp(ctx, g, shape, n):  # every entry gets 1/n of the gradient
         g = _keep(g, shape, ctx.params.get("axis"), ctx.params.get("keepdims", False))
-        return (broadcast_to(g, shape) / n,)
+        return (broadcast_to(g / n, shape),)  # divide first: a view, not n divisions
 
 
 class Max(Function):

@@ -68,8 +68,11 @@ def _kind_name(a: np.ndarray) -> str:
 
 def check_finite(a: np.ndarray, what: str) -> None:
     """Refuse NaN or infinity, saying how many and where the first one is."""
-    if a.dtype.kind != "f" or np.isfinite(np.sum(a, dtype=np.float64)):
-        return  # one pass, no dataset-sized temporary: a NaN or inf anywhere makes the sum non-finite
+    if a.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore"):  # float64 values near the largest may overflow the sum
+        if np.isfinite(np.sum(a, dtype=np.float64)):
+            return  # one pass, no dataset-sized temporary: a NaN or inf makes the sum non-finite
     bad = ~np.isfinite(a)
     if bad.any():
         first = np.unravel_index(int(np.argmax(bad)), a.shape)

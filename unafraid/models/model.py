@@ -150,7 +150,9 @@ class Model(Layer):
     def input_names(self) -> list[str]:
         return ["input"]
 
-    def _targets_list(self, y: Any) -> list[np.ndarray]:
+    def _targets_list(self, y: Any, xs: list[np.ndarray] = ()) -> list[np.ndarray]:
+        """Targets as arrays, refused when not finite (unless one is an input, ``xs``, and so
+        already checked: an autoencoder's ``fit(x, x)``)."""
         if y is None:
             raise ValueError("y is None: fit needs targets (labels), e.g. model.fit(x, y).")
         if isinstance(y, dict):
@@ -159,7 +161,8 @@ class Model(Layer):
         out = []
         for a in ys:
             a = _data.to_array(a, "y")
-            _data.check_finite(a, "y")
+            if not any(a is x for x in xs):
+                _data.check_finite(a, "y")
             out.append(a)
         return out
 
@@ -221,7 +224,8 @@ class Model(Layer):
         if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1 (the number of passes over the "
                              f"data), got {epochs!r}. E.g. model.fit(x, y, epochs=10).")
-        xs, ys = self._inputs_list(x), self._targets_list(y)
+        xs = self._inputs_list(x)
+        ys = self._targets_list(y, xs)
         sw = None if sample_weight is None else _data.to_array(sample_weight, "sample_weight",
                                                                np.float32)
         n = _data.same_length({"x": xs[0], **{f"x[{i}]": a for i, a in enumerate(xs[1:], 1)},
@@ -266,9 +270,10 @@ class Model(Layer):
                 for step in range(steps):
                     idx = order[(step * batch_size) % n:][:batch_size]
                     cbs.on_train_batch_begin(step)
-                    yb, swb = [a[idx] for a in ys], None if sw is None else sw[idx]
-                    loss_value, y_pred = self._train_step([a[idx] for a in xs], yb, swb,
-                                                          train_vars)
+                    xb = [a[idx] for a in xs]
+                    yb = [_same_batch(a, xs, xb, idx) for a in ys]  # fit(x, x): one copy
+                    swb = None if sw is None else sw[idx]
+                    loss_value, y_pred = self._train_step(xb, yb, swb, train_vars)
                     if not math.isfinite(loss_value):
                         self._stop_on_nan(epoch, step, snapshot, train_vars, bar)
                         break
@@ -418,7 +423,8 @@ class Model(Layer):
         """
         self._assert_compiled("evaluate")
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size")
-        xs, ys = self._inputs_list(x), self._targets_list(y)
+        xs = self._inputs_list(x)
+        ys = self._targets_list(y, xs)
         sw = None if sample_weight is None else _data.to_array(sample_weight, "sample_weight",
                                                                np.float32)
         n = _data.same_length({"x": xs[0], "y": ys[0], "sample_weight": sw})
@@ -483,7 +489,8 @@ class Model(Layer):
     def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> float:
         """One optimizer step on one batch; returns the loss."""
         self._assert_compiled("train_on_batch")
-        xs, ys = self._inputs_list(x), self._targets_list(y)
+        xs = self._inputs_list(x)
+        ys = self._targets_list(y, xs)
         self._ensure_built(xs)
         train_vars = self.trainable_weights
         self.optimizer.build(train_vars)
@@ -614,6 +621,15 @@ def _unpack_validation(val: Any) -> tuple[Any, Any, Any]:
     if isinstance(vy, list) and len(vy) == 1:
         vy = vy[0]
     return vx, vy, vsw
+
+
+def _same_batch(a: np.ndarray, xs: list[np.ndarray], xb: list[np.ndarray], idx: Any) -> np.ndarray:
+    """``a[idx]``, reusing the input batch when ``a`` is one of the inputs (an autoencoder's
+    ``fit(x, x)``): neither the model nor the loss changes its arguments."""
+    for x, batch in zip(xs, xb, strict=True):
+        if a is x:
+            return batch
+    return a[idx]
 
 
 class _InterruptFlag:
