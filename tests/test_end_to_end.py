@@ -110,11 +110,14 @@ def test_gan_example_moves_samples_toward_the_modes():
     spec = importlib.util.spec_from_file_location("gan_2d", ROOT / "examples" / "gan_2d.py")
     gan = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gan)
-    # One GAN run is chaotic: after 600 steps a single seed's generator can be mid-oscillation
-    # (seed 0 measured 0.22 and 0.63 of its starting distance with two float32 roundings of the
-    # same Adam). The claim is about training, not one seed: the median of three seeds.
+    # One GAN run is chaotic: after 600 steps a single seed's generator can be mid-oscillation,
+    # and which seed is depends on the last bits of every product, so on the BLAS kernel.
+    # Measured fractions of the starting distance for seeds 0-4: 0.69 0.55 0.39 0.14 0.46 with
+    # OpenBLAS's Haswell kernel, 0.63 0.26 0.24 0.14 0.18 with SkylakeX. The claim is about
+    # training, not one seed: every seed gets closer, and the median of five by a good margin.
+    # (Untrained, the fraction is 1.)
     ratios = []
-    for seed in (0, 1, 2):
+    for seed in range(5):
         result = gan.train(steps=600, batch_size=128, n_critic=5, seed=seed)
         ratios.append(result["distance_after"] / result["distance_before"])
-    assert sorted(ratios)[1] < 0.5, ratios
+    assert max(ratios) < 0.8 and sorted(ratios)[2] < 0.6, ratios
