@@ -286,7 +286,7 @@ class Function:
         if not tensors:
             return out
         result = Tensor(out)
-        if out.dtype.kind in "fc" and getattr(_state, "grad_enabled", True):  # is_grad_enabled()
+        if out.dtype.kind in "fc" and is_grad_enabled():
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
             if True in needs:
                 ctx.inputs, ctx.needs = inputs, needs
@@ -406,7 +406,7 @@ def _own(g: Any, handed_out: set[int]) -> Any:
     broadcast), sharing memory with no other gradient handed out (add's VJP passes ``g``
     itself to both inputs) nor with the caller's output gradient."""
     if isinstance(g, np.ndarray):
-        if _owner(g) in handed_out or (g.base is not None and not g.flags.writeable):
+        if _owner(g) in handed_out or not g.flags.writeable:
             g = g.copy()
         handed_out.add(_owner(g))
     return g

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..losses import all_finite
+
 
 def to_array(x: Any, what: str, dtype: Any = None) -> np.ndarray:
     """A NumPy array from arrays, lists, pandas objects or AnnData, with a clear error otherwise."""
@@ -68,18 +70,14 @@ def _kind_name(a: np.ndarray) -> str:
 
 def check_finite(a: np.ndarray, what: str) -> None:
     """Refuse NaN or infinity, saying how many and where the first one is."""
-    if a.dtype.kind != "f":
+    if all_finite(a):  # blockwise: no dataset-sized temporary
         return
-    with np.errstate(over="ignore"):  # float64 values near the largest may overflow the sum
-        if np.isfinite(np.sum(a, dtype=np.float64)):
-            return  # one pass, no dataset-sized temporary: a NaN or inf makes the sum non-finite
     bad = ~np.isfinite(a)
-    if bad.any():
-        first = np.unravel_index(int(np.argmax(bad)), a.shape)
-        kind = "NaN" if np.isnan(a[first]) else "infinite"
-        raise ValueError(f"{what} contains {int(bad.sum())} non-finite values (NaN or inf); the "
-                         f"first, at index {tuple(int(i) for i in first)}, is {kind}. Remove or "
-                         f"impute them first (e.g. np.nan_to_num, or drop those rows).")
+    first = np.unravel_index(int(np.argmax(bad)), a.shape)
+    kind = "NaN" if np.isnan(a[first]) else "infinite"
+    raise ValueError(f"{what} contains {int(bad.sum())} non-finite values (NaN or inf); the "
+                     f"first, at index {tuple(int(i) for i in first)}, is {kind}. Remove or "
+                     f"impute them first (e.g. np.nan_to_num, or drop those rows).")
 
 
 def check_inputs(xs: list[np.ndarray], what: str = "x") -> list[np.ndarray]:
