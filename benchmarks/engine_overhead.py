@@ -20,7 +20,8 @@ alternate, and each ratio is the median of the per-repeat ratios. Run it with
     .venv/bin/python benchmarks/engine_overhead.py [--repeat 7] [--quick] [--ops add tanh]
 
 ``--quick`` skips the large arrays; ``--ops`` with no names times only the MLP
-step. The BLAS in use is printed first (through ``threadpoolctl`` when it is
+step; ``--tiny`` also times it with 16-8-10 layers, where NumPy does almost nothing and the
+difference is the engine's own Python. The BLAS in use is printed first (through ``threadpoolctl`` when it is
 installed). Run it on an idle machine: other processes competing for the
 cores slow multithreaded BLAS calls down by orders of magnitude.
 """
@@ -167,10 +168,14 @@ def bench_op(name: str, shape: tuple[int, int], repeat: int) -> dict[str, tuple[
 
 
 # ---- the seed MLP: one SGD step ---------------------------------------------------------------
-def mlp_setup(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    params = {"W1": (rng.standard_normal((784, 512)) * 0.05).astype(DT), "b1": np.zeros(512, DT),
-              "W2": (rng.standard_normal((512, 10)) * 0.05).astype(DT), "b2": np.zeros(10, DT)}
-    return params, rng.random((32, 784), DT), rng.integers(0, 10, 32)
+def mlp_setup(rng: np.random.Generator, sizes: tuple[int, int, int] = (784, 512, 10)
+              ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    n_in, hidden, n_out = sizes
+    params = {"W1": (rng.standard_normal((n_in, hidden)) * 0.05).astype(DT),
+              "b1": np.zeros(hidden, DT),
+              "W2": (rng.standard_normal((hidden, n_out)) * 0.05).astype(DT),
+              "b2": np.zeros(n_out, DT)}
+    return params, rng.random((32, n_in), DT), rng.integers(0, n_out, 32)
 
 
 def mlp_loss(p: dict[str, Any], x: np.ndarray, y: np.ndarray) -> Any:
@@ -218,8 +223,9 @@ def numpy_step(p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, lr: float
     return float(loss)
 
 
-def bench_mlp(repeat: int) -> dict[str, tuple[float, float, float]]:
-    params, x, y = mlp_setup(np.random.default_rng(0))
+def bench_mlp(repeat: int, sizes: tuple[int, int, int] = (784, 512, 10)
+              ) -> dict[str, tuple[float, float, float]]:
+    params, x, y = mlp_setup(np.random.default_rng(0), sizes)
     p_engine = {k: v.copy() for k, v in params.items()}
     p_vars = {k: uf.Variable(v.copy(), name=k) for k, v in params.items()}
     p_numpy = {k: v.copy() for k, v in params.items()}
@@ -246,6 +252,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 2048 x 2048 arrays")
     parser.add_argument("--ops", nargs="*", default=list(OPS),
                         help="which primitives (none: only the MLP step)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="also time the step with tiny layers (16-8-10), where the difference "
+                             "is the engine's own Python")
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="limit BLAS threads with threadpoolctl (default: leave as is); "
                              "one thread is steadier on a shared, busy machine")
@@ -267,11 +276,14 @@ def main() -> None:
             print(f"| {name} | {shape[0]}x{shape[1]} | {fmt(nf)} | {fmt(ef)} | {rf:.2f} | {fmt(nb)} "
                   f"| {fmt(eb)} | {rb:.2f} |", flush=True)
     print()
-    print("| MLP 784-512-10, batch 32, one SGD step, engine written with | NumPy by hand | engine "
-          "| ratio |")
-    print("| --- | ---: | ---: | ---: |")
-    for style, (numpy_s, engine_s, ratio) in bench_mlp(args.repeat).items():
-        print(f"| {style} | {fmt(numpy_s)} | {fmt(engine_s)} | {ratio:.2f} |", flush=True)
+    for sizes in [(784, 512, 10)] + ([(16, 8, 10)] if args.tiny else []):
+        print(f"| MLP {'-'.join(map(str, sizes))}, batch 32, one SGD step, engine written with "
+              f"| NumPy by hand | engine | ratio | engine - NumPy |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for style, (numpy_s, engine_s, ratio) in bench_mlp(args.repeat, sizes).items():
+            print(f"| {style} | {fmt(numpy_s)} | {fmt(engine_s)} | {ratio:.2f} "
+                  f"| {fmt(engine_s - numpy_s)} |", flush=True)
+        print()
 
 
 if __name__ == "__main__":

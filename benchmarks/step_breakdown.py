@@ -1,0 +1,105 @@
+"""Where one ``fit`` step of workload (a) or (d) spends its time, phase by phase.
+
+Wraps ``Model._train_step``, ``Model._total_loss``, the backward loop and ``Adam.apply`` in
+``time.perf_counter`` timers (not a sampling profiler: on two cores a sampler thread disturbs
+the run), trains one epoch, and prints microseconds per step:
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/step_breakdown.py \\
+        --data ../shared/data/mnist [--workload a|d] [--runs 3] [--two-core]
+
+``UNAFRAID_NUMBA=0`` in the environment gives the NumPy-only optimizer. ``--two-core`` forces
+the optimizer's two-core update (normally used only from 2^20 parameters) to compare the two.
+Each run is a fresh model in the same process; run the script once per configuration, and
+alternate configurations, since the machine's speed drifts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import time
+
+import numpy as np
+
+import unafraid as uf
+from unafraid import _accel, optimizers
+from unafraid.models import model as model_module
+
+PHASES = {"train_step": (model_module.Model, "_train_step"),
+          "loss": (model_module.Model, "_total_loss"),
+          "backward": (model_module, "_backward"),
+          "adam": (optimizers.Adam, "apply")}
+
+
+def timed(totals: dict[str, float], label: str, fn):
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            totals[label] += time.perf_counter() - start
+    return wrapper
+
+
+def data(workload: str, mnist_dir: str) -> tuple[np.ndarray, np.ndarray, int]:
+    if workload == "a":
+        (x, y), _ = uf.datasets.mnist.load_data(path=mnist_dir)
+        return (x / 255.0).astype(np.float32), y, 32
+    rng = np.random.default_rng(1234)  # rows like compare.py's: rank 16 plus N(0, 0.1^2) noise
+    z = rng.standard_normal((20000, 16))
+    w = rng.standard_normal((16, 2000)) / 4.0
+    x = (z @ w + 0.1 * rng.standard_normal((20000, 2000))).astype(np.float32)
+    return x, x, 64
+
+
+def build(workload: str):
+    L = uf.keras.layers
+    if workload == "a":
+        m = uf.keras.Sequential([L.Flatten(input_shape=(28, 28)), L.Dense(512, activation="relu"),
+                                 L.Dense(10, activation="softmax")])
+        m.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    else:
+        m = uf.keras.Sequential([L.Input((2000,)), L.Dense(256, activation="relu"),
+                                 L.Dense(32, activation="relu"), L.Dense(256, activation="relu"),
+                                 L.Dense(2000)])
+        m.compile("adam", "mse")
+    return m
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="../shared/data/mnist", help="MNIST folder (workload a)")
+    parser.add_argument("--workload", choices=["a", "d"], default="a")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--two-core", action="store_true",
+                        help="force the optimizer's two-core update at any size")
+    args = parser.parse_args()
+    if args.two_core:
+        optimizers._PARALLEL_MIN_TOTAL = 0
+    totals: dict[str, float] = collections.defaultdict(float)
+    for label, (owner, name) in PHASES.items():
+        setattr(owner, name, timed(totals, label, getattr(owner, name)))
+    x, y, batch = data(args.workload, args.data)
+    steps = -(-len(x) // batch)
+    print(f"workload ({args.workload}), batch {batch}, {steps} steps; optimizer: {_accel.status()}"
+          f"{'; two-core update forced' if args.two_core else ''}; "
+          f"UNAFRAID_NUMBA={os.environ.get('UNAFRAID_NUMBA', '(unset)')}")
+    print("| run | fit s | step us | forward us | loss us | backward us | Adam.apply us | "
+          "outside the step us |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for run in range(1, args.runs + 1):
+        totals.clear()
+        m = build(args.workload)
+        start = time.perf_counter()
+        m.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        total = time.perf_counter() - start
+        us = {k: v / steps * 1e6 for k, v in totals.items()}
+        forward = us["train_step"] - us["loss"] - us["backward"] - us["adam"]
+        print(f"| {run} | {total:.3f} | {total / steps * 1e6:.0f} | {forward:.0f} | {us['loss']:.0f} "
+              f"| {us['backward']:.0f} | {us['adam']:.0f} | {total / steps * 1e6 - us['train_step']:.0f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
