@@ -957,7 +957,7 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Lo
 
 
 def check_targets(loss: Any, y: Any, output_shape: tuple[int, ...],
-                  output_name: str = "output") -> np.ndarray:
+                  output_name: str = "output", finite_checked: bool = False) -> np.ndarray:
     """Check a whole target array against a model output once, before training.
 
     Raises the same teaching errors as the losses themselves, naming the
@@ -973,6 +973,9 @@ def check_targets(loss: Any, y: Any, output_shape: tuple[int, ...],
     output_shape : tuple of int
         The output's shape for any batch (the first entry is ignored).
     output_name : str
+    finite_checked : bool, default False
+        ``y`` is already known to hold no NaN or inf (``fit`` checks its targets first), so
+        the pass that checks it is skipped.
 
     Returns
     -------
@@ -989,7 +992,7 @@ def check_targets(loss: Any, y: Any, output_shape: tuple[int, ...],
         yy = np.where(y == ignore, 0, y) if ignore is not None else y
         _sparse_labels(yy, fake, getattr(loss, "axis", -1), who)
         return y
-    if y.dtype.kind in "biuf":
+    if y.dtype.kind in "biuf" and not finite_checked:
         _check_finite(y, who)
     if fn is categorical_crossentropy:
         _check_categorical_labels(y, fake, who)

@@ -392,7 +392,8 @@ class Model(Layer):
         """Compare the data with the input shape the model was built for (Sequential overrides)."""
 
     def _check_targets(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> list[np.ndarray]:
-        """Check targets against the model's outputs once, before training starts."""
+        """Check targets against the model's outputs once, before training starts (``ys``
+        come from ``_targets_list``, which has refused NaN and inf already)."""
         from .. import losses as _losses
         with no_grad():
             out = self(self._model_inputs([a[:2] for a in xs]), training=False)
@@ -403,8 +404,8 @@ class Model(Layer):
         checked = []
         for k, (loss_fn, y, o) in enumerate(zip(self._losses_per_output, ys, outs, strict=True)):
             check = getattr(_losses, "check_targets", None)
-            y = check(loss_fn, y, o.shape, output_name=self.output_names[k]) if (
-                check and loss_fn is not None) else y
+            y = check(loss_fn, y, o.shape, output_name=self.output_names[k],
+                      finite_checked=True) if (check and loss_fn is not None) else y
             checked.append(y)
         return checked
 
