@@ -425,13 +425,20 @@ def test_float32_stays_float32():
         assert all(a.dtype == np.float32 for a in opt.variables)
 
 
-def test_updates_in_place_and_bumps_version():
+def test_updates_in_place_and_marks_the_weights_edited():
     w = uf.Variable(np.ones(3, np.float32))
-    buffer, version = w.data, w._version
+    buffer = w.data
+    loss = uf.sum(w * w)  # recorded before the updates change w
     opt = Adam()
     opt.apply([np.ones(3, np.float32)], [w])
+    first = w._version
     opt.apply([np.ones(3, np.float32)], [w])
-    assert w.data is buffer and w._version == version + 2 and opt.iterations == 2
+    assert w.data is buffer and w._version > first > 0 and opt.iterations == 2
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()  # its saved w is stale
+    after = uf.sum(w * w)  # recorded after the updates: backward runs
+    after.backward()
+    np.testing.assert_allclose(w.grad, 2 * w.data)
 
 
 def test_build_is_idempotent_and_extends_to_new_variables():

@@ -416,7 +416,7 @@ class Optimizer:
             if constraint is not None:
                 w = var.data
                 w[...] = np.asarray(constraint(w))
-            var._version += 1
+            var._edited()
         self._iterations += 1
 
     def _update_on_two_cores(self, jobs: list[tuple[int, np.ndarray, np.ndarray]],

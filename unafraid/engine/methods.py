@@ -33,6 +33,8 @@ for _name, _f in {"lt": np.less, "le": np.less_equal, "gt": np.greater,
                   "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal}.items():
     setattr(Tensor, f"__{_name}__", _compare(_f))
 Tensor.__hash__ = object.__hash__
+for _f in (float, int, bool, len):  # float(t), int(t), bool(t), len(t): those of its values
+    setattr(Tensor, f"__{_f.__name__}__", lambda self, _f=_f: _f(self.data))
 
 for _name in ["exp", "log", "log1p", "expm1", "sqrt", "tanh", "sigmoid", "relu", "sign", "abs",
               "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax",

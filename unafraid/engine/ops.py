@@ -579,12 +579,13 @@ class Mean(Function):
         n = _count(x, axis)
         ctx.save(x.shape, n)
         total = _float(np.asarray(x.sum(axis=axis, keepdims=keepdims)))
-        return total / np.asarray(n, total.dtype)  # NaN over no values, as in NumPy
+        return np.asarray(total / np.asarray(n, total.dtype))  # NaN over no values, as in NumPy
 
     @staticmethod
     def vjp(ctx, g, shape, n):  # every entry gets 1/n of the gradient
-        g = _keep(g, shape, ctx.params.get("axis"), ctx.params.get("keepdims", False))
-        return (broadcast_to(g / n, shape),)  # divide first: a view, not n divisions
+        g = _keep(g, shape, ctx.params.get("axis"), ctx.params.get("keepdims", False)) / n
+        # divide first: a view, not n divisions (arrays: NumPy's view directly)
+        return (broadcast_to(g, shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape),)
 
 
 class Max(Function):

@@ -28,16 +28,21 @@ from typing import Any
 
 import numpy as np
 
-_state = threading.local()
+
+class _State(threading.local):
+    grad_enabled = True  # each thread starts recording
+
+
+_state = _State()
+_edit_lock = threading.Lock()  # in-place edits are counted one at a time
 
 
 def is_grad_enabled() -> bool:
     """Whether operations on Tensors are being recorded for differentiation."""
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Context manager that stops recording: results inside have no history.
 
     Examples
@@ -49,19 +54,18 @@ def no_grad() -> Iterator[None]:
     >>> y.requires_grad
     False
     """
-    previous = is_grad_enabled()
-    _state.grad_enabled = False
-    try:
-        yield
-    finally:
-        _state.grad_enabled = previous
+    return _recording(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager that turns recording back on (inside ``no_grad``)."""
+    return _recording(True)
 
 
 @contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
-    """Context manager that turns recording back on (inside ``no_grad``)."""
-    previous = is_grad_enabled()
-    _state.grad_enabled = True
+def _recording(flag: bool) -> Iterator[None]:
+    previous = _state.grad_enabled
+    _state.grad_enabled = flag
     try:
         yield
     finally:
@@ -113,7 +117,8 @@ class Tensor:
     name: str | None = None
     requires_grad = False
     _ctx: Function | None = None  # the Function that made this tensor
-    _version = 0  # bumped by in-place changes; checked by backward
+    _version = 0  # the edit count when this tensor was last changed in place (see _edited)
+    _edits = 0  # in-place changes to any tensor so far: Function records it, backward compares
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
@@ -150,18 +155,6 @@ class Tensor:
         """The single value of a one-element tensor as a Python number."""
         return self.data.item()
 
-    def __float__(self) -> float:
-        return float(self.data)
-
-    def __int__(self) -> int:
-        return int(self.data)
-
-    def __bool__(self) -> bool:
-        return bool(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
     def detach(self) -> Tensor:
         """A tensor with the same values and no history."""
         return Tensor(self.data)
@@ -179,7 +172,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """Write values in place; a backward pass that saved this tensor will refuse to run."""
         self.data[index] = as_array(value)
-        self._version += 1
+        self._edited()
 
     def assign(self, value: Any) -> Tensor:
         """Replace all values in place (shape and dtype are kept)."""
@@ -187,8 +180,14 @@ class Tensor:
         if value.shape != self.shape and value.size != self.size:
             raise ValueError(f"Cannot assign values of shape {value.shape} to {self._label()}.")
         self.data[...] = value.reshape(self.shape)
-        self._version += 1
+        self._edited()
         return self
+
+    def _edited(self) -> None:
+        """Note an in-place change: a recorded operation that used this tensor may not run."""
+        with _edit_lock:
+            Tensor._edits += 1
+            self._version = Tensor._edits
 
     # ---- backward -----------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False,
@@ -233,8 +232,7 @@ class Variable(Tensor):
                  dtype: Any = None) -> None:
         super().__init__(np.array(as_array(data, dtype)), name=name)
         self.trainable = trainable
-        if self.data.dtype.kind == "f":
-            self.requires_grad = trainable
+        self.requires_grad = trainable and self.data.dtype.kind == "f"
 
     def __repr__(self) -> str:
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}>"
@@ -256,7 +254,7 @@ class Function:
     saved: tuple[Any, ...] | None = ()  # what forward kept for the VJP (None once freed)
     inputs: tuple[Any, ...] = ()  # recorded inputs: Tensors, and constants
     needs: tuple[bool, ...] = ()  # whether each input needs a gradient
-    versions: tuple[int, ...] = ()  # each input's version when it was recorded
+    edits = 0  # Tensor._edits when it was recorded: a tensor edited later has a higher version
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.params = params
@@ -285,12 +283,13 @@ class Function:
             ctx.saved = tuple(out if s is scalar else s for s in ctx.saved)
         if not tensors:
             return out
-        result = Tensor(out)
-        if out.dtype.kind in "fc" and is_grad_enabled():
+        result = Tensor.__new__(Tensor)  # made directly: out is an ndarray already
+        result.data = out
+        if out.dtype.kind in "fc" and _state.grad_enabled:
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
             if True in needs:
                 ctx.inputs, ctx.needs = inputs, needs
-                ctx.versions = tuple([x._version if isinstance(x, Tensor) else 0 for x in inputs])
+                ctx.edits = Tensor._edits
                 result._ctx = ctx
                 result.requires_grad = True
         return result
@@ -330,10 +329,12 @@ def _toposort(roots: list[Tensor]) -> list[Tensor]:
             order.append(t)
         elif id(t) not in seen:
             seen.add(id(t))
-            stack.append((t, True))
-            if t._ctx is not None:  # inputs that need no gradient have no history to visit
-                stack += [(x, False) for x, need in zip(t._ctx.inputs, t._ctx.needs, strict=True)
-                          if need]
+            if t._ctx is None:  # a leaf: nothing comes before it
+                order.append(t)
+                continue
+            stack.append((t, True))  # inputs that need no gradient have no history to visit
+            stack += [(x, False) for x, need in zip(t._ctx.inputs, t._ctx.needs, strict=True)
+                      if need]
     return order
 
 
@@ -369,7 +370,7 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
     wanted = {id(t) for t in wrt}
     order = _toposort(outputs) if order is None else order
     # Phase 2: in reverse order, each result hands its gradient to its inputs.
-    recording = is_grad_enabled()
+    recording = _state.grad_enabled
     _state.grad_enabled = create_graph  # record the backward pass only to differentiate it
     try:
         for t in reversed(order):
@@ -382,7 +383,8 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
                 raise RuntimeError(
                     f"The graph through {ctx.name} was already freed by an earlier backward "
                     f"pass. Pass retain_graph=True to the first backward() to run it twice.")
-            _check_versions(ctx, t)
+            if ctx.edits != Tensor._edits:  # something was edited in place since recording
+                _check_versions(ctx, t)
             saved = _as_recorded(ctx, t) if create_graph else ctx.saved
             in_grads = ctx.vjp(ctx, g, *saved)
             for x, need, gx in zip(ctx.inputs, ctx.needs, in_grads, strict=True):
@@ -429,10 +431,10 @@ def _as_recorded(ctx: Function, out: Tensor) -> list[Any]:
 
 def _check_versions(ctx: Function, out: Tensor) -> None:
     """Refuse a VJP whose inputs, or whose result, were changed in place since recording."""
-    for x, version in zip(ctx.inputs, ctx.versions, strict=True):
-        if isinstance(x, Tensor) and x._version != version:
+    for x in ctx.inputs:
+        if isinstance(x, Tensor) and x._version > ctx.edits:
             _modified(ctx, x, "used")
-    if out._version:  # a result starts at version 0
+    if out._version > ctx.edits:
         _modified(ctx, out, "made")
 
 

@@ -34,6 +34,8 @@ def tree_flatten(tree: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
         keys, values = None, tree
     else:
         return [tree], _only
+    if keys is not None and not any(isinstance(v, _NESTED) for v in values):  # a flat dict
+        return values, lambda leaves: dict(zip(keys, leaves, strict=True))
     parts = [tree_flatten(v) if isinstance(v, _NESTED) else ([v], _only) for v in values]
     sizes = [len(leaves) for leaves, _ in parts]
 
@@ -59,7 +61,9 @@ def _as_leaf(x: Any, argnum: int, leaf: int | None = None) -> Tensor:
                         f"choose another argument with argnums=.")
     if isinstance(x, Tensor):
         return x if x.requires_grad else x.requires_grad_()
-    return Tensor(a, requires_grad=True)
+    t = Tensor.__new__(Tensor)  # made directly: a is an ndarray of floats already
+    t.data, t.requires_grad = a, True
+    return t
 
 
 def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
