@@ -540,7 +540,9 @@ class Linear(Function):
         if x.ndim != 2:  # a vector, or batched leading axes: make x and g matrices
             x, g = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
         gw = x.T @ g if ctx.needs[1] else None
-        gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
+        gb = None
+        if len(ctx.needs) > 2 and ctx.needs[2]:  # a bias of one row: the column sums
+            gb = g.sum(axis=0) if b_shape == g.shape[1:] else unbroadcast(g, b_shape)
         return (gx, gw, gb)[:len(ctx.needs)]
 
 
@@ -700,7 +702,8 @@ class SoftmaxCrossEntropy(Function):
             unexpanded = indices and labels.ndim == logp.ndim - 1  # saved by forward's (N, C) path
             if unexpanded and isinstance(p, np.ndarray):  # first order: plain (N, C) arrays
                 p[np.arange(len(p)), labels] -= 1  # softmax - one_hot, in place: p is ours
-                return p * g[:, None], None
+                p *= g[:, None]
+                return p, None
         g = expand_dims(g, axis)
         if ctx.needs[0]:
             if indices:  # t is one-hot: 1 at each label
