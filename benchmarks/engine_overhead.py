@@ -13,11 +13,13 @@ and one training step of the seed MLP (784-512-10, batch 32, relu, softmax
 cross-entropy from integer labels, backward, plain SGD update in place) with
 ``unafraid.value_and_grad`` against the same step written by hand in NumPy.
 
-Every time is the median of ``--repeat`` repeats of a loop sized like
-``timeit``'s autorange (at least 0.2 s per repeat); NumPy and engine repeats
-alternate, and each ratio is the median of the per-repeat ratios. Run it with
+Every time is the median of ``--repeat`` repeats (``--step-repeat`` for the MLP
+step) of a loop sized like ``timeit``'s autorange (at least 0.2 s per repeat);
+NumPy and engine repeats alternate, and each ratio is the median of the
+per-repeat ratios. The step gets more repeats because the machine's speed drifts
+from minute to minute: 21 alternating repeats span about 20 s of it. Run it with
 
-    .venv/bin/python benchmarks/engine_overhead.py [--repeat 7] [--quick] [--ops add tanh]
+    .venv/bin/python benchmarks/engine_overhead.py [--repeat 7] [--step-repeat 21] [--quick] [--ops add tanh]
 
 ``--quick`` skips the large arrays; ``--ops`` with no names times only the MLP
 step; ``--tiny`` also times it with 16-8-10 layers, where NumPy does almost nothing and the
@@ -249,6 +251,8 @@ def fmt(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="repeats per timing (median)")
+    parser.add_argument("--step-repeat", type=int, default=21,
+                        help="repeats for the MLP step (median)")
     parser.add_argument("--quick", action="store_true", help="skip the 2048 x 2048 arrays")
     parser.add_argument("--ops", nargs="*", default=list(OPS),
                         help="which primitives (none: only the MLP step)")
@@ -280,7 +284,7 @@ def main() -> None:
         print(f"| MLP {'-'.join(map(str, sizes))}, batch 32, one SGD step, engine written with "
               f"| NumPy by hand | engine | ratio | engine - NumPy |")
         print("| --- | ---: | ---: | ---: | ---: |")
-        for style, (numpy_s, engine_s, ratio) in bench_mlp(args.repeat, sizes).items():
+        for style, (numpy_s, engine_s, ratio) in bench_mlp(args.step_repeat, sizes).items():
             print(f"| {style} | {fmt(numpy_s)} | {fmt(engine_s)} | {ratio:.2f} "
                   f"| {fmt(engine_s - numpy_s)} |", flush=True)
         print()
