@@ -235,6 +235,24 @@ def test_in_place_change_after_use_is_caught_before_backward():
         uf.sum(e).backward()
 
 
+def test_edits_before_recording_or_to_other_tensors_do_not_stop_backward():
+    t = uf.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    t[0] = 3.0  # edited before it is used: the recorded product sees the new value
+    loss = uf.sum(t * t)
+    other = uf.Tensor(np.zeros(2))
+    other[1] = 7.0  # an edit after recording, but to a tensor the graph does not hold
+    loss.backward()
+    assert_allclose(t.grad, [6.0, 4.0])  # d/dt sum(t^2) = 2t at t = (3, 2)
+    w = uf.Variable(np.array([1.0, -1.0]), name="w")
+    w.assign([2.0, 2.0])  # replaced before recording: fine
+    g = uf.grad(lambda v: uf.sum(v * w))(np.array([1.0, 1.0]))
+    assert_allclose(g, [2.0, 2.0])
+    step = uf.sum(w * w)
+    w.assign([0.0, 0.0])  # replaced after recording: refused, naming the variable
+    with pytest.raises(RuntimeError, match="tensor 'w' was modified in place after multiply"):
+        step.backward()
+
+
 def test_shape_mismatch_errors_name_the_op_and_both_shapes():
     a, b = np.ones((3, 4)), np.ones((5,))
     with pytest.raises(ValueError, match=r"add: shapes \(3, 4\) and \(5,\)"):
