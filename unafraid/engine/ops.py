@@ -27,9 +27,12 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over the axes that broadcasting added or stretched, back to ``shape``."""
     if g.shape == shape:
         return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    if g.shape[1:] == shape:  # one leading axis added (a bias row, say): sum it away
+        axes: int | tuple[int, ...] = 0
+    else:
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
     g = sum(g, axis=axes) if isinstance(g, Tensor) else np.asarray(g.sum(axis=axes))  # arrays: NumPy
     return g if g.shape == shape else reshape(g, shape)
 
@@ -540,9 +543,7 @@ class Linear(Function):
         if x.ndim != 2:  # a vector, or batched leading axes: make x and g matrices
             x, g = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
         gw = x.T @ g if ctx.needs[1] else None
-        gb = None
-        if len(ctx.needs) > 2 and ctx.needs[2]:  # a bias of one row: the column sums
-            gb = g.sum(axis=0) if b_shape == g.shape[1:] else unbroadcast(g, b_shape)
+        gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
         return (gx, gw, gb)[:len(ctx.needs)]
 
 
