@@ -93,3 +93,12 @@ def test_import_is_light():
             "'safetensors', 'scipy') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_keras_namespace_loads_datasets_on_first_use():
+    # A model does not need the download code (gzip, zipfile, tempfile): about 4 MiB of memory.
+    code = ("import sys, unafraid.keras as k; print('unafraid.datasets' in sys.modules); "
+            "from unafraid.keras.datasets import mnist; import unafraid.keras.datasets as d; "
+            "print(d is sys.modules['unafraid.datasets'] is k.datasets, mnist is d.mnist)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]

@@ -3,17 +3,20 @@
 ``tf.keras.layers``, ``models``, ``optimizers``, ``losses``, ``metrics``,
 ``callbacks``, ``activations``, ``initializers``, ``regularizers``, ``utils``,
 ``datasets`` and ``backend`` are importable modules here, and so is
-``from unafraid.keras.layers import Dense``.
+``from unafraid.keras.layers import Dense``. ``datasets`` loads on first use
+(its download code imports hashlib, gzip, zipfile and tempfile, about 4 MiB
+that a model does not need).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 
 from .. import (
     activations,
     callbacks,
-    datasets,
     initializers,
     layers,
     losses,
@@ -29,9 +32,16 @@ from . import backend, utils
 for _name, _module in {"layers": layers, "models": models, "optimizers": optimizers,
                        "losses": losses, "metrics": metrics, "callbacks": callbacks,
                        "activations": activations, "initializers": initializers,
-                       "regularizers": regularizers, "datasets": datasets}.items():
+                       "regularizers": regularizers}.items():
     sys.modules[f"{__name__}.{_name}"] = _module
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name == "datasets":  # `import unafraid.keras.datasets` goes through keras/datasets.py
+        return importlib.import_module(f"{__name__}.datasets")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
            "metrics", "models", "optimizers", "regularizers", "utils", "Input", "Model",
