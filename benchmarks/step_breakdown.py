@@ -5,12 +5,14 @@ Wraps ``Model._train_step``, ``Model._total_loss``, the backward loop and ``Adam
 the run), trains one epoch, and prints microseconds per step:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/step_breakdown.py \\
-        --data ../shared/data/mnist [--workload a|d] [--runs 3] [--two-core]
+        --data ../shared/data/mnist [--workload a|d] [--runs 3] [--two-core] [--tool numpy]
 
 ``UNAFRAID_NUMBA=0`` in the environment gives the NumPy-only optimizer. ``--two-core`` forces
 the optimizer's two-core update (normally used only from 2^20 parameters) to compare the two.
-Each run is a fresh model in the same process; run the script once per configuration, and
-alternate configurations, since the machine's speed drifts.
+``--tool numpy`` runs ``compare.py``'s hand-written NumPy loop instead (the same model, data and
+batch), timing only its Adam step: its "rest" column is the loop's forward, loss and backward
+together. Each run is a fresh model in the same process; run the script once per configuration,
+and alternate configurations, since the machine's speed drifts.
 """
 
 from __future__ import annotations
@@ -67,6 +69,39 @@ def build(workload: str):
     return m
 
 
+def hand_loop(args: argparse.Namespace) -> None:
+    """Time compare.py's hand-written NumPy loop, with a timer around its Adam step only."""
+    import compare  # benchmarks/compare.py, next to this script
+
+    adam, totals = compare._adam, {"adam": 0.0, "calls": 0}
+
+    def timed_adam(*a):
+        start = time.perf_counter()
+        adam(*a)
+        totals["adam"] += time.perf_counter() - start
+        totals["calls"] += 1
+
+    compare._adam = timed_adam
+    x, y, batch = data(args.workload, args.data)
+    sizes = [784, 512, 10] if args.workload == "a" else [2000, 256, 32, 256, 2000]
+    steps = -(-len(x) // batch)
+    print(f"workload ({args.workload}), batch {batch}, {steps} steps; compare.py's hand-written "
+          f"NumPy loop")
+    print("| run | fit s | step us | Adam us | the rest us |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for run in range(1, args.runs + 1):
+        totals.update(adam=0.0, calls=0)
+        model = compare.NumpyMLP(sizes, "clf" if args.workload == "a" else "ae")
+        start = time.perf_counter()
+        model.fit(x.reshape(len(x), -1), y if args.workload == "a" else None, batch)
+        total = time.perf_counter() - start
+        if totals["calls"] != steps:
+            raise RuntimeError(f"expected {steps} Adam steps, timed {totals['calls']}")
+        step, adam_us = total / steps * 1e6, totals["adam"] / steps * 1e6
+        print(f"| {run} | {total:.3f} | {step:.0f} | {adam_us:.0f} | {step - adam_us:.0f} |",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/mnist", help="MNIST folder (workload a)")
@@ -74,7 +109,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--two-core", action="store_true",
                         help="force the optimizer's two-core update at any size")
+    parser.add_argument("--tool", choices=["unafraid", "numpy"], default="unafraid",
+                        help="numpy: compare.py's hand-written loop, its Adam step timed")
     args = parser.parse_args()
+    if args.tool == "numpy":
+        hand_loop(args)
+        return
     if args.two_core:
         optimizers._PARALLEL_MIN_TOTAL = 0
     totals: dict[str, float] = collections.defaultdict(float)
