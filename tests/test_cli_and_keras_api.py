@@ -96,7 +96,7 @@ def test_import_is_light():
 
 
 def test_keras_namespace_loads_datasets_on_first_use():
-    # A model does not need the download code (gzip, zipfile, tempfile): about 4 MiB of memory.
+    # Building and training a model does not need the download code (gzip, zipfile, tempfile).
     code = ("import sys, unafraid.keras as k; print('unafraid.datasets' in sys.modules); "
             "from unafraid.keras.datasets import mnist; import unafraid.keras.datasets as d; "
             "print(d is sys.modules['unafraid.datasets'] is k.datasets, mnist is d.mnist)")

@@ -3,9 +3,9 @@
 ``tf.keras.layers``, ``models``, ``optimizers``, ``losses``, ``metrics``,
 ``callbacks``, ``activations``, ``initializers``, ``regularizers``, ``utils``,
 ``datasets`` and ``backend`` are importable modules here, and so is
-``from unafraid.keras.layers import Dense``. ``datasets`` loads on first use
-(its download code imports hashlib, gzip, zipfile and tempfile, about 4 MiB
-that a model does not need).
+``from unafraid.keras.layers import Dense``. ``datasets`` loads on first use:
+its download code imports gzip, zipfile, tempfile and logging, which building
+and training a model do not need.
 """
 
 from __future__ import annotations
