@@ -1,7 +1,8 @@
-"""What a compiled optimizer costs in memory: resident set size after each step of loading one.
+"""What a compiled optimizer costs in memory and time: resident set size, and seconds, after each
+step of loading one.
 
 Each measurement runs in a fresh interpreter and reads ``VmRSS`` from ``/proc/self/status``
-(Linux), in MiB above NumPy alone:
+(Linux), in MiB above NumPy alone, and the wall-clock seconds since NumPy was imported:
 
 - ``numba``: ``import numba``, then loading (or compiling, the first time) unafraid's Adam
   kernels from ``unafraid/_numba_kernels.py``, then the largest mappings (``/proc/self/smaps``);
@@ -18,12 +19,13 @@ import sys
 
 PRELUDE = r'''
 import re
+import time
 def rss():
     return int(re.search(r"VmRSS:\s+(\d+)", open("/proc/self/status").read()).group(1)) / 1024
 import numpy as np
-base = rss()
+base, start = rss(), time.perf_counter()
 def show(what):
-    print(f"| {what} | {rss() - base:.1f} |", flush=True)
+    print(f"| {what} | {rss() - base:.1f} | {time.perf_counter() - start:.2f} |", flush=True)
 '''
 
 NUMBA = PRELUDE + r'''
@@ -80,13 +82,13 @@ show("and a one-loop kernel compiled and run")
 
 def main() -> None:
     notes: list[str] = []
-    print("| step | MiB above NumPy |")
-    print("| --- | ---: |")
+    print("| step | MiB above NumPy | s since NumPy |")
+    print("| --- | ---: | ---: |")
     for name, code in (("numba", NUMBA), ("llvmlite", LLVMLITE)):
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if done.returncode:
             last = done.stderr.strip().splitlines()[-1:] or ["failed"]
-            print(f"| {name} | not measured: {last[0]} |")
+            print(f"| {name} | not measured: {last[0]} | |")
         else:
             lines = done.stdout.splitlines()
             print("\n".join(line for line in lines if line.startswith("|")))
