@@ -490,11 +490,13 @@ def _code_lines(path) -> int:
 
 def test_engine_core_is_readable_in_one_sitting():
     """Tensor, the backward loop and the transforms (not the catalogue of primitives) stay
-    within 400 lines of code: the engine that runs is the one a reader can follow."""
+    within 450 lines of code: the engine that runs is the one a reader can follow. (400 until
+    the compiled step added its two hooks, ``Function.run`` and ``recording_runs``, and the
+    public ``gradients``; the recorder itself lives apart, in record.py.)"""
     from pathlib import Path
 
     core = Path(uf.engine.__file__).parent
     counts = {name: _code_lines(core / name) for name in ("tensor.py", "transforms.py",
                                                           "methods.py")}
-    assert sum(counts.values()) <= 400, counts
+    assert sum(counts.values()) <= 450, counts
     assert _code_lines(Path(__file__).parent / "test_engine.py") > 100  # the counter counts

@@ -10,7 +10,7 @@ from . import ops
 from .explain import explain
 from .gradcheck import GradCheckError, GradCheckReport, check_grad
 from .tensor import Function, Tensor, Variable, enable_grad, is_grad_enabled, no_grad
-from .transforms import grad, tree_flatten, value_and_grad
+from .transforms import grad, gradients, tree_flatten, value_and_grad
 
 
 def _public(f: Any) -> Any:
@@ -37,7 +37,7 @@ PRIMITIVES = [
 PUBLIC = {name: _public(getattr(ops, name)) for name in PRIMITIVES}
 one_hot = ops.one_hot
 
-__all__ = ["Tensor", "Variable", "Function", "grad", "value_and_grad", "no_grad", "enable_grad",
+__all__ = ["Tensor", "Variable", "Function", "grad", "gradients", "value_and_grad", "no_grad", "enable_grad",
            "is_grad_enabled", "check_grad", "GradCheckError", "GradCheckReport", "explain",
            "tree_flatten", "one_hot", "ops", *PRIMITIVES]
 globals().update(PUBLIC)

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .tensor import Tensor, _backward, _toposort
+from .tensor import Tensor, backward_pass, toposort
 from .transforms import _as_leaf, tree_flatten
 
 
@@ -64,7 +64,7 @@ def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> di
     if y.size != 1:
         raise ValueError(f"explain: f must return a scalar (a loss); got shape {y.shape}. "
                          f"Reduce it with uf.sum or uf.mean.")
-    ops = [t for t in _toposort([y]) if t._ctx is not None]
+    ops = [t for t in toposort([y]) if t._ctx is not None]
     leaves = []  # differentiated leaves, in the order the forward pass first used them
     for t in ops:
         leaves += [x for x in t._ctx.inputs if isinstance(x, Tensor) and x._ctx is None
@@ -106,7 +106,7 @@ def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> di
               file=out)
         sent = [show(x) for x, need in zip(ctx.inputs, ctx.needs, strict=True) if need]
         print(f"{indent}sends gradients to {', '.join(sent)}", file=out)
-    grads = _backward([y], [None], leaves)
+    grads = backward_pass([y], [None], leaves)
     print("Gradients at the leaves (each the sum over every path from the loss to it):",
           file=out)
     result = {}

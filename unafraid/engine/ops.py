@@ -848,6 +848,44 @@ class Pad(Function):
         return (getitem(g, inner),)
 
 
+# ---- randomness and state: primitives so that a recorded step replays them ----------------
+class Dropout(Function):
+    """``x * mask / (1 - rate)`` with ``mask = (u >= rate)``, ``u`` uniform from ``generator``.
+
+    The draw is part of the op (not Python beside it), so a replayed training step
+    (engine/record.py) draws the next mask from the same stream, as the eager step does.
+    """
+
+    name = "dropout"
+
+    @staticmethod
+    def forward(ctx, x, rate, generator, noise_shape=None):
+        keep = generator.random(noise_shape or x.shape, dtype=np.float32) >= rate
+        mask = keep * np.asarray(1 / (1 - rate), x.dtype)
+        ctx.save(mask, x.shape)
+        return x * mask
+
+    @staticmethod
+    def vjp(ctx, g, mask, shape):  # d(x * mask) = mask dx
+        return (unbroadcast(multiply(g, mask), shape),)
+
+
+class AssignMovingAverage(Function):
+    """``moving <- momentum * moving + (1 - momentum) * value``, in place (BatchNormalization's
+    statistics). An op, so that a replayed training step updates them too. No gradient."""
+
+    name = "assign_moving_average"
+
+    @staticmethod
+    def forward(ctx, moving, value, momentum):
+        moving[...] = momentum * moving + (1 - momentum) * np.reshape(value, moving.shape)
+        return moving
+
+    @staticmethod
+    def vjp(ctx, g):
+        return None, None
+
+
 # ---- the functions users call ------------------------------------------------------------
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
@@ -1186,6 +1224,19 @@ def _count(x: Any, axis: Axis) -> int:
 
 def _axis(axis: Any) -> Axis:
     return tuple(axis) if isinstance(axis, list) else axis
+
+
+def dropout(x: Any, rate: float, generator: np.random.Generator,
+            noise_shape: tuple[int, ...] | None = None) -> Any:
+    """Zero each entry with probability ``rate`` (drawn from ``generator``), scale the rest
+    by ``1 / (1 - rate)``. ``noise_shape`` (broadcastable to ``x``) shares a draw along axes."""
+    return Dropout.apply(x, rate=rate, generator=generator, noise_shape=noise_shape)
+
+
+def assign_moving_average(variable: Tensor, value: Any, momentum: float) -> None:
+    """``variable <- momentum * variable + (1 - momentum) * value``, in place."""
+    AssignMovingAverage.apply(variable, value, momentum=momentum)
+    variable._edited()
 
 
 def asarray(x: Any, dtype: Any = None) -> np.ndarray:

@@ -4,7 +4,7 @@ A network is ``f_n(g_n(... f_1(g_1(x))))``. Running it forward *records* each
 operation: every result remembers the ``Function`` that made it, its inputs, and
 the forward values that function saved. Reverse-mode autodiff is then a loop
 that applies the chain rule backwards over what was recorded, reusing the
-values saved on the way forward. It has two phases (see ``_backward``):
+values saved on the way forward. It has two phases (see ``backward_pass``):
 
 1. order the recorded graph so every result comes after its inputs
    (an iterative topological sort: a 100,000-op chain needs no recursion);
@@ -31,6 +31,7 @@ import numpy as np
 
 class _State(threading.local):
     grad_enabled = True  # each thread starts recording
+    recorder: Any = None  # a step recorder (engine/record.py) noting every Function run, or None
 
 
 _state = _State()
@@ -70,6 +71,18 @@ def _recording(flag: bool) -> Iterator[None]:
         yield
     finally:
         _state.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def recording_runs(recorder: Any) -> Iterator[None]:
+    """Hand every Function run to ``recorder.record`` and every backward pass to
+    ``recorder.note_backward`` (how a compiled step is recorded: engine/record.py)."""
+    previous = _state.recorder
+    _state.recorder = recorder
+    try:
+        yield
+    finally:
+        _state.recorder = previous
 
 
 def as_array(x: Any, dtype: Any = None) -> np.ndarray:
@@ -204,9 +217,9 @@ class Tensor:
         create_graph : bool, default False
             Record the backward pass itself, so ``.grad`` can be differentiated.
         """
-        order = _toposort([self])
+        order = toposort([self])
         leaves = [t for t in order if t._ctx is None and t.requires_grad]
-        grads = _backward([self], [grad], leaves, retain_graph, create_graph, order)
+        grads = backward_pass([self], [grad], leaves, retain_graph, create_graph, order)
         for leaf, g in zip(leaves, grads, strict=True):
             if g is None:
                 continue
@@ -277,22 +290,30 @@ class Function:
                 arrays = _promote_scalars(arrays)
                 break
         ctx = cls(params)
-        out = cls.forward(ctx, *arrays, **params)
+        out = ctx.run(arrays)
+        if not tensors:
+            result = out
+        else:
+            result = Tensor.__new__(Tensor)  # made directly: out is an ndarray already
+            result.data = out
+            if out.dtype.kind in "fc" and _state.grad_enabled:
+                needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+                if True in needs:
+                    ctx.inputs, ctx.needs = inputs, needs
+                    ctx.edits = Tensor._edits
+                    result._ctx = ctx
+                    result.requires_grad = True
+        if _state.recorder is not None:  # a compiled step is being recorded (engine/record.py)
+            _state.recorder.record(ctx, inputs, arrays, out)
+        return result
+
+    def run(self, arrays: Any) -> np.ndarray:
+        """``forward`` on plain arrays, recording nothing (a replayed step calls this)."""
+        out = self.forward(self, *arrays, **self.params)
         if not isinstance(out, np.ndarray):  # ufuncs turn 0-d arrays into NumPy scalars
             scalar, out = out, np.asarray(out)
-            ctx.saved = tuple(out if s is scalar else s for s in ctx.saved)
-        if not tensors:
-            return out
-        result = Tensor.__new__(Tensor)  # made directly: out is an ndarray already
-        result.data = out
-        if out.dtype.kind in "fc" and _state.grad_enabled:
-            needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-            if True in needs:
-                ctx.inputs, ctx.needs = inputs, needs
-                ctx.edits = Tensor._edits
-                result._ctx = ctx
-                result.requires_grad = True
-        return result
+            self.saved = tuple(out if s is scalar else s for s in self.saved)
+        return out
 
     forward: Any = None
     vjp: Any = None
@@ -315,7 +336,7 @@ def _promote_scalars(arrays: list[Any]) -> list[np.ndarray]:
     return out
 
 
-def _toposort(roots: list[Tensor]) -> list[Tensor]:
+def toposort(roots: list[Tensor]) -> list[Tensor]:
     """Phase 1: every recorded tensor reachable from ``roots``, inputs before results.
 
     Iterative depth-first search with an explicit stack (no recursion limit): a
@@ -338,7 +359,7 @@ def _toposort(roots: list[Tensor]) -> list[Tensor]:
     return order
 
 
-def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
+def backward_pass(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
               retain_graph: bool = False, create_graph: bool = False,
               order: list[Tensor] | None = None) -> list[Any]:
     """d(sum of outputs . out_grads)/d(wrt): the chain-rule loop.
@@ -346,7 +367,7 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
     Returns one gradient per tensor in ``wrt`` (``None`` where it does not
     influence the outputs). With ``create_graph`` the gradients are Tensors
     whose own history can be differentiated; otherwise plain arrays.
-    ``order`` is ``_toposort(outputs)`` when the caller has it already.
+    ``order`` is ``toposort(outputs)`` when the caller has it already.
     """
     grads: dict[int, Any] = {}  # id(tensor) -> d(outputs)/d(tensor) so far
     given = set()  # the caller's output gradients: never handed back as a result
@@ -368,10 +389,13 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
             g = g if create_graph else _raw(g)
         grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
     wanted = {id(t) for t in wrt}
-    order = _toposort(outputs) if order is None else order
+    order = toposort(outputs) if order is None else order
     # Phase 2: in reverse order, each result hands its gradient to its inputs.
-    recording = _state.grad_enabled
+    recording, recorder = _state.grad_enabled, _state.recorder
+    if recorder is not None:  # a compiled step notes which backward pass to replay
+        recorder.note_backward(outputs, wrt, order, create_graph)
     _state.grad_enabled = create_graph  # record the backward pass only to differentiate it
+    _state.recorder = None  # a step recorder records the forward pass only
     try:
         for t in reversed(order):
             ctx, key = t._ctx, id(t)
@@ -388,19 +412,30 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
             saved = _as_recorded(ctx, t) if create_graph else ctx.saved
             in_grads = ctx.vjp(ctx, g, *saved)
             for x, need, gx in zip(ctx.inputs, ctx.needs, in_grads, strict=True):
-                if not need or gx is None:
-                    continue
-                if gx.shape != x.data.shape:
-                    raise RuntimeError(f"internal: {ctx.name} VJP gave {gx.shape} for {x.shape}")
-                if gx.dtype != x.data.dtype:  # float32 x times a float64 array: float32 gradient
-                    gx = gx.astype(x.data.dtype)
-                key = id(x)
-                grads[key] = grads[key] + gx if key in grads else gx
+                if need and gx is not None:
+                    if gx.shape != x.data.shape:
+                        raise RuntimeError(f"internal: {ctx.name} VJP gave {gx.shape} for {x.shape}")
+                    accumulate(grads, id(x), gx, x.data.dtype)
             if not retain_graph:
                 ctx.saved, ctx.inputs, ctx.needs = None, (), ()
     finally:
-        _state.grad_enabled = recording
-    return [_own(grads.get(id(t)), given) for t in wrt]
+        _state.grad_enabled, _state.recorder = recording, recorder
+    return hand_out([grads.get(id(t)) for t in wrt], given)
+
+
+def accumulate(grads: dict[Any, Any], key: Any, gx: Any, dtype: np.dtype) -> None:
+    """Add ``gx`` to ``grads[key]`` (a value used twice receives two contributions), in the
+    input's dtype: a float32 input times a float64 array still gets a float32 gradient."""
+    if gx.dtype != dtype:
+        gx = gx.astype(dtype)
+    grads[key] = grads[key] + gx if key in grads else gx
+
+
+def hand_out(grads: list[Any], given: set[int] | None = None) -> list[Any]:
+    """The gradients, each one the caller may change in place (see ``_own``); ``given`` holds
+    the caller's own output gradients, never handed back."""
+    handed = set() if given is None else given
+    return [_own(g, handed) for g in grads]
 
 
 def _own(g: Any, handed_out: set[int]) -> Any:

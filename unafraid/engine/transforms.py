@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _backward, as_array
+from .tensor import Tensor, as_array, backward_pass
 
 _depth = threading.local()  # how many grad transforms are evaluating their function now
 
@@ -132,7 +132,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
                 f"output gradient.")
         flat_wrt = [t for flat in leaves for t in flat]
         if value.requires_grad:
-            grads = _backward([value], [None], flat_wrt, retain_graph=outer, create_graph=outer)
+            grads = backward_pass([value], [None], flat_wrt, retain_graph=outer, create_graph=outer)
         else:
             grads = [None] * len(flat_wrt)
         grads = [_zeros_if_none(g, t, outer) for g, t in zip(grads, flat_wrt, strict=True)]
@@ -177,3 +177,53 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
         return (g, value[1]) if has_aux else g
 
     return wrapped
+
+
+def gradients(outputs: Any, wrt: Sequence[Tensor], output_gradients: Any = None,
+              retain_graph: bool = False, create_graph: bool = False) -> list[Any]:
+    """d(outputs)/d(wrt) for Tensors already computed: the backward pass as a function.
+
+    This is what a training step calls after its forward pass (``Model.train_step``
+    does): ``grads = gradients(loss, model.trainable_weights)``.
+
+    Parameters
+    ----------
+    outputs : Tensor or list of Tensor
+        Usually the scalar loss. For a non-scalar output pass ``output_gradients``.
+    wrt : list of Tensor
+        Leaves (model weights) or intermediate Tensors of the recorded graph.
+    output_gradients : array or list of arrays, optional
+        d(something)/d(output) for each output; ones for a scalar output.
+    retain_graph : bool, default False
+        Keep the graph for another backward pass through it.
+    create_graph : bool, default False
+        Record the backward pass, so the gradients can be differentiated (grad of grad).
+
+    Returns
+    -------
+    list
+        One gradient per entry of ``wrt``, shaped like it (NumPy arrays, or Tensors with
+        ``create_graph``); ``None`` where the outputs do not depend on it.
+
+    Examples
+    --------
+    >>> import unafraid as uf
+    >>> w = uf.Variable([1.0, 2.0], name="w")
+    >>> loss = uf.sum(w * w)
+    >>> uf.gradients(loss, [w])[0]
+    array([2., 4.], dtype=float32)
+    """
+    outs = list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+    if output_gradients is None:
+        given = [None] * len(outs)
+    else:
+        given = list(output_gradients) if isinstance(output_gradients, list | tuple) \
+            else [output_gradients]
+    if len(given) != len(outs):
+        raise ValueError(f"gradients: got {len(given)} output gradients for {len(outs)} outputs; "
+                         f"pass one per output (or none for scalar outputs).")
+    for out in outs:
+        if not isinstance(out, Tensor):
+            raise TypeError(f"gradients: outputs must be Tensors computed from the weights, got "
+                            f"{type(out).__name__}. Compute the loss with unafraid ops.")
+    return backward_pass(outs, given, list(wrt), retain_graph, create_graph)

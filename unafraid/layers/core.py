@@ -210,8 +210,7 @@ class Dropout(Layer):
             return inputs
         shape = inputs.shape if self.noise_shape is None else tuple(
             n if d is None else d for d, n in zip(self.noise_shape, inputs.shape, strict=True))
-        keep = self.generator.random(shape, dtype=np.float32) >= self.rate
-        return ops.multiply(inputs, keep * np.asarray(1 / (1 - self.rate), inputs.dtype))
+        return ops.dropout(inputs, self.rate, self.generator, shape)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import initializers
 from ..engine import ops
 from ..engine.tensor import Tensor
@@ -81,8 +79,8 @@ class BatchNormalization(Layer):
             mean = ops.mean(inputs, axis=reduce, keepdims=True)
             var = ops.var(inputs, axis=reduce, keepdims=True)
             m = self.momentum
-            for moving, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
-                moving.assign(m * moving.data + (1 - m) * np.reshape(batch.data, moving.shape))
+            ops.assign_moving_average(self.moving_mean, mean, m)
+            ops.assign_moving_average(self.moving_variance, var, m)
         else:
             mean = ops.reshape(self.moving_mean, pshape)
             var = ops.reshape(self.moving_variance, pshape)

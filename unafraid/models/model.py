@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random as _random
 from ..callbacks import Callback, CallbackList, History
-from ..engine.tensor import Tensor, _backward, no_grad
+from ..engine.tensor import Tensor, backward_pass, no_grad
 from ..layers.base import Layer
 from . import data as _data
 
@@ -331,7 +331,7 @@ class Model(Layer):
         loss = self._total_loss(yb, preds, swb)
         value = float(loss.data)
         if loss.requires_grad and math.isfinite(value):
-            grads = _backward([loss], [None], train_vars)
+            grads = backward_pass([loss], [None], train_vars)
             self.optimizer.apply(grads, train_vars)
         return value, [p.data for p in preds]
 
