@@ -380,11 +380,14 @@ def test_evaluate_before_compile():
         classifier(loss=None).evaluate(X, Y)
 
 
-def test_compile_without_loss():
-    """compile('adam') with no loss."""
-    with pytest.raises(ValueError, match=r"compile needs a loss.*sparse_categorical_crossentropy"
+def test_compile_without_loss_then_fit():
+    """compile('adam') with no loss is allowed (Keras 3: the loss may come from add_loss or
+    train_step), but fit with no loss at all says what to pass."""
+    model = classifier(loss=None)
+    model.compile("adam")
+    with pytest.raises(ValueError, match=r"No loss to minimise.*sparse_categorical_crossentropy"
                                          r".*mse"):
-        classifier(loss=None).compile("adam")
+        model.fit(X, Y, verbose=0)
 
 
 # ---- suspicious but legal: warnings -------------------------------------------------------------
@@ -621,7 +624,7 @@ def test_diverging_training_stops_at_the_nan_step_and_keeps_finite_weights():
                             callbacks=[spy])
     [message] = [str(w.message) for w in caught if "Training stopped" in str(w.message)]
     steps_per_epoch = 8
-    epoch, batch = divmod(len(done), steps_per_epoch)  # the completed steps before the bad one
+    epoch, batch = divmod(len(done) - 1, steps_per_epoch)  # callbacks see the bad step too, last
     assert f"at epoch {epoch + 1}, batch {batch + 1}." in message
     assert "learning rate too high" in message and "x / 255.0" in message
     assert history.epoch == list(range(epoch))  # only completed epochs are recorded

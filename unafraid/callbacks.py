@@ -337,3 +337,128 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
+
+
+class ProgbarLogger(Callback):
+    """``fit``'s progress display: a progress bar per epoch (``verbose=1``, tqdm, notebook-aware)
+    or one line per epoch (``verbose=2``); nothing with ``verbose=0``. ``fit`` adds it."""
+
+    def __init__(self, refresh_every: int = 25) -> None:
+        super().__init__()
+        self.refresh_every = refresh_every
+        self.bar: Any = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.params.get("verbose") == 1:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=self.params.get("steps"), unit="step", dynamic_ncols=True,
+                            desc=f"Epoch {epoch + 1}/{self.params['epochs']}", leave=True,
+                            mininterval=0.25)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            if batch % self.refresh_every == 0 and logs:
+                self.bar.set_postfix(logs, refresh=False)
+            self.bar.update(1)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(logs or {}, refresh=False)
+            self._close()
+        elif self.params.get("verbose") == 2 and logs:
+            print(f"Epoch {epoch + 1}/{self.params['epochs']} - "
+                  + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._close()  # an epoch cut short (NaN, Ctrl-C, stop_training) still closes its bar
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class NaNGuard(Callback):
+    """Stops ``fit`` at the first step whose loss is NaN or infinite, and puts back the state
+    that step changed. ``fit`` adds it.
+
+    Before each step it keeps what a step may change besides the trainable weights: the
+    other weights (BatchNormalization's moving statistics), the random generators' positions
+    (dropout masks) and the metrics. ``Model.train_step`` does not apply the update of a
+    non-finite loss, so the weights and the optimizer's state are unchanged; should the
+    weights have become non-finite anyway (a custom ``train_step``, or an update that
+    overflowed), the full state of the last checkpoint in memory (taken every
+    ``every`` steps: weights, optimizer state, generators, metrics) is put back instead.
+    """
+
+    def __init__(self, every: int = 200) -> None:
+        super().__init__()
+        self.every = every
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        model = self.model
+        trainable = {id(w) for w in model.trainable_weights}
+        self.others = [w for w in model.weights if id(w) not in trainable]
+        self.generators = [g for g in model.random_generators()]
+        self.full: dict[str, Any] | None = None
+        self.seen = 0
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if self.seen % self.every == 0:
+            self.full = self._full_state()
+        self.seen += 1
+        self.before = self._step_state()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(loss):
+            return
+        model = self.model
+        if all(np.isfinite(w.data).all() for w in model.trainable_weights):
+            self._put_back(self.before)
+            restored = ("The weights are those of the last good step; BatchNormalization "
+                        "statistics, random generators and metrics were put back as they were "
+                        "before it.")
+        else:
+            self._put_back(self.full)
+            restored = ("The weights had become non-finite: restored the whole state (weights, "
+                        "optimizer, generators, metrics) saved in memory before batch "
+                        f"{batch + 1 - (self.seen - 1) % self.every}.")
+        model.stop_training = True
+        warnings.warn(
+            f"Training stopped: the loss became NaN or infinite at epoch "
+            f"{self.epoch + 1}, batch {batch + 1}. {restored} Likely causes: a learning rate "
+            f"too high (try 10x smaller), unscaled inputs (scale features, e.g. x / 255.0 for "
+            f"pixels), or the log of zero in a custom loss (add a small epsilon).",
+            RuntimeWarning, stacklevel=2)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def _step_state(self) -> dict[str, Any]:
+        return {"weights": [w.data.copy() for w in self.others],
+                "generators": [g.bit_generator.state for g in self.generators],
+                "metrics": [(m, _metric_state(m)) for m in self.model.metrics]}
+
+    def _full_state(self) -> dict[str, Any]:
+        optimizer = self.model.optimizer
+        return {"weights": [w.data.copy() for w in self.model.weights],
+                "optimizer": optimizer.state_dict() if optimizer.built else None,
+                "generators": [g.bit_generator.state for g in self.generators],
+                "metrics": [(m, _metric_state(m)) for m in self.model.metrics]}
+
+    def _put_back(self, state: dict[str, Any]) -> None:
+        weights = self.model.weights if "optimizer" in state else self.others
+        for w, value in zip(weights, state["weights"], strict=True):
+            w.assign(value)
+        if state.get("optimizer") is not None:
+            self.model.optimizer.load_state_dict(state["optimizer"])
+        for g, value in zip(self.generators, state["generators"], strict=True):
+            g.bit_generator.state = value
+        for m, value in state["metrics"]:
+            vars(m).update(value)
+
+
+def _metric_state(metric: Any) -> dict[str, Any]:
+    """A copy of a metric's accumulated state (its attributes; arrays copied)."""
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(metric).items()}

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import Tensor
 from ..losses import all_finite
 
 
@@ -137,3 +138,9 @@ def stratified_split(y: np.ndarray | None, n: int, fraction: float,
     if len(val_idx) == 0:
         raise ValueError(f"validation_split={fraction} leaves no validation examples among {n}.")
     return np.setdiff1d(np.arange(n), val_idx), val_idx
+
+
+def looks_numeric_list(x: Any) -> bool:
+    """A plain list of numbers or of equal-length rows is one array, not several inputs."""
+    return bool(x) and not any(isinstance(v, np.ndarray | Tensor) or hasattr(v, "to_numpy")
+                               for v in x)
