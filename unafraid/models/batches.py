@@ -43,6 +43,14 @@ def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
                      f"{len(data)} items. Put several inputs in a list: ([x1, x2], y).")
 
 
+def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> tuple[Any, ...]:
+    """The batch tuple a step receives: ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``
+    (Keras's ``keras.utils.pack_x_y_sample_weight``), so ``x, y = data`` works unweighted."""
+    if y is None:
+        return (x,)
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
 def one_or_list(arrays: list[Any]) -> Any:
     """One array for a single input or output, else the list (Keras's batch structure)."""
     return arrays[0] if len(arrays) == 1 else arrays
@@ -82,7 +90,7 @@ class ArrayBatches:
             xb = [a[idx] for a in self.xs]
             yb = [_same_batch(a, self.xs, xb, idx) for a in self.ys]  # fit(x, x): one copy
             swb = None if self.sample_weight is None else self.sample_weight[idx]
-            yield one_or_list(xb), (one_or_list(yb) if yb else None), swb
+            yield pack_x_y_sample_weight(one_or_list(xb), one_or_list(yb) if yb else None, swb)
 
 
 class IterableBatches:
@@ -110,7 +118,8 @@ class IterableBatches:
             if self.steps is not None and step >= self.steps:
                 break
             x, y, sw = unpack_x_y_sample_weight(batch)
-            yield _arrays(x, self.what), _arrays(y, "y"), _arrays(sw, "sample_weight")
+            yield pack_x_y_sample_weight(_arrays(x, self.what), _arrays(y, "y"),
+                                         _arrays(sw, "sample_weight"))
         if hasattr(self.source, "on_epoch_end"):  # keras.utils.PyDataset
             self.source.on_epoch_end()
 

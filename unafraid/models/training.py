@@ -31,7 +31,14 @@ from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
 from . import data as _data
-from .batches import ArrayBatches, IterableBatches, is_batch_source, one_or_list, unpack_x_y_sample_weight
+from .batches import (
+    ArrayBatches,
+    IterableBatches,
+    is_batch_source,
+    one_or_list,
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
 
 
 class Trainer:
@@ -224,6 +231,14 @@ class Trainer:
         """Names of ``metrics``, as in the logs."""
         return [m.name for m in self.metrics]
 
+    def _epoch_logs(self, last: dict[str, Any]) -> dict[str, float]:
+        """The epoch's logs: the metrics' results, or the last step's logs when an overridden
+        ``train_step`` reports values of its own (as Keras does)."""
+        results = self.get_metrics_result()
+        if set(last) <= set(results):
+            return results
+        return {k: float(v.data if isinstance(v, Tensor) else v) for k, v in last.items()}
+
     def get_metrics_result(self) -> dict[str, float]:
         """Each metric's current value, by name."""
         return {m.name: float(m.result()) for m in self.metrics}
@@ -310,7 +325,7 @@ class Trainer:
                            {"epochs": epochs, "steps": batches.steps, "verbose": verbose})
         train_function = self.make_train_function()
         self.stop_training, self.history = False, history
-        epoch, step = initial_epoch, -1
+        epoch, step, logs = initial_epoch, -1, {}
         with Interruption() as interrupt:
             cbs.on_train_begin()
             for epoch in range(initial_epoch, epochs):
@@ -323,7 +338,7 @@ class Trainer:
                     if self.stop_training or interrupt.fired:
                         break
                 else:  # the whole epoch ran: validate, then the epoch's callbacks
-                    logs = self.get_metrics_result()
+                    logs = self._epoch_logs(logs)
                     if validation is not None and (epoch + 1) % validation_freq == 0:
                         logs.update(self._validate(validation, validation_steps,
                                                    validation_batch_size or batch_size))
@@ -360,6 +375,7 @@ class Trainer:
             xs, ys, sw = [a[tr] for a in xs], [a[tr] for a in ys], None if sw is None else sw[tr]
         self._ensure_built(xs)
         ys = self._check_targets(xs, ys)
+        self._prepare_metrics(xs)
         if isinstance(validation, tuple):  # checked now, not after the first epoch's training
             self._check_data_shape(validation[0])
             validation = (validation[0], self._check_targets(validation[0], validation[1]),
@@ -368,16 +384,27 @@ class Trainer:
                             steps_per_epoch), validation
 
     def _build_from_first_batch(self, batches: IterableBatches) -> None:
-        if not self.built:
+        if not self.built or self._metrics_per_output is None:
             first = next(iter(batches.source), None) if not hasattr(batches.source, "__next__") \
                 else None
+            if first is None and self.built:
+                return  # a generator: its metrics are resolved at the first step
             if first is None:
                 raise ValueError("fit got a dataset or generator, but the model is not built yet "
                                  "and the first batch could not be read without consuming it. "
                                  "Give the first layer input_shape=..., or call model.build().")
             x, _, _ = unpack_x_y_sample_weight(first)
-            xs = x if isinstance(x, list | tuple) else [x]
-            self._ensure_built([_data.to_array(a, "x") for a in xs])
+            xs = [_data.to_array(a, "x") for a in (x if isinstance(x, list | tuple) else [x])]
+            self._ensure_built(xs)
+            self._prepare_metrics(xs)
+
+    def _prepare_metrics(self, xs: list[np.ndarray]) -> None:
+        """Resolve the compiled metrics before the first step, so ``self.metrics`` lists them
+        all in an overridden ``train_step`` too."""
+        if self._metrics_per_output is None:
+            with no_grad():
+                out = self(self._model_inputs([a[:1] for a in xs]), training=False)
+            self._resolve_metrics([o.data for o in _as_list(out)])
 
     def _validation_source(self, validation_data: Any) -> Any:
         if validation_data is None:
@@ -478,7 +505,7 @@ class Trainer:
         self._ensure_built(xs)
         self.reset_metrics()
         sw = None if sample_weight is None else np.asarray(sample_weight, np.float32)
-        logs = self.train_step((one_or_list(xs), one_or_list(ys), sw))
+        logs = self.train_step(pack_x_y_sample_weight(one_or_list(xs), one_or_list(ys), sw))
         return logs if return_dict else logs["loss"]
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
