@@ -372,3 +372,73 @@ def test_train_on_batch_returns_the_batch_loss():
         warnings.simplefilter("error")
         logs = model.test_on_batch(x, y, return_dict=True)
     assert logs["loss"] < 9.0
+
+
+# ---- freezing (layer.trainable = False), as in Keras --------------------------------------------
+def test_freezing_a_built_layer_stops_its_updates_at_once():
+    x = rng.normal(size=(32, 3)).astype(np.float32)
+    y = x.sum(1, keepdims=True)
+    model = tf.keras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(x, y, verbose=0)  # compiled and trained before freezing
+    frozen = model.layers[0]
+    frozen.trainable = False
+    assert model.trainable_weights == model.layers[1].weights
+    assert frozen.non_trainable_weights == frozen.weights
+    before = frozen.get_weights()
+    other = model.layers[1].get_weights()
+    model.fit(x, y, epochs=2, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(frozen.get_weights(), before, strict=True))
+    assert not np.array_equal(model.layers[1].get_weights()[0], other[0])
+    frozen.trainable = True  # unfreezing: trained again
+    model.fit(x, y, verbose=0)
+    assert not np.array_equal(frozen.get_weights()[0], before[0])
+
+
+def test_fine_tuning_a_frozen_base_model_trains_only_the_head():
+    base = tf.keras.Sequential([layers.Dense(5, activation="relu", input_shape=(4,)),
+                                layers.BatchNormalization()])
+    base.build((None, 4))
+    base.trainable = False
+    inputs = tf.keras.Input((4,))
+    outputs = layers.Dense(2, activation="softmax")(base(inputs, training=False))
+    model = tf.keras.Model(inputs, outputs)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert len(model.trainable_weights) == 2  # the head's kernel and bias
+    before = base.get_weights()  # BN's moving statistics included
+    x = rng.normal(size=(40, 4)).astype(np.float32) * 3 + 1
+    model.fit(x, (x[:, 0] > 1).astype(int), epochs=2, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(base.get_weights(), before, strict=True))
+
+
+def test_a_frozen_batchnormalization_runs_in_inference_mode():
+    bn = layers.BatchNormalization()
+    x = rng.normal(size=(16, 3)).astype(np.float32) * 4 + 2
+    bn.build((None, 3))
+    bn.trainable = False
+    out = bn(x, training=True).numpy()
+    # moving mean 0 and variance 1: y = x / sqrt(1 + epsilon), the inference formula
+    np.testing.assert_allclose(out, x / np.sqrt(1 + bn.epsilon), rtol=1e-6)
+    assert np.array_equal(bn.moving_mean.numpy(), np.zeros(3, np.float32))
+
+
+def test_a_checkpoint_saved_after_freezing_loads_and_resumes(tmp_path):
+    x = rng.normal(size=(32, 3)).astype(np.float32)
+    y = x.sum(1, keepdims=True)
+
+    def model():
+        tf.set_random_seed(11)
+        m = tf.keras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(1)])
+        m.compile("adam", "mse")
+        m.fit(x, y, verbose=0, shuffle=False)  # the optimizer holds state for all four weights
+        m.layers[0].trainable = False
+        return m
+
+    a = model()
+    a.save(tmp_path / "frozen.safetensors")
+    a.fit(x, y, epochs=2, verbose=0, shuffle=False)
+    b = tf.keras.models.load_model(tmp_path / "frozen.safetensors")
+    assert not b.layers[0].trainable  # saved in the layer's config
+    b.fit(x, y, epochs=2, verbose=0, shuffle=False)
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        assert np.array_equal(wa, wb)

@@ -284,6 +284,12 @@ class Optimizer:
                 for v in self._variables]
 
     @property
+    def built_variables(self) -> list[Any]:
+        """The model variables this optimizer holds state for, in build order (the order of
+        ``state_dict``'s ``'<index>/<slot>'`` keys)."""
+        return list(self._variables)
+
+    @property
     def variables(self) -> list[np.ndarray]:
         """The optimizer's state arrays (all slots of all variables, in build order)."""
         return [a for state in self._state for a in state]

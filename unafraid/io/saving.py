@@ -98,23 +98,6 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.close(dir_fd)
 
 
-def _generators(model: Any) -> list[np.random.Generator]:
-    """Every random generator a model draws from, in a fixed order."""
-    gens = [model._shuffle_rng] if hasattr(model, "_shuffle_rng") else []
-    stack, seen = list(model._layers), set()
-    while stack:
-        layer = stack.pop(0)
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        if isinstance(getattr(layer, "generator", None), np.random.Generator):
-            gens.append(layer.generator)
-        if hasattr(layer, "_shuffle_rng"):
-            gens.append(layer._shuffle_rng)
-        stack.extend(layer._layers)
-    return gens
-
-
 def _metadata(kind: str, model: Any) -> dict[str, str]:
     from .. import __version__
     from .. import random as _random
@@ -142,7 +125,10 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) 
         meta["compile_config"] = json.dumps(model.get_compile_config())
         if model.optimizer is not None and getattr(model.optimizer, "built", False):
             tensors.update({f"optimizer/{k}": v for k, v in model.optimizer.state_dict().items()})
-    meta["rng_states"] = json.dumps([_random.generator_state(g) for g in _generators(model)])
+            position = {id(w): i for i, w in enumerate(model.weights)}
+            meta["optimizer_variables"] = json.dumps(  # which weights the state belongs to
+                [position[id(v)] for v in model.optimizer.built_variables])
+    meta["rng_states"] = json.dumps([_random.generator_state(g) for g in model.random_generators()])
     atomic_write_bytes(filepath, _serialize(tensors, meta))
 
 
@@ -318,7 +304,7 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
             state = {k[len("optimizer/"):]: handle.get_tensor(k) for k in handle.keys()
                      if k.startswith("optimizer/")}
             if state:
-                model.optimizer.build(model.trainable_weights)
+                model.optimizer.build(_optimizer_variables(model, meta, filepath))
                 model.optimizer.load_state_dict(state)
         except ModelFileError:
             raise
@@ -332,6 +318,22 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
     return model
 
 
+def _optimizer_variables(model: Any, meta: dict[str, str], path: Any) -> list[Any]:
+    """The weights the saved optimizer state belongs to, in its order: those trained when the
+    file was saved (a layer frozen or unfrozen since then changes the trainable set). Files
+    written before this was recorded: the trainable weights."""
+    if "optimizer_variables" not in meta:
+        return model.trainable_weights
+    order = _json(meta, "optimizer_variables", path)
+    weights = model.weights
+    if not isinstance(order, list) or len(set(map(repr, order))) != len(order) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(weights)
+            for i in order):
+        raise ModelFileError(f"{path}: 'optimizer_variables' must list distinct weight indices "
+                             f"below {len(weights)}; the file is corrupt.")
+    return [weights[i] for i in order]
+
+
 def _n_values(handle: Any, key: str) -> int:
     """Number of values in one stored tensor, from the header alone (nothing is read)."""
     return math.prod(handle.get_slice(key).get_shape())
@@ -341,7 +343,7 @@ def _restore_generators(model: Any, meta: dict[str, str], path: Any) -> None:
     """Set the random generators' saved states, all checked before any is changed."""
     from .. import random as _random
     states = _json(meta, "rng_states", path) if "rng_states" in meta else []
-    gens = _generators(model)
+    gens = model.random_generators()
     if not isinstance(states, list) or len(states) != len(gens):
         return
     try:

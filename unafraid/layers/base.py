@@ -191,6 +191,7 @@ class Layer:
                        name=f"{self.name}/{name or f'variable_{len(self._weights)}'}",
                        trainable=trainable and self.trainable)
         var._regularizer = regularizers.get(regularizer)
+        var._freezable = trainable  # moving statistics stay non-trainable whatever the layer says
         self._weights.append(var)
         return var
 
@@ -203,6 +204,27 @@ class Layer:
                 seen.add(id(w))
                 out.append(w)
         return out
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this layer's weights (and its sub-layers').
+
+        Setting it (``layer.trainable = False`` freezes the layer, as in Keras) applies to
+        every sub-layer and takes effect at once, also in a model compiled before: the next
+        training step updates only ``model.trainable_weights``. A frozen BatchNormalization
+        runs in inference mode (its moving statistics), as in Keras 3.
+        """
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for w in self._weights:
+            if getattr(w, "_freezable", True):
+                w.trainable = self._trainable
+                w.requires_grad = self._trainable and w.data.dtype.kind == "f"
+        for layer in self._layers:
+            layer.trainable = value
 
     @property
     def trainable_weights(self) -> list[Variable]:

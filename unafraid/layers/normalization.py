@@ -75,7 +75,7 @@ class BatchNormalization(Layer):
         keep = _axes(self.axis, inputs.ndim)
         reduce = tuple(i for i in range(inputs.ndim) if i not in keep)
         pshape = _param_shape(inputs.shape, keep)
-        if training:
+        if training and self.trainable:  # frozen: inference mode, as in Keras 3
             mean = ops.mean(inputs, axis=reduce, keepdims=True)
             var = ops.var(inputs, axis=reduce, keepdims=True)
             m = self.momentum

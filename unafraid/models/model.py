@@ -55,23 +55,27 @@ class Model(Trainer, Layer):
         """Names of the model's outputs (one for most models)."""
         return ["output"]
 
-    def random_generators(self) -> list[Any]:
-        """Every random generator training draws from: the shuffling order's, and each
-        layer's (dropout masks), in a fixed order (what a checkpoint or the NaN guard saves)."""
-        found = [self._shuffle_rng]
+    def random_generators(self) -> list[np.random.Generator]:
+        """Every random generator training draws from, in a fixed order: this model's shuffling
+        order, then each layer's (dropout masks) and each nested model's, breadth first.
+        What a saved file and fit's NaN guard keep."""
+        gens = [self._shuffle_rng]
         for layer in self._flat_layers():
-            g = getattr(layer, "generator", None)
-            if g is not None and all(g is not f for f in found):
-                found.append(g)
-        return found
+            if isinstance(getattr(layer, "generator", None), np.random.Generator):
+                gens.append(layer.generator)
+            if isinstance(layer, Model):
+                gens.append(layer._shuffle_rng)
+        return gens
 
     def _flat_layers(self) -> list[Layer]:
-        """Every layer inside this model, nested ones included, depth first."""
-        out, stack = [], list(reversed(self._layers))
-        while stack:
-            layer = stack.pop()
-            out.append(layer)
-            stack.extend(reversed(layer._layers))
+        """Every layer inside this model, nested ones included, breadth first, each once."""
+        out, queue, seen = [], list(self._layers), set()
+        while queue:
+            layer = queue.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+                queue.extend(layer._layers)
         return out
 
     # ---- data -----------------------------------------------------------------------------
