@@ -11,7 +11,10 @@ For a representative set of primitives, on a small (32 x 512) and a large
 
 and one training step of the seed MLP (784-512-10, batch 32, relu, softmax
 cross-entropy from integer labels, backward, plain SGD update in place) with
-``unafraid.value_and_grad`` against the same step written by hand in NumPy.
+``unafraid.value_and_grad``, with Variables and ``backward()``, and replayed
+(``engine/record.py``: what ``compile(jit_compile=...)`` does in ``fit``) against
+the same step written by hand in NumPy. Every step alternates between two batches
+(a recording is only replayed once two recordings on different batches agree).
 
 Every time is the median of ``--repeat`` repeats (``--step-repeat`` for the MLP
 step) of a loop sized like ``timeit``'s autorange (at least 0.2 s per repeat);
@@ -206,6 +209,15 @@ def variable_step(p: dict[str, uf.Variable], x: np.ndarray, y: np.ndarray,
     return loss.item()
 
 
+def replayed_step(compiled: Any, p: dict[str, uf.Variable], x: np.ndarray, y: np.ndarray,
+                  lr: float = 0.01) -> float:
+    """The same step recorded once and replayed (engine/record.py), then SGD in place."""
+    (loss,), grads = compiled([x, y], list(p.values()))
+    for w, g in zip(p.values(), grads, strict=True):
+        w.data -= lr * g
+    return float(loss)
+
+
 def numpy_step(p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, lr: float = 0.01) -> float:
     n, rows = len(x), np.arange(len(x))
     z1 = x @ p["W1"] + p["b1"]
@@ -227,17 +239,36 @@ def numpy_step(p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, lr: float
 
 def bench_mlp(repeat: int, sizes: tuple[int, int, int] = (784, 512, 10)
               ) -> dict[str, tuple[float, float, float]]:
-    params, x, y = mlp_setup(np.random.default_rng(0), sizes)
+    from unafraid.engine.record import Compiled
+
+    rng = np.random.default_rng(0)
+    params, x, y = mlp_setup(rng, sizes)
+    batches = [(x, y), (rng.random(x.shape, DT), rng.integers(0, sizes[2], len(y)))]
     p_engine = {k: v.copy() for k, v in params.items()}
     p_vars = {k: uf.Variable(v.copy(), name=k) for k, v in params.items()}
+    p_replay = {k: uf.Variable(v.copy(), name=k) for k, v in params.items()}
     p_numpy = {k: v.copy() for k, v in params.items()}
-    for _ in range(3):  # the three steps agree
-        losses = engine_step(p_engine, x, y), variable_step(p_vars, x, y), numpy_step(p_numpy, x, y)
+    compiled = Compiled(lambda batch: [mlp_loss(p_replay, *batch)])
+    turn = [0]
+
+    def alternate(step: Callable[..., float], *first: Any) -> Callable[[], float]:
+        def run() -> float:
+            turn[0] ^= 1
+            return step(*first, *batches[turn[0]])
+        return run
+
+    for i in range(4):  # the four steps agree (and the replay is proven by the second)
+        bx, by = batches[i % 2]
+        losses = (engine_step(p_engine, bx, by), variable_step(p_vars, bx, by),
+                  replayed_step(compiled, p_replay, bx, by), numpy_step(p_numpy, bx, by))
         assert max(losses) - min(losses) < 1e-4, losses
-    numpy_fn = lambda: numpy_step(p_numpy, x, y)  # noqa: E731
-    return {"value_and_grad + update": compare(numpy_fn, lambda: engine_step(p_engine, x, y), repeat),
-            "Variables, backward() + update": compare(numpy_fn, lambda: variable_step(p_vars, x, y),
-                                                       repeat)}
+    assert compiled.proven, compiled.eager_reasons
+    numpy_fn = alternate(numpy_step, p_numpy)
+    return {"value_and_grad + update": compare(numpy_fn, alternate(engine_step, p_engine), repeat),
+            "Variables, backward() + update": compare(numpy_fn, alternate(variable_step, p_vars),
+                                                       repeat),
+            "replayed (jit_compile) + update": compare(
+                numpy_fn, alternate(lambda *a: replayed_step(compiled, *a), p_replay), repeat)}
 
 
 def fmt(seconds: float) -> str:
