@@ -442,3 +442,31 @@ def test_a_checkpoint_saved_after_freezing_loads_and_resumes(tmp_path):
     b.fit(x, y, epochs=2, verbose=0, shuffle=False)
     for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         assert np.array_equal(wa, wb)
+
+
+# ---- BLAS threads ---------------------------------------------------------------------------------
+def test_small_models_train_on_one_blas_thread_and_put_it_back(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from unafraid import threads
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen = []
+    spy = tf.keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(
+        blas_threads()))
+    model = tf.keras.Sequential([layers.Dense(4, input_shape=(3,))])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((8, 3), np.float32), np.ones((8, 4), np.float32), batch_size=4, verbose=0,
+              callbacks=[spy])
+    assert seen and all(t == [1] * len(before) for t in seen)
+    assert blas_threads() == before
+    big = [tf.Variable(np.zeros((4096, 4096), np.float32))]
+    assert threads.blas_threads_for(big, 32) is None  # 32 x 4096 x 4096: BLAS's own threads
+    monkeypatch.setenv("UNAFRAID_BLAS_THREADS", "default")
+    assert threads.blas_threads_for(model.weights, 32) is None
+    monkeypatch.setenv("UNAFRAID_BLAS_THREADS", "two")
+    with pytest.raises(ValueError, match="UNAFRAID_BLAS_THREADS='two'"):
+        threads.blas_threads_for(model.weights, 32)

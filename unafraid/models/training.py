@@ -30,6 +30,7 @@ import numpy as np
 from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
+from ..threads import blas_threads_for, limited
 from . import data as _data
 from .batches import (
     ArrayBatches,
@@ -326,7 +327,8 @@ class Trainer:
         train_function = self.make_train_function()
         self.stop_training, self.history = False, history
         epoch, step, logs = initial_epoch, -1, {}
-        with Interruption() as interrupt:
+        threads = blas_threads_for(self.weights, batch_size or 32)
+        with Interruption() as interrupt, limited(threads):
             cbs.on_train_begin()
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -440,7 +442,7 @@ class Trainer:
         batches = self._test_batches(x, y, batch_size, sample_weight, steps, _checked)
         self.reset_metrics()
         logs = {}
-        with no_grad():
+        with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
             for batch in batches.epoch():
                 logs = self.test_step(batch)
         if not logs:
@@ -486,7 +488,7 @@ class Trainer:
                 self._check_data_shape(xs)
             batches = ArrayBatches(xs, [], None, batch_size, steps=steps)
         chunks = []
-        with no_grad():
+        with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
             for batch in batches.epoch():
                 out = self.predict_step(batch)
                 chunks.append([o.data for o in out] if isinstance(out, list | tuple)
