@@ -9,6 +9,7 @@ from . import methods as _methods  # noqa: F401  (attaches operators to Tensor)
 from . import ops
 from .explain import explain
 from .gradcheck import GradCheckError, GradCheckReport, check_grad
+from .gradients import gradients as gradients  # unafraid.engine.gradients (not in __all__)
 from .tensor import Function, Tensor, Variable, enable_grad, is_grad_enabled, no_grad
 from .transforms import grad, tree_flatten, value_and_grad
 
