@@ -114,3 +114,64 @@ def test_normalization_is_saved_with_the_model(tmp_path):
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     np.testing.assert_allclose(loaded.layers[0].mean.numpy().ravel(), x.mean(0))
+
+
+def test_model_checkpoint_every_n_batches(tmp_path):
+    x, y = np.ones((10, 2), np.float32), np.zeros((10, 1), np.float32)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    pattern = str(tmp_path / "ckpt_e{epoch}_b{batch}.safetensors")
+    model.fit(x, y, batch_size=2, epochs=2, verbose=0, shuffle=False,
+              callbacks=[keras.callbacks.ModelCheckpoint(pattern, save_freq=2)])
+    # 5 batches per epoch, a save after batches 2, 4, 6, 8, 10 (counted across epochs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"ckpt_e{e}_b{b}.safetensors" for e, b in [(1, 2), (1, 4), (2, 1), (2, 3), (2, 5)])
+    with pytest.raises(ValueError, match="positive number of batches"):
+        keras.callbacks.ModelCheckpoint(pattern, save_freq=0)
+
+
+def _scalars(folder):
+    """(tag, step, value) of every scalar in the TensorBoard event files under ``folder``."""
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    out = []
+    for path in sorted(folder.iterdir()):
+        data = path.read_bytes()
+        while data:  # TFRecord: length (8 bytes), its CRC (4), the record, its CRC (4)
+            (n,) = struct.unpack("<Q", data[:8])
+            event = event_pb2.Event.FromString(data[12:12 + n])
+            data = data[16 + n:]
+            out += [(v.tag, event.step, v.simple_value) for v in event.summary.value]
+    return out
+
+
+def test_tensorboard_writes_epoch_scalars(tmp_path):
+    x, y = np.ones((8, 2), np.float32), np.zeros((8, 1), np.float32)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
+                        callbacks=[keras.callbacks.TensorBoard(log_dir=tmp_path)])
+    train = _scalars(tmp_path / "train")
+    assert [(tag, step) for tag, step, _ in train] == [("epoch_loss", 0), ("epoch_loss", 1)]
+    np.testing.assert_allclose([v for *_, v in train], history.history["loss"], rtol=1e-6)
+    val = _scalars(tmp_path / "validation")
+    np.testing.assert_allclose([v for *_, v in val], history.history["val_loss"], rtol=1e-6)
+
+
+def test_schedules_on_arrays_dense_defaults_and_constant_arrays():
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    np.testing.assert_allclose(schedule(np.array([0, 10, 20])), [0.1, 0.05, 0.025], rtol=1e-6)
+    assert schedule(10) == pytest.approx(0.05)
+    dense = keras.layers.Dense(3, kernel_initializer=None, bias_initializer=None)
+    dense.build((None, 2))
+    assert np.all(dense.bias.numpy() == 0) and np.abs(dense.kernel.numpy()).max() > 0
+    init = keras.initializers.Constant(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(init((2, 3)), [[1, 2, 3], [1, 2, 3]])
+    layer = keras.layers.Dense(3, bias_initializer=init)
+    layer.build((None, 4))
+    np.testing.assert_array_equal(layer.bias.numpy(), [1, 2, 3])
+    assert keras.initializers.get(keras.initializers.serialize(init))((3,)).tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match="cannot fill"):
+        init((2, 4))
