@@ -175,3 +175,18 @@ def test_schedules_on_arrays_dense_defaults_and_constant_arrays():
     assert keras.initializers.get(keras.initializers.serialize(init))((3,)).tolist() == [1, 2, 3]
     with pytest.raises(ValueError, match="cannot fill"):
         init((2, 4))
+
+
+def test_saved_model_save_and_load_use_a_folder(tmp_path):
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    tf.saved_model.save(model, tmp_path / "exported")
+    assert (tmp_path / "exported" / "model.safetensors").is_file()
+    restored = tf.saved_model.load(str(tmp_path / "exported"))
+    np.testing.assert_array_equal(restored(x).numpy(), model(x).numpy())
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(ValueError, match="TensorFlow SavedModel"):
+        tf.saved_model.load(tmp_path / "tf")
+    with pytest.raises(TypeError, match="holds no code"):
+        tf.saved_model.save(lambda v: v, tmp_path / "f")
