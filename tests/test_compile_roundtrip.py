@@ -8,6 +8,14 @@ import pytest
 import unafraid as tf
 from unafraid import losses, metrics
 
+
+@pytest.fixture(autouse=True)
+def _default_seed_afterwards():
+    """Tests here set seeds; later test files start from the library's default seed again."""
+    yield
+    tf.set_random_seed(tf.random.DEFAULT_SEED)
+
+
 keras = tf.keras
 LOSSES = sorted(n for n, c in vars(losses).items() if inspect.isclass(c) and issubclass(c, losses.Loss)
                 and c not in (losses.Loss, losses.LossFunctionWrapper))

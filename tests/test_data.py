@@ -9,6 +9,13 @@ from unafraid.data import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from unafraid.keras.utils import PyDataset
 
 
+@pytest.fixture(autouse=True)
+def _default_seed_afterwards():
+    """Tests here set seeds; later test files start from the library's default seed again."""
+    yield
+    tf.set_random_seed(tf.random.DEFAULT_SEED)
+
+
 def values(ds):
     return [np.asarray(e).tolist() for e in ds]
 

@@ -7,6 +7,16 @@ from pathlib import Path
 
 import pytest
 
+import unafraid as tf
+
+
+@pytest.fixture(autouse=True)
+def _default_seed_afterwards():
+    """Tests here set seeds; later test files start from the library's default seed again."""
+    yield
+    tf.set_random_seed(tf.random.DEFAULT_SEED)
+
+
 DOC = Path(__file__).parent.parent / "docs" / "from_tensorflow.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
 

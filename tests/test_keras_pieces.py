@@ -6,6 +6,14 @@ import pytest
 import unafraid as tf
 from unafraid.data import Dataset
 
+
+@pytest.fixture(autouse=True)
+def _default_seed_afterwards():
+    """Tests here set seeds; later test files start from the library's default seed again."""
+    yield
+    tf.set_random_seed(tf.random.DEFAULT_SEED)
+
+
 keras = tf.keras
 
 

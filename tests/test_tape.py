@@ -7,6 +7,13 @@ import unafraid as tf
 import unafraid as uf
 
 
+@pytest.fixture(autouse=True)
+def _default_seed_afterwards():
+    """Tests here set seeds; later test files start from the library's default seed again."""
+    yield
+    tf.set_random_seed(tf.random.DEFAULT_SEED)
+
+
 def central_difference(f, x, eps=1e-6):
     """d f / d x for scalar-valued f of a float64 array, by central differences."""
     g = np.zeros_like(x)

@@ -6,6 +6,14 @@ import pytest
 import unafraid as tf
 from unafraid import check_grad
 
+
+@pytest.fixture(autouse=True)
+def _default_seed_afterwards():
+    """Tests here set seeds; later test files start from the library's default seed again."""
+    yield
+    tf.set_random_seed(tf.random.DEFAULT_SEED)
+
+
 rng = np.random.default_rng(0)
 X = rng.normal(size=(3, 4))
 POS = rng.uniform(0.5, 2.0, size=(3, 4))
@@ -148,3 +156,20 @@ def test_devices_config_version_and_format():
     with pytest.raises(TypeError, match="one-element"):
         f"{tf.constant([1.0, 2.0]):.2f}"
     assert tf.math.reduce_sum is tf.reduce_sum and tf.dtypes.float32 == np.float32
+
+
+def test_keras_random_seeds_and_dropout():
+    gen = tf.keras.random.SeedGenerator(5)
+    a, b = tf.keras.random.uniform((3,), seed=gen), tf.keras.random.uniform((3,), seed=gen)
+    assert not np.array_equal(a.numpy(), b.numpy())  # a SeedGenerator advances
+    again = tf.keras.random.SeedGenerator(5)
+    np.testing.assert_array_equal(tf.keras.random.uniform((3,), seed=again).numpy(), a.numpy())
+    np.testing.assert_array_equal(tf.keras.random.normal((3,), seed=7).numpy(),
+                                  tf.keras.random.normal((3,), seed=7).numpy())  # int: same draw
+    x = tf.constant(np.ones((2000,), np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.keras.random.dropout(x, rate=0.5, seed=1)
+    kept = y.numpy() != 0
+    assert 0.4 < kept.mean() < 0.6 and np.all(y.numpy()[kept] == 2.0)
+    np.testing.assert_array_equal(tape.gradient(tf.reduce_sum(y), x).numpy(), 2.0 * kept)

@@ -612,8 +612,9 @@ class _Shuffle(_Unary):
         if self.buffer_size >= n:  # the buffer holds everything: one uniform permutation
             return self.source, rng.permutation(n)
         buffer, out = list(range(self.buffer_size)), []
-        for item in range(self.buffer_size, n):  # same draws as _iterate's loop below
-            j = int(rng.integers(len(buffer)))
+        slots = _slots(rng, self.buffer_size)  # the same draws as _iterate's loop below
+        for item in range(self.buffer_size, n):
+            j = next(slots)
             out.append(buffer[j])
             buffer[j] = item
         out += [buffer[j] for j in rng.permutation(len(buffer))]
@@ -627,16 +628,24 @@ class _Shuffle(_Unary):
                 yield slices.rows(int(i))
             return
         rng, buffer = self._rng(), []
+        slots = _slots(rng, self.buffer_size)
         for element in self.source._iterate():
             if len(buffer) < self.buffer_size:
                 buffer.append(element)
                 continue
             # the buffer is full: emit a random element, put the new one in its place
-            j = int(rng.integers(len(buffer)))
+            j = next(slots)
             yield buffer[j]
             buffer[j] = element
         for j in rng.permutation(len(buffer)):  # the input is exhausted: drain at random
             yield buffer[j]
+
+
+def _slots(rng: np.random.Generator, size: int, chunk: int = 1024) -> Iterator[int]:
+    """Uniform buffer positions in ``[0, size)``, drawn ``chunk`` at a time (one NumPy call per
+    chunk rather than per element; both shuffle paths draw the same chunks)."""
+    while True:
+        yield from rng.integers(size, size=chunk).tolist()
 
 
 class _Take(_Unary):
