@@ -168,3 +168,42 @@ def test_function_decorator_runs_eagerly():
     assert float(step(tf.constant(2.0))) == 4.0 and len(calls) == 1
     assert float(plain(1.0)) == 2.0 and sig(tf.constant([1.0])).shape == (1,)
     assert step.python_function(3) == 6
+
+
+def test_module_and_variables_as_layer_attributes_train_with_a_tape():
+    """The 'custom training basics' pattern: tf.Module (and a Keras Model) holding tf.Variables."""
+
+    class Line(tf.Module):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.w, self.b = tf.Variable(5.0), tf.Variable(0.0)
+            self.frozen = tf.Variable(1.0, trainable=False)
+            self.parts = [tf.keras.layers.Dense(1)]
+
+        def __call__(self, x):
+            return self.w * x + self.b
+
+    line = Line(name="line")
+    line.parts[0].build((None, 2))
+    assert line.name == "line" and len(line.variables) == 5 and len(line.trainable_variables) == 4
+    assert line.submodules == [line.parts[0]]
+    x = tf.constant([1.0, 2.0])
+    with tf.GradientTape() as t:
+        loss = tf.reduce_mean(tf.square(line(x) - tf.constant([3.0, 5.0])))
+    dw, db = t.gradient(loss, [line.w, line.b])
+    # residuals 5x - [3, 5] = [2, 5]: dL/dw = mean(2 r x) = 12, dL/db = mean(2 r) = 7
+    assert float(dw) == 12.0 and float(db) == 7.0
+    line.w.assign_sub(0.1 * dw)
+    assert float(line.w) == pytest.approx(3.8)
+
+    class KerasLine(tf.keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.w = tf.Variable(5.0)
+            self.b = tf.Variable(0.0)
+
+        def call(self, x):
+            return self.w * x + self.b
+
+    model = KerasLine()
+    assert len(model.trainable_variables) == 2 and model.trainable_variables[0] is model.w

@@ -128,6 +128,93 @@ class Variable(engine.Variable):
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, numpy={body}>"
 
 
+class Module:
+    """A container of Variables and sub-modules (``tf.Module``).
+
+    ``variables`` and ``trainable_variables`` are found by walking the
+    attributes (Variables, Modules, Keras layers, and lists / tuples / dicts
+    of them), in attribute order, each once.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> class Line(tf.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w, self.b = tf.Variable(5.0), tf.Variable(0.0)
+    ...     def __call__(self, x):
+    ...         return self.w * x + self.b
+    >>> len(Line().trainable_variables)
+    2
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self._name = name or _snake(type(self).__name__)
+
+    @property
+    def name(self) -> str:
+        """The module's name (its class name in snake case unless given)."""
+        return self._name
+
+    @property
+    def name_scope(self) -> contextlib.AbstractContextManager[None]:
+        """A context with no effect (unafraid has no name scopes)."""
+        return contextlib.nullcontext()
+
+    @property
+    def variables(self) -> list[engine.Variable]:
+        """Every Variable held by this module and its sub-modules."""
+        return _collect(self, lambda v: True)
+
+    @property
+    def trainable_variables(self) -> list[engine.Variable]:
+        """The Variables that are trained (``trainable=True``)."""
+        return _collect(self, lambda v: v.trainable)
+
+    @property
+    def submodules(self) -> list[Any]:
+        """The Modules and Keras layers held by this module, depth first."""
+        found: list[Any] = []
+        _walk(vars(self).values(), lambda v: None, found, set())
+        return found
+
+    @classmethod
+    def with_name_scope(cls, method: Any) -> Any:
+        """A decorator with no effect (kept for TensorFlow code)."""
+        return method
+
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _walk(values: Any, on_variable: Any, modules: list[Any], seen: set[int]) -> None:
+    """Visit Variables among ``values`` (and inside Modules, layers, lists, tuples, dicts) once."""
+    for value in values:
+        if id(value) in seen:
+            continue
+        if isinstance(value, engine.Variable | Module) or hasattr(value, "trainable_weights"):
+            seen.add(id(value))
+        if isinstance(value, engine.Variable):
+            on_variable(value)
+        elif isinstance(value, Module):
+            modules.append(value)
+            _walk(vars(value).values(), on_variable, modules, seen)
+        elif hasattr(value, "trainable_weights"):  # a Keras layer or model: its weights
+            modules.append(value)
+            _walk(value.weights, on_variable, modules, seen)
+        elif isinstance(value, list | tuple | dict):
+            _walk(value.values() if isinstance(value, dict) else value, on_variable, modules, seen)
+
+
+def _collect(module: Module, keep: Any) -> list[engine.Variable]:
+    out: list[engine.Variable] = []
+    _walk(vars(module).values(), lambda v: out.append(v) if keep(v) else None, [], set())
+    return out
+
+
 def zeros(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
     """A Tensor of zeros."""
     return Tensor(np.zeros(_shape_tuple(shape), dtype))
@@ -697,5 +784,6 @@ __all__ = [
     "logical_or", "logical_not", "floor", "ceil", "round", "is_nan", "is_finite", "is_inf",
     "count_nonzero", "cumsum", "norm", "l2_normalize", "math", "linalg", "PhysicalDevice",
     "list_physical_devices", "list_logical_devices", "config", "device", "version", "GradientTape",
+    "Module",
     "function", "TensorSpec",
 ]

@@ -172,6 +172,10 @@ class Layer:
             cls.build = _marks_built(cls.__dict__["build"])
 
     def __setattr__(self, key: str, value: Any) -> None:
+        # a Variable assigned as an attribute (self.w = tf.Variable(5.0)) is one of the weights
+        if isinstance(value, Variable) and "_weights" in self.__dict__ and all(
+                value is not w for w in self._weights):
+            self._weights.append(value)
         # track sub-layers assigned as attributes (subclassed models and composite layers)
         if key != "_layers" and hasattr(self, "_layers"):
             found = [value] if isinstance(value, Layer) else (
