@@ -13,34 +13,23 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import numpy as _np
-
 from .engine import *  # noqa: F403
 from .engine import __all__ as _engine_all
 
 __version__ = "0.1.0"
 
+# TensorFlow's names (tf.reduce_sum, tf.GradientTape, tf.math, ...): those the engine lacks,
+# and TensorFlow-signature versions of a few it has (constant, Variable, matmul, where, ...).
+from . import tf_ops as _tf  # noqa: E402
 
-def constant(value: Any, dtype: Any = None) -> Tensor:  # noqa: F405
-    """A Tensor holding ``value`` (float data becomes float32 unless ``dtype`` says otherwise)."""
-    return Tensor(value, dtype=dtype)  # noqa: F405
-
-
-def ones(shape: Any, dtype: Any = "float32") -> Tensor:  # noqa: F405
-    """A Tensor of ones."""
-    return Tensor(_np.ones(shape, dtype))  # noqa: F405
-
-
-def zeros(shape: Any, dtype: Any = "float32") -> Tensor:  # noqa: F405
-    """A Tensor of zeros."""
-    return Tensor(_np.zeros(shape, dtype))  # noqa: F405
-
-
-convert_to_tensor = constant
+_TF_SUPERSETS = {"constant", "convert_to_tensor", "ones", "zeros", "Variable", "one_hot", "where",
+                 "transpose", "matmul", "cast", "reshape", "squeeze", "expand_dims", "stack"}
+globals().update({name: getattr(_tf, name) for name in _tf.__all__
+                  if name in _TF_SUPERSETS or name not in globals()})
 
 _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",
-                    "regularizers", "utils", "cli"}
+                    "regularizers", "utils", "cli", "data", "saved_model"}
 _LAZY_NAMES = {"set_random_seed": "unafraid.random"}
 
 
@@ -52,5 +41,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'unafraid' has no attribute '{name}'")
 
 
-__all__ = [*_engine_all, "__version__", "constant", "ones", "zeros", "convert_to_tensor",
-           "set_random_seed"]  # noqa: F405
+__all__ = [*_engine_all, "__version__", "constant", "ones", "zeros",  # noqa: F405
+           "convert_to_tensor", "set_random_seed", "GradientTape", "function"]

@@ -188,26 +188,45 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False,
-                 mode: str = "auto", save_freq: str = "epoch",
+                 mode: str = "auto", save_freq: str | int = "epoch",
                  initial_value_threshold: float | None = None) -> None:
         super().__init__()
-        if save_freq != "epoch":
-            raise ValueError("ModelCheckpoint: only save_freq='epoch' is supported.")
+        every = not isinstance(save_freq, bool) and isinstance(save_freq, int) and save_freq > 0
+        if save_freq != "epoch" and not every:
+            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive number of "
+                             f"batches, got {save_freq!r}.")
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.better = _better(mode, monitor)
         self.best = initial_value_threshold
+        self.save_freq, self._epoch, self._batches = save_freq, 0, 0
+        if every:  # an instance hook: only then is this callback called after every batch
+            self.on_train_batch_end = self._after_batch
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def _after_batch(self, batch: int, logs: dict | None = None) -> None:
+        """With ``save_freq=n``: save after every ``n`` batches (counted across epochs), the path
+        formatted with ``epoch``, ``batch`` (from 1) and the batch's logs."""
+        self._batches += 1
+        if self._batches % self.save_freq == 0:
+            self._save(self.filepath.format(epoch=self._epoch + 1, batch=batch + 1,
+                                            **(logs or {})), logs or {}, f"batch {batch + 1}")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_freq == "epoch":
+            logs = logs or {}
+            self._save(self.filepath.format(epoch=epoch + 1, **logs), logs, f"Epoch {epoch + 1}")
+
+    def _save(self, path: str, logs: dict, when: str) -> None:
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             if value is None or (self.best is not None and not self.better(value, self.best)):
                 return
             self.best = value
         if self.verbose:
-            print(f"Epoch {epoch + 1}: saving model to {path}")
+            print(f"{when}: saving model to {path}")
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
@@ -319,6 +338,56 @@ class CSVLogger(Callback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self.file.close()
+
+
+class TensorBoard(Callback):
+    """Write each epoch's logs as TensorBoard scalars (``epoch_loss``, ``epoch_accuracy``...).
+
+    Training values go to ``log_dir/train``, validation values (``val_*``) to
+    ``log_dir/validation``, as Keras writes them; ``tensorboard --logdir
+    log_dir`` shows them. With ``histogram_freq=k``, weight histograms every
+    ``k`` epochs. The event files are written by the small ``tensorboardX``
+    package (``pip install tensorboardX``, or ``pip install "unafraid[tensorboard]"``).
+    Graphs, images, profiling and embeddings are not written.
+    """
+
+    def __init__(self, log_dir: str = "logs", histogram_freq: int = 0, write_graph: bool = True,
+                 write_images: bool = False, write_steps_per_second: bool = False,
+                 update_freq: str | int = "epoch", profile_batch: int = 0,
+                 embeddings_freq: int = 0, embeddings_metadata: Any = None) -> None:
+        super().__init__()
+        try:
+            from tensorboardX import SummaryWriter
+        except ImportError as e:
+            raise ImportError("The TensorBoard callback writes event files with the tensorboardX "
+                              "package, which is not installed. Install it with: pip install "
+                              "tensorboardX  (or use CSVLogger('log.csv') to keep the logs without "
+                              "it).") from e
+        self.log_dir, self.histogram_freq = os.fspath(log_dir), int(histogram_freq)
+        self._writer_class = SummaryWriter
+        self._writers: dict[str, Any] = {}
+
+    def _writer(self, kind: str) -> Any:
+        if kind not in self._writers:
+            self._writers[kind] = self._writer_class(os.path.join(self.log_dir, kind))
+        return self._writers[kind]
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            if not isinstance(value, int | float | np.number):
+                continue
+            kind, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(kind).add_scalar(f"epoch_{name}", float(value), epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for w in self.model.weights:
+                self._writer("train").add_histogram(w.name, np.asarray(w.data), epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
 
 
 class LambdaCallback(Callback):

@@ -44,16 +44,23 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """All equal to ``value``."""
+    """All equal to ``value``: a number, or an array broadcast to the weight's shape."""
 
-    def __init__(self, value: float = 0.0) -> None:
-        self.value = float(value)
+    def __init__(self, value: Any = 0.0) -> None:
+        a = np.asarray(getattr(value, "data", value), np.float64)
+        self.value = float(a) if a.ndim == 0 else a
 
     def __call__(self, shape, dtype="float32"):
-        return np.full(shape, self.value, dtype)
+        if isinstance(self.value, float):
+            return np.full(shape, self.value, dtype)
+        try:
+            return np.broadcast_to(self.value, tuple(shape)).astype(dtype)
+        except ValueError as e:
+            raise ValueError(f"initializers.Constant: the value of shape {self.value.shape} "
+                             f"cannot fill a weight of shape {tuple(shape)}.") from e
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class _Seeded(Initializer):

@@ -134,7 +134,10 @@ class Metric:
 
     default_name = "metric"
 
-    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(self, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
+                            f"{sorted(kwargs)}. Metric takes name= and dtype=.")
         self.name = name or self.default_name
         self.dtype = dtype
         self.reset_state()
@@ -146,7 +149,50 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self) -> None:
-        raise NotImplementedError
+        """Set every variable made with ``add_variable`` back to its initial value."""
+        for var, initial in self.__dict__.get("_state_variables", []):
+            var.assign(initial)
+
+    def add_variable(self, shape: Any = (), initializer: Any = "zeros", dtype: Any = None,
+                     aggregation: str = "sum", name: str | None = None) -> Any:
+        """A state variable for a custom metric (Keras 3's ``add_variable``).
+
+        ``update_state`` changes it (``v.assign_add(...)``), ``result`` reads it,
+        and the default ``reset_state`` puts it back to its initial value.
+
+        Examples
+        --------
+        >>> import unafraid as tf
+        >>> class Total(tf.keras.metrics.Metric):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        ...     def update_state(self, values, sample_weight=None):
+        ...         self.total.assign_add(tf.reduce_sum(values))
+        ...     def result(self):
+        ...         return self.total
+        >>> m = Total()
+        >>> m.update_state([1.0, 2.0]); float(m.result())
+        3.0
+        """
+        from . import initializers
+        from .tf_ops import Variable
+
+        shape = (int(shape),) if isinstance(shape, int | np.integer) else tuple(shape)
+        value = np.asarray(initializers.get(initializer)(shape, dtype or "float32"))
+        var = Variable(value.copy(), trainable=False, name=f"{self.name}/{name or 'variable'}")
+        self.__dict__.setdefault("_state_variables", []).append((var, value))
+        return var
+
+    def add_weight(self, name: str | None = None, shape: Any = (), initializer: Any = "zeros",
+                   dtype: Any = None, aggregation: str = "sum") -> Any:
+        """``add_variable`` under its tf.keras 2 name (``name`` may come first)."""
+        return self.add_variable(shape, initializer, dtype, aggregation, name)
+
+    @property
+    def variables(self) -> list[Any]:
+        """The state variables made with ``add_variable``."""
+        return [var for var, _ in self.__dict__.get("_state_variables", [])]
 
     def reset_states(self) -> None:
         """tf.keras 2 spelling of ``reset_state``."""

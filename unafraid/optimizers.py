@@ -183,8 +183,8 @@ class Optimizer:
     # ---- hyperparameters ------------------------------------------------------------------------
     @property
     def iterations(self) -> int:
-        """Number of updates applied so far (a Python ``int``)."""
-        return self._iterations
+        """Number of updates applied so far (an ``int`` with TensorFlow's ``.numpy()``)."""
+        return StepCount(self._iterations)
 
     @iterations.setter
     def iterations(self, value: int) -> None:
@@ -912,6 +912,14 @@ def _init_args(cls: type) -> list[str]:
             if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self" and p.name not in names:
                 names.append(p.name)
     return names
+
+
+class StepCount(int):
+    """``optimizer.iterations``: an ``int`` that also has ``.numpy()``, as a tf.Variable has."""
+
+    def numpy(self) -> np.int64:
+        """The count as a NumPy integer."""
+        return np.int64(self)
 
 
 def _takes_argument(fn: Callable[..., Any]) -> bool:

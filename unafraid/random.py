@@ -13,8 +13,11 @@ NumPy's global RNG (``np.random.rand`` and friends) is never used.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
+
+from .engine.tensor import Tensor
 
 DEFAULT_SEED = 1337
 
@@ -77,3 +80,57 @@ def set_generator_state(gen: np.random.Generator, state: dict) -> None:
         raise ValueError(f"Saved random state is for {state.get('bit_generator')!r}, not "
                          f"{gen.bit_generator.state['bit_generator']!r}.")
     gen.bit_generator.state = state
+
+
+# ---- tf.random: draws as Tensors, each call from the next stream of the library's seed --------
+def _draw_generator(seed: Any) -> np.random.Generator:
+    """``seed`` (an int, a ``keras.random.SeedGenerator``, or None) as a generator."""
+    if seed is None:
+        return make_generator()
+    if hasattr(seed, "next_generator"):
+        return seed.next_generator()
+    return make_generator(int(seed))
+
+
+def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = "float32",
+           seed: Any = None, name: str | None = None) -> Tensor:
+    """Normal draws ``mean + stddev * z`` as a Tensor (``tf.random.normal``).
+
+    Without ``seed`` each call draws from the next stream derived from the
+    library's seed (the same script gives the same numbers every run); with an
+    integer ``seed`` the call gives the same numbers every time.
+    """
+    z = _draw_generator(seed).standard_normal(_shape(shape))
+    return Tensor((mean + stddev * z).astype(dtype))
+
+
+def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = "float32",
+            seed: Any = None, name: str | None = None) -> Tensor:
+    """Uniform draws on ``[minval, maxval)`` as a Tensor (``tf.random.uniform``).
+
+    ``maxval`` defaults to 1 for floats; integer dtypes need it.
+    """
+    gen, kind = _draw_generator(seed), np.dtype(dtype).kind
+    if kind in "iu":
+        if maxval is None:
+            raise ValueError("tf.random.uniform with an integer dtype needs maxval= (exclusive).")
+        return Tensor(gen.integers(int(minval), int(maxval), _shape(shape)).astype(dtype))
+    high = 1.0 if maxval is None else float(np.asarray(maxval))
+    return Tensor(gen.uniform(float(np.asarray(minval)), high, _shape(shape)).astype(dtype))
+
+
+def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = "float32",
+                     seed: Any = None, name: str | None = None) -> Tensor:
+    """Normal draws, those beyond two standard deviations redrawn (``tf.random.truncated_normal``)."""
+    gen, size = _draw_generator(seed), _shape(shape)
+    z = gen.standard_normal(size)
+    bad = np.abs(z) > 2
+    while bad.any():
+        z[bad] = gen.standard_normal(int(bad.sum()))
+        bad = np.abs(z) > 2
+    return Tensor((mean + stddev * z).astype(dtype))
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    shape = np.asarray(shape.data if hasattr(shape, "data") else shape)
+    return (int(shape),) if shape.ndim == 0 else tuple(int(d) for d in shape)

@@ -16,8 +16,11 @@ Every schedule has Keras 3's name, arguments and defaults, returns a Python
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from typing import Any
+
+import numpy as np
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "InverseTimeDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "CosineDecay", "CosineDecayRestarts", "serialize", "deserialize"]
@@ -26,6 +29,19 @@ __all__ = ["LearningRateSchedule", "ExponentialDecay", "InverseTimeDecay", "Piec
 def _positive(value: Any, what: str) -> None:
     if not value > 0:
         raise ValueError(f"Argument `{what}` must be > 0. Received: {what}={value!r}.")
+
+
+def _per_step(call: Any) -> Any:
+    """``call`` for one step, also taking an array of steps (then it returns a float32 array)."""
+    @functools.wraps(call)
+    def wrapper(self: Any, step: Any) -> Any:
+        steps = np.asarray(getattr(step, "data", step))
+        if steps.ndim == 0:
+            return call(self, step)
+        return np.array([float(call(self, s.item())) for s in steps.ravel()],
+                        np.float32).reshape(steps.shape)
+
+    return wrapper
 
 
 class LearningRateSchedule:
@@ -43,6 +59,12 @@ class LearningRateSchedule:
     >>> Halving(0.1)(250)
     0.025
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # schedule(np.arange(1000)) gives one rate per step, as a plot of the schedule needs
+        super().__init_subclass__(**kwargs)
+        if "__call__" in cls.__dict__:
+            cls.__call__ = _per_step(cls.__dict__["__call__"])
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError(

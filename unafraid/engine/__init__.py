@@ -9,8 +9,9 @@ from . import methods as _methods  # noqa: F401  (attaches operators to Tensor)
 from . import ops
 from .explain import explain
 from .gradcheck import GradCheckError, GradCheckReport, check_grad
+from .gradients import gradients
 from .tensor import Function, Tensor, Variable, enable_grad, is_grad_enabled, no_grad
-from .transforms import grad, gradients, tree_flatten, value_and_grad
+from .transforms import grad, tree_flatten, value_and_grad
 
 
 def _public(f: Any) -> Any:

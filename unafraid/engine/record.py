@@ -30,8 +30,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .gradients import gradients
 from .tensor import Function, Tensor, Variable, accumulate, hand_out, recording_runs
-from .transforms import gradients
 
 
 class Run(NamedTuple):

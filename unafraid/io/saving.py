@@ -300,7 +300,7 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
     _assign_weights(model, handle, meta, filepath, whole_model=True)
     if compile and "compile_config" in meta:
         try:
-            model.compile_from_config(_json(meta, "compile_config", filepath))
+            model.compile_from_config(compile_objects(_json(meta, "compile_config", filepath)))
             state = {k[len("optimizer/"):]: handle.get_tensor(k) for k in handle.keys()
                      if k.startswith("optimizer/")}
             if state:
@@ -332,6 +332,30 @@ def _optimizer_variables(model: Any, meta: dict[str, str], path: Any) -> list[An
         raise ModelFileError(f"{path}: 'optimizer_variables' must list distinct weight indices "
                              f"below {len(weights)}; the file is corrupt.")
     return [weights[i] for i in order]
+
+
+def compile_objects(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved compile config with its losses and metrics rebuilt as objects.
+
+    ``get_compile_config`` describes a Loss or Metric object as
+    ``{"class_name": ..., "config": ...}``; given back to ``compile`` as it is,
+    that dict would read as a mapping from output names to losses. Names
+    (strings) and per-output dicts and lists are kept as they are.
+    """
+    from .. import losses, metrics
+
+    return {**config, "loss": _objects(config.get("loss"), losses.deserialize),
+            "metrics": _objects(config.get("metrics"), metrics.deserialize)}
+
+
+def _objects(spec: Any, deserialize: Any) -> Any:
+    if isinstance(spec, dict) and "class_name" in spec:
+        return deserialize(spec)
+    if isinstance(spec, dict):
+        return {k: _objects(v, deserialize) for k, v in spec.items()}
+    if isinstance(spec, list | tuple):
+        return [_objects(v, deserialize) for v in spec]
+    return spec
 
 
 def _n_values(handle: Any, key: str) -> int:

@@ -27,7 +27,7 @@ from .. import (
 )
 from ..layers import Input
 from ..models import Model, Sequential
-from . import backend, utils
+from . import backend, ops, random, utils
 
 for _name, _module in {"layers": layers, "models": models, "optimizers": optimizers,
                        "losses": losses, "metrics": metrics, "callbacks": callbacks,
@@ -44,5 +44,5 @@ def __getattr__(name: str) -> ModuleType:
 
 
 __all__ = ["activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
-           "metrics", "models", "optimizers", "regularizers", "utils", "Input", "Model",
-           "Sequential"]
+           "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "Input",
+           "Model", "Sequential"]

@@ -1,7 +1,8 @@
-"""``tf.keras.utils``: seeding and label helpers."""
+"""``tf.keras.utils``: seeding and label helpers, and ``PyDataset`` (batches by index)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -54,4 +55,69 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
     return x / np.where(norm == 0, 1, norm)
 
 
-__all__ = ["set_random_seed", "to_categorical", "normalize"]
+class PyDataset:
+    """Batches by index, Keras 3's way: subclass it and define ``__len__`` and ``__getitem__``.
+
+    ``__len__`` is the number of batches per epoch; ``__getitem__(i)`` returns
+    batch ``i`` as ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` arrays.
+    ``model.fit(py_dataset)`` iterates it once per epoch. Iterating it (as fit
+    does) calls ``on_epoch_begin()``, yields ``self[0] ... self[len - 1]``, then
+    calls ``on_epoch_end()`` (override it to reshuffle). Batches are made in
+    this process, in order: ``workers``, ``use_multiprocessing`` and
+    ``max_queue_size`` are accepted and ignored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Squares(PyDataset):
+    ...     def __init__(self, n, batch_size, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.x = np.arange(n, dtype="float32")[:, None]
+    ...         self.batch_size = batch_size
+    ...     def __len__(self):
+    ...         return -(-len(self.x) // self.batch_size)
+    ...     def __getitem__(self, i):
+    ...         x = self.x[i * self.batch_size:(i + 1) * self.batch_size]
+    ...         return x, x ** 2
+    >>> [x.shape[0] for x, y in Squares(10, 4)]
+    [4, 4, 2]
+    """
+
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False,
+                 max_queue_size: int = 10) -> None:
+        self.workers, self.use_multiprocessing = workers, use_multiprocessing
+        self.max_queue_size = max_queue_size
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__ (the number of "
+                                  f"batches per epoch) to be used as a PyDataset.")
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index), "
+                                  f"returning batch number index as (x, y) arrays.")
+
+    @property
+    def num_batches(self) -> int:
+        """The number of batches per epoch (``len(self)``)."""
+        return len(self)
+
+    def cardinality(self) -> int:
+        """``len(self)``, so fit treats a PyDataset like a ``tf.data.Dataset``."""
+        return len(self)
+
+    def on_epoch_begin(self) -> None:
+        """Called before the first batch of each epoch."""
+
+    def on_epoch_end(self) -> None:
+        """Called after the last batch of each epoch (e.g. to reshuffle)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        self.on_epoch_begin()
+        for i in range(len(self)):
+            yield self[i]
+        self.on_epoch_end()
+
+
+Sequence = PyDataset  # the Keras 2 name
+
+__all__ = ["PyDataset", "Sequence", "set_random_seed", "to_categorical", "normalize"]

@@ -12,6 +12,7 @@ import contextvars
 import inspect
 import math
 import re
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,13 @@ from .. import initializers, regularizers
 from ..engine.tensor import Tensor, Variable, as_array, no_grad
 
 _name_counts: dict[str, int] = {}
+
+
+class _CallDepth(threading.local):
+    n = 0  # how many layer calls are running in this thread (0: the next call is the outermost)
+
+
+_call_depth = _CallDepth()
 
 # While a model file is loaded, the bytes its layers may still allocate for weights: a crafted
 # architecture (Dense(10**12)) is refused before it allocates anything (see ``weight_budget``).
@@ -164,6 +172,10 @@ class Layer:
             cls.build = _marks_built(cls.__dict__["build"])
 
     def __setattr__(self, key: str, value: Any) -> None:
+        # a Variable assigned as an attribute (self.w = tf.Variable(5.0)) is one of the weights
+        if isinstance(value, Variable) and "_weights" in self.__dict__ and all(
+                value is not w for w in self._weights):
+            self._weights.append(value)
         # track sub-layers assigned as attributes (subclassed models and composite layers)
         if key != "_layers" and hasattr(self, "_layers"):
             found = [value] if isinstance(value, Layer) else (
@@ -268,13 +280,45 @@ class Layer:
 
     @property
     def losses(self) -> list[Any]:
-        """Regularisation penalties of this layer's weights (scalar Tensors)."""
+        """Penalties to add to the loss: weight regularisers, activity regularisers, and what
+        ``add_loss`` added during the last call (scalar Tensors), this layer's then its sub-layers'."""
         out = [w._regularizer(w) for w in self._weights
                if getattr(w, "_regularizer", None) is not None]
         out += self._activity_losses
+        out += [loss() if callable(loss) else loss for loss in self.__dict__.get("_added_losses", [])]
         for layer in self._layers:
             out += layer.losses
         return out
+
+    def add_loss(self, loss: Any) -> None:
+        """Add a scalar penalty, computed in ``call``, to the training loss (Keras's ``add_loss``).
+
+        The losses added during a call replace those of the previous call of the
+        outermost layer or model, so each step's loss includes each penalty once;
+        ``model.losses`` lists them.
+
+        Examples
+        --------
+        >>> import unafraid as tf
+        >>> class ActivityL2(tf.keras.layers.Layer):
+        ...     def call(self, x):
+        ...         self.add_loss(0.01 * tf.reduce_sum(tf.square(x)))
+        ...         return x
+        >>> layer = ActivityL2()
+        >>> _ = layer(tf.constant([[1.0, 2.0]]))
+        >>> [round(float(v), 4) for v in layer.losses]
+        [0.05]
+        """
+        if not callable(loss):
+            loss = loss if isinstance(loss, Tensor) else Tensor(as_array(loss))
+            if loss.size != 1:
+                loss = loss.sum()
+        self.__dict__.setdefault("_added_losses", []).append(loss)
+
+    def _clear_added_losses(self) -> None:
+        self.__dict__["_added_losses"] = []
+        for layer in self._layers:
+            layer._clear_added_losses()
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
@@ -290,27 +334,61 @@ class Layer:
             self.built = True
             self._build_shape = input_shape
 
-    def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
-        if _any_symbolic(inputs):
+    def __call__(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        # layer(a, b): extra positional tensors go to call(a, b); a functional model records them
+        # as one list with spread_inputs=True and replays them the same way
+        if kwargs.pop("spread_inputs", False):
+            inputs, args = inputs[0], (*inputs[1:], *args)
+        if _any_symbolic(inputs) or (args and _any_symbolic(list(args))):
+            if args:
+                return self._call_symbolic([inputs, *args], training,
+                                           {**kwargs, "spread_inputs": True})
             return self._call_symbolic(inputs, training, kwargs)
         x = _to_tensors(inputs, self.dtype)
         self._maybe_build(_shapes(x))
         self._check_input(x)
         if self._call_has_training:
             kwargs["training"] = bool(training)
-        return self.call(x, **kwargs)
+        args = tuple(_to_tensor(a, self.dtype) if isinstance(a, Tensor | np.ndarray) else a
+                     for a in args)
+        outermost = _call_depth.n == 0
+        if outermost:  # a new forward pass: add_loss penalties of the last one are dropped
+            self._clear_added_losses()
+        _call_depth.n += 1
+        try:
+            return self.call(x, *args, **kwargs)
+        finally:
+            _call_depth.n -= 1
 
     def _check_input(self, x: Any) -> None:
         """Compare the input with the shape the layer was built for (override for a clearer message)."""
 
     def _call_symbolic(self, inputs: Any, training: Any, kwargs: dict[str, Any]) -> Any:
         shapes = _shapes(inputs)
-        self._maybe_build(shapes)
-        out_shape = self.compute_output_shape(shapes)
+        if kwargs.get("spread_inputs"):  # layer(a, b): built for a, its output shape from a run
+            self._maybe_build(shapes[0])
+            out_shape = self._spread_output_shape(shapes, kwargs)
+        else:
+            self._maybe_build(shapes)
+            out_shape = self.compute_output_shape(shapes)
         node = Node(self, inputs, {**kwargs, "training": training})
         if isinstance(out_shape, list):
             return [KerasTensor(s, self.dtype, node, i) for i, s in enumerate(out_shape)]
         return KerasTensor(out_shape, self.dtype, node)
+
+    def _spread_output_shape(self, shapes: list[Any], kwargs: dict[str, Any]) -> Any:
+        """The output shape of ``call(a, b, ...)``, found by running it on zeros."""
+        dummies = [Tensor(np.zeros(tuple(1 if d is None else d for d in s), self.dtype))
+                   for s in shapes]
+        extra = {k: v for k, v in kwargs.items() if k != "spread_inputs"}
+        if self._call_has_training:
+            extra["training"] = False
+        with no_grad():
+            out = self.call(*dummies, **extra)
+        self._clear_added_losses()
+        if isinstance(out, list | tuple):
+            return [(shapes[0][0], *o.shape[1:]) for o in out]
+        return (shapes[0][0], *out.shape[1:])
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for an input shape (``None`` batch): by running ``call`` on zeros."""

@@ -120,19 +120,24 @@ class IterableBatches:
             x, y, sw = unpack_x_y_sample_weight(batch)
             yield pack_x_y_sample_weight(_arrays(x, self.what), _arrays(y, "y"),
                                          _arrays(sw, "sample_weight"))
-        if hasattr(self.source, "on_epoch_end"):  # keras.utils.PyDataset
-            self.source.on_epoch_end()
 
     def _batches(self) -> Iterator[Any]:
         source = self.source
-        if hasattr(source, "__getitem__") and hasattr(source, "__len__") and not isinstance(
-                source, list | tuple | np.ndarray) and not hasattr(source, "__iter__"):
-            return (source[i] for i in range(len(source)))  # PyDataset: indexed batches
+        if not hasattr(source, "__iter__"):  # a Keras Sequence-like object: indexed batches
+            return _indexed(source)
         if iter(source) is source:  # a generator: one stream over all epochs
             if self._iterator is None:
                 self._iterator = source
             return self._iterator
         return iter(source)
+
+
+def _indexed(source: Any) -> Iterator[Any]:
+    """``source[0], ..., source[len - 1]``, then ``source.on_epoch_end()`` (Keras's Sequence)."""
+    for i in range(len(source)):
+        yield source[i]
+    if hasattr(source, "on_epoch_end"):
+        source.on_epoch_end()
 
 
 def cardinality(source: Any) -> int:

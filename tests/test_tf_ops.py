@@ -1,0 +1,175 @@
+"""The tf.* aliases: TensorFlow's values (hand-worked) and gradients (finite differences)."""
+
+import numpy as np
+import pytest
+
+import unafraid as tf
+from unafraid import check_grad
+
+
+@pytest.fixture(autouse=True)
+def _default_seed_afterwards():
+    """Tests here set seeds; later test files start from the library's default seed again."""
+    yield
+    tf.set_random_seed(tf.random.DEFAULT_SEED)
+
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(3, 4))
+POS = rng.uniform(0.5, 2.0, size=(3, 4))
+W = rng.normal(size=(4, 2))
+
+DIFFERENTIABLE = {
+    "reduce_sum": (lambda x: tf.reduce_sum(x, axis=1), X),
+    "reduce_mean": (lambda x: tf.reduce_mean(x, axis=[0, 1], keepdims=True), X),
+    "reduce_max": (lambda x: tf.reduce_max(x, axis=0), X),
+    "reduce_min": (lambda x: tf.reduce_min(x), X),
+    "reduce_prod": (lambda x: tf.reduce_prod(x, axis=1), X),
+    "reduce_prod_all_keepdims": (lambda x: tf.reduce_prod(x[:2, :3], keepdims=True), X),
+    "reduce_logsumexp": (lambda x: tf.reduce_logsumexp(x, axis=-1), X),
+    "reduce_std": (lambda x: tf.reduce_std(x, axis=0), X),
+    "matmul": (lambda x: tf.matmul(x, tf.constant(W)), X),
+    "matmul_transpose": (lambda x: tf.linalg.matmul(x, x, transpose_b=True), X),
+    "square_sqrt_exp": (lambda x: tf.sqrt(tf.square(x) + 1.0) * tf.exp(x), X),
+    "math": (lambda x: tf.math.log(x) + tf.math.log1p(x) + tf.math.rsqrt(x) + tf.math.reciprocal(x),
+             POS),
+    "abs_maximum_minimum": (lambda x: tf.abs(x) + tf.maximum(x, 0.1) * tf.minimum(x, -0.2), X),
+    "cast_reshape_transpose": (lambda x: tf.transpose(tf.reshape(tf.cast(x, tf.float64), (2, 6)),
+                                                      perm=[1, 0]), X),
+    "concat_stack_add_n": (lambda x: tf.add_n([x, 2 * x, tf.stack([x, x], axis=0)[1]])
+                           + tf.reduce_sum(tf.concat([x, x], axis=0)), X),
+    "stack_unstack_split": (lambda x: tf.stack(tf.unstack(x, axis=1)[::-1], axis=1)
+                            + tf.split(x, [1, 3], axis=1)[0] + tf.split(x, 2, axis=1)[1][:, :1], X),
+    "expand_squeeze_newaxis": (lambda x: tf.squeeze(tf.expand_dims(x, 0)[:, tf.newaxis], [0, 1]),
+                               X),
+    "gather": (lambda x: tf.gather(x, [2, 0, 2], axis=1), X),
+    "where": (lambda x: tf.where(x > 0, x * x, -x), X),
+    "clip_by_value": (lambda x: tf.clip_by_value(x, -0.5, 0.5), X),
+    "clip_by_norm": (lambda x: tf.clip_by_norm(x, 1.0), X),
+    "clip_by_global_norm": (lambda x: tf.clip_by_global_norm([x, 2 * x], 1.5)[0][1], X),
+    "norm": (lambda x: tf.norm(x, axis=1) + tf.math.l2_normalize(x, axis=1)[:, 0], X),
+    "tile": (lambda x: tf.tile(x, [2, 1]), X),
+    "nn_activations": (lambda x: tf.nn.sigmoid(x) + tf.nn.relu(x) * tf.nn.softmax(x)
+                       + tf.nn.log_softmax(x, axis=0) + tf.nn.silu(x), X),
+    "sigmoid_cross_entropy": (lambda x: tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=(X > 0).astype(np.float64), logits=x), X),
+    "softmax_cross_entropy": (lambda x: tf.nn.softmax_cross_entropy_with_logits(
+        labels=np.eye(4)[[0, 3, 1]], logits=x), X),
+    "l2_loss_moments": (lambda x: tf.nn.l2_loss(x) + tf.nn.moments(x, axes=[0])[1], X),
+    "keras_ops": (lambda x: tf.keras.ops.sum(tf.keras.ops.square(x), axis=0)
+                  + tf.keras.ops.mean(tf.keras.ops.matmul(x, tf.keras.ops.transpose(x)))
+                  + tf.keras.ops.max(tf.keras.ops.concatenate([x, x], axis=1)), X),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIFFERENTIABLE))
+def test_gradients_match_finite_differences(name):
+    f, x = DIFFERENTIABLE[name]
+    check_grad(f, x)
+
+
+def test_gradient_through_a_tape_matches_finite_differences():
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_prod(tf.clip_by_value(x, -1.0, 1.0) + 2.0)
+    g = tape.gradient(y, x).numpy()
+    clipped = np.clip(X, -1, 1) + 2
+    expected = np.prod(clipped) / clipped * ((X > -1) & (X < 1))  # d prod / d x_i = prod / x_i
+    np.testing.assert_allclose(g, expected, rtol=1e-10)
+
+
+def test_values_follow_tensorflow():
+    assert tf.constant(3.0).dtype == np.float32 and tf.constant([1, 2], dtype=tf.float32).dtype == "f"
+    assert tf.constant(0.0, shape=(2, 3)).shape == (2, 3)
+    assert tf.range(5).dtype == np.int32 and tf.range(1.0, 2.0, 0.5).numpy().tolist() == [1.0, 1.5]
+    assert tf.linspace(0.0, 1.0, 5).numpy().tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    np.testing.assert_array_equal(tf.one_hot([0, 2, 5], 3).numpy(), [[1, 0, 0], [0, 0, 1],
+                                                                      [0, 0, 0]])
+    assert tf.one_hot([1], 2, on_value=5, off_value=-1).numpy().tolist() == [[-1, 5]]
+    assert tf.argmax([[1, 9], [8, 2]]).numpy().tolist() == [1, 0]  # TensorFlow's default axis 0
+    assert tf.argmax([[1, 9]], axis=1, output_type=tf.int32).dtype == np.int32
+    assert tf.shape(np.zeros((4, 2))).numpy().tolist() == [4, 2] and int(tf.size(np.zeros(6))) == 6
+    assert tf.where([[True, False], [False, True]]).numpy().tolist() == [[0, 0], [1, 1]]
+    assert tf.zeros_like(np.ones(3, np.int64)).dtype == np.int64
+    assert tf.ones((2,)).dtype == np.float32 and tf.fill([2], 7).numpy().tolist() == [7, 7]
+    assert tf.reduce_mean(tf.constant([1, 2])).numpy() == 1  # integer mean, as TensorFlow gives
+    np.testing.assert_allclose(tf.reduce_prod([[1.0, 2.0], [3.0, 4.0]], axis=0).numpy(), [3, 8])
+    clipped, norm = tf.clip_by_global_norm([tf.constant([3.0]), tf.constant([4.0])], 1.0)
+    assert float(norm) == 5.0 and [c.numpy()[0] for c in clipped] == pytest.approx([0.6, 0.8])
+    assert float(tf.nn.l2_loss(tf.constant([3.0, 4.0]))) == 12.5
+    assert tf.convert_to_tensor(np.arange(3)).numpy().tolist() == [0, 1, 2]
+    t = tf.constant(1.0)
+    assert tf.convert_to_tensor(t) is t and tf.identity(t).numpy() == 1.0
+
+
+def test_sigmoid_cross_entropy_is_the_log_loss():
+    logits, labels = np.array([-30.0, -1.0, 0.0, 2.5, 40.0]), np.array([0.0, 1.0, 0.5, 0.0, 1.0])
+    p = 1 / (1 + np.exp(-logits))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = -labels * np.log(p) - (1 - labels) * np.log1p(-p)
+    got = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits).numpy()
+    np.testing.assert_allclose(got[1:4], direct[1:4], rtol=1e-12)
+    np.testing.assert_allclose(got[[0, 4]], [np.log1p(np.exp(-30.0)), np.log1p(np.exp(-40.0))],
+                               rtol=1e-6)  # stable where the direct formula loses everything
+
+
+def test_variable_assign_and_numpy():
+    v = tf.Variable([1.0, 2.0], name="v")
+    assert v.trainable and v.numpy().tolist() == [1.0, 2.0] and isinstance(v, tf.engine.Variable)
+    v.assign([3.0, 4.0])
+    v.assign_add([1.0, 1.0])
+    v.assign_sub(tf.constant([0.5, 0.5]))
+    assert v.numpy().tolist() == [3.5, 4.5] and v.dtype == np.float32
+    assert not tf.Variable(1.0, trainable=False).requires_grad
+    assert "numpy=" in repr(v)
+
+
+def test_random_is_seeded_from_the_library_seed():
+    tf.set_random_seed(3)
+    a = tf.random.normal((2, 3))
+    b = tf.random.normal((2, 3))
+    tf.set_random_seed(3)
+    np.testing.assert_array_equal(a.numpy(), tf.random.normal((2, 3)).numpy())
+    assert not np.array_equal(a.numpy(), b.numpy()) and a.dtype == np.float32
+    np.testing.assert_array_equal(tf.random.uniform((4,), seed=1).numpy(),
+                                  tf.random.uniform((4,), seed=1).numpy())
+    u = tf.random.uniform((1000,), minval=2.0, maxval=3.0).numpy()
+    assert 2.0 <= u.min() and u.max() < 3.0
+    ints = tf.random.uniform((50,), maxval=4, dtype=tf.int32).numpy()
+    assert set(ints.tolist()) <= {0, 1, 2, 3} and ints.dtype == np.int32
+    assert np.abs(tf.random.truncated_normal((500,)).numpy()).max() <= 2.0
+    kept = tf.nn.dropout(tf.ones((1000,)), rate=0.25).numpy()
+    assert set(np.unique(kept).tolist()) <= {0.0, float(np.float32(1 / 0.75))}
+
+
+def test_devices_config_version_and_format():
+    cpus = tf.config.list_physical_devices("CPU")
+    assert len(cpus) == 1 and cpus[0].device_type == "CPU"
+    assert tf.config.list_physical_devices("GPU") == []
+    with tf.device("/GPU:0"):
+        t = tf.constant([1.0]) * 2
+    assert t.device.endswith("CPU:0")
+    assert tf.version.VERSION == tf.__version__
+    assert f"{tf.reduce_sum(tf.constant([0.25, 0.5])):.3f}" == "0.750"
+    assert "Tensor(" in f"{tf.constant([1.0, 2.0])}"
+    with pytest.raises(TypeError, match="one-element"):
+        f"{tf.constant([1.0, 2.0]):.2f}"
+    assert tf.math.reduce_sum is tf.reduce_sum and tf.dtypes.float32 == np.float32
+
+
+def test_keras_random_seeds_and_dropout():
+    gen = tf.keras.random.SeedGenerator(5)
+    a, b = tf.keras.random.uniform((3,), seed=gen), tf.keras.random.uniform((3,), seed=gen)
+    assert not np.array_equal(a.numpy(), b.numpy())  # a SeedGenerator advances
+    again = tf.keras.random.SeedGenerator(5)
+    np.testing.assert_array_equal(tf.keras.random.uniform((3,), seed=again).numpy(), a.numpy())
+    np.testing.assert_array_equal(tf.keras.random.normal((3,), seed=7).numpy(),
+                                  tf.keras.random.normal((3,), seed=7).numpy())  # int: same draw
+    x = tf.constant(np.ones((2000,), np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.keras.random.dropout(x, rate=0.5, seed=1)
+    kept = y.numpy() != 0
+    assert 0.4 < kept.mean() < 0.6 and np.all(y.numpy()[kept] == 2.0)
+    np.testing.assert_array_equal(tape.gradient(tf.reduce_sum(y), x).numpy(), 2.0 * kept)
