@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from ..optimizers import Adam
+
 FORMAT = "unafraid.model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Adam's state is the paper's m and v (1 stored m / (1 - beta_1), v / (1 - beta_2))
 
 
 class ModelFileError(ValueError):
@@ -319,7 +321,8 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
                      if k.startswith("optimizer/")}
             if state:
                 model.optimizer.build(model.trainable_weights)
-                model.optimizer.load_state_dict(state)
+                model.optimizer.load_state_dict(
+                    adam_moments_from_format_1(model.optimizer, state, int(meta["format_version"])))
         except ModelFileError:
             raise
         except Exception as e:
@@ -330,6 +333,21 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
                 f"model.compile(...).") from None
     _restore_generators(model, meta, filepath)
     return model
+
+
+def adam_moments_from_format_1(optimizer: Any, state: dict[str, np.ndarray], version: int
+                               ) -> dict[str, np.ndarray]:
+    """Files of format 1 stored Adam's moments without their ``(1 - beta)`` factors.
+
+    They held ``M = m / (1 - beta_1)``, ``V = v / (1 - beta_2)`` and ``V_hat = v_hat / (1 - beta_2)``;
+    this returns the paper's ``m``, ``v`` and ``v_hat`` (as format 2 stores them), so that training
+    continues with the same moments (to rounding). Other optimizers' states are unchanged.
+    """
+    if version >= 2 or not isinstance(optimizer, Adam):
+        return state
+    factors = {"m": 1 - optimizer.beta_1, "v": 1 - optimizer.beta_2, "v_hat": 1 - optimizer.beta_2}
+    return {key: np.asarray(a) * factors[key.split("/")[-1]] if "/" in key else a
+            for key, a in state.items()}
 
 
 def _n_values(handle: Any, key: str) -> int:
