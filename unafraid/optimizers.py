@@ -33,7 +33,6 @@ array([0.9, 2.1], dtype=float32)
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 import re
@@ -45,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from . import optimizers_fast as fast
-from . import schedules
+from . import registry, schedules
 from .engine.tensor import Tensor
 from .schedules import LearningRateSchedule
 
@@ -876,8 +875,13 @@ class Adagrad(Optimizer):
 
 
 # ---- lookup ---------------------------------------------------------------------------------------
-_BY_NAME: dict[str, type[Optimizer]] = {
-    "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+NAMES = registry.names("optimizer", advice="Names are case-insensitive; or pass an optimizer such "
+                       "as unafraid.optimizers.Adam(learning_rate=1e-3).")
+NAMES.register(SGD, "sgd")
+NAMES.register(Adam, "adam")
+NAMES.register(AdamW, "adamw")
+NAMES.register(RMSprop, "rmsprop")
+NAMES.register(Adagrad, "adagrad")
 
 
 def _init_args(cls: type) -> list[str]:
@@ -904,16 +908,6 @@ def _takes_argument(fn: Callable[..., Any]) -> bool:
         return False
 
 
-def _lookup(name: str) -> type[Optimizer]:
-    cls = _BY_NAME.get(name.lower())
-    if cls is None:
-        close = difflib.get_close_matches(name.lower(), _BY_NAME, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(f"Unknown optimizer '{name}'.{hint} Valid names: "
-                         f"{', '.join(sorted(_BY_NAME))} (case-insensitive).")
-    return cls
-
-
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """``{"class_name": ..., "config": ...}`` (JSON-serialisable; state not included).
 
@@ -931,7 +925,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
         raise ValueError(f"An optimizer config must be a dict with 'class_name' and 'config', got "
                          f"{config!r}.")
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _lookup(name)
+    cls = NAMES.lookup(name, custom_objects)
     return cls.from_config(dict(config.get("config", {})), custom_objects)
 
 
@@ -958,7 +952,7 @@ def get(identifier: Any) -> Optimizer:
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        return NAMES.lookup(identifier)()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):

@@ -24,10 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
 from ..optimizers import Adam
+from ..registry import did_you_mean
 
 FORMAT = "unafraid.model"
 FORMAT_VERSION = 2  # 2: Adam's state is the paper's m and v (1 stored m / (1 - beta_1), v / (1 - beta_2))
+
+
+MODEL_CLASSES = ("Sequential", "Functional")
 
 
 class ModelFileError(ValueError):
@@ -35,17 +40,20 @@ class ModelFileError(ValueError):
 
 
 # ---- layers <-> JSON ------------------------------------------------------------------------
-def _layer_classes() -> dict[str, type]:
-    from ..layers import BUILTIN_LAYERS
-    from ..models import Functional, Sequential
-    concrete = {k: v for k, v in BUILTIN_LAYERS.items() if k != "Layer"}  # the abstract base
-    return {**concrete, "Sequential": Sequential, "Functional": Functional}
+def layer_classes() -> dict[str, type]:
+    """The classes a model file may build, by class name: the registry's layers.
+
+    ``unafraid.layers`` registers its built-in layers and ``unafraid.models`` adds
+    ``Sequential`` and ``Functional`` when they are imported (``unafraid.models.load_model``
+    and ``keras.models.load_model`` import them). Nothing else can be built from a file.
+    """
+    return dict(registry.names("layer").items())
 
 
 def serialize_layer(layer: Any) -> dict[str, Any]:
     """``{'class_name': ..., 'config': ...}`` for a built-in layer or model."""
     name = type(layer).__name__
-    if _layer_classes().get(name) is not type(layer):
+    if layer_classes().get(name) is not type(layer):
         raise ValueError(
             f"Cannot save the architecture of '{layer.name}' ({name}): only unafraid's built-in "
             f"layers and Sequential / functional models can be saved, because a saved file never "
@@ -58,11 +66,15 @@ def deserialize_layer(spec: Any) -> Any:
     """Re-create a layer from :func:`serialize_layer`'s output; only built-in classes."""
     if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
         raise ModelFileError(f"Malformed layer entry in the model file: {str(spec)[:200]}")
-    classes = _layer_classes()
-    cls = classes.get(spec["class_name"])
+    classes = layer_classes()
+    name = spec["class_name"]
+    cls = classes.get(name)
     if cls is None:
+        hint = did_you_mean(name[:100], classes) or (
+            " Sequential and functional models are registered by unafraid.models: load with "
+            "unafraid.models.load_model (or keras.models.load_model)." if name in MODEL_CLASSES else "")
         raise ModelFileError(
-            f"The model file names an unknown layer class '{spec['class_name'][:100]}'. unafraid "
+            f"The model file names an unknown layer class '{name[:100]}'.{hint} unafraid "
             f"loads only its built-in layers ({', '.join(sorted(classes))}); for a custom layer, "
             f"re-create the model in code and use load_weights.")
     config = spec.get("config")
