@@ -8,8 +8,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .tensor import Tensor, _backward, _toposort
-from .transforms import _as_leaf, tree_flatten
+from .tensor import Tensor, _backward, toposort
+from .transforms import as_leaf, tree_flatten
 
 
 def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> dict[str, np.ndarray]:
@@ -53,7 +53,7 @@ def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> di
         leaves_i = []
         for j, x in enumerate(flat):
             if isinstance(x, Tensor) or np.asarray(x).dtype.kind == "f":
-                x = _as_leaf(x, i, j if len(flat) > 1 else None)
+                x = as_leaf(x, i, j if len(flat) > 1 else None)
                 names[id(x)] = x.name or f"arg{i}" + (f"[{j}]" if len(flat) > 1 else "")
             leaves_i.append(x)
         call_args[i] = build(leaves_i)
@@ -64,7 +64,7 @@ def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> di
     if y.size != 1:
         raise ValueError(f"explain: f must return a scalar (a loss); got shape {y.shape}. "
                          f"Reduce it with uf.sum or uf.mean.")
-    ops = [t for t in _toposort([y]) if t._ctx is not None]
+    ops = [t for t in toposort([y]) if t._ctx is not None]
     leaves = []  # differentiated leaves, in the order the forward pass first used them
     for t in ops:
         leaves += [x for x in t._ctx.inputs if isinstance(x, Tensor) and x._ctx is None

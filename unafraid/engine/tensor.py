@@ -204,7 +204,7 @@ class Tensor:
         create_graph : bool, default False
             Record the backward pass itself, so ``.grad`` can be differentiated.
         """
-        order = _toposort([self])
+        order = toposort([self])
         leaves = [t for t in order if t._ctx is None and t.requires_grad]
         grads = _backward([self], [grad], leaves, retain_graph, create_graph, order)
         for leaf, g in zip(leaves, grads, strict=True):
@@ -315,7 +315,7 @@ def _promote_scalars(arrays: list[Any]) -> list[np.ndarray]:
     return out
 
 
-def _toposort(roots: list[Tensor]) -> list[Tensor]:
+def toposort(roots: list[Tensor]) -> list[Tensor]:
     """Phase 1: every recorded tensor reachable from ``roots``, inputs before results.
 
     Iterative depth-first search with an explicit stack (no recursion limit): a
@@ -346,7 +346,7 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
     Returns one gradient per tensor in ``wrt`` (``None`` where it does not
     influence the outputs). With ``create_graph`` the gradients are Tensors
     whose own history can be differentiated; otherwise plain arrays.
-    ``order`` is ``_toposort(outputs)`` when the caller has it already.
+    ``order`` is ``toposort(outputs)`` when the caller has it already.
     """
     grads: dict[int, Any] = {}  # id(tensor) -> d(outputs)/d(tensor) so far
     given = set()  # the caller's output gradients: never handed back as a result
@@ -368,7 +368,7 @@ def _backward(outputs: list[Tensor], out_grads: list[Any], wrt: list[Tensor],
             g = g if create_graph else _raw(g)
         grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
     wanted = {id(t) for t in wrt}
-    order = _toposort(outputs) if order is None else order
+    order = toposort(outputs) if order is None else order
     # Phase 2: in reverse order, each result hands its gradient to its inputs.
     recording = _state.grad_enabled
     _state.grad_enabled = create_graph  # record the backward pass only to differentiate it
