@@ -10,6 +10,7 @@ modules together; hiding it there only delays the cycle). Imports under
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
@@ -146,7 +147,7 @@ def cycle_through(component: list[str], edges: dict[str, dict[str, int]]) -> lis
 
 
 def describe(cycle: list[str], edges: dict[str, dict[str, int]]) -> str:
-    return " -> ".join(f"{a} (line {edges[a][b]})" for a, b in zip(cycle, cycle[1:])) + \
+    return " -> ".join(f"{a} (line {edges[a][b]})" for a, b in itertools.pairwise(cycle)) + \
         f" -> {cycle[-1]}"
 
 
