@@ -419,15 +419,19 @@ def test_accelerator_can_be_switched_off(monkeypatch):
     np.testing.assert_allclose(w.data, 0.9, rtol=1e-6)
 
 
-def test_a_rule_without_a_kernel_runs_its_update_step():
-    class SignSGD(Optimizer):
-        default_name = "sign_sgd"
+def test_a_rule_of_your_own_needs_only_update_step(monkeypatch):
+    """Without a kernel, update_step runs whole: never cut in halves (it need not be elementwise)."""
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
+    monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 2)
+    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])
 
+    class NormalizedSGD(Optimizer):
         def update_step(self, g, w, state, lr):
-            w -= lr * np.sign(g)
-    w = uf.Variable(np.zeros(3, np.float32))
-    SignSGD(0.5).apply([np.array([2.0, -3.0, 0.0], np.float32)], [w])
-    np.testing.assert_array_equal(w.data, [-0.5, 0.5, 0.0])
+            w -= lr * g / np.linalg.norm(g)
+    w = uf.Variable(np.zeros(4))
+    NormalizedSGD(0.5).apply([np.array([3.0, 0.0, 0.0, 4.0])], [w])
+    np.testing.assert_array_equal(w.data, [-0.3, 0.0, 0.0, -0.4])
 
 
 # ---- argument checks (the refusals at construction are in tests/test_misuse.py) ----------------------

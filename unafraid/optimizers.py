@@ -383,10 +383,11 @@ class Optimizer:
         if not pairs:
             return
         lr = self._lr_at(self._iterations)
-        if self.use_fast_path:
-            self._fast_step(pairs, lr)
-        else:
+        kernel = self.fast_update(lr) if self.use_fast_path else None
+        if kernel is None:
             self._plain_step(pairs, lr)
+        else:
+            self._fast_step(pairs, lr, *kernel)
         for _, var in pairs:
             constraint = getattr(var, "constraint", None)
             if constraint is not None:
@@ -404,9 +405,9 @@ class Optimizer:
                 w -= w * self.weight_decay * lr
             self.update_step(g, w, self._state[i], lr)
 
-    def _fast_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
+    def _fast_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float, kernel: fast.Kernel,
+                   scalars: dict[str, Any]) -> None:
         """The same operations as ``_plain_step``, in place (see ``unafraid.optimizers_fast``)."""
-        kernel, scalars = self.fast_update(lr)
         scale = self.global_clip_scale([g for g, _ in pairs]) if self.global_clipnorm else 1.0
         clipping = bool(self.clipnorm or self.global_clipnorm or self.clipvalue)
         jobs = []
@@ -426,14 +427,13 @@ class Optimizer:
         """The update rule: change ``w`` and the ``state`` arrays in place (subclasses write it)."""
         raise NotImplementedError(f"{type(self).__name__} must define update_step(g, w, state, lr).")
 
-    def fast_update(self, lr: float) -> tuple[fast.Kernel, dict[str, Any]]:
+    def fast_update(self, lr: float) -> tuple[fast.Kernel, dict[str, Any]] | None:
         """The in-place kernel doing ``update_step``'s operations, and its scalars for this step.
 
-        The default runs ``update_step`` itself (correct, but it allocates temporaries).
+        The kernel must be elementwise (the fast path may cut a variable in halves) and give
+        ``update_step``'s bits. None (the default): there is none, and ``update_step`` runs.
         """
-        def kernel(g, w, state, s1, s2, **_):
-            self.update_step(g, w, state, lr)
-        return kernel, {}
+        return None
 
     def _gradient_pairs(self, grads: list[Any], trainable_variables: Sequence[Any] | None
                         ) -> list[tuple[np.ndarray, Any]]:
