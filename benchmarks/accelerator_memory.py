@@ -5,7 +5,7 @@ Each measurement runs in a fresh interpreter and reads ``VmRSS`` from ``/proc/se
 (Linux), in MiB above NumPy alone, and the wall-clock seconds since NumPy was imported:
 
 - ``numba``: ``import numba``, then loading (or compiling, the first time) unafraid's Adam
-  kernels from ``unafraid/_numba_kernels.py``, then the largest mappings (``/proc/self/smaps``);
+  kernels from ``unafraid/optimizers_numba.py``, then the largest mappings (``/proc/self/smaps``);
 - ``llvmlite``: llvmlite alone (the LLVM binding numba is built on), compiling a one-loop
   kernel from LLVM IR: the least a JIT compiler can cost.
 
@@ -31,8 +31,8 @@ def show(what):
 NUMBA = PRELUDE + r'''
 import numba
 show("`import numba`")
-from unafraid import _accel
-_accel.warm_up()
+from unafraid import optimizers_fast
+optimizers_fast.warm_up()
 show("and unafraid's Adam kernels loaded")
 import collections
 sizes, name = collections.Counter(), "[anon]"

@@ -1,9 +1,10 @@
 """One Adam update of a 784x512 float32 variable (the seed model's kernel), several ways.
 
-unafraid's NumPy update (ten whole-array passes), the same update in blocks of ``--blocks``
-elements, split in halves over two threads, numba's one-pass kernel (when installed) and numexpr
-(when installed), plus ``np.sqrt`` alone. The NumPy, blocked, two-thread and numba rows give the
-same bits (checked); numexpr's are compared too. Microseconds per update, best of ``--repeat``:
+unafraid's NumPy update (twelve whole-array passes: Keras's operations in Keras's order), the
+same update in blocks of ``--blocks`` elements, split in halves over two threads, numba's one-pass
+kernel (when installed) and numexpr (when installed), plus ``np.sqrt`` alone. The NumPy, blocked,
+two-thread and numba rows give the same bits (checked); numexpr's are compared too. Microseconds
+per update, best of ``--repeat``:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/adam_update.py
 """
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from unafraid import optimizers
+from unafraid import optimizers, optimizers_fast
 
 N = 784 * 512
 
@@ -35,14 +36,16 @@ def main() -> None:
     args = parser.parse_args()
 
     opt = optimizers.Adam()
-    opt._iterations = 10
-    opt._prepare(1e-3)
-    opt._kernels = None  # unafraid's NumPy update
+    opt.iterations = 10
+    _, scalars = opt.fast_update(1e-3)   # the in-place kernel's per-step scalars
     f32 = np.float32
-    scalars = tuple(f32(s) for s in (opt._b1, opt._b2, opt._eps_v, opt._step))
+    c1, c2, alpha, eps = (f32(scalars[k]) for k in ("one_minus_beta_1", "one_minus_beta_2",
+                                                    "alpha", "epsilon"))
 
-    def numpy_update(g, w, m, v, s1):
-        opt._update(g, w, (m, v), s1, None, 1e-3)
+    s2 = np.empty(N, np.float32)
+
+    def numpy_update(g, w, m, v, s1):   # unafraid's NumPy update (the fast path without numba)
+        optimizers_fast.adam_numpy(g, w, {"m": m, "v": v}, s1, s2[:s1.size], **scalars)
 
     def blocked(size):
         def update(g, w, m, v, s1):
@@ -59,24 +62,23 @@ def main() -> None:
         numpy_update(g[h:], w[h:], m[h:], v[h:], s1[h:])
         other.result()
 
-    ways = {"NumPy, ten passes (unafraid without numba)": numpy_update}
+    ways = {"NumPy, twelve passes (unafraid without numba)": numpy_update}
     ways.update({f"NumPy in blocks of {b}": blocked(b) for b in args.blocks})
     ways["NumPy, halves on two threads"] = two_threads
     try:
-        from unafraid import _numba_kernels as k
+        from unafraid import optimizers_numba as k
         ways["numba, one pass (unafraid[fast])"] = (
-            lambda g, w, m, v, s1: k.adam(g, w, m, v, *scalars))
+            lambda g, w, m, v, s1: k.adam(g, w, m, v, c1, c2, alpha, eps))
     except ImportError:
         print("numba: not installed")
     try:
         import numexpr as ne
-        b1, b2, eps, step = scalars
 
         def numexpr_update(g, w, m, v, s1):  # float32 scalars, so that nothing is upcast
-            ne.evaluate("m * b1 + g", local_dict={"m": m, "b1": b1, "g": g}, out=m)
-            ne.evaluate("v * b2 + g * g", local_dict={"v": v, "b2": b2, "g": g}, out=v)
-            ne.evaluate("w - (m / (sqrt(v) + eps)) * step", out=w,
-                        local_dict={"w": w, "m": m, "v": v, "eps": eps, "step": step})
+            ne.evaluate("m + (g - m) * c1", local_dict={"m": m, "c1": c1, "g": g}, out=m)
+            ne.evaluate("v + (g * g - v) * c2", local_dict={"v": v, "c2": c2, "g": g}, out=v)
+            ne.evaluate("w - (m * alpha) / (sqrt(v) + eps)", out=w,
+                        local_dict={"w": w, "m": m, "v": v, "eps": eps, "alpha": alpha})
         ways[f"numexpr {ne.__version__} ({ne.nthreads} threads)"] = numexpr_update
     except ImportError:
         print("numexpr: not installed")

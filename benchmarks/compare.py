@@ -173,7 +173,8 @@ def _adam(theta, g, m, v, tmp, lr_t: float, b1: float, b2: float, eps: float) ->
     """One Adam step in place (Kingma & Ba, Algorithm 1, with epsilon added to sqrt(v) as Keras does).
 
     In ten passes rather than twelve: ``m`` and ``v`` are kept without their (1 - beta) factors,
-    which are folded into the step size and epsilon (the form unafraid's Adam uses).
+    which are folded into the step size and epsilon (the same numbers in exact arithmetic;
+    unafraid's Adam does Keras's twelve operations in Keras's order, for Keras's bits).
     """
     import numpy as np
     c2 = (1.0 - b2) ** 0.5
@@ -353,9 +354,9 @@ class Runner:
 
     def _build_unafraid(self):
         import unafraid
-        from unafraid import _accel
+        from unafraid import optimizers_fast
         self.model = self._keras_model(unafraid.keras)
-        self.note = f"optimizer accelerator: {_accel.status()}"
+        self.note = f"optimizer accelerator: {optimizers_fast.status()}"
 
     def _build_unafraid_numpy(self):      # the worker set UNAFRAID_NUMBA=0 before importing it
         self._build_unafraid()

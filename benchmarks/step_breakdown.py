@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 import unafraid as uf
-from unafraid import _accel, optimizers
+from unafraid import optimizers, optimizers_fast
 from unafraid.models import model as model_module
 
 PHASES = {"train_step": (model_module.Model, "_train_step"),
@@ -116,13 +116,13 @@ def main() -> None:
         hand_loop(args)
         return
     if args.two_core:
-        optimizers._PARALLEL_MIN_TOTAL = 0
+        optimizers_fast.PARALLEL_MIN_TOTAL = 0
     totals: dict[str, float] = collections.defaultdict(float)
     for label, (owner, name) in PHASES.items():
         setattr(owner, name, timed(totals, label, getattr(owner, name)))
     x, y, batch = data(args.workload, args.data)
     steps = -(-len(x) // batch)
-    print(f"workload ({args.workload}), batch {batch}, {steps} steps; optimizer: {_accel.status()}"
+    print(f"workload ({args.workload}), batch {batch}, {steps} steps; optimizer: {optimizers_fast.status()}"
           f"{'; two-core update forced' if args.two_core else ''}; "
           f"UNAFRAID_NUMBA={os.environ.get('UNAFRAID_NUMBA', '(unset)')}")
     print("| run | fit s | step us | forward us | loss us | backward us | Adam.apply us | "

@@ -330,6 +330,26 @@ def test_unknown_regularizer_name():
         layers.Dense(3, kernel_regularizer="l22")
 
 
+# ---- optimizer hyperparameters ------------------------------------------------------------------
+@pytest.mark.parametrize("name,kwargs,match", [
+    ("Adam", {"learning_rate": -1e-3}, r"Adam: `learning_rate` must be a finite number >= 0, got -0\.001"),
+    ("SGD", {"learning_rate": float("nan")}, r"SGD: `learning_rate`.*got nan.*1e-3"),
+    ("Adam", {"epsilon": -1e-7}, r"Adam: `epsilon`.*got -1e-07.*keep Keras's 1e-7"),
+    ("RMSprop", {"epsilon": float("nan")}, r"RMSprop: `epsilon`.*got nan"),
+    ("Adagrad", {"epsilon": -1.0}, r"Adagrad: `epsilon`"),
+    ("Adam", {"beta_1": 1.0}, r"Adam: `beta_1` must be in \[0, 1\), got 1\.0.*default is 0\.9"),
+    ("AdamW", {"beta_2": 1.5}, r"AdamW: `beta_2` must be in \[0, 1\), got 1\.5.*0\.999"),
+    ("Adam", {"beta_2": -0.1}, r"`beta_2` must be in \[0, 1\)"),
+    ("Adam", {"beta_1": float("nan")}, r"`beta_1` must be in \[0, 1\), got nan"),
+    ("RMSprop", {"rho": 1.0}, r"RMSprop: `rho` must be in \[0, 1\)"),
+    ("RMSprop", {"momentum": -0.5}, r"RMSprop: `momentum`.*got -0\.5"),
+])
+def test_bad_optimizer_hyperparameters_are_refused_at_construction(name, kwargs, match):
+    """Today's ZeroDivisionError at the first step, or silent divergence, becomes a clear error."""
+    with pytest.raises(ValueError, match=match):
+        getattr(tf.keras.optimizers, name)(**kwargs)
+
+
 # ---- models that were never built -----------------------------------------------------------------
 def test_unbuilt_model_has_no_weights_and_predict_builds_it():
     """Sequential without input_shape: no weights yet; predict builds from the data (as Keras)."""

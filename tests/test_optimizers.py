@@ -1,5 +1,7 @@
 """Optimizers and learning-rate schedules against updates written independently from the papers."""
 
+import functools
+import itertools
 import json
 import math
 import tracemalloc
@@ -10,7 +12,8 @@ import pytest
 
 import unafraid as uf
 from unafraid import optimizers
-from unafraid.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from unafraid import optimizers_fast as fast
+from unafraid.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from unafraid.optimizers import schedules as S
 
 STEPS = 3
@@ -87,6 +90,18 @@ def test_adam_matches_algorithm_1(amsgrad):
     got, w0, grads = run(Adam(learning_rate=lr, amsgrad=amsgrad))
     init = lambda w: {"m": np.zeros_like(w), "v": np.zeros_like(w), "vmax": np.zeros_like(w)}  # noqa: E731
     assert_close(got, reference(w0, grads, step, init), rtol=1e-10)
+
+
+def test_adam_state_is_the_papers_m_and_v():
+    """After two steps from zero, m and v are the paper's (and Keras's, PyTorch's) moment estimates."""
+    g1, g2 = np.array([0.5, -2.0]), np.array([1.5, 4.0])
+    w = uf.Variable(np.zeros(2))
+    opt = Adam()
+    opt.apply([g1], [w])
+    opt.apply([g2], [w])
+    state = opt.state_dict()
+    np.testing.assert_allclose(state["0/m"], 0.9 * 0.1 * g1 + 0.1 * g2, rtol=1e-14)
+    np.testing.assert_allclose(state["0/v"], 0.999 * 0.001 * g1 ** 2 + 0.001 * g2 ** 2, rtol=1e-14)
 
 
 def test_adam_first_step_moves_every_weight_by_about_lr():
@@ -269,105 +284,125 @@ def test_state_dict_round_trip_continues_bit_identically(make):
         assert np.array_equal(x.data, y.data)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: Adam(learning_rate=0.01), lambda: Adam(amsgrad=True),
-    lambda: AdamW(weight_decay=0.1), lambda: SGD(0.1, momentum=0.9, nesterov=True),
-    lambda: RMSprop(centered=True, momentum=0.5), lambda: Adagrad(0.1)])
-def test_two_core_update_has_the_bits_of_the_one_core_update(make, monkeypatch):
-    """Large steps run on two cores (halves of each large variable): it must not change a bit."""
-    r = np.random.default_rng(3)
-    shapes = [(700, 800), (700,), (300, 301)]      # 560,000 + 700 + 90,300 elements
-    w0 = [r.normal(size=s).astype(np.float32) for s in shapes]
-    grads = [[r.normal(size=s).astype(np.float32) for s in shapes] for _ in range(3)]
-
-    def train(min_total):
-        monkeypatch.setattr(optimizers, "_PARALLEL_MIN_TOTAL", min_total)
-        opt, ws = make(), [uf.Variable(w.copy()) for w in w0]
-        for g in grads:
-            opt.apply([x.copy() for x in g], ws)
-        return [w.data for w in ws], opt
-
-    from concurrent.futures import ThreadPoolExecutor
-    monkeypatch.setattr(optimizers, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
-    calls = []
-    original = optimizers.Optimizer._update_on_two_cores
-    monkeypatch.setattr(optimizers.Optimizer, "_update_on_two_cores",
-                        lambda self, jobs, lr: calls.append(1) or original(self, jobs, lr))
-    one_core, _ = train(10 ** 9)
-    assert not calls
-    two_cores, opt = train(1)
-    assert len(calls) == 3
-    for a, b in zip(one_core, two_cores, strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert opt._helper_scratch is not None
+# ---- the fast path equals the plain rule, to the bit ------------------------------------------------
+RULES = {
+    "sgd": lambda **kw: SGD(0.1, **kw),
+    "sgd-momentum": lambda **kw: SGD(0.1, momentum=0.9, **kw),
+    "sgd-nesterov": lambda **kw: SGD(0.1, momentum=0.9, nesterov=True, **kw),
+    "adam": lambda **kw: Adam(0.01, **kw),
+    "adam-amsgrad": lambda **kw: Adam(amsgrad=True, beta_2=0.99, **kw),
+    "adamw": lambda **kw: AdamW(0.01, **{"weight_decay": 0.1, **kw}),
+    "adamw-amsgrad": lambda **kw: AdamW(0.01, amsgrad=True, **{"weight_decay": 0.1, **kw}),
+    "rmsprop": lambda **kw: RMSprop(0.01, **kw),
+    "rmsprop-centered": lambda **kw: RMSprop(0.01, centered=True, **kw),
+    "rmsprop-momentum": lambda **kw: RMSprop(0.01, momentum=0.5, **kw),
+    "rmsprop-centered-momentum": lambda **kw: RMSprop(0.01, centered=True, momentum=0.5, **kw),
+    "adagrad": lambda **kw: Adagrad(0.1, **kw),
+}
+EXTRAS = [{}, {"weight_decay": 0.05}, {"clipnorm": 0.5}, {"clipvalue": 0.1},
+          {"global_clipnorm": 1.0}, {"weight_decay": 0.05, "clipnorm": 0.5}]
 
 
-def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):
-    from concurrent.futures import ThreadPoolExecutor
-    monkeypatch.setattr(optimizers, "_PARALLEL_MIN_TOTAL", 1)
-    monkeypatch.setattr(optimizers, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
-    opt, w = Adam(), uf.Variable(np.ones(200_000, np.float32))
-    opt.build([w])
-    import threading
-    main = threading.get_ident()
-
-    def update(g, w_, state, s1, s2, lr):
-        if threading.get_ident() != main:
-            raise FloatingPointError("from the helper")
-    monkeypatch.setattr(opt, "_update", update)
-    with pytest.raises(FloatingPointError, match="from the helper"):
-        opt.apply([np.ones(200_000, np.float32)], [w])
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("make", [lambda: Adam(learning_rate=0.01), lambda: Adam(amsgrad=True),
-                                  lambda: AdamW(weight_decay=0.1, beta_2=0.99)])
-def test_numba_update_has_the_bits_of_the_numpy_update(make, dtype, monkeypatch):
-    """The optional accelerator must not change a single bit of the weights or the state."""
-    from unafraid import _accel
-    pytest.importorskip("numba")   # in the [test] extra, so CI runs this test
+def odd_problem(dtype):
+    """Three variables (one of them a strided view) and six steps of gradients spanning 11 decades,
+    with zero, NaN, inf and -0.0 among them."""
     r = np.random.default_rng(5)
     shapes = [(64, 33), (33,), (7, 1, 3)]
     w0 = [r.normal(size=s).astype(dtype) for s in shapes]
     grads = [[(r.normal(size=s) * 10.0 ** r.integers(-8, 3)).astype(dtype) for s in shapes]
              for _ in range(6)]
-    grads[3][0][0, :4] = [0.0, np.nan, np.inf, -0.0]   # odd values take the same path too
+    grads[3][0][0, :4] = [0.0, np.nan, np.inf, -0.0]
+    grads[4][0] = np.asfortranarray(grads[4][0])       # a non-contiguous gradient
+    return w0, grads
 
-    def train(kernels):
-        monkeypatch.setattr(_accel, "_LOADED", [kernels])
-        opt, ws = make(), [uf.Variable(w.copy()) for w in w0]
+
+def train_bits(make, w0, grads, use_fast_path):
+    opt, ws = make(), [uf.Variable(w.copy()) for w in w0]
+    opt.use_fast_path = use_fast_path
+    with np.errstate(all="ignore"):                    # inf / inf: NumPy warns, numba does not
         for g in grads:
-            opt.apply([x.copy() for x in g], ws)
-        return [w.data for w in ws], opt.state_dict()
+            opt.apply([x.copy(order="K") for x in g], ws)
+    return [w.data for w in ws], opt.state_dict()
 
-    monkeypatch.setattr(_accel, "_LOADED", [])
-    kernels = _accel.kernels()
-    assert kernels is not None and _accel.status().startswith("numba ")
-    with_numba, state_numba = train(kernels)
-    with np.errstate(invalid="ignore"):          # inf / inf: NumPy warns, the kernel does not
-        without, state_numpy = train(None)
-    for a, b in zip(with_numba, without, strict=True):
-        np.testing.assert_array_equal(a, b, strict=True)
-    for key in state_numpy:
-        np.testing.assert_array_equal(state_numba[key], state_numpy[key], strict=True)
+
+def assert_same_bits(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    bits = np.dtype(f"u{a.dtype.itemsize}")
+    np.testing.assert_array_equal(a.view(bits), b.view(bits))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_fast_path_has_the_bits_of_the_plain_rule(rule, dtype, monkeypatch):
+    """Every optimizer and option, one core and two, with and without numba: the same bits."""
+    pytest.importorskip("numba")   # in the [test] extra, so CI runs every branch
+    from concurrent.futures import ThreadPoolExecutor
+    w0, grads = odd_problem(dtype)
+    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
+    monkeypatch.setattr(fast, "_LOADED", [])
+    monkeypatch.delenv("UNAFRAID_NUMBA", raising=False)
+    compiled = fast.kernels()
+    assert compiled is not None
+    for extra in EXTRAS:
+        make = functools.partial(RULES[rule], **extra)
+        plain_w, plain_state = train_bits(make, w0, grads, use_fast_path=False)
+        for kernels, min_total in itertools.product([None, compiled], [10 ** 9, 1]):
+            monkeypatch.setattr(fast, "_LOADED", [kernels])
+            monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", min_total)
+            monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 16)   # halves of the small variables too
+            fast_w, fast_state = train_bits(make, w0, grads, use_fast_path=True)
+            for a, b in zip(fast_w, plain_w, strict=True):
+                assert_same_bits(a, b)
+            assert sorted(fast_state) == sorted(plain_state)
+            for key in plain_state:
+                assert_same_bits(fast_state[key], plain_state[key])
+
+
+def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
+    calls = []
+    original = fast.FastPath.run_on_two_cores
+    monkeypatch.setattr(fast.FastPath, "run_on_two_cores",
+                        lambda self, *a: calls.append(1) or original(self, *a))
+    w = uf.Variable(np.ones(fast.PARALLEL_MIN_TOTAL, np.float32))
+    opt = Adam()
+    opt.apply([np.ones_like(w.data)], [w])
+    assert calls == [1] and opt._fast.has_helper_scratch
+    opt.apply([np.ones(3, np.float32)], [uf.Variable(np.ones(3, np.float32))])
+    assert calls == [1]                                   # small steps stay on one core
+
+
+def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
+    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
+    import threading
+    main = threading.get_ident()
+
+    def kernel(g, w, state, s1, s2):
+        if threading.get_ident() != main:
+            raise FloatingPointError("from the helper")
+    opt, w = Adam(), uf.Variable(np.ones(200_000, np.float32))
+    monkeypatch.setattr(opt, "fast_update", lambda lr: (kernel, {}))
+    with pytest.raises(FloatingPointError, match="from the helper"):
+        opt.apply([np.ones(200_000, np.float32)], [w])
 
 
 def test_numba_that_cannot_load_falls_back_to_numpy_and_says_why(monkeypatch):
     import builtins
-
-    from unafraid import _accel
     real_import = builtins.__import__
 
     def failing_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if fromlist and "_numba_kernels" in fromlist:
+        if fromlist and "optimizers_numba" in fromlist:
             raise RuntimeError("cannot cache function 'adam': no locator available")
         return real_import(name, globals, locals, fromlist, level)
 
     monkeypatch.delenv("UNAFRAID_NUMBA", raising=False)
-    monkeypatch.setattr(_accel, "_LOADED", [])
+    monkeypatch.setattr(fast, "_LOADED", [])
     monkeypatch.setattr(builtins, "__import__", failing_import)
     with pytest.warns(RuntimeWarning, match="NUMBA_CACHE_DIR"):
-        assert _accel.kernels() is None
+        assert fast.kernels() is None
     monkeypatch.setattr(builtins, "__import__", real_import)
     w = uf.Variable(np.ones(3, np.float32))
     Adam(0.1).apply([np.ones(3, np.float32)], [w])      # the NumPy path
@@ -375,14 +410,37 @@ def test_numba_that_cannot_load_falls_back_to_numpy_and_says_why(monkeypatch):
 
 
 def test_accelerator_can_be_switched_off(monkeypatch):
-    from unafraid import _accel
     monkeypatch.setenv("UNAFRAID_NUMBA", "0")
-    monkeypatch.setattr(_accel, "_LOADED", [])
-    assert _accel.kernels() is None
-    assert "UNAFRAID_NUMBA=0" in _accel.status()
+    monkeypatch.setattr(fast, "_LOADED", [])
+    assert fast.kernels() is None
+    assert "UNAFRAID_NUMBA=0" in fast.status()
     w = uf.Variable(np.ones(3, np.float32))
     Adam(0.1).apply([np.ones(3, np.float32)], [w])      # the NumPy path
     np.testing.assert_allclose(w.data, 0.9, rtol=1e-6)
+
+
+def test_a_rule_of_your_own_needs_only_update_step(monkeypatch):
+    """Without a kernel, update_step runs whole: never cut in halves (it need not be elementwise)."""
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
+    monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 2)
+    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])
+
+    class NormalizedSGD(Optimizer):
+        def update_step(self, g, w, state, lr):
+            w -= lr * g / np.linalg.norm(g)
+    w = uf.Variable(np.zeros(4))
+    NormalizedSGD(0.5).apply([np.array([3.0, 0.0, 0.0, 4.0])], [w])
+    np.testing.assert_array_equal(w.data, [-0.3, 0.0, 0.0, -0.4])
+
+
+# ---- argument checks (the refusals at construction are in tests/test_misuse.py) ----------------------
+def test_bad_learning_rate_is_refused_when_set_too():
+    opt = Adam()
+    with pytest.raises(ValueError, match="learning_rate.*got -1"):
+        opt.learning_rate = -1
+    opt.learning_rate = 0.0   # zero is allowed (a frozen step), as in Keras
+    assert opt.learning_rate == 0.0
 
 
 def test_state_dict_keys_and_copies():

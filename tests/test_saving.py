@@ -128,6 +128,29 @@ def test_newer_format_and_unknown_layer_are_refused(tmp_path):
     assert not os.path.exists("pwned")
 
 
+def test_format_1_files_have_their_adam_moments_converted(tmp_path):
+    """Format 1 stored M = m / (1 - beta_1) and V = v / (1 - beta_2); loading gives m and v back."""
+    from safetensors.numpy import load_file, save
+    model = small_model()
+    model.compile(optimizer=tf.keras.optimizers.Adam(beta_1=0.8, beta_2=0.99, amsgrad=True),
+                  loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(1).random((16, 4, 4)).astype(np.float32)
+    model.fit(x, np.arange(16) % 3, epochs=1, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    tensors = load_file(str(path))
+    want = {k: v.astype(np.float64) for k, v in tensors.items() if k.startswith("optimizer/0/")}
+    tensors["optimizer/0/m"] = (want["optimizer/0/m"] / 0.2).astype(np.float32)   # as format 1 did
+    for key in ("optimizer/0/v", "optimizer/0/v_hat"):
+        tensors[key] = (want[key] / 0.01).astype(np.float32)
+    from safetensors import safe_open
+    meta = dict(safe_open(str(path), "np").metadata())
+    path.write_bytes(save(tensors, metadata={**meta, "format_version": "1"}))
+    state = load_model(path).optimizer.state_dict()
+    for key in ("m", "v", "v_hat"):
+        np.testing.assert_allclose(state[f"0/{key}"], want[f"optimizer/0/{key}"], rtol=1e-6)
+
+
 def test_truncated_and_bit_flipped_files_are_refused(tmp_path):
     path = tmp_path / "m.keras"
     small_model().save(path)

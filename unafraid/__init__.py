@@ -13,14 +13,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .engine import *  # noqa: F403
-from .engine import __all__ as _engine_all
-
-__version__ = "0.1.0"
-
 # TensorFlow's names (tf.reduce_sum, tf.GradientTape, tf.math, ...): those the engine lacks,
 # and TensorFlow-signature versions of a few it has (constant, Variable, matmul, where, ...).
 from . import tf_ops as _tf  # noqa: E402
+from .engine import *  # noqa: F403
+from .engine import __all__ as _engine_all
+from ._version import __version__
 
 _TF_SUPERSETS = {"constant", "convert_to_tensor", "ones", "zeros", "Variable", "one_hot", "where",
                  "transpose", "matmul", "cast", "reshape", "squeeze", "expand_dims", "stack"}

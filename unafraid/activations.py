@@ -6,10 +6,10 @@ Each works on NumPy arrays and Tensors and returns a Tensor, so
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 
+from . import registry
 from .engine import ops
 from .engine.tensor import Tensor
 
@@ -74,11 +74,9 @@ def linear(x: Any) -> Tensor:
     return _tensor(x)
 
 
-_ACTIVATIONS: dict[str, Callable[..., Tensor]] = {
-    "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
-    "log_softmax": log_softmax, "leaky_relu": leaky_relu, "elu": elu, "gelu": gelu,
-    "softplus": softplus, "linear": linear,
-}
+NAMES = registry.names("activation")
+NAMES.register_each([relu, sigmoid, tanh, softmax, log_softmax, leaky_relu, elu, gelu, softplus,
+                     linear])
 
 
 def get(identifier: Any) -> Callable[..., Tensor]:
@@ -92,13 +90,7 @@ def get(identifier: Any) -> Callable[..., Tensor]:
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in _ACTIVATIONS:
-            close = difflib.get_close_matches(key, _ACTIVATIONS, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"Unknown activation '{identifier}'.{hint} Known activations: "
-                             f"{', '.join(sorted(_ACTIVATIONS))}.")
-        return _ACTIVATIONS[key]
+        return NAMES.lookup(identifier)
     if callable(identifier):
         return identifier
     raise TypeError(f"An activation must be a name or a function, got {identifier!r}.")
@@ -106,10 +98,10 @@ def get(identifier: Any) -> Callable[..., Tensor]:
 
 def serialize(fn: Callable[..., Any]) -> str:
     """The name under which ``fn`` is saved; only built-in activations can be saved."""
-    for name, f in _ACTIVATIONS.items():
+    for name, f in NAMES.items():
         if f is fn or getattr(fn, "__name__", None) == name and fn.__module__.startswith("unafraid"):
             return name
     raise ValueError(
         f"Cannot save the custom activation {getattr(fn, '__name__', fn)!r}: saved models hold "
-        f"no code. Use a built-in name ({', '.join(sorted(_ACTIVATIONS))}) or an Activation "
+        f"no code. Use a built-in name ({', '.join(NAMES.listed())}) or an Activation "
         f"layer with one, and re-create custom pieces in code after loading.")

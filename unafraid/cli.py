@@ -35,7 +35,7 @@ def blas_info() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    from . import __version__
+    from ._version import __version__
     return {"unafraid": __version__, "numpy": np.__version__,
             "python": platform.python_version()}
 
@@ -162,8 +162,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     blas = blas_info()
     lines.append(("BLAS", ", ".join(f"{k} {v}" for k, v in blas.items() if v is not None)))
     lines.append(("CPU cores", str(os.cpu_count())))
-    from . import _accel
-    lines.append(("Accelerator", _accel.status()))
+    from . import optimizers_fast
+    lines.append(("Accelerator", optimizers_fast.status()))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "OPENBLAS_CORETYPE"):
         if os.environ.get(var):

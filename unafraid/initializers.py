@@ -6,13 +6,13 @@ Each draws from a generator derived from the global seed (see
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
 import numpy as np
 
 from . import random as _random
+from . import registry
 
 
 class Initializer:
@@ -197,14 +197,13 @@ LecunNormal = _variant("LecunNormal", 1.0, "fan_in", "truncated_normal",
 LecunUniform = _variant("LecunUniform", 1.0, "fan_in", "uniform",
                         "Uniform on ``[-l, l]``, ``l = sqrt(3 / fan_in)``.")
 
-_BY_NAME = {
+NAMES = registry.names("initializer")
+NAMES.register_table({
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
-    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
-}
-_CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
+    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform}, class_names=True)
 
 zeros, ones = Zeros, Ones
 glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
@@ -217,15 +216,9 @@ def get(identifier: Any) -> Initializer:
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _CLASSES.get(identifier)
-        if cls is None:
-            close = difflib.get_close_matches(identifier.lower(), _BY_NAME, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"Unknown initializer '{identifier}'.{hint} Known: "
-                             f"{', '.join(sorted(_BY_NAME))}.")
-        return cls()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+        return NAMES.lookup(identifier)()
+    if isinstance(identifier, dict) and identifier.get("class_name") in NAMES:
+        return NAMES.get(identifier["class_name"]).from_config(identifier.get("config", {}))
     raise ValueError(f"Cannot interpret {identifier!r} as an initializer: pass a name such as "
                      f"'glorot_uniform' or an unafraid.initializers object.")
 
@@ -233,6 +226,6 @@ def get(identifier: Any) -> Initializer:
 def serialize(init: Initializer) -> dict[str, Any]:
     """``{'class_name': ..., 'config': ...}`` for saving."""
     name = type(init).__name__
-    if name not in _CLASSES:
+    if NAMES.get(name) is not type(init):
         raise ValueError(f"Cannot save the custom initializer {name}: saved models hold no code.")
     return {"class_name": name, "config": init.get_config()}

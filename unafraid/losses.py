@@ -27,7 +27,6 @@ Example
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import os
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from . import registry
 from .engine import ops
 from .engine.tensor import Tensor
 
@@ -838,11 +838,11 @@ class KLDivergence(LossFunctionWrapper):
         super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
 
-_CLASSES: dict[str, type[Loss]] = {cls.__name__: cls for cls in (
-    SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError,
-    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, Poisson,
-    KLDivergence)}
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
+NAMES = registry.names("loss")
+NAMES.register_each([SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
+                     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+                     MeanSquaredLogarithmicError, Huber, Poisson, KLDivergence])
+NAMES.register_table({
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "binary_crossentropy": binary_crossentropy, "bce": binary_crossentropy,
@@ -855,7 +855,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "huber": huber, "huber_loss": huber, "poisson": poisson,
     "kl_divergence": kl_divergence, "kld": kl_divergence,
     "kullback_leibler_divergence": kl_divergence,
-}
+})
 _CLASS_OF = {sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              categorical_crossentropy: CategoricalCrossentropy,
              binary_crossentropy: BinaryCrossentropy, mean_squared_error: MeanSquaredError,
@@ -865,12 +865,9 @@ _CLASS_OF = {sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              poisson: Poisson, kl_divergence: KLDivergence}
 
 
-def _unknown(name: str) -> ValueError:
-    known = sorted(set(_FUNCTIONS) | set(_CLASSES))
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), lowered, n=1)
-    hint = f" Did you mean '{lowered[close[0]]}'?" if close else ""
-    return ValueError(f"Unknown loss '{name}'.{hint} Known losses: {', '.join(known)}.")
+def _loss_class(obj: Any) -> type[Loss]:
+    """The Loss class for a registered class or function."""
+    return obj if inspect.isclass(obj) else _CLASS_OF[obj]
 
 
 def get(identifier: Any) -> Loss | None:
@@ -898,12 +895,7 @@ def get(identifier: Any) -> Loss | None:
     if identifier is None or isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
-        if identifier in _CLASSES:
-            return _CLASSES[identifier]()
-        fn = _FUNCTIONS.get(identifier) or _FUNCTIONS.get(identifier.lower())
-        if fn is None:
-            raise _unknown(identifier)
-        return _CLASS_OF[fn]()
+        return _loss_class(NAMES.lookup(identifier))()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if inspect.isclass(identifier) and issubclass(identifier, Loss):
@@ -944,15 +936,13 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Lo
     custom = custom_objects or {}
     if name == "LossFunctionWrapper":
         fn_name = conf.pop("fn")
-        fn = custom.get(fn_name) or _FUNCTIONS.get(fn_name)
+        fn = custom.get(fn_name) or NAMES.get(fn_name)
         if fn is None:
             raise ValueError(f"The custom loss function '{fn_name}' is not saved with the model "
                              f"(saved models hold no code). Pass custom_objects={{'{fn_name}': "
                              f"{fn_name}}}, or compile the model again after loading.")
         return LossFunctionWrapper(fn, **conf)
-    cls = custom.get(name) or _CLASSES.get(name)
-    if cls is None:
-        raise _unknown(name)
+    cls = custom[name] if name in custom else _loss_class(NAMES.lookup(name))
     return cls.from_config(conf)
 
 

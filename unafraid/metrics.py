@@ -24,7 +24,6 @@ Example
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import losses as _losses
+from . import registry
 from .engine.tensor import Tensor
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
@@ -700,13 +700,14 @@ class AUC(Metric):
 
 
 # ---- lookup ---------------------------------------------------------------------------------------
-_CLASSES: dict[str, type[Metric]] = {cls.__name__: cls for cls in (
+NAMES = registry.names("metric")
+NAMES.register_each([
     Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
     RootMeanSquaredError, SparseCategoricalCrossentropy, CategoricalCrossentropy,
-    BinaryCrossentropy, AUC, Precision, Recall)}
-_BY_NAME: dict[str, type[Metric]] = {
-    "accuracy": Accuracy, "binary_accuracy": BinaryAccuracy,
+    BinaryCrossentropy, AUC, Precision, Recall])
+NAMES.register_table({
+    "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy,
@@ -718,7 +719,7 @@ _BY_NAME: dict[str, type[Metric]] = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
     "auc": AUC, "precision": Precision, "recall": Recall, "mean": Mean, "sum": Sum,
-}
+})
 _FUNCTIONS = {accuracy: Accuracy, binary_accuracy: BinaryAccuracy,
               categorical_accuracy: CategoricalAccuracy,
               sparse_categorical_accuracy: SparseCategoricalAccuracy,
@@ -745,14 +746,6 @@ def _accuracy_for(loss: Any, output_shape: Any, y_true_shape: Any, name: str) ->
             or (y_true_shape[-1] == 1 and output_shape[-1] > 1)):
         return SparseCategoricalAccuracy(name=name)
     return CategoricalAccuracy(name=name)
-
-
-def _unknown(name: str) -> ValueError:
-    known = sorted(set(_BY_NAME) | set(_CLASSES) | {"acc"})
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), lowered, n=1)
-    hint = f" Did you mean '{lowered[close[0]]}'?" if close else ""
-    return ValueError(f"Unknown metric '{name}'.{hint} Known metrics: {', '.join(known)}.")
 
 
 def get(identifier: Any, loss: Any = None, output_shape: tuple[int, ...] | None = None,
@@ -791,10 +784,7 @@ def get(identifier: Any, loss: Any = None, output_shape: tuple[int, ...] | None 
         key = identifier.lower()
         if key in ("accuracy", "acc"):
             return _accuracy_for(loss, output_shape, y_true_shape, identifier)
-        cls = _CLASSES.get(identifier) or _BY_NAME.get(key)
-        if cls is None:
-            raise _unknown(identifier)
-        metric = cls()
+        metric = NAMES.lookup(identifier)()
         metric.name = identifier
         return metric
     if isinstance(identifier, dict):
@@ -838,7 +828,5 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Me
                              f"(saved models hold no code). Pass custom_objects={{'{fn_name}': "
                              f"{fn_name}}}, or compile the model again after loading.")
         return MeanMetricWrapper(fn, **conf)
-    cls = custom.get(name) or _CLASSES.get(name)
-    if cls is None:
-        raise _unknown(name)
+    cls = custom[name] if name in custom else NAMES.lookup(name)
     return cls.from_config(conf)

@@ -1,24 +1,25 @@
 """Optimizers (``tf.keras.optimizers``): SGD, Adam, AdamW, RMSprop, Adagrad.
 
-Each optimizer follows Keras 3's update rule exactly (same formula, same
-placement of epsilon, same order of clipping and weight decay), with Keras's
-class names, arguments and defaults. The update is written in each class's
-docstring in the notation of its paper.
+Each optimizer follows Keras 3's update rule exactly (same formula, same order of
+operations, same placement of epsilon, same order of clipping and weight decay), with
+Keras's class names, arguments and defaults. Each rule is one short method,
+``update_step(g, w, state, lr)``, written in the notation of its paper with plain NumPy
+expressions: read it beside the paper (cited in each class's docstring).
 
 How a step runs (``apply(grads, variables)``), as in Keras 3:
 
 1. ``None`` gradients are skipped;
 2. gradients are clipped (``clipnorm``, ``clipvalue`` or ``global_clipnorm``);
-3. decoupled weight decay ``w <- w - lr * weight_decay * w`` (when ``weight_decay`` is set);
-4. the optimizer's own update, with ``lr`` the learning rate at step ``iterations``
+3. decoupled weight decay ``w <- w - w * weight_decay * lr`` (when ``weight_decay`` is set);
+4. the optimizer's own ``update_step``, with ``lr`` the learning rate at step ``iterations``
    (a schedule is called with ``iterations``, which is 0 for the first step);
 5. ``iterations += 1``.
 
-Speed: per-variable state is created once (``build``) in the variable's dtype,
-and the hot path does no parameter-sized allocation: it updates the state and
-the weights in place with NumPy ufuncs writing into preallocated scratch
-buffers (``out=``). Scalars such as Adam's bias corrections are computed once
-per step.
+Speed lives apart from the math, in ``unafraid.optimizers_fast``: the same rules written
+in place into preallocated scratch buffers (no parameter-sized allocation per step),
+large steps split over two cores, and Adam in one compiled pass when numba is installed.
+The fast path gives the same bits as ``update_step`` (tested for every optimizer and
+option); set ``optimizer.use_fast_path = False`` to run the plain rules themselves.
 
 Example
 -------
@@ -32,45 +33,55 @@ array([0.9, 2.1], dtype=float32)
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
-import os
 import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from . import _accel, schedules
+from . import optimizers_fast as fast
+from . import registry, schedules
 from .engine.tensor import Tensor
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "serialize",
            "deserialize", "schedules"]
 
-_N_SCRATCH = 3  # two for the update, one for a clipped gradient
+State = dict[str, np.ndarray]   # one optimizer variable per slot name ("m", "v"...)
 
 # ``from unafraid.optimizers.schedules import ExponentialDecay`` works like tf.keras's path
 sys.modules.setdefault(f"{__name__}.schedules", schedules)
 
 
-# A step updating at least _PARALLEL_MIN_TOTAL elements in all runs on two cores, each variable
-# of at least _PARALLEL_MIN_SIZE elements cut in halves (see Optimizer._update_on_two_cores).
-_PARALLEL_MIN_TOTAL = 1 << 20
-_PARALLEL_MIN_SIZE = 1 << 16
-_WORKER: list[Any] = []
+# ---- argument checks ------------------------------------------------------------------------------
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float | np.floating | np.integer)
 
 
-def _worker() -> ThreadPoolExecutor | None:
-    """One persistent helper thread, created on first use; None on a single-core machine."""
-    if not _WORKER:
-        _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-optimizer")
-                       if (os.cpu_count() or 1) > 1 else None)
-    return _WORKER[0]
+def check_non_negative(owner: str, arg: str, value: Any, fix: str) -> float:
+    """``float(value)``, or a ValueError naming ``owner``'s ``arg`` and the fix when it is negative or NaN."""
+    if not _is_number(value) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{owner}: `{arg}` must be a finite number >= 0, got {value!r}. {fix}")
+    return float(value)
+
+
+def check_decay_rate(owner: str, arg: str, value: Any, default: float) -> float:
+    """``float(value)``, or a ValueError when it is outside [0, 1)."""
+    if not _is_number(value) or not 0 <= value < 1:
+        raise ValueError(
+            f"{owner}: `{arg}` must be in [0, 1), got {value!r}. It is the decay rate of a moving "
+            f"average (Keras's default is {default}); 1 or more would never forget the first "
+            f"gradients (and, for Adam's betas, divide by zero in the bias correction).")
+    return float(value)
+
+
+def check_epsilon(owner: str, value: Any) -> float:
+    return check_non_negative(owner, "epsilon", value,
+                              "It only guards against division by zero: keep Keras's 1e-7.")
 
 
 class _LearningRate(float):
@@ -94,13 +105,17 @@ class _LearningRate(float):
         self._optimizer.learning_rate = value
 
 
+
+
 class Optimizer:
     """Base class: the shared step (clipping, weight decay, iterations) and state handling.
 
-    Subclasses declare their per-variable ``slots`` and implement
-    ``_update(g, w, state, s1, s2, lr)``, which must update ``w`` and the
-    ``state`` arrays in place using only the scratch arrays ``s1``, ``s2``
-    (same shape and dtype as ``w``) for temporaries.
+    Subclasses declare their per-variable ``slots`` and write their rule as
+    ``update_step(g, w, state, lr)``: update the weights ``w`` and the ``state``
+    arrays (a dict slot -> array, shaped like ``w``) in place, in plain NumPy.
+    For speed they also name the in-place kernel of ``unafraid.optimizers_fast``
+    that does the same operations (``fast_update(lr)``); a subclass that does not
+    runs its ``update_step`` on every step.
 
     Parameters
     ----------
@@ -108,7 +123,7 @@ class Optimizer:
         A callable is called with the step count (``iterations``); a callable
         taking no arguments is called with none, as in Keras.
     weight_decay : float, optional
-        Decoupled weight decay: before each update, ``w <- w - lr * weight_decay * w``.
+        Decoupled weight decay: before each update, ``w <- w - w * weight_decay * lr``.
     clipnorm : float, optional
         Rescale each gradient so that its L2 norm is at most ``clipnorm``.
     clipvalue : float, optional
@@ -120,10 +135,17 @@ class Optimizer:
         Defaults to Keras's name for the class (``'adam'``, ``'SGD'``...).
     use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
         Accepted so Keras configs load; only their default values are supported.
+
+    Attributes
+    ----------
+    use_fast_path : bool
+        True (default): run the in-place kernels of ``unafraid.optimizers_fast``;
+        False: run ``update_step`` itself. Both give the same bits.
     """
 
     slots: tuple[str, ...] = ()
     default_name = "optimizer"
+    use_fast_path = True
 
     def __init__(self, learning_rate: Any, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
@@ -132,32 +154,11 @@ class Optimizer:
                  loss_scale_factor: float | None = None,
                  gradient_accumulation_steps: int | None = None, name: str | None = None,
                  **kwargs: Any) -> None:
-        if "lr" in kwargs:  # tf.keras 2 spelling: Keras 3 refuses it, tutorials still use it
-            learning_rate = kwargs.pop("lr")
-            warnings.warn(f"Argument `lr` is deprecated (removed in Keras 3); use "
-                          f"learning_rate={learning_rate!r}.", DeprecationWarning, stacklevel=3)
-        if kwargs.pop("decay", None) is not None:
-            warnings.warn("Argument `decay` is no longer supported and will be ignored (as in "
-                          "Keras 3). Use a learning-rate schedule, e.g. "
-                          "unafraid.optimizers.schedules.InverseTimeDecay.", stacklevel=2)
-        if kwargs:
-            raise ValueError(f"{type(self).__name__}: argument(s) not recognized: {kwargs}. "
-                             f"Accepted: {', '.join(_init_args(type(self)))}.")
-        unsupported = {"use_ema": (use_ema, False), "loss_scale_factor": (loss_scale_factor, None),
-                       "gradient_accumulation_steps": (gradient_accumulation_steps, None)}
-        for arg, (value, default) in unsupported.items():
-            if value != default:
-                raise NotImplementedError(f"{type(self).__name__}({arg}={value!r}) is not "
-                                          f"supported by unafraid yet; leave it at {default}.")
-        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
-        if sum(v is not None for v in clips.values()) > 1:
-            raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
-                             f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
-                             f"global_clipnorm={global_clipnorm}.")
-        for arg, value in {**clips, "weight_decay": weight_decay}.items():
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                      or not math.isfinite(value) or value < 0):
-                raise ValueError(f"`{arg}` must be a non-negative number or None, got {value!r}.")
+        learning_rate = self._legacy_arguments(learning_rate, kwargs)
+        self._check_unsupported(use_ema=(use_ema, False), loss_scale_factor=(loss_scale_factor, None),
+                                gradient_accumulation_steps=(gradient_accumulation_steps, None))
+        self._check_clipping(clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm,
+                             weight_decay=weight_decay)
         self.name = name if name is not None else self.default_name
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -173,12 +174,43 @@ class Optimizer:
         self._iterations = 0
         self._variables: list[Any] = []            # the model variables, in build order
         self._index: dict[int, int] = {}           # id(variable) -> position in _variables
-        self._state: list[tuple[np.ndarray, ...]] = []   # per variable: one array per slot
-        self._scratch: list[tuple[np.ndarray, ...]] = []  # per variable: views of shared buffers
-        self._helper_scratch: list[tuple[np.ndarray, ...]] | None = None
+        self._state: list[State] = []              # per variable: one array per slot
+        self._fast = fast.FastPath()               # scratch buffers and the two-core step
         self._decays: list[bool] = []              # per variable: apply weight decay?
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern[str] | None = None
+
+    def _legacy_arguments(self, learning_rate: Any, kwargs: dict[str, Any]) -> Any:
+        """tf.keras 2's ``lr`` (warned) and ``decay`` (ignored, as in Keras 3); refuse the rest."""
+        if "lr" in kwargs:  # tf.keras 2 spelling: Keras 3 refuses it, tutorials still use it
+            learning_rate = kwargs.pop("lr")
+            warnings.warn(f"Argument `lr` is deprecated (removed in Keras 3); use "
+                          f"learning_rate={learning_rate!r}.", DeprecationWarning, stacklevel=4)
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored (as in "
+                          "Keras 3). Use a learning-rate schedule, e.g. "
+                          "unafraid.optimizers.schedules.InverseTimeDecay.", stacklevel=3)
+        if kwargs:
+            raise ValueError(f"{type(self).__name__}: argument(s) not recognized: {kwargs}. "
+                             f"Accepted: {', '.join(_init_args(type(self)))}.")
+        return learning_rate
+
+    def _check_unsupported(self, **values: tuple[Any, Any]) -> None:
+        for arg, (value, default) in values.items():
+            if value != default:
+                raise NotImplementedError(f"{type(self).__name__}({arg}={value!r}) is not "
+                                          f"supported by unafraid yet; leave it at {default}.")
+
+    @staticmethod
+    def _check_clipping(clipnorm: Any, clipvalue: Any, global_clipnorm: Any, weight_decay: Any) -> None:
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        if sum(v is not None for v in clips.values()) > 1:
+            raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
+                             f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                             f"global_clipnorm={global_clipnorm}.")
+        for arg, value in {**clips, "weight_decay": weight_decay}.items():
+            if value is not None and (not _is_number(value) or not math.isfinite(value) or value < 0):
+                raise ValueError(f"`{arg}` must be a non-negative number or None, got {value!r}.")
 
     # ---- hyperparameters ------------------------------------------------------------------------
     @property
@@ -209,7 +241,10 @@ class Optimizer:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"learning_rate must be a float, a LearningRateSchedule or a callable "
                             f"of the step, got {value!r} of type {type(value).__name__}.")
-        self._learning_rate = float(value)
+        self._learning_rate = check_non_negative(
+            type(self).__name__, "learning_rate", value,
+            "It is the size of each step down the gradient: use a small positive number such "
+            "as 1e-3 (to maximise a quantity, minimise its negative).")
 
     def _lr_at(self, step: int) -> float:
         lr = self._learning_rate
@@ -257,31 +292,15 @@ class Optimizer:
                     f"unafraid.Variable(np.zeros(shape, 'float32')).")
             self._index[id(var)] = len(self._variables)
             self._variables.append(var)
-            self._state.append(tuple(self._init_slot(slot, data) for slot in self.slots))
+            self._state.append({slot: self._init_slot(slot, data) for slot in self.slots})
             self._decays.append(self._uses_weight_decay(var))
             added = True
         if added:
-            self._allocate_scratch()
+            self._fast.allocate([v.data for v in self._variables])
         self.built = True
 
     def _init_slot(self, slot: str, data: np.ndarray) -> np.ndarray:
         return np.zeros(data.shape, data.dtype)
-
-    def _allocate_scratch(self) -> None:
-        """Shared scratch buffers per dtype, each as large as the largest variable."""
-        self._scratch = self._scratch_views(self._new_scratch_buffers())
-        self._helper_scratch = None  # a second set for the helper thread, made on first use
-
-    def _new_scratch_buffers(self) -> dict[np.dtype, list[np.ndarray]]:
-        sizes: dict[np.dtype, int] = {}
-        for var in self._variables:
-            sizes[var.data.dtype] = max(sizes.get(var.data.dtype, 0), var.data.size)
-        return {dt: [np.empty(n, dt) for _ in range(_N_SCRATCH)] for dt, n in sizes.items()}
-
-    def _scratch_views(self, buffers: dict[np.dtype, list[np.ndarray]]
-                       ) -> list[tuple[np.ndarray, ...]]:
-        return [tuple(b[:v.data.size].reshape(v.data.shape) for b in buffers[v.data.dtype])
-                for v in self._variables]
 
     @property
     def built_variables(self) -> list[Any]:
@@ -292,7 +311,7 @@ class Optimizer:
     @property
     def variables(self) -> list[np.ndarray]:
         """The optimizer's state arrays (all slots of all variables, in build order)."""
-        return [a for state in self._state for a in state]
+        return [a for state in self._state for a in state.values()]
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """All optimizer state, as copies: ``'iterations'`` and ``'<variable index>/<slot>'``.
@@ -307,7 +326,7 @@ class Optimizer:
         """
         out = {"iterations": np.array(self._iterations, np.int64)}
         for i, state in enumerate(self._state):
-            for slot, arr in zip(self.slots, state, strict=True):
+            for slot, arr in state.items():
                 out[f"{i}/{slot}"] = arr.copy()
         return out
 
@@ -327,7 +346,7 @@ class Optimizer:
                 f"call optimizer.build(model.trainable_weights) before loading its state.")
         expected = {"iterations": np.array(0, np.int64)}
         expected.update({f"{i}/{slot}": arr for i, st in enumerate(self._state)
-                         for slot, arr in zip(self.slots, st, strict=True)})
+                         for slot, arr in st.items()})
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
         if missing or unexpected:
@@ -366,57 +385,15 @@ class Optimizer:
         trainable_variables : list of Variable, optional
             Defaults to the variables the optimizer was built with.
         """
-        grads = list(grads)
-        if not grads:
+        pairs = self._gradient_pairs(list(grads), trainable_variables)
+        if not pairs:
             return
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError("When passing `grads` without `trainable_variables`, the optimizer "
-                                 "must already be built: call optimizer.build(variables) first.")
-            variables = self._variables
-        else:
-            variables = list(trainable_variables)
-        if len(grads) != len(variables):
-            raise ValueError(f"Got {len(grads)} gradients for {len(variables)} variables; pass one "
-                             f"gradient (or None) per variable, in the same order.")
-        if any(id(v) not in self._index for v in variables):
-            self.build(variables)
-        pairs = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
-        if len(pairs) < len(grads):
-            missing = [getattr(v, "name", "?") for g, v in zip(grads, variables, strict=True)
-                       if g is None]
-            if not pairs:
-                raise ValueError(f"No gradients provided for any variable ({missing}). Does the "
-                                 f"loss depend on them? Check that it is computed from the model's "
-                                 f"output.")
-            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
-                          f"loss; they are not updated.", stacklevel=2)
-        index = self._index
-        gs = [self._as_gradient(g, v) for g, v in pairs]
-        scale = self._global_scale(gs) if self.global_clipnorm else 1.0
-        clipping = bool(self.clipnorm or self.global_clipnorm or self.clipvalue)
         lr = self._lr_at(self._iterations)
-        self._prepare(lr)
-        wd = self.weight_decay
-        jobs = []
-        for g, (_, var) in zip(gs, pairs, strict=True):
-            i = index[id(var)]
-            w, s = var.data, self._scratch[i]
-            if wd and self._decays[i]:
-                np.multiply(w, lr * wd, out=s[0])
-                w -= s[0]
-            if clipping:  # into scratch 2, which is shared: update this variable right away
-                self._update(self._clip(g, s[2], scale), w, self._state[i], s[0], s[1], lr)
-            else:
-                jobs.append((i, g, w))
-        if jobs:
-            total = sum(w.size for _, _, w in jobs)
-            if total >= _PARALLEL_MIN_TOTAL and _worker() is not None:
-                self._update_on_two_cores(jobs, lr)
-            else:
-                for i, g, w in jobs:
-                    s = self._scratch[i]
-                    self._update(g, w, self._state[i], s[0], s[1], lr)
+        kernel = self.fast_update(lr) if self.use_fast_path else None
+        if kernel is None:
+            self._plain_step(pairs, lr)
+        else:
+            self._fast_step(pairs, lr, *kernel)
         for _, var in pairs:
             constraint = getattr(var, "constraint", None)
             if constraint is not None:
@@ -425,43 +402,78 @@ class Optimizer:
             var._edited()
         self._iterations += 1
 
-    def _update_on_two_cores(self, jobs: list[tuple[int, np.ndarray, np.ndarray]],
-                             lr: float) -> None:
-        """Run one step's updates on both cores, with one hand-over to the helper thread.
+    def _plain_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
+        """Clip, decay, ``update_step``: the reference the fast path is tested against."""
+        grads = self.clip_gradients([g for g, _ in pairs])
+        for g, (_, var) in zip(grads, pairs, strict=True):
+            i, w = self._index[id(var)], var.data
+            if self.weight_decay and self._decays[i]:
+                w -= w * self.weight_decay * lr
+            self.update_step(g, w, self._state[i], lr)
 
-        Each large variable is cut in two halves: the helper thread updates the
-        first halves (with scratch buffers of its own), this thread the second
-        halves and the small variables. Every update rule is elementwise, so the
-        result has exactly the bits of the one-core update; NumPy releases the
-        GIL inside its loops, so the halves really run at the same time.
-        Handing work to a thread costs tens of microseconds, which is why only
-        steps over ``_PARALLEL_MIN_TOTAL`` elements in all take this path.
+    def _fast_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float, kernel: fast.Kernel,
+                   scalars: dict[str, Any]) -> None:
+        """The same operations as ``_plain_step``, in place (see ``unafraid.optimizers_fast``)."""
+        scale = self.global_clip_scale([g for g, _ in pairs]) if self.global_clipnorm else 1.0
+        clipping = bool(self.clipnorm or self.global_clipnorm or self.clipvalue)
+        jobs = []
+        for g, var in pairs:
+            i, w = self._index[id(var)], var.data
+            s = self._fast.scratch(i)
+            if self.weight_decay and self._decays[i]:
+                fast.weight_decay(w, s[0], decay=self.weight_decay, lr=lr)
+            if clipping:  # into scratch 2, which is shared: update this variable right away
+                kernel(self.clip_gradient(g, scale, out=s[2]), w, self._state[i], s[0], s[1], **scalars)
+            else:
+                jobs.append((i, g, w, self._state[i]))
+        if jobs:
+            self._fast.run(kernel, scalars, jobs)
+
+    def update_step(self, g: np.ndarray, w: np.ndarray, state: State, lr: float) -> None:
+        """The update rule: change ``w`` and the ``state`` arrays in place (subclasses write it)."""
+        raise NotImplementedError(f"{type(self).__name__} must define update_step(g, w, state, lr).")
+
+    def fast_update(self, lr: float) -> tuple[fast.Kernel, dict[str, Any]] | None:
+        """The in-place kernel doing ``update_step``'s operations, and its scalars for this step.
+
+        The kernel must be elementwise (the fast path may cut a variable in halves) and give
+        ``update_step``'s bits. None (the default): there is none, and ``update_step`` runs.
         """
-        if self._helper_scratch is None:
-            self._helper_scratch = self._scratch_views(self._new_scratch_buffers())
-        theirs, mine = [], []
-        for i, g, w in jobs:
-            state, s, hs = self._state[i], self._scratch[i], self._helper_scratch[i]
-            arrays = (g, w, *state)
-            if w.size < _PARALLEL_MIN_SIZE or not all(a.flags.c_contiguous for a in arrays):
-                mine.append((g, w, state, s[0], s[1]))
-                continue
-            half = w.size // 2
-            for sl, scratch, out in ((slice(0, half), hs, theirs), (slice(half, None), s, mine)):
-                g_, w_, *st = (a.reshape(-1)[sl] for a in arrays)
-                out.append((g_, w_, tuple(st), scratch[0].reshape(-1)[sl],
-                            scratch[1].reshape(-1)[sl]))
-        future = _worker().submit(self._run_updates, theirs, lr)
-        try:
-            self._run_updates(mine, lr)
-        finally:
-            error = future.exception()  # always wait: the helper must not outlive the step
-        if error is not None:
-            raise error
+        return None
 
-    def _run_updates(self, updates: list[tuple[Any, ...]], lr: float) -> None:
-        for g, w, state, s1, s2 in updates:
-            self._update(g, w, state, s1, s2, lr)
+    def _gradient_pairs(self, grads: list[Any], trainable_variables: Sequence[Any] | None
+                        ) -> list[tuple[np.ndarray, Any]]:
+        """``(gradient array, variable)`` for each gradient that is not None, checked; builds state."""
+        if not grads:
+            return []
+        variables = self._variables_for(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Got {len(grads)} gradients for {len(variables)} variables; pass one "
+                             f"gradient (or None) per variable, in the same order.")
+        if any(id(v) not in self._index for v in variables):
+            self.build(variables)
+        pairs = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
+        if len(pairs) < len(grads):
+            self._warn_missing(grads, variables, none_left=not pairs)
+        return [(self._as_gradient(g, v), v) for g, v in pairs]
+
+    def _variables_for(self, trainable_variables: Sequence[Any] | None) -> list[Any]:
+        if trainable_variables is not None:
+            return list(trainable_variables)
+        if not self.built:
+            raise ValueError("When passing `grads` without `trainable_variables`, the optimizer "
+                             "must already be built: call optimizer.build(variables) first.")
+        return self._variables
+
+    @staticmethod
+    def _warn_missing(grads: list[Any], variables: list[Any], none_left: bool) -> None:
+        missing = [getattr(v, "name", "?") for g, v in zip(grads, variables, strict=True) if g is None]
+        if none_left:
+            raise ValueError(f"No gradients provided for any variable ({missing}). Does the "
+                             f"loss depend on them? Check that it is computed from the model's "
+                             f"output.")
+        warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
+                      f"loss; they are not updated.", stacklevel=4)
 
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
         """``apply`` for ``(gradient, variable)`` pairs (tf.keras's form). Returns ``iterations``."""
@@ -482,7 +494,13 @@ class Optimizer:
                              f"the same order as the variables.")
         return g
 
-    def _global_scale(self, grads: list[np.ndarray]) -> float:
+    # ---- clipping (Keras 3's) -------------------------------------------------------------------
+    def clip_gradients(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        """Each gradient clipped as ``clip_gradient`` does (new arrays; the inputs are untouched)."""
+        scale = self.global_clip_scale(grads) if self.global_clipnorm else 1.0
+        return [self.clip_gradient(g, scale) for g in grads]
+
+    def global_clip_scale(self, grads: list[np.ndarray]) -> float:
         """``global_clipnorm``'s factor ``clip * min(1/N, 1/clip)``, ``N`` the joint L2 norm.
 
         NaN when ``N`` is not finite (so the step fails loudly), as in Keras.
@@ -493,8 +511,9 @@ class Optimizer:
             return math.nan
         return clip * min(1.0 / norm if norm else math.inf, 1.0 / clip)
 
-    def _clip(self, g: np.ndarray, out: np.ndarray, global_scale: float) -> np.ndarray:
-        """Keras 3's clipping of one gradient, written into ``out`` (the input is untouched).
+    def clip_gradient(self, g: np.ndarray, global_scale: float = 1.0,
+                      out: np.ndarray | None = None) -> np.ndarray:
+        """Keras 3's clipping of one gradient (into ``out`` when given; ``g`` is untouched).
 
         ``clipnorm``: ``g * clipnorm / max(||g||, clipnorm)``; ``global_clipnorm``:
         ``g * global_scale``; ``clipvalue``: ``clip(g, -c, c)``. Where the factor
@@ -503,7 +522,7 @@ class Optimizer:
         if self.clipnorm:
             norm = math.sqrt(float(np.vdot(g, g)))
             if norm > self.clipnorm:
-                np.multiply(g, self.clipnorm, out=out)
+                out = np.multiply(g, self.clipnorm, out=out)
                 out /= norm
                 return out
             return g
@@ -513,15 +532,8 @@ class Optimizer:
             return np.clip(g, -self.clipvalue, self.clipvalue, out=out)
         return g
 
-    def _prepare(self, lr: float) -> None:
-        """Per-step scalars (once per step, not per variable)."""
-
     def warm_up(self) -> None:
         """Prepare anything slow to load before training starts (``Model.compile`` calls it)."""
-
-    def _update(self, g: np.ndarray, w: np.ndarray, state: tuple[np.ndarray, ...],
-                s1: np.ndarray, s2: np.ndarray, lr: float) -> None:
-        raise NotImplementedError
 
     # ---- Keras API extras -----------------------------------------------------------------------
     def scale_loss(self, loss: Any) -> Any:
@@ -566,6 +578,8 @@ class Optimizer:
                 f"iterations={self._iterations}>")
 
 
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum, as in Keras 3.
 
@@ -574,9 +588,9 @@ class SGD(Optimizer):
     learning", eq. 1-2 with Keras's sign convention; Keras 3 ``optimizers/sgd.py``)::
 
         mu == 0:        w_t = w_{t-1} - eta g_t
-        mu > 0:         v_t = mu v_{t-1} - eta g_t
-                        w_t = w_{t-1} + v_t
-        nesterov=True:  w_t = w_{t-1} + mu v_t - eta g_t
+        mu > 0:         m_t = mu m_{t-1} - eta g_t
+                        w_t = w_{t-1} + m_t
+        nesterov=True:  w_t = w_{t-1} + mu m_t - eta g_t
 
     Parameters
     ----------
@@ -588,7 +602,7 @@ class SGD(Optimizer):
         ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``
         (see ``Optimizer``).
 
-    State: ``'m'`` (the velocity ``v``), only when ``momentum > 0``.
+    State: ``'m'`` (the velocity), only when ``momentum > 0``.
 
     Examples
     --------
@@ -600,28 +614,23 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        if isinstance(momentum, bool) or not isinstance(momentum, int | float) \
-                or not 0 <= momentum <= 1:
+        if not _is_number(momentum) or not 0 <= momentum <= 1:
             raise ValueError(f"`momentum` must be a float between [0, 1], got {momentum!r}.")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.slots = ("m",) if self.momentum != 0 else ()
 
-    def _update(self, g, w, state, s1, s2, lr):
-        np.multiply(g, lr, out=s1)                    # s1 = eta g
-        if not state:
-            w -= s1
-            return
-        (m,) = state
+    def update_step(self, g, w, state, lr):
         mu = self.momentum
-        m *= mu
-        m -= s1                                       # v = mu v - eta g
-        if self.nesterov:
-            np.multiply(m, mu, out=s2)
-            s2 -= s1                                  # mu v - eta g
-            w += s2
-        else:
-            w += m
+        if not mu:
+            w -= g * lr
+            return
+        m = state["m"]
+        m[...] = m * mu - g * lr
+        w += m * mu - g * lr if self.nesterov else m
+
+    def fast_update(self, lr):
+        return fast.sgd, {"lr": lr, "momentum": self.momentum, "nesterov": self.nesterov}
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -630,40 +639,34 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015, "Adam: A Method for Stochastic Optimization"), as in Keras 3.
 
-    With step ``t`` (1 for the first update), learning rate ``alpha``::
+    With step ``t`` (1 for the first update) and learning rate ``lr``::
 
-        m_t = m_{t-1} + (1 - beta_1) (g_t - m_{t-1})        # = beta_1 m + (1 - beta_1) g
-        v_t = v_{t-1} + (1 - beta_2) (g_t^2 - v_{t-1})
-        alpha_t = alpha sqrt(1 - beta_2^t) / (1 - beta_1^t)
-        w_t = w_{t-1} - alpha_t m_t / (sqrt(v_t) + epsilon_hat)
+        alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        m_t = m_{t-1} + (g_t - m_{t-1}) (1 - beta_1)        # = beta_1 m + (1 - beta_1) g
+        v_t = v_{t-1} + (g_t^2 - v_{t-1}) (1 - beta_2)      # = beta_2 v + (1 - beta_2) g^2
+        w_t = w_{t-1} - m_t alpha_t / (sqrt(v_t) + epsilon_hat)
 
     The bias corrections are folded into ``alpha_t`` (the form "just before
     Section 2.1" of the paper), so ``epsilon`` is the paper's ``epsilon_hat``.
     With ``amsgrad=True`` (Reddi et al., 2018, "On the Convergence of Adam and
     Beyond"), ``v_hat_t = max(v_hat_{t-1}, v_t)`` replaces ``v_t`` in the last line.
-    Keras 3 source: ``keras/src/optimizers/adam.py``.
-
-    How it is computed: the state holds the moments without their ``(1 - beta)``
-    factors, ``M_t = beta_1 M_{t-1} + g_t = m_t / (1 - beta_1)`` and
-    ``V_t = beta_2 V_{t-1} + g_t^2 = v_t / (1 - beta_2)``, and the update is
-    ``w_t = w_{t-1} - s_t M_t / (sqrt(V_t) + epsilon / sqrt(1 - beta_2))`` with
-    ``s_t = alpha_t (1 - beta_1) / sqrt(1 - beta_2)``: the same numbers in exact
-    arithmetic (they differ from Keras's in the last bits of float32), in ten
-    passes over each variable instead of twelve (on the benchmark machine, a
-    784x512 kernel's update takes 0.42 ms instead of 0.57 ms).
+    The operations are Keras 3's, in its order (``keras/src/optimizers/adam.py``);
+    ``alpha_t`` is computed in double precision and rounded once to the weights' dtype.
 
     Parameters
     ----------
     learning_rate : float or schedule, default 0.001
     beta_1 : float, default 0.9
+        In [0, 1).
     beta_2 : float, default 0.999
+        In [0, 1).
     epsilon : float, default 1e-7
     amsgrad : bool, default False
     **kwargs
         ``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name``.
 
-    State: ``'m'`` (``M_t``), ``'v'`` (``V_t``) and, with amsgrad, ``'v_hat'`` (the running
-    maximum of ``V_t``), each shaped like the variable.
+    State: ``'m'``, ``'v'`` (the paper's moment estimates, as Keras and PyTorch store
+    them) and, with amsgrad, ``'v_hat'``, each shaped like the variable.
 
     Examples
     --------
@@ -675,50 +678,36 @@ class Adam(Optimizer):
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        owner = type(self).__name__
+        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
+        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
+        self.epsilon = check_epsilon(owner, epsilon)
         self.amsgrad = bool(amsgrad)
         self.slots = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
-    def _prepare(self, lr):
+    def step_size(self, lr: float) -> float:
+        """``alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)``, ``t = iterations + 1``."""
         t = self._iterations + 1
-        b1, b2 = float(self.beta_1), float(self.beta_2)
-        # m_t = (1 - b1) M_t and v_t = (1 - b2) V_t, so alpha_t m_t / (sqrt(v_t) + eps)
-        # = step * M_t / (sqrt(V_t) + eps_V) with the two scalars below.
-        root_c2 = math.sqrt(1.0 - b2)
-        self._step = lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t) * (1.0 - b1) / root_c2
-        self._b1, self._b2, self._eps_v = b1, b2, float(self.epsilon) / root_c2
-        self._kernels = _accel.kernels()
+        return lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+
+    def update_step(self, g, w, state, lr):
+        alpha = self.step_size(lr)
+        m, v = state["m"], state["v"]
+        m += (g - m) * (1 - self.beta_1)
+        v += (np.square(g) - v) * (1 - self.beta_2)
+        if self.amsgrad:
+            v_hat = state["v_hat"]
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        w -= m * alpha / (np.sqrt(v) + self.epsilon)
+
+    def fast_update(self, lr):
+        return fast.adam, {"one_minus_beta_1": 1 - self.beta_1, "one_minus_beta_2": 1 - self.beta_2,
+                           "alpha": self.step_size(lr), "epsilon": self.epsilon}
 
     def warm_up(self) -> None:
         """Load the compiled update (with numba installed) now rather than in the first step."""
-        _accel.warm_up()
-
-    def _update(self, g, w, state, s1, s2, lr):
-        k = self._kernels
-        if k is not None and all(a.flags.c_contiguous for a in (g, w, *state)):
-            # numba: the same operations as below, in one pass (bit-identical results)
-            dt = w.dtype.type
-            scalars = (dt(self._b1), dt(self._b2), dt(self._eps_v), dt(self._step))
-            arrays = [a.reshape(-1) for a in (g, w, *state)]
-            (k.adam_amsgrad if self.amsgrad else k.adam)(*arrays, *scalars)
-            return
-        m, v = state[0], state[1]
-        m *= self._b1
-        m += g                                        # M = beta_1 M + g
-        np.square(g, out=s1)
-        v *= self._b2
-        v += s1                                       # V = beta_2 V + g^2
-        if self.amsgrad:
-            v_hat = state[2]
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        np.sqrt(v, out=s1)
-        s1 += self._eps_v                             # sqrt(V) + epsilon / sqrt(1 - beta_2)
-        np.divide(m, s1, out=s1)
-        s1 *= self._step
-        w -= s1                                       # w -= alpha_t m_t / (sqrt(v_t) + epsilon)
+        fast.warm_up()
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -731,9 +720,9 @@ class AdamW(Adam):
 
     Before Adam's update (see ``Adam``), each variable decays::
 
-        w_{t-1} <- w_{t-1} - alpha lambda w_{t-1}
+        w_{t-1} <- w_{t-1} - w_{t-1} lambda lr
 
-    with ``lambda = weight_decay`` and ``alpha`` the (scheduled) learning rate,
+    with ``lambda = weight_decay`` and ``lr`` the (scheduled) learning rate,
     so the decay is not rescaled by Adam's ``1 / sqrt(v)``. Exempt variables
     (e.g. biases) with ``exclude_from_weight_decay(var_names=['bias'])``.
 
@@ -781,6 +770,7 @@ class RMSprop(Optimizer):
     ----------
     learning_rate : float or schedule, default 0.001
     rho : float, default 0.9
+        In [0, 1).
     momentum : float, default 0.0
     epsilon : float, default 1e-7
     centered : bool, default False
@@ -799,40 +789,34 @@ class RMSprop(Optimizer):
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0,
                  epsilon: float = 1e-7, centered: bool = False, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
+        owner = type(self).__name__
+        self.rho = check_decay_rate(owner, "rho", rho, 0.9)
+        self.momentum = check_non_negative(owner, "momentum", momentum,
+                                           "Use 0 for none, or e.g. 0.9.")
+        self.epsilon = check_epsilon(owner, epsilon)
         self.centered = bool(centered)
-        self.slots = ("v",) + (("momentum",) if momentum > 0 else ()) + (
+        self.slots = ("v",) + (("momentum",) if self.momentum > 0 else ()) + (
             ("mg",) if self.centered else ())
 
-    def _update(self, g, w, state, s1, s2, lr):
-        rho, eps = float(self.rho), float(self.epsilon)
-        v = state[0]
-        v *= rho
-        np.square(g, out=s1)
-        s1 *= 1.0 - rho
-        v += s1                                       # v = rho v + (1 - rho) g^2
+    def update_step(self, g, w, state, lr):
+        rho, v = self.rho, state["v"]
+        v[...] = rho * v + (1 - rho) * np.square(g)
         if self.centered:
-            mg = state[-1]
-            mg *= rho
-            np.multiply(g, 1.0 - rho, out=s1)
-            mg += s1                                  # mg = rho mg + (1 - rho) g
-            np.square(mg, out=s1)
-            np.subtract(v, s1, out=s1)
-            s1 += eps                                 # v - mg^2 + epsilon
+            mg = state["mg"]
+            mg[...] = rho * mg + (1 - rho) * g
+            d = v - np.square(mg) + self.epsilon
         else:
-            np.add(v, eps, out=s1)                    # v + epsilon
-        np.sqrt(s1, out=s1)
-        np.multiply(g, lr, out=s2)
-        np.divide(s2, s1, out=s1)                     # delta = eta g / sqrt(d)
+            d = v + self.epsilon
+        delta = lr * g / np.sqrt(d)
         if self.momentum > 0:
-            b = state[1]
-            b *= float(self.momentum)
-            b += s1
-            w -= b
-        else:
-            w -= s1
+            b = state["momentum"]
+            b[...] = self.momentum * b + delta
+            delta = b
+        w -= delta
+
+    def fast_update(self, lr):
+        return fast.rmsprop, {"lr": lr, "rho": self.rho, "momentum": self.momentum,
+                              "epsilon": self.epsilon}
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
@@ -873,24 +857,22 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate: Any = 0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7, **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        if initial_accumulator_value < 0:
+        if not _is_number(initial_accumulator_value) or not initial_accumulator_value >= 0:
             raise ValueError(f"`initial_accumulator_value` must be non-negative, got "
                              f"{initial_accumulator_value!r}.")
         self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
+        self.epsilon = check_epsilon(type(self).__name__, epsilon)
 
     def _init_slot(self, slot, data):
         return np.full(data.shape, self.initial_accumulator_value, data.dtype)
 
-    def _update(self, g, w, state, s1, s2, lr):
-        (acc,) = state
-        np.square(g, out=s1)
-        acc += s1                                     # G += g^2
-        np.add(acc, float(self.epsilon), out=s1)
-        np.sqrt(s1, out=s1)
-        np.multiply(g, lr, out=s2)
-        np.divide(s2, s1, out=s1)                     # eta g / sqrt(G + epsilon)
-        w -= s1
+    def update_step(self, g, w, state, lr):
+        G = state["accumulator"]
+        G += np.square(g)
+        w -= lr * g / np.sqrt(G + self.epsilon)
+
+    def fast_update(self, lr):
+        return fast.adagrad, {"lr": lr, "epsilon": self.epsilon}
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(),
@@ -899,8 +881,13 @@ class Adagrad(Optimizer):
 
 
 # ---- lookup ---------------------------------------------------------------------------------------
-_BY_NAME: dict[str, type[Optimizer]] = {
-    "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+NAMES = registry.names("optimizer", advice="Names are case-insensitive; or pass an optimizer such "
+                       "as unafraid.optimizers.Adam(learning_rate=1e-3).")
+NAMES.register(SGD, "sgd")
+NAMES.register(Adam, "adam")
+NAMES.register(AdamW, "adamw")
+NAMES.register(RMSprop, "rmsprop")
+NAMES.register(Adagrad, "adagrad")
 
 
 def _init_args(cls: type) -> list[str]:
@@ -935,16 +922,6 @@ def _takes_argument(fn: Callable[..., Any]) -> bool:
         return False
 
 
-def _lookup(name: str) -> type[Optimizer]:
-    cls = _BY_NAME.get(name.lower())
-    if cls is None:
-        close = difflib.get_close_matches(name.lower(), _BY_NAME, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(f"Unknown optimizer '{name}'.{hint} Valid names: "
-                         f"{', '.join(sorted(_BY_NAME))} (case-insensitive).")
-    return cls
-
-
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """``{"class_name": ..., "config": ...}`` (JSON-serialisable; state not included).
 
@@ -962,7 +939,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
         raise ValueError(f"An optimizer config must be a dict with 'class_name' and 'config', got "
                          f"{config!r}.")
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _lookup(name)
+    cls = NAMES.lookup(name, custom_objects)
     return cls.from_config(dict(config.get("config", {})), custom_objects)
 
 
@@ -989,7 +966,7 @@ def get(identifier: Any) -> Optimizer:
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        return NAMES.lookup(identifier)()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):

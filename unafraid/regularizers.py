@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import registry
 from .engine import ops
 
 
@@ -60,26 +61,24 @@ class L2(L1L2):
 
 
 l1, l2, l1_l2 = L1, L2, L1L2
-_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+NAMES = registry.names(
+    "regularizer", cutoff=0.5,
+    advice="Use one of these names or unafraid.regularizers.L1/L2/L1L2(...), e.g. "
+           "kernel_regularizer=unafraid.regularizers.L2(1e-4).")
+NAMES.register_table({"l1": L1, "l2": L2, "l1_l2": L1L2}, class_names=True)
+NAMES.register(L1L2, "l1l2", listed=False)
 
 
 def get(identifier: Any) -> Regularizer | None:
     """A regularizer from ``None``, a name ('l1', 'l2', 'l1_l2'), a saved config, or an instance."""
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in ("l1", "l2", "l1_l2", "l1l2"):
-        return {"l1": L1, "l2": L2}.get(identifier.lower(), L1L2)()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    hint = ""
     if isinstance(identifier, str):
-        import difflib
-        close = difflib.get_close_matches(identifier.lower(), ["l1", "l2", "l1_l2"], n=1,
-                                          cutoff=0.5)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise ValueError(f"Unknown regularizer {identifier!r}.{hint} Use 'l1', 'l2', 'l1_l2' or "
-                     f"unafraid.regularizers.L1/L2/L1L2(...), e.g. "
-                     f"kernel_regularizer=unafraid.regularizers.L2(1e-4).")
+        return NAMES.lookup(identifier)()
+    if isinstance(identifier, dict) and isinstance(identifier.get("class_name"), str):
+        return NAMES.lookup(identifier["class_name"]).from_config(identifier.get("config", {}))
+    raise ValueError(f"Unknown regularizer {identifier!r}. Known regularizers: "
+                     f"{', '.join(NAMES.listed())}. {NAMES.advice}")
 
 
 def serialize(reg: Regularizer | None) -> dict[str, Any] | None:

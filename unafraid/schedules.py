@@ -15,12 +15,13 @@ Every schedule has Keras 3's name, arguments and defaults, returns a Python
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 from typing import Any
 
 import numpy as np
+
+from . import registry
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "InverseTimeDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "CosineDecay", "CosineDecayRestarts", "serialize", "deserialize"]
@@ -371,9 +372,11 @@ class CosineDecayRestarts(LearningRateSchedule):
                 "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
 
 
-_SCHEDULES: dict[str, type[LearningRateSchedule]] = {
-    cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay,
-                                  PolynomialDecay, CosineDecay, CosineDecayRestarts)}
+NAMES = registry.names("learning rate schedule", plural="schedules",
+                       advice="For your own LearningRateSchedule subclass, pass "
+                              "custom_objects={'ClassName': ClassName}.")
+NAMES.register_each([ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay,
+                     CosineDecay, CosineDecayRestarts])
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
@@ -400,15 +403,8 @@ def deserialize(config: dict[str, Any],
     custom_objects : dict, optional
         Extra ``{name: class}`` for your own ``LearningRateSchedule`` subclasses.
     """
-    known = {**_SCHEDULES, **(custom_objects or {})}
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"A schedule config must be a dict with 'class_name' and 'config', got "
                          f"{config!r}.")
-    name = config["class_name"]
-    if name not in known:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(f"Unknown learning rate schedule '{name}'.{hint} Known schedules: "
-                         f"{', '.join(sorted(known))}. Pass custom_objects={{'{name}': cls}} for "
-                         f"your own.")
-    return known[name].from_config(dict(config.get("config", {})))
+    cls = NAMES.lookup(config["class_name"], custom_objects)
+    return cls.from_config(dict(config.get("config", {})))

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .tensor import Tensor, backward_pass, toposort
-from .transforms import _as_leaf, tree_flatten
+from .transforms import as_leaf, tree_flatten
 
 
 def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> dict[str, np.ndarray]:
@@ -53,7 +53,7 @@ def explain(f: Callable[..., Any], *args: Any, file: TextIO | None = None) -> di
         leaves_i = []
         for j, x in enumerate(flat):
             if isinstance(x, Tensor) or np.asarray(x).dtype.kind == "f":
-                x = _as_leaf(x, i, j if len(flat) > 1 else None)
+                x = as_leaf(x, i, j if len(flat) > 1 else None)
                 names[id(x)] = x.name or f"arg{i}" + (f"[{j}]" if len(flat) > 1 else "")
             leaves_i.append(x)
         call_args[i] = build(leaves_i)

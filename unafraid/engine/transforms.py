@@ -51,7 +51,7 @@ def tree_flatten(tree: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
     return [leaf for leaves, _ in parts for leaf in leaves], rebuild
 
 
-def _as_leaf(x: Any, argnum: int, leaf: int | None = None) -> Tensor:
+def as_leaf(x: Any, argnum: int, leaf: int | None = None) -> Tensor:
     """``x`` as a Tensor that requires grad (``leaf``: its place in a nested argument)."""
     a = x.data if isinstance(x, Tensor) else as_array(x)
     if a.dtype.kind not in "fc":
@@ -110,7 +110,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
                 raise TypeError(f"argnums={i} but the function got only {len(args)} positional "
                                 f"arguments.")
             flat, build = tree_flatten(args[i])
-            flat = [_as_leaf(x, i, j if len(flat) > 1 else None) for j, x in enumerate(flat)]
+            flat = [as_leaf(x, i, j if len(flat) > 1 else None) for j, x in enumerate(flat)]
             args[i] = build(flat)
             leaves.append(flat)
             builds.append(build)

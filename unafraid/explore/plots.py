@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .tables import _as_labels, _as_probs, _check_y, _top2, most_confusing
+from .tables import as_labels, as_probs, check_y, most_confusing, top2
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -163,10 +163,10 @@ def plot_margins(probs: Any, y: Any, highlight: Any = None, *,
     >>> probs = model.predict(x_test)                       # doctest: +SKIP
     >>> plot_margins(probs, y_test, save="margins.png")     # doctest: +SKIP
     """
-    p = _as_probs(probs)
-    labels = _check_y(p, y)
+    p = as_probs(probs)
+    labels = check_y(p, y)
     n, c = p.shape
-    c1, p1, _, p2 = _top2(p)
+    c1, p1, _, p2 = top2(p)
     m = p1 - p2
     if highlight is None:
         hi = most_confusing(p, k=5)
@@ -269,16 +269,16 @@ def plot_images(images: Any, true: Any = None, pred: Any = None, probs: Any = No
     num_classes = None
     p1 = p2 = c2 = None
     if probs is not None:
-        p = _as_probs(probs)
+        p = as_probs(probs)
         if p.shape[0] != n:
             raise ValueError(f"probs has {p.shape[0]} rows but there are {n} images (probs shape "
                              f"{p.shape}, images shape {np.shape(images)}).")
         num_classes = p.shape[1]
-        c1, p1, c2, p2 = _top2(p)
+        c1, p1, c2, p2 = top2(p)
         if pred is None:
             pred = c1
-    true_l = None if true is None else _as_labels(true, n, num_classes, name="true")
-    pred_l = None if pred is None else _as_labels(pred, n, num_classes, name="pred")
+    true_l = None if true is None else as_labels(true, n, num_classes, name="true")
+    pred_l = None if pred is None else as_labels(pred, n, num_classes, name="pred")
     idx = np.arange(n) if indices is None else _indices(indices, n)
     if idx.size == 0:
         raise ValueError("plot_images: there are no images to show (empty images or indices).")

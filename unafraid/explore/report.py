@@ -200,7 +200,7 @@ def write_report(path: str | os.PathLike, title: str, sections: Sequence[Any], *
     if isinstance(sections, str | bytes) or not isinstance(sections, Sequence):
         raise TypeError(f"sections must be a list of tuples such as ('text', '...'), got "
                         f"{type(sections).__name__}.")
-    from .. import __version__
+    from .._version import __version__
 
     body = "\n".join(_section(item, i, max_rows) for i, item in enumerate(sections))
     page = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

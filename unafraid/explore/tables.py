@@ -38,7 +38,7 @@ _LOGITS_HINT = ("these look like logits: apply softmax first or pass model outpu
 
 # ---- input checking --------------------------------------------------------------------------
 
-def _as_probs(probs: Any, name: str = "probs") -> np.ndarray:
+def as_probs(probs: Any, name: str = "probs") -> np.ndarray:
     """Check and return class probabilities as a float64 ``(N, C)`` array.
 
     A Keras binary classifier's ``(N, 1)`` sigmoid output ``p`` becomes the
@@ -79,7 +79,7 @@ def _as_probs(probs: Any, name: str = "probs") -> np.ndarray:
     return a
 
 
-def _as_labels(y: Any, n: int | None, num_classes: int | None, name: str = "y",
+def as_labels(y: Any, n: int | None, num_classes: int | None, name: str = "y",
                probs_shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Check and return integer labels as an int64 ``(N,)`` array.
 
@@ -130,8 +130,9 @@ def _shapes_note(probs_shape: tuple[int, ...] | None, y_shape: tuple[int, ...], 
     return f" (probs has shape {probs_shape}, {name} has shape {y_shape})."
 
 
-def _check_y(probs: np.ndarray, y: Any, name: str = "y") -> np.ndarray:
-    return _as_labels(y, probs.shape[0], probs.shape[1], name=name, probs_shape=probs.shape)
+def check_y(probs: np.ndarray, y: Any, name: str = "y") -> np.ndarray:
+    """``as_labels`` for labels that must match ``probs`` (N, C): N labels in ``[0, C)``."""
+    return as_labels(y, probs.shape[0], probs.shape[1], name=name, probs_shape=probs.shape)
 
 
 # ---- per-example quantities ------------------------------------------------------------------
@@ -157,7 +158,7 @@ def top2(probs: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     >>> int(c1[0]), float(p1[0]), int(c2[0]), float(p2[0])
     (1, 0.6, 2, 0.3)
     """
-    p = _as_probs(probs)
+    p = as_probs(probs)
     return _top2(p)
 
 
@@ -195,7 +196,7 @@ def margins(probs: Any) -> np.ndarray:
     >>> margins([[0.1, 0.6, 0.3], [0.5, 0.49, 0.01]]).round(2)
     array([0.3 , 0.01])
     """
-    p = _as_probs(probs)
+    p = as_probs(probs)
     _, p1, _, p2 = _top2(p)
     return p1 - p2
 
@@ -260,8 +261,8 @@ def confusion_table(probs: Any, y: Any, losses: Any = None, *, as_frame: bool | 
     >>> t["predicted"].tolist(), t["correct"].tolist(), t["margin"].round(2).tolist()
     ([1, 0], [False, True], [0.3, 0.5])
     """
-    p = _as_probs(probs)
-    labels = _check_y(p, y)
+    p = as_probs(probs)
+    labels = check_y(p, y)
     n = p.shape[0]
     c1, p1, c2, p2 = _top2(p)
     if losses is None:
@@ -320,9 +321,9 @@ def most_confusing(probs: Any, y: Any = None, k: int = 5) -> np.ndarray:
     >>> most_confusing([[0.5, 0.5], [0.9, 0.1], [0.45, 0.55]], k=2)
     array([0, 2])
     """
-    p = _as_probs(probs)
+    p = as_probs(probs)
     if y is not None:
-        _check_y(p, y)
+        check_y(p, y)
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
         raise ValueError(f"k must be a non-negative integer (how many examples), got {k!r}.")
     _, p1, _, p2 = _top2(p)
@@ -360,7 +361,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -
     """
     pred = np.asarray(y_pred)
     if pred.ndim == 2 and pred.shape[1] > 1:
-        p = _as_probs(pred, name="y_pred")
+        p = as_probs(pred, name="y_pred")
         if num_classes is None:
             num_classes = p.shape[1]
         elif p.shape[1] != num_classes:
@@ -371,8 +372,8 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -
                                     not isinstance(num_classes, int | np.integer) or
                                     num_classes < 1):
         raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
-    true = _as_labels(y_true, None, num_classes, name="y_true")
-    pred = _as_labels(pred, None, num_classes, name="y_pred")
+    true = as_labels(y_true, None, num_classes, name="y_true")
+    pred = as_labels(pred, None, num_classes, name="y_pred")
     if true.shape != pred.shape:
         raise ValueError(f"y_true and y_pred must describe the same examples, but y_true has "
                          f"shape {np.shape(y_true)} and y_pred has shape {np.shape(y_pred)}.")
@@ -406,8 +407,8 @@ def misclassified(probs: Any, y: Any) -> np.ndarray:
     >>> misclassified([[0.6, 0.4], [0.1, 0.9], [0.2, 0.8]], [1, 1, 0])
     array([2, 0])
     """
-    p = _as_probs(probs)
-    labels = _check_y(p, y)
+    p = as_probs(probs)
+    labels = check_y(p, y)
     c1, p1, _, _ = _top2(p)
     wrong = np.flatnonzero(c1 != labels)
     return wrong[np.argsort(-p1[wrong], kind="stable")].astype(np.int64)

@@ -24,8 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import registry
+from ..optimizers import Adam
+from ..registry import did_you_mean
+
 FORMAT = "unafraid.model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Adam's state is the paper's m and v (1 stored m / (1 - beta_1), v / (1 - beta_2))
+
+
+MODEL_CLASSES = ("Sequential", "Functional")
 
 
 class ModelFileError(ValueError):
@@ -33,17 +40,20 @@ class ModelFileError(ValueError):
 
 
 # ---- layers <-> JSON ------------------------------------------------------------------------
-def _layer_classes() -> dict[str, type]:
-    from ..layers import BUILTIN_LAYERS
-    from ..models import Functional, Sequential
-    concrete = {k: v for k, v in BUILTIN_LAYERS.items() if k != "Layer"}  # the abstract base
-    return {**concrete, "Sequential": Sequential, "Functional": Functional}
+def layer_classes() -> dict[str, type]:
+    """The classes a model file may build, by class name: the registry's layers.
+
+    ``unafraid.layers`` registers its built-in layers and ``unafraid.models`` adds
+    ``Sequential`` and ``Functional`` when they are imported (``unafraid.models.load_model``
+    and ``keras.models.load_model`` import them). Nothing else can be built from a file.
+    """
+    return dict(registry.names("layer").items())
 
 
 def serialize_layer(layer: Any) -> dict[str, Any]:
     """``{'class_name': ..., 'config': ...}`` for a built-in layer or model."""
     name = type(layer).__name__
-    if _layer_classes().get(name) is not type(layer):
+    if layer_classes().get(name) is not type(layer):
         raise ValueError(
             f"Cannot save the architecture of '{layer.name}' ({name}): only unafraid's built-in "
             f"layers and Sequential / functional models can be saved, because a saved file never "
@@ -56,11 +66,15 @@ def deserialize_layer(spec: Any) -> Any:
     """Re-create a layer from :func:`serialize_layer`'s output; only built-in classes."""
     if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
         raise ModelFileError(f"Malformed layer entry in the model file: {str(spec)[:200]}")
-    classes = _layer_classes()
-    cls = classes.get(spec["class_name"])
+    classes = layer_classes()
+    name = spec["class_name"]
+    cls = classes.get(name)
     if cls is None:
+        hint = did_you_mean(name[:100], classes) or (
+            " Sequential and functional models are registered by unafraid.models: load with "
+            "unafraid.models.load_model (or keras.models.load_model)." if name in MODEL_CLASSES else "")
         raise ModelFileError(
-            f"The model file names an unknown layer class '{spec['class_name'][:100]}'. unafraid "
+            f"The model file names an unknown layer class '{name[:100]}'.{hint} unafraid "
             f"loads only its built-in layers ({', '.join(sorted(classes))}); for a custom layer, "
             f"re-create the model in code and use load_weights.")
     config = spec.get("config")
@@ -99,8 +113,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def _metadata(kind: str, model: Any) -> dict[str, str]:
-    from .. import __version__
     from .. import random as _random
+    from .._version import __version__
     return {"format": FORMAT, "format_version": str(FORMAT_VERSION), "kind": kind,
             "weight_names": json.dumps([w.name for w in model.weights]),
             "seed": str(_random.get_seed()), "unafraid_version": __version__,
@@ -219,7 +233,7 @@ def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
     return __version__
 
 
@@ -305,7 +319,8 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
                      if k.startswith("optimizer/")}
             if state:
                 model.optimizer.build(_optimizer_variables(model, meta, filepath))
-                model.optimizer.load_state_dict(state)
+                model.optimizer.load_state_dict(
+                    adam_moments_from_format_1(model.optimizer, state, int(meta["format_version"])))
         except ModelFileError:
             raise
         except Exception as e:
@@ -356,6 +371,21 @@ def _objects(spec: Any, deserialize: Any) -> Any:
     if isinstance(spec, list | tuple):
         return [_objects(v, deserialize) for v in spec]
     return spec
+
+
+def adam_moments_from_format_1(optimizer: Any, state: dict[str, np.ndarray], version: int
+                               ) -> dict[str, np.ndarray]:
+    """Files of format 1 stored Adam's moments without their ``(1 - beta)`` factors.
+
+    They held ``M = m / (1 - beta_1)``, ``V = v / (1 - beta_2)`` and ``V_hat = v_hat / (1 - beta_2)``;
+    this returns the paper's ``m``, ``v`` and ``v_hat`` (as format 2 stores them), so that training
+    continues with the same moments (to rounding). Other optimizers' states are unchanged.
+    """
+    if version >= 2 or not isinstance(optimizer, Adam):
+        return state
+    factors = {"m": 1 - optimizer.beta_1, "v": 1 - optimizer.beta_2, "v_hat": 1 - optimizer.beta_2}
+    return {key: np.asarray(a) * factors[key.split("/")[-1]] if "/" in key else a
+            for key, a in state.items()}
 
 
 def _n_values(handle: Any, key: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..io.saving import deserialize_layer, serialize_layer
 from ..layers.base import InputLayer, KerasTensor, Layer, Node
 from .model import Model
 
@@ -70,7 +71,6 @@ class Functional(Model):
         return shapes[0] if self._single_output else shapes
 
     def get_config(self) -> dict[str, Any]:
-        from ..io.saving import serialize_layer
         ids = {id(node): k for k, node in enumerate(self._nodes)}
         layers, node_specs = [], []
         for node in self._nodes:
@@ -91,7 +91,6 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Functional:
-        from ..io.saving import deserialize_layer
         by_name: dict[str, Layer] = {}
         ins: dict[str, KerasTensor] = {}
         for spec in config["inputs"]:

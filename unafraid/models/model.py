@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
+from .. import registry
 from ..callbacks import History
 from ..engine import no_grad
 from ..layers.base import Layer
@@ -35,8 +36,7 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (args or "inputs" in kwargs):
-            from .functional import Functional
-            return super().__new__(Functional)
+            return super().__new__(registry.lookup("layer", "Functional"))
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io.saving import deserialize_layer, serialize_layer
 from ..layers.base import InputLayer, KerasTensor, Layer
 from .model import Model
 
@@ -127,7 +128,6 @@ class Sequential(Model):
         return shape
 
     def get_config(self) -> dict[str, Any]:
-        from ..io.saving import serialize_layer
         return {"name": self.name, "trainable": self.trainable,
                 "build_input_shape": (None if self._input_batch_shape is None
                                       else list(self._input_batch_shape)),
@@ -135,7 +135,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
-        from ..io.saving import deserialize_layer
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for spec in config["layers"]:
             model.add(deserialize_layer(spec))
