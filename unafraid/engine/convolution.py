@@ -22,6 +22,7 @@ output positions.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from collections.abc import Iterator
@@ -221,8 +222,40 @@ def _by_group(y: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One matrix product per group (one plain 2-D GEMM when there is one group)."""
-    return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
+    """One matrix product per group (one plain 2-D GEMM when there is one group).
+
+    A product with a side of 32 or less (the first layer's, with 9 = 3 x 3 x 1 inputs per
+    row) runs on one BLAS thread: split over threads it gains nothing and can run many
+    times slower on a busy machine.
+    """
+    with blas_threads(1 if min(a.shape[1], a.shape[2], b.shape[2]) <= 32 else None):
+        return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
+
+
+_BLAS: list[Any] = []  # threadpoolctl's controller of NumPy's BLAS, once looked up
+
+
+@contextlib.contextmanager
+def blas_threads(n: int | None) -> Iterator[None]:
+    """Run the block on ``n`` BLAS threads (``None``: as configured). Needs threadpoolctl
+    (``pip install "unafraid[fast]"``); without it the block runs as configured."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except ImportError:
+            pass
+        _BLAS.append(None)  # looked up (the list is never empty again)
+    blas = _BLAS[0]
+    previous = blas.get_num_threads() if blas is not None and n is not None else None
+    if previous is None or previous == n:
+        yield
+        return
+    blas.set_num_threads(n)
+    try:
+        yield
+    finally:
+        blas.set_num_threads(previous)
 
 
 def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
