@@ -192,13 +192,14 @@ def im2col(x: np.ndarray, win: Window, groups: int) -> np.ndarray:
 
 
 def col2im(cols: np.ndarray, win: Window, batch: int, groups: int) -> np.ndarray:
-    """The adjoint of ``im2col``: add each patch row back onto the inputs it was read from."""
-    nd = len(win.kernel)
-    cg = cols.shape[-1] // math.prod(win.kernel)
-    v = np.moveaxis(cols.reshape(groups, batch, *win.out_size, *win.kernel, cg), 0, -2)
+    """The adjoint of ``im2col``, from patch gradients laid out by kernel offset,
+    ``(groups, kernel volume, N * positions, C / groups)``: add each offset's block back
+    onto the inputs it was read from (contiguous blocks: a fast strided add)."""
+    cg = cols.shape[-1]
     xp = np.zeros((batch, *win.padded, groups, cg), cols.dtype)
-    for offset, where in win.offsets():  # one strided add per kernel offset
-        xp[(slice(None), *where)] += v[(slice(None),) * (1 + nd) + offset]
+    for k, (_, where) in enumerate(win.offsets()):  # one strided add per kernel offset
+        block = np.moveaxis(cols[:, k], 0, 1).reshape(batch, *win.out_size, groups, cg)
+        xp[(slice(None), *where)] += block
     return from_padded(xp.reshape(*xp.shape[:-2], groups * cg), win)
 
 
@@ -214,6 +215,12 @@ def _from_kernel_matrix(m: np.ndarray, kernel: tuple[int, ...]) -> np.ndarray:
     groups, _, fg = m.shape
     m = m.reshape(groups, math.prod(kernel), -1, fg).transpose(1, 2, 0, 3)
     return m.reshape(*kernel, m.shape[1], groups * fg)
+
+
+def _offset_matrices(w: np.ndarray, groups: int) -> np.ndarray:
+    """``(*k, C/G, F)`` -> ``(G, K, F/G, C/G)``: each group's transposed kernel, per offset."""
+    cg, f = w.shape[-2:]
+    return w.reshape(-1, cg, groups, f // groups).transpose(2, 0, 3, 1)
 
 
 def _by_group(y: np.ndarray, groups: int) -> np.ndarray:
@@ -292,8 +299,10 @@ class ConvInputGrad(Function):
     @staticmethod
     def forward(ctx, g, w, win, groups):
         ctx.save(g, w)
-        cols = _gemm(_by_group(g, groups), _kernel_matrix(w, groups).transpose(0, 2, 1))
-        return col2im(cols, win, g.shape[0], groups)
+        g2, wt = _by_group(g, groups), _offset_matrices(w, groups)  # (G, M, F/G), (G, K, F/G, C/G)
+        with blas_threads(1 if min(g2.shape[1], wt.shape[2], wt.shape[3]) <= 32 else None):
+            cols = np.matmul(g2[0], wt[0])[None] if groups == 1 else np.matmul(g2[:, None], wt)
+        return col2im(cols, win, g.shape[0], groups)  # cols: the one patch-sized buffer
 
     @staticmethod
     def vjp(ctx, h, g, w):  # <input_grad(g, w), h> = <conv(h, w), g>
@@ -337,13 +346,18 @@ class MaxPool(Function):
 
     @staticmethod
     def forward(ctx, x, win):
-        views = _views(to_padded(x, win, fill=-np.inf), win)
-        y = np.array(next(views))
-        winner = np.zeros(y.shape, np.min_scalar_type(math.prod(win.kernel)))
-        for k, v in enumerate(views, start=1):
-            better = v > y  # strictly: ties keep the earlier offset
-            np.copyto(y, v, where=better)
-            np.copyto(winner, k, where=better)
+        xp = to_padded(x, win, fill=-np.inf)
+        views = list(_views(xp, win))
+        y = np.array(views[0])
+        for v in views[1:]:
+            np.maximum(y, v, out=y)
+        # the first offset that reaches the maximum wins (masks and sums: masked writes are slow)
+        winner = np.zeros(y.shape, np.min_scalar_type(len(views)))
+        found = views[0] == y
+        for k, v in enumerate(views[1:], start=1):
+            hit = np.greater(v == y, found)  # a maximum here, and none at an earlier offset
+            found |= hit
+            winner += hit.view(np.uint8) * winner.dtype.type(k)
         ctx.save(winner)
         return y
 
@@ -361,7 +375,7 @@ class Pick(Function):
     def forward(ctx, x, winner, win):
         y = np.zeros(winner.shape, x.dtype)
         for k, v in enumerate(_views(to_padded(x, win), win)):
-            np.copyto(y, v, where=winner == k)
+            y += v * (winner == k)
         return y
 
     @staticmethod
@@ -377,8 +391,13 @@ class PickScatter(Function):
     @staticmethod
     def forward(ctx, g, winner, win):
         gp = np.zeros((g.shape[0], *win.padded, *g.shape[1 + len(win.kernel):]), g.dtype)
+        disjoint = all(s >= k for s, k in zip(win.strides, win.kernel, strict=True))
         for k, (_, where) in enumerate(win.offsets()):
-            gp[(slice(None), *where)] += np.where(winner == k, g, 0)
+            target = gp[(slice(None), *where)]
+            if disjoint:  # windows do not overlap: each input is written once
+                np.multiply(g, winner == k, out=target)
+            else:
+                target += g * (winner == k)
         return from_padded(gp, win)
 
     @staticmethod
