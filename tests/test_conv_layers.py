@@ -172,6 +172,7 @@ def test_every_layer_saves_and_loads(tmp_path):
         layers.AveragePooling2D(3, strides=2, padding="same"),
         layers.Reshape((-1, 3)),
         layers.Conv1D(4, 3, padding="causal"),
+        layers.LeakyReLU(),
         layers.Conv1DTranspose(2, 2, strides=2),
         layers.MaxPooling1D(),
         layers.AveragePooling1D(),
@@ -189,6 +190,14 @@ def test_every_layer_saves_and_loads(tmp_path):
         again = keras.models.load_model(tmp_path / name)
         assert [type(a).__name__ for a in again.layers] == [type(a).__name__ for a in model.layers]
         assert_array_equal(again.predict(x, verbose=0), before)
+
+
+def test_leaky_relu_layer_has_keras_3_s_default_slope():
+    x = np.array([[-2.0, -0.5, 0.0, 1.5]], np.float32)
+    assert_allclose(layers.LeakyReLU()(x).numpy(), [[-0.6, -0.15, 0.0, 1.5]], rtol=1e-6)
+    assert_allclose(layers.LeakyReLU(alpha=0.1)(x).numpy(), [[-0.2, -0.05, 0.0, 1.5]], rtol=1e-6)
+    layer = layers.LeakyReLU(negative_slope=0.2)
+    assert type(layer).from_config(layer.get_config()).negative_slope == 0.2
 
 
 def test_layers_explain_misuse():
