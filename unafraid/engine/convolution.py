@@ -13,11 +13,11 @@ Three primitives close under differentiation, so grad of grad needs nothing else
 - ``ConvFilterGrad``: ``d<conv(x, w), g>/dw`` = patches of ``x`` (transposed) @ ``g``
 
 All three are linear in each argument, and ``<conv(x, w), g>`` is the one bilinear
-form behind them, so each VJP is one of the other two. Pooling likewise: max pooling
-picks one input per window (the FIRST maximum, as TensorFlow and PyTorch do) and its
-VJP scatters back to that input; average pooling sums windows, whose adjoint adds each
-gradient back over its window. Loops run over the few kernel offsets, never over
-output positions.
+form behind them, so each VJP is one of the other two. Pooling likewise: max pooling's
+VJP sends each gradient to one input per window (the FIRST maximum, as TensorFlow and
+PyTorch do), and the adjoint of that scatter picks again; average pooling sums windows,
+whose adjoint adds each gradient back over its window. Loops run over the few kernel
+offsets, never over output positions.
 """
 
 from __future__ import annotations
@@ -340,30 +340,36 @@ def _views(xp: np.ndarray, win: Window) -> Iterator[np.ndarray]:
 
 
 class MaxPool(Function):
-    """``y[n, o, c] = max_i xpad[n, o s + i, c]``; records which offset won (the first maximum)."""
+    """``y[n, o, c] = max_i xpad[n, o s + i, c]``; the VJP finds which offset won (the first)."""
 
     name = "max_pool"
 
     @staticmethod
     def forward(ctx, x, win):
-        xp = to_padded(x, win, fill=-np.inf)
-        views = list(_views(xp, win))
-        y = np.array(views[0])
-        for v in views[1:]:
+        views = _views(to_padded(x, win, fill=-np.inf), win)
+        y = np.array(next(views))
+        for v in views:
             np.maximum(y, v, out=y)
-        # the first offset that reaches the maximum wins (masks and sums: masked writes are slow)
-        winner = np.zeros(y.shape, np.min_scalar_type(len(views)))
-        found = views[0] == y
-        for k, v in enumerate(views[1:], start=1):
-            hit = np.greater(v == y, found)  # a maximum here, and none at an earlier offset
-            found |= hit
-            winner += hit.view(np.uint8) * winner.dtype.type(k)
-        ctx.save(winner)
+        ctx.save(x, y)  # the winners are found only if a gradient is asked for (not in predict)
         return y
 
     @staticmethod
-    def vjp(ctx, g, winner):  # each gradient goes to exactly one input: the one picked
-        return (PickScatter.apply(g, winner=winner, win=ctx.params["win"]),)
+    def vjp(ctx, g, x, y):  # each gradient goes to exactly one input: the first maximum
+        win = ctx.params["win"]
+        return (PickScatter.apply(g, winner=first_winners(_raw(x), _raw(y), win), win=win),)
+
+
+def first_winners(x: np.ndarray, y: np.ndarray, win: Window) -> np.ndarray:
+    """For each output of a max pooling, the first kernel offset whose input equals the maximum
+    (with masks and sums: masked writes are several times slower)."""
+    views = _views(to_padded(x, win, fill=-np.inf), win)
+    winner = np.zeros(y.shape, np.min_scalar_type(math.prod(win.kernel)))
+    found = next(views) == y
+    for k, v in enumerate(views, start=1):
+        hit = np.greater(v == y, found)  # a maximum here, and none at an earlier offset
+        found |= hit
+        winner += hit.view(np.uint8) * winner.dtype.type(k)
+    return winner
 
 
 class Pick(Function):
