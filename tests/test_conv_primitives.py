@@ -133,6 +133,16 @@ def test_conv_matches_the_loop_reference_and_finite_differences(xs, ks, strides,
     check(lambda x, w: uf.tanh(uf.conv(x, w, strides, padding, dilation, groups)), x, w)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_with_a_fused_bias_equals_conv_plus_bias(groups):
+    x, w, b = rand((2, 5, 4, 4), 20), rand((3, 3, 4 // groups, 6), 21), rand((6,), 22)
+    fused = uf.conv(x, w, 2, "same", groups=groups, bias=b).numpy()
+    assert_allclose(fused, ref_conv(x, w, (2, 2), "same", (1, 1), groups) + b, atol=1e-12)
+    check(lambda x, w, b: uf.tanh(uf.conv(x, w, 2, "same", groups=groups, bias=b)), x, w, b)
+    with pytest.raises(ValueError, match=r"bias of shape \(5,\) does not fit 6 filters"):
+        uf.conv(x, w, groups=groups, bias=np.ones(5))
+
+
 def test_conv_keeps_float32_and_builds_one_patch_buffer(monkeypatch):
     from unafraid.engine import convolution
 

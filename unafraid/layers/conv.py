@@ -154,13 +154,12 @@ class BaseConv(Layer):
                              f"with {built_for} channels (last axis), got shape {x.shape}.")
 
     def convolve(self, x: Tensor) -> Tensor:
-        return conv(x, self.kernel, self.strides, self.padding, self.dilation_rate, self.groups)
+        """The convolution plus the bias (fused into the product where the primitive can)."""
+        return conv(x, self.kernel, self.strides, self.padding, self.dilation_rate, self.groups,
+                    bias=self.bias)
 
     def call(self, inputs: Tensor) -> Tensor:
-        y = self.convolve(inputs)
-        if self.bias is not None:
-            y = ops.add(y, self.bias)
-        y = self.activation(y)
+        y = self.activation(self.convolve(inputs))
         if self.activity_regularizer is not None:
             self._activity_losses = [self.activity_regularizer(y)]
         return y
@@ -255,8 +254,9 @@ class BaseConvTranspose(BaseConv):
         return (*self.kernel_size, self.filters, channels)
 
     def convolve(self, x: Tensor) -> Tensor:
-        return conv_transpose(x, self.kernel, self.strides, self.padding, self.output_padding,
-                              self.dilation_rate)
+        y = conv_transpose(x, self.kernel, self.strides, self.padding, self.output_padding,
+                           self.dilation_rate)
+        return y if self.bias is None else ops.add(y, self.bias)
 
     def window(self, size: tuple[int, ...], axis: int) -> tuple[int, ...]:
         pad = None if self.output_padding is None else self.output_padding[axis:axis + 1]
@@ -336,7 +336,8 @@ class DepthwiseConv2D(Conv2D):
                      if self.use_bias else None)
 
     def convolve(self, x: Tensor) -> Tensor:
-        return depthwise_conv(x, self.kernel, self.strides, self.padding, self.dilation_rate)
+        return depthwise_conv(x, self.kernel, self.strides, self.padding, self.dilation_rate,
+                              bias=self.bias)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         shape = super().compute_output_shape(input_shape)
@@ -405,7 +406,7 @@ class SeparableConv2D(Conv2D):
     def convolve(self, x: Tensor) -> Tensor:
         y = depthwise_conv(x, self.depthwise_kernel, self.strides, self.padding,
                            self.dilation_rate)
-        return conv(y, self.pointwise_kernel)
+        return conv(y, self.pointwise_kernel, bias=self.bias)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
