@@ -30,6 +30,12 @@ g  a small, overhead-bound model as single-cell classifiers are: MLP 765-256-10,
    softmax, Adam 1e-3, batch 64, 100 epochs on 5,000 synthetic rows (10 classes, each a Gaussian
    cloud around its own random mean, seeded, float32); accuracy on 1,000 held-out rows. The
    hand-written NumPy loop has no dropout, so it does not run (g).
+h  Keras's "Simple MNIST convnet" (Conv2D 32 3x3 relu -> max-pool 2 -> Conv2D 64 3x3 relu -> max-pool 2
+   -> Flatten -> Dropout 0.5 -> Dense 10 softmax), Adam 1e-3, batch 128, one epoch of the first 54,000
+   training images (what ``validation_split=0.1`` leaves), images ``(28, 28, 1)``; then predict on the
+   10,000 test images at batch 128, timed apart (the "predict" line under the table). ``numpy`` is a
+   hand-written im2col convnet (NHWC float32, one GEMM per product, in-place Adam); ``torch-fused``
+   the same network in PyTorch (NCHW) with ``Adam(fused=True)``. Not part of the default run.
 
 Only the ``fit`` (or ``predict``) call, or the hand-written loop, is timed: loading data, building
 the model and measuring accuracy are not. Tools: ``unafraid`` (with numba's compiled optimizer step
@@ -83,17 +89,19 @@ WORKLOADS = {
     "f": dict(kind="import", title="(f) import time, fresh interpreter"),
     "g": dict(kind="cells", hidden=(256,), batch=64, epochs=100, dropout=0.2,
               title="(g) MLP 765-256-10, Dropout 0.2, batch 64, 100 epochs of 5,000 rows"),
+    "h": dict(kind="convnet", batch=128, fit_rows=54000,
+              title="(h) MNIST convnet (Keras example), batch 128, 1 epoch of 54,000"),
 }
 
 # Which tool runs which workload. torch-fused differs from torch only in its optimizer, so it has
 # nothing to add to predict or import; scikit-learn is compared on workloads a and b only.
 SUPPORTED = {
-    "unafraid": {"a", "b", "c", "d", "e32", "e1024", "f", "g"},
-    "unafraid-numpy": {"a", "b", "c", "d", "g"},     # numba only changes the optimizer step
-    "numpy": {"a", "b", "c", "d", "e32", "e1024", "f"},
-    "torch-fused": {"a", "b", "c", "d", "g"},
+    "unafraid": {"a", "b", "c", "d", "e32", "e1024", "f", "g", "h"},
+    "unafraid-numpy": {"a", "b", "c", "d", "g", "h"},     # numba only changes the optimizer step
+    "numpy": {"a", "b", "c", "d", "e32", "e1024", "f", "h"},
+    "torch-fused": {"a", "b", "c", "d", "g", "h"},
     "torch": {"a", "b", "c", "d", "e32", "e1024", "f", "g"},
-    "keras-jax": {"a", "b", "c", "d", "e32", "e1024", "f", "g"},
+    "keras-jax": {"a", "b", "c", "d", "e32", "e1024", "f", "g", "h"},
     "sklearn": {"a", "b", "f"},
 }
 
@@ -314,6 +322,164 @@ class NumpyMLP:
         return out
 
 
+class NumpyConvnet:
+    """Keras's MNIST convnet by hand: NHWC float32, im2col with one GEMM per product, in-place Adam.
+
+    conv 3x3 (1 -> 32) relu, max-pool 2, conv 3x3 (32 -> 64) relu, max-pool 2, flatten (1,600),
+    dropout 0.5, dense 10, softmax cross-entropy. Glorot-uniform kernels, zero biases, Adam with
+    ``epsilon=1e-7`` over one flat parameter array. Each convolution builds one patch matrix in
+    the layout its GEMM wants; the input gradient is built by kernel offset (9 GEMMs in one batched
+    call) and added back with 9 strided adds. Max-pool backward sends each gradient to the first
+    maximum of its window. Products with a side of 32 or less run on one BLAS thread.
+    """
+
+    SHAPES = [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (1600, 10), (10,)]
+
+    def __init__(self, seed: int = SEED):
+        import numpy as np
+        self.np = np
+        self.rng = np.random.default_rng(seed)
+        total = sum(int(np.prod(s)) for s in self.SHAPES)
+        self.theta, self.grad, self.m, self.v, self.tmp = (np.zeros(total, np.float32) for _ in range(5))
+        self.params, self.grads, off = [], [], 0
+        for s in self.SHAPES:
+            k = int(np.prod(s))
+            self.params.append(self.theta[off:off + k].reshape(s))
+            self.grads.append(self.grad[off:off + k].reshape(s))
+            off += k
+        for w in self.params[0::2]:
+            receptive = int(np.prod(w.shape[:-2])) if w.ndim > 2 else 1
+            lim = np.sqrt(6.0 / (receptive * (w.shape[-2] + w.shape[-1])))
+            w[...] = self.rng.uniform(-lim, lim, w.shape).astype(np.float32)
+        self.t = 0
+        try:
+            from threadpoolctl import ThreadpoolController
+            self.blas = ThreadpoolController().select(user_api="blas").lib_controllers[0]
+        except (ImportError, IndexError):
+            self.blas = None
+
+    def _gemm(self, a, b):
+        """``a @ b``; one BLAS thread when a side is 32 or less (narrow products gain nothing)."""
+        narrow = min(a.shape[-2], a.shape[-1], b.shape[-1]) <= 32 and self.blas is not None
+        if narrow:
+            n = self.blas.get_num_threads()
+            self.blas.set_num_threads(1)
+        try:
+            return self.np.matmul(a, b)
+        finally:
+            if narrow:
+                self.blas.set_num_threads(n)
+
+    def _im2col(self, x):
+        """(B, H, W, C) -> (B * (H-2) * (W-2), 9 C): one copy of a strided view."""
+        np = self.np
+        B, H, W, C = x.shape
+        s = x.strides
+        view = np.lib.stride_tricks.as_strided(x, (B, H - 2, W - 2, 3, 3, C),
+                                               (s[0], s[1], s[2], s[1], s[2], s[3]))
+        return np.ascontiguousarray(view).reshape(B * (H - 2) * (W - 2), 9 * C)
+
+    def _conv_input_grad(self, d, w, H, W):
+        """d (B, H-2, W-2, F), w (3, 3, C, F) -> (B, H, W, C): by kernel offset, then 9 strided adds."""
+        np = self.np
+        B, oh, ow, F = d.shape
+        C = w.shape[2]
+        cols = self._gemm(d.reshape(-1, F), w.reshape(9, C, F).transpose(0, 2, 1))  # (9, M, C)
+        dx = np.zeros((B, H, W, C), np.float32)
+        for k in range(9):
+            i, j = divmod(k, 3)
+            dx[:, i:i + oh, j:j + ow] += cols[k].reshape(B, oh, ow, C)
+        return dx
+
+    def _pool(self, z):
+        """2x2 max-pool (valid): the pooled values and, per output, which of the 4 inputs won."""
+        np = self.np
+        B, H, W, C = z.shape
+        views = [z[:, i:2 * (H // 2):2, j:2 * (W // 2):2] for i in (0, 1) for j in (0, 1)]
+        y = np.maximum(np.maximum(views[0], views[1]), np.maximum(views[2], views[3]))
+        found = views[0] == y
+        winner = np.zeros(y.shape, np.uint8)
+        for k in (1, 2, 3):
+            hit = np.greater(views[k] == y, found)   # a maximum here and none earlier
+            found |= hit
+            winner += hit.view(np.uint8) * np.uint8(k)
+        return y, winner
+
+    def _pool_back(self, dy, winner, shape):
+        np = self.np
+        dz = np.zeros(shape, np.float32)
+        H, W = 2 * (shape[1] // 2), 2 * (shape[2] // 2)
+        for k in range(4):
+            i, j = divmod(k, 2)
+            np.multiply(dy, winner == k, out=dz[:, i:H:2, j:W:2])
+        return dz
+
+    def _forward(self, x, train: bool):
+        np = self.np
+        w1, b1, w2, b2, w3, b3 = self.params
+        B = len(x)
+        c1 = self._im2col(x)
+        z1 = self._gemm(c1, w1.reshape(9, 32)).reshape(B, 26, 26, 32)
+        z1 += b1
+        np.maximum(z1, 0, out=z1)
+        p1, win1 = self._pool(z1)
+        c2 = self._im2col(p1)
+        z2 = self._gemm(c2, w2.reshape(288, 64)).reshape(B, 11, 11, 64)
+        z2 += b2
+        np.maximum(z2, 0, out=z2)
+        p2, win2 = self._pool(z2)
+        a = p2.reshape(B, 1600)
+        mask = None
+        if train:
+            mask = (self.rng.random(a.shape, dtype=np.float32) >= 0.5) * np.float32(2.0)
+            a = a * mask
+        logits = a @ w3 + b3
+        return logits, (c1, z1, win1, p1, c2, z2, win2, a, mask)
+
+    def fit(self, x, y, batch_size: int, lr: float = LR, b1: float = 0.9, b2: float = 0.999,
+            eps: float = 1e-7) -> None:
+        np = self.np
+        w1, b1_, w2, b2_, w3, b3 = self.params
+        gw1, gb1, gw2, gb2, gw3, gb3 = self.grads
+        perm = self.rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            idx = perm[start:start + batch_size]
+            B = len(idx)
+            logits, (c1, z1, win1, p1, c2, z2, win2, a, mask) = self._forward(x[idx], True)
+            d = logits - logits.max(axis=1, keepdims=True)
+            np.exp(d, out=d)
+            d /= d.sum(axis=1, keepdims=True)
+            d[np.arange(B), y[idx]] -= 1.0
+            d *= 1.0 / B
+            np.matmul(a.T, d, out=gw3)
+            np.sum(d, axis=0, out=gb3)
+            da = (d @ w3.T) * mask
+            dz2 = self._pool_back(da.reshape(B, 5, 5, 64), win2, z2.shape)
+            dz2 *= z2 > 0
+            dz2 = dz2.reshape(-1, 64)
+            gw2[...] = self._gemm(c2.T, dz2).reshape(gw2.shape)
+            np.sum(dz2, axis=0, out=gb2)
+            dp1 = self._conv_input_grad(dz2.reshape(B, 11, 11, 64), w2, 13, 13)
+            dz1 = self._pool_back(dp1, win1, z1.shape)
+            dz1 *= z1 > 0
+            dz1 = dz1.reshape(-1, 32)
+            gw1[...] = self._gemm(c1.T, dz1).reshape(gw1.shape)
+            np.sum(dz1, axis=0, out=gb1)
+            self.t += 1
+            lr_t = lr * (1.0 - b2 ** self.t) ** 0.5 / (1.0 - b1 ** self.t)
+            _adam(self.theta, self.grad, self.m, self.v, self.tmp, lr_t, b1, b2, eps)
+
+    def predict(self, x, batch_size: int):
+        np = self.np
+        out = np.empty((len(x), 10), np.float32)
+        for start in range(0, len(x), batch_size):
+            p, _ = self._forward(x[start:start + batch_size], False)
+            p -= p.max(axis=1, keepdims=True)
+            np.exp(p, out=p)
+            out[start:start + len(p)] = p / p.sum(axis=1, keepdims=True)
+        return out
+
+
 # --------------------------------------------------------------------------------------------------
 # One tool's model, behind one small interface: build, fit (timed by the caller), predict
 # --------------------------------------------------------------------------------------------------
@@ -329,6 +495,19 @@ class Runner:
     # unafraid and keras-jax: the same Keras code --------------------------------------------------
     def _keras_model(self, k):
         layers = k.layers
+        if self.task == "convnet":                  # Keras's "Simple MNIST convnet", as written there
+            model = k.Sequential([
+                k.Input(shape=(28, 28, 1)),
+                layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+                layers.MaxPooling2D(pool_size=(2, 2)),
+                layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+                layers.MaxPooling2D(pool_size=(2, 2)),
+                layers.Flatten(),
+                layers.Dropout(0.5),
+                layers.Dense(10, activation="softmax"),
+            ])
+            model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+            return model
         if self.image_input:
             if self.tool.startswith("unafraid"):
                 stack = [layers.Flatten(input_shape=(28, 28))]
@@ -368,6 +547,9 @@ class Runner:
         self.note = f"keras {keras.__version__}, backend {keras.backend.backend()}"
 
     def _keras_fit(self, x, y, batch_size, epochs=1):
+        if self.task == "convnet":                  # the example's one-hot labels
+            import numpy as np
+            y = np.eye(10, dtype=np.float32)[y]
         self.model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True)
 
     def _keras_predict(self, x, batch_size):
@@ -375,7 +557,7 @@ class Runner:
 
     # numpy ---------------------------------------------------------------------------------------
     def _build_numpy(self):
-        self.model = NumpyMLP(self.sizes, self.task)
+        self.model = NumpyConvnet() if self.task == "convnet" else NumpyMLP(self.sizes, self.task)
 
     # torch ----------------------------------------------------------------------------------------
     def _build_torch(self, fused: bool = False):
@@ -389,6 +571,9 @@ class Runner:
                 mods.append(nn.ReLU())
                 if self.dropout:
                     mods.append(nn.Dropout(self.dropout))
+        if self.task == "convnet":                  # the same convnet, NCHW
+            mods = [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                    nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10)]
         self.model = nn.Sequential(*mods)
         if fused:
             try:
@@ -400,7 +585,7 @@ class Runner:
         else:
             self.opt = torch.optim.Adam(self.model.parameters(), lr=LR, eps=1e-7)
             self.note = "Adam() default"
-        self.loss_fn = nn.CrossEntropyLoss() if self.task == "clf" else nn.MSELoss()
+        self.loss_fn = nn.CrossEntropyLoss() if self.task in ("clf", "convnet") else nn.MSELoss()
         self.torch = torch
         self.gen = torch.Generator().manual_seed(SEED)
 
@@ -409,8 +594,8 @@ class Runner:
 
     def _torch_fit(self, x, y, batch_size, epochs=1):
         torch = self.torch
-        X = torch.from_numpy(x.reshape(len(x), -1))
-        Y = torch.from_numpy(y) if self.task == "clf" else X
+        X = torch.from_numpy(self._torch_layout(x))
+        Y = torch.from_numpy(y) if self.task in ("clf", "convnet") else X
         model, opt, loss_fn = self.model, self.opt, self.loss_fn
         model.train()
         for _ in range(epochs):
@@ -424,15 +609,22 @@ class Runner:
                 loss.backward()
                 opt.step()
 
+    def _torch_layout(self, x):
+        """Rows for the MLPs; NCHW images (a contiguous copy) for the convnet."""
+        import numpy as np
+        if self.task == "convnet":
+            return np.ascontiguousarray(x.reshape(len(x), 1, 28, 28))
+        return x.reshape(len(x), -1)
+
     def _torch_predict(self, x, batch_size):
         torch = self.torch
-        X = torch.from_numpy(x.reshape(len(x), -1))
+        X = torch.from_numpy(self._torch_layout(x))
         self.model.train(False)  # torch inference mode (dropout off)
         outs = []
         with torch.inference_mode():
             for start in range(0, len(X), batch_size):
                 out = self.model(X[start:start + batch_size])
-                if self.task == "clf":
+                if self.task in ("clf", "convnet"):
                     out = torch.softmax(out, dim=1)
                 outs.append(out.numpy())
         import numpy as np
@@ -456,6 +648,8 @@ class Runner:
     def fit(self, x, y, batch_size, epochs=1):
         if self.tool in ("unafraid", "unafraid-numpy", "keras-jax"):
             self._keras_fit(x, y, batch_size, epochs)
+        elif self.tool == "numpy" and self.task == "convnet":
+            self.model.fit(x, y, batch_size)
         elif self.tool == "numpy":
             self.model.fit(x.reshape(len(x), -1), y if self.task == "clf" else None, batch_size)
         elif self.tool.startswith("torch"):
@@ -468,7 +662,8 @@ class Runner:
         if self.tool in ("unafraid", "unafraid-numpy", "keras-jax"):
             return self._keras_predict(x, batch_size)
         if self.tool == "numpy":
-            return self.model.predict(x.reshape(len(x), -1), batch_size)
+            return self.model.predict(x if self.task == "convnet" else x.reshape(len(x), -1),
+                                      batch_size)
         if self.tool.startswith("torch"):
             return self._torch_predict(x, batch_size)
         return self.model.predict_proba(x.reshape(len(x), -1))
@@ -523,6 +718,8 @@ def worker(tool: str, workload: str, data_dir: str) -> dict:
     def load(name):
         return np.load(os.path.join(data_dir, name + ".npy"))
 
+    if spec["kind"] == "convnet":
+        return worker_convnet(tool, spec, load)
     if spec["kind"] == "ae":
         x, xv = load("ae_train"), load("ae_val")
         y = x
@@ -561,6 +758,27 @@ def worker(tool: str, workload: str, data_dir: str) -> dict:
         else:
             p = np.asarray(runner.predict(xv, 1024), dtype=np.float64)
             result["quality"] = {"val_mse": float(np.mean((p - xv) ** 2))}
+    result["peak_rss_mib"] = peak_rss_mib()
+    return result
+
+
+def worker_convnet(tool: str, spec: dict, load) -> dict:
+    """Workload h: one timed epoch of the convnet, then a timed predict on the test images."""
+    import numpy as np
+    x, y = load("x_train"), load("y_train")
+    xt, yt = load("x_test"), load("y_test")
+    rows = min(spec["fit_rows"], len(x) * 9 // 10)       # a --quick run keeps 90% as well
+    x, y = x[:rows].reshape(rows, 28, 28, 1), y[:rows]
+    xt = xt.reshape(len(xt), 28, 28, 1)
+    runner = Runner(tool, [784, 10], "convnet")
+    result = {"note": runner.note, "rss_before_mib": current_rss_mib()}
+    t0 = time.perf_counter()
+    runner.fit(x, y, spec["batch"])
+    result["seconds"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    p = runner.predict(xt, spec["batch"])
+    result["predict_seconds"] = time.perf_counter() - t0
+    result["quality"] = {"test_accuracy": float(np.mean(np.argmax(p, axis=1) == yt))}
     result["peak_rss_mib"] = peak_rss_mib()
     return result
 
@@ -758,6 +976,8 @@ def summarise(results: dict) -> list[dict]:
             loads = [m["others_cores"] for m in ok if m.get("others_cores") is not None]
             row["others_cores"] = statistics.median(loads) if loads else None
             row["others_cores_max"] = max(loads) if loads else None
+            if "predict_seconds" in ok[0]:
+                row["median_predict_s"] = statistics.median(m["predict_seconds"] for m in ok)
             if "seconds_second_call" in ok[0]:
                 row["median_second_call_s"] = statistics.median(m["seconds_second_call"] for m in ok)
             rows.append(row)
@@ -841,6 +1061,10 @@ def markdown(results: dict) -> str:
                  + "; ".join(f"{r['workload']} {r['tool']} {fmt_s(r['median_second_call_s'])}"
                              for r in second)
                  + "\n")
+    predicts = [r for r in rows if r.get("median_predict_s") is not None]
+    if predicts:
+        text += ("\n(h) predict on the test images after training, batch 128 (median s): "
+                 + "; ".join(f"{r['tool']} {fmt_s(r['median_predict_s'])}" for r in predicts) + "\n")
     notes = sorted({f"{r['tool']}: {r['note']}" for r in rows if r.get("note")})
     if notes:
         text += "\nTool notes: " + "; ".join(notes) + "\n"
@@ -849,7 +1073,8 @@ def markdown(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--workloads", default="a,b,c,d,e,f", help="comma-separated, from a,b,c,d,e,f")
+    p.add_argument("--workloads", default="a,b,c,d,e,f",
+                   help="comma-separated, from a,b,c,d,e,f,h (h, the convnet, only when named)")
     p.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from {','.join(TOOLS)}")
     p.add_argument("--repeats", type=int, default=3, help="rounds of interleaved runs (default 3)")
     p.add_argument("--import-repeats", type=int, default=None,
@@ -892,7 +1117,7 @@ def main(argv: list[str] | None = None) -> int:
         elif w in WORKLOADS:
             workloads.append(w)
         else:
-            p.error(f"unknown workload {w!r}; choose from a,b,c,d,e,f")
+            p.error(f"unknown workload {w!r}; choose from a,b,c,d,e,f,h")
     tools = [t.strip() for t in args.tools.split(",")]
     for t in tools:
         if t not in TOOLS:

@@ -16,9 +16,9 @@ from typing import Any
 # TensorFlow's names (tf.reduce_sum, tf.GradientTape, tf.math, ...): those the engine lacks,
 # and TensorFlow-signature versions of a few it has (constant, Variable, matmul, where, ...).
 from . import tf_ops as _tf  # noqa: E402
+from ._version import __version__
 from .engine import *  # noqa: F403
 from .engine import __all__ as _engine_all
-from ._version import __version__
 
 _TF_SUPERSETS = {"constant", "convert_to_tensor", "ones", "zeros", "Variable", "one_hot", "where",
                  "transpose", "matmul", "cast", "reshape", "squeeze", "expand_dims", "stack"}

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from . import engine
+from ._version import __version__
 from .data.dataset import TensorSpec
 from .engine import Tensor, ops
 from .engine.tensor import as_array
 from .tape import GradientTape, function
-from ._version import __version__
 
 # ---- dtypes --------------------------------------------------------------------------------
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from . import convolution, ops
 from . import methods as _methods  # noqa: F401  (attaches operators to Tensor)
-from . import ops
 from .explain import explain
 from .gradcheck import GradCheckError, GradCheckReport, check_grad
 from .gradients import gradients
@@ -36,9 +36,11 @@ PRIMITIVES = [
     "log_softmax", "lgamma", "digamma", "polygamma", "softmax_cross_entropy", "cast",
 ]
 PUBLIC = {name: _public(getattr(ops, name)) for name in PRIMITIVES}
+CONV_PRIMITIVES = ["conv", "conv_transpose", "depthwise_conv", "max_pool", "avg_pool"]
+PUBLIC.update({name: _public(getattr(convolution, name)) for name in CONV_PRIMITIVES})
 one_hot = ops.one_hot
 
 __all__ = ["Tensor", "Variable", "Function", "grad", "gradients", "value_and_grad", "no_grad", "enable_grad",
            "is_grad_enabled", "check_grad", "GradCheckError", "GradCheckReport", "explain",
-           "tree_flatten", "one_hot", "ops", *PRIMITIVES]
+           "tree_flatten", "one_hot", "ops", *PRIMITIVES, *CONV_PRIMITIVES]
 globals().update(PUBLIC)

@@ -1,0 +1,293 @@
+"""Convolution and pooling primitives: forward values against direct loop-based NumPy references
+(written here from the definitions, one output position at a time), first AND second derivatives
+against central finite differences in float64 (``check_grad(order=2)``), and max pooling's rule
+that each gradient goes to exactly one input, the first maximum.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import unafraid as uf
+from unafraid.engine import CONV_PRIMITIVES
+
+COVERED: set[str] = set()
+
+
+def covers(*names: str):
+    COVERED.update(names)
+    return lambda test: test
+
+
+def check(f, *args):
+    reports = uf.check_grad(f, *args, order=2)
+    assert [r.order for r in reports] == [1, 2]
+    assert all(r.error <= 1 for r in reports)
+
+
+# ---- references: one output position at a time ------------------------------------------------
+def same_pads(n, k, s, d):
+    """TensorFlow's 'same' rule, per axis: (before, after)."""
+    span = (k - 1) * d + 1
+    out = -(-n // s)
+    total = max((out - 1) * s + span - n, 0)
+    return total // 2, total - total // 2
+
+
+def ref_conv(x, w, strides, padding, dilation, groups=1):
+    nd = w.ndim - 2
+    ks, (cg, f) = w.shape[:nd], w.shape[nd:]
+    if padding == "same":
+        pads = [same_pads(x.shape[1 + a], ks[a], strides[a], dilation[a]) for a in range(nd)]
+    elif padding == "causal":
+        pads = [((ks[0] - 1) * dilation[0], 0)]
+    else:
+        pads = [(0, 0)] * nd
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)])
+    span = [(k - 1) * d + 1 for k, d in zip(ks, dilation, strict=True)]
+    out = [(xp.shape[1 + a] - span[a]) // strides[a] + 1 for a in range(nd)]
+    y = np.zeros((x.shape[0], *out, f))
+    fg = f // groups
+    for o in np.ndindex(*out):
+        for i in np.ndindex(*ks):
+            pos = tuple(o[a] * strides[a] + i[a] * dilation[a] for a in range(nd))
+            for g in range(groups):
+                xs = xp[(slice(None), *pos, slice(g * cg, (g + 1) * cg))]
+                y[(slice(None), *o, slice(g * fg, (g + 1) * fg))] += xs @ w[i][:, g * fg:(g + 1) * fg]
+    return y
+
+
+def ref_conv_transpose(x, w, strides, padding, output_padding, dilation):
+    """Each input position j scatters x[j] @ w[i].T to output j*s + i*d - pad (Keras's sizes)."""
+    nd = w.ndim - 2
+    ks = w.shape[:nd]
+    size, before = [], []
+    for a in range(nd):
+        n, k, s, d = x.shape[1 + a], ks[a], strides[a], dilation[a]
+        span = (k - 1) * d + 1
+        if output_padding is None:
+            length = n * s + max(span - s, 0) if padding == "valid" else n * s
+        else:
+            length = (n - 1) * s + span - 2 * (span // 2 if padding == "same" else 0) + \
+                output_padding[a]
+        size.append(length)
+        before.append(same_pads(length, k, s, d)[0] if padding == "same" else 0)
+    full = [size[a] + before[a] + (ks[a] - 1) * dilation[a] + strides[a] for a in range(nd)]
+    y = np.zeros((x.shape[0], *full, w.shape[-2]))
+    for j in np.ndindex(*x.shape[1:-1]):
+        for i in np.ndindex(*ks):
+            pos = tuple(j[a] * strides[a] + i[a] * dilation[a] for a in range(nd))
+            y[(slice(None), *pos)] += x[(slice(None), *j)] @ w[i].T
+    return y[(slice(None), *(slice(b, b + n) for b, n in zip(before, size, strict=True)))]
+
+
+def ref_pool(x, pool, strides, padding, reduce):
+    nd = len(pool)
+    if padding == "same":
+        pads = [same_pads(x.shape[1 + a], pool[a], strides[a], 1) for a in range(nd)]
+    else:
+        pads = [(0, 0)] * nd
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=np.nan)  # NaN marks padding
+    out = [(xp.shape[1 + a] - pool[a]) // strides[a] + 1 for a in range(nd)]
+    y = np.zeros((x.shape[0], *out, x.shape[-1]))
+    for o in np.ndindex(*out):
+        window = xp[(slice(None), *(slice(o[a] * strides[a], o[a] * strides[a] + pool[a])
+                                    for a in range(nd)))]
+        y[(slice(None), *o)] = reduce(window.reshape(x.shape[0], -1, x.shape[-1]), axis=1)
+    return y
+
+
+def rand(shape, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, shape)
+
+
+# ---- convolution ------------------------------------------------------------------------------
+CONV_CASES = [  # x shape, kernel shape, strides, padding, dilation, groups
+    ((2, 5, 4, 3), (3, 3, 3, 2), (1, 1), "valid", (1, 1), 1),
+    ((1, 5, 7, 2), (3, 3, 2, 3), (2, 2), "same", (1, 1), 1),  # odd sizes, stride 2
+    ((1, 7, 5, 1), (2, 2, 1, 2), (3, 3), "valid", (1, 1), 1),  # stride > kernel, 1 channel
+    ((1, 7, 6, 2), (2, 3, 2, 2), (3, 2), "same", (1, 1), 1),  # stride > kernel, same
+    ((1, 6, 6, 2), (3, 3, 2, 2), (1, 1), "same", (2, 2), 1),  # dilation
+    ((2, 4, 5, 4), (3, 2, 2, 6), (1, 2), "same", (1, 1), 2),  # groups
+    ((2, 1, 1, 3), (3, 3, 3, 2), (1, 1), "same", (1, 1), 1),  # size-1 input
+    ((1, 1, 1, 1), (1, 1, 1, 1), (1, 1), "valid", (1, 1), 1),  # size 1 everywhere
+    ((2, 9, 2), (3, 2, 3), (2,), "same", (1,), 1),  # 1-D
+    ((2, 7, 2), (3, 2, 2), (1,), "causal", (2,), 1),  # 1-D causal, dilated
+    ((2, 8, 4), (2, 1, 4), (3,), "valid", (1,), 4),  # 1-D depthwise-like, stride > kernel
+    ((1, 3, 4, 3, 2), (2, 2, 2, 2, 2), (1, 2, 1), "same", (1, 1, 1), 1),  # 3-D
+]
+
+
+@covers("conv")
+@pytest.mark.parametrize("xs, ks, strides, padding, dilation, groups", CONV_CASES)
+def test_conv_matches_the_loop_reference_and_finite_differences(xs, ks, strides, padding,
+                                                                 dilation, groups):
+    x, w = rand(xs, 1), rand(ks, 2)
+    y = uf.conv(x, w, strides, padding, dilation, groups)
+    assert_allclose(y.numpy(), ref_conv(x, w, strides, padding, dilation, groups), atol=1e-12)
+    check(lambda x, w: uf.tanh(uf.conv(x, w, strides, padding, dilation, groups)), x, w)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_with_a_fused_bias_equals_conv_plus_bias(groups):
+    x, w, b = rand((2, 5, 4, 4), 20), rand((3, 3, 4 // groups, 6), 21), rand((6,), 22)
+    fused = uf.conv(x, w, 2, "same", groups=groups, bias=b).numpy()
+    assert_allclose(fused, ref_conv(x, w, (2, 2), "same", (1, 1), groups) + b, atol=1e-12)
+    check(lambda x, w, b: uf.tanh(uf.conv(x, w, 2, "same", groups=groups, bias=b)), x, w, b)
+    with pytest.raises(ValueError, match=r"bias of shape \(5,\) does not fit 6 filters"):
+        uf.conv(x, w, groups=groups, bias=np.ones(5))
+
+
+def test_conv_keeps_float32_and_builds_one_patch_buffer(monkeypatch):
+    from unafraid.engine import convolution
+
+    x = rand((2, 6, 6, 3)).astype(np.float32)
+    w = rand((3, 3, 3, 4)).astype(np.float32)
+    y = uf.conv(x, w, padding="same")
+    assert y.dtype == np.float32
+    copies = []
+    original = np.ascontiguousarray
+
+    def counting(a, *args, **kwargs):
+        out = original(a, *args, **kwargs)
+        copies.append(out.size if out is not a and not np.shares_memory(out, a) else 0)
+        return out
+
+    monkeypatch.setattr(convolution.np, "ascontiguousarray", counting)
+    uf.conv(x, w, padding="same")
+    assert copies == [2 * 36 * 9 * 3]  # batch x positions x kernel volume x channels
+    copies.clear()
+    uf.conv(x, rand((1, 1, 3, 5)), padding="valid")  # 1x1 kernel: the input is the patch matrix
+    assert copies == [0]
+
+
+@covers("conv_transpose")
+@pytest.mark.parametrize("xs, ks, strides, padding, output_padding, dilation", [
+    ((2, 3, 4, 3), (3, 3, 2, 3), (1, 1), "valid", None, (1, 1)),
+    ((1, 3, 3, 2), (5, 5, 2, 2), (2, 2), "same", None, (1, 1)),  # DCGAN's up-sampling
+    ((1, 3, 2, 2), (4, 3, 1, 2), (2, 3), "same", None, (1, 1)),
+    ((1, 2, 3, 1), (2, 2, 2, 1), (3, 3), "valid", None, (1, 1)),  # stride > kernel, 1 channel
+    ((1, 3, 3, 2), (3, 3, 2, 2), (2, 2), "same", (1, 0), (1, 1)),  # output_padding
+    ((1, 3, 3, 2), (3, 3, 2, 2), (2, 2), "valid", (1, 1), (1, 1)),
+    ((1, 3, 3, 1), (2, 2, 1, 1), (1, 1), "valid", None, (2, 2)),  # dilation
+    ((2, 1, 1, 2), (3, 3, 2, 2), (2, 2), "same", None, (1, 1)),  # size-1 input
+    ((2, 4, 2), (3, 3, 2), (2,), "same", None, (1,)),  # 1-D
+])
+def test_conv_transpose_matches_the_scatter_reference_and_finite_differences(
+        xs, ks, strides, padding, output_padding, dilation):
+    x, w = rand(xs, 3), rand(ks, 4)
+    y = uf.conv_transpose(x, w, strides, padding, output_padding, dilation)
+    assert_allclose(y.numpy(), ref_conv_transpose(x, w, strides, padding, output_padding,
+                                                  dilation), atol=1e-12)
+    check(lambda x, w: uf.tanh(uf.conv_transpose(x, w, strides, padding, output_padding,
+                                                 dilation)), x, w)
+
+
+def test_conv_transpose_is_the_adjoint_of_conv():
+    x, w = rand((2, 4, 5, 3), 5), rand((3, 3, 2, 3), 6)  # kernel (k, k, filters=2, channels=3)
+    y = uf.conv_transpose(x, w, strides=2, padding="same").numpy()
+    z = rand(y.shape, 7)
+    lhs = np.sum(y * z)  # <conv_transpose(x), z> = <x, conv(z)> with the same kernel
+    rhs = np.sum(x * uf.conv(z, w, strides=2, padding="same").numpy())
+    assert_allclose(lhs, rhs, rtol=1e-12)
+
+
+@covers("depthwise_conv")
+@pytest.mark.parametrize("xs, ks, strides, padding", [
+    ((2, 5, 4, 3), (3, 3, 3, 2), (1, 1), "same"),
+    ((1, 6, 5, 2), (2, 2, 2, 1), (3, 2), "valid"),
+])
+def test_depthwise_conv(xs, ks, strides, padding):
+    x, w = rand(xs, 8), rand(ks, 9)
+    c, m = ks[-2:]
+    expected = np.concatenate([ref_conv(x[..., ci:ci + 1], w[..., ci:ci + 1, :], strides,
+                                        padding, (1, 1)) for ci in range(c)], axis=-1)
+    y = uf.depthwise_conv(x, w, strides, padding)
+    assert y.shape == (*expected.shape[:-1], c * m)
+    assert_allclose(y.numpy(), expected, atol=1e-12)  # channel c * m + j
+    check(lambda x, w: uf.tanh(uf.depthwise_conv(x, w, strides, padding)), x, w)
+
+
+def test_conv_errors_name_the_shapes_and_the_fix():
+    with pytest.raises(ValueError, match=r"shape \(2, 5, 5\).*4 axes.*x\[\.\.\., None\]"):
+        uf.conv(np.ones((2, 5, 5)), np.ones((3, 3, 1, 2)))
+    with pytest.raises(ValueError, match=r"3 channels.*\(3, 3, 2, 4\).*groups=1"):
+        uf.conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)))
+    with pytest.raises(ValueError, match=r"spatial size \(2, 2\).*padding='same'"):
+        uf.conv(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)))
+    with pytest.raises(ValueError, match=r"padding must be one of"):
+        uf.conv(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), padding="full")
+    with pytest.raises(ValueError, match=r"output_padding.*smaller than its stride"):
+        uf.conv_transpose(np.ones((1, 3, 3, 1)), np.ones((3, 3, 1, 1)), 2, "same", 2)
+
+
+# ---- pooling ----------------------------------------------------------------------------------
+POOL_CASES = [  # x shape, pool, strides, padding
+    ((2, 4, 6, 3), (2, 2), (2, 2), "valid"),
+    ((1, 5, 7, 2), (3, 3), (2, 2), "same"),  # odd sizes, overlapping windows
+    ((1, 7, 8, 1), (2, 2), (3, 3), "valid"),  # stride > pool, 1 channel
+    ((1, 5, 5, 2), (3, 3), (1, 1), "same"),  # every input in nine windows
+    ((2, 1, 1, 2), (2, 2), (2, 2), "same"),  # size-1 input
+    ((2, 9, 3), (3,), (2,), "valid"),  # 1-D
+    ((1, 4, 3, 2, 1), (2, 2, 2), (1, 1, 2), "same"),  # 3-D
+]
+
+
+def distinct(shape, seed):
+    """Values whose window maxima are unique (max pooling is smooth there)."""
+    x = np.random.default_rng(seed).permutation(math.prod(shape)).reshape(shape)
+    return x / x.size - 0.5
+
+
+@covers("max_pool")
+@pytest.mark.parametrize("xs, pool, strides, padding", POOL_CASES)
+def test_max_pool_matches_the_loop_reference_and_finite_differences(xs, pool, strides, padding):
+    x = distinct(xs, 10)
+    y = uf.max_pool(x, pool, strides, padding)
+    assert_allclose(y.numpy(), ref_pool(x, pool, strides, padding, np.nanmax), atol=0)
+    check(lambda x: uf.tanh(uf.max_pool(x, pool, strides, padding)) ** 2, x)
+
+
+@covers("avg_pool")
+@pytest.mark.parametrize("xs, pool, strides, padding", POOL_CASES)
+def test_avg_pool_matches_the_loop_reference_and_finite_differences(xs, pool, strides, padding):
+    x = rand(xs, 11)
+    y = uf.avg_pool(x, pool, strides, padding)  # 'same' averages over real inputs only
+    assert_allclose(y.numpy(), ref_pool(x, pool, strides, padding, np.nanmean), atol=1e-12)
+    check(lambda x: uf.tanh(uf.avg_pool(x, pool, strides, padding)) ** 2, x)
+
+
+@pytest.mark.parametrize("pool, strides", [((2, 2), (2, 2)), ((3, 3), (1, 1)), ((3, 2), (2, 1))])
+def test_max_pool_sends_each_gradient_to_the_first_maximum_only(pool, strides):
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 2, (2, 7, 6, 2)).astype(np.float64)  # ties everywhere, as MNIST's borders
+    g = rng.uniform(1, 2, uf.max_pool(x, pool, strides).shape)
+    gx = uf.grad(lambda x: uf.sum(uf.max_pool(x, pool, strides) * g))(x)
+    expected = np.zeros_like(x)
+    for n, c in itertools.product(range(x.shape[0]), range(x.shape[-1])):
+        for o in np.ndindex(*g.shape[1:-1]):
+            rows = slice(o[0] * strides[0], o[0] * strides[0] + pool[0])
+            cols = slice(o[1] * strides[1], o[1] * strides[1] + pool[1])
+            i, j = np.unravel_index(np.argmax(x[n, rows, cols, c]), pool)  # the first maximum
+            expected[n, rows.start + i, cols.start + j, c] += g[(n, *o, c)]
+    assert_allclose(gx, expected, rtol=1e-12)
+    assert_allclose(gx.sum(), g.sum(), rtol=1e-12)  # nothing counted twice
+
+
+def test_pool_keeps_float32_and_explains_misuse():
+    x = rand((2, 6, 6, 3)).astype(np.float32)
+    assert uf.max_pool(x, 2).dtype == np.float32
+    assert uf.avg_pool(x, 2, padding="same").dtype == np.float32
+    with pytest.raises(ValueError, match=r"spatial size \(1, 1\).*padding='same'"):
+        uf.max_pool(np.ones((1, 1, 1, 1)), 2)
+    with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\)"):
+        uf.avg_pool(np.ones((1, 4, 1)), 2, padding="causal")
+
+
+def test_every_conv_primitive_is_covered():
+    assert set(CONV_PRIMITIVES) <= COVERED, sorted(set(CONV_PRIMITIVES) - COVERED)

@@ -1,0 +1,650 @@
+"""Convolution and pooling primitives, channels last (``(batch, *spatial, channels)``).
+
+A convolution is a matrix product once every output position's input window is laid
+out as a row ("im2col"): ``y[n, p, :] = patch(x)[n, p, :] @ W`` with the kernel
+flattened to a ``(kernel volume x in channels, filters)`` matrix. Each call builds at
+most ONE patch buffer, ``(batch x output positions, kernel volume x channels)``, as a
+copy of a strided view of the (padded) input, in the row-major layout the GEMM wants.
+
+Three primitives close under differentiation, so grad of grad needs nothing else:
+
+- ``Conv``:           ``y = conv(x, w)``
+- ``ConvInputGrad``:  ``d<conv(x, w), g>/dx`` = the transposed convolution of ``g``
+- ``ConvFilterGrad``: ``d<conv(x, w), g>/dw`` = patches of ``x`` (transposed) @ ``g``
+
+All three are linear in each argument, and ``<conv(x, w), g>`` is the one bilinear
+form behind them, so each VJP is one of the other two. Pooling likewise: max pooling's
+VJP sends each gradient to one input per window (the FIRST maximum, as TensorFlow and
+PyTorch do), and the adjoint of that scatter picks again; average pooling sums windows,
+whose adjoint adds each gradient back over its window. Loops run over the few kernel
+offsets, never over output positions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .ops import multiply, reshape, unbroadcast
+from .tensor import Function, Tensor
+
+
+# ---- geometry -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    """Where each output position reads its input, per spatial axis.
+
+    Output position ``o`` reads padded inputs ``o * stride + i * dilation`` for kernel
+    offsets ``i = 0 .. kernel - 1``; input ``j`` sits at padded position ``j + pad_before``.
+    The padded length is exactly what the windows touch, ``(out - 1) * stride + span``:
+    inputs beyond it (possible with ``padding='valid'``) are never read.
+    """
+
+    in_size: tuple[int, ...]
+    out_size: tuple[int, ...]
+    kernel: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_before: tuple[int, ...]
+
+    @property
+    def span(self) -> tuple[int, ...]:
+        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
+
+    @property
+    def padded(self) -> tuple[int, ...]:
+        return tuple((o - 1) * s + sp for o, s, sp in zip(self.out_size, self.strides, self.span,
+                                                           strict=True))
+
+    def offsets(self) -> Iterator[tuple[tuple[int, ...], tuple[slice, ...]]]:
+        """Each kernel offset, with the padded-input slices its outputs read."""
+        for offset in itertools.product(*(range(k) for k in self.kernel)):
+            yield offset, tuple(slice(i * d, i * d + (o - 1) * s + 1, s) for i, d, o, s in zip(
+                offset, self.dilation, self.out_size, self.strides, strict=True))
+
+
+def as_tuple(value: Any, n: int, name: str) -> tuple[int, ...]:
+    """``3`` -> ``(3, 3)``; a sequence must have ``n`` positive integers."""
+    values = (value,) * n if isinstance(value, int | np.integer) else tuple(value)
+    if len(values) != n or not all(isinstance(v, int | np.integer) and v >= 1 for v in values):
+        raise ValueError(f"{name} must be a positive integer or a tuple of {n} positive "
+                         f"integers, got {value!r}.")
+    return tuple(int(v) for v in values)
+
+
+def conv_window(in_size: tuple[int, ...], kernel: tuple[int, ...], strides: tuple[int, ...],
+                padding: str, dilation: tuple[int, ...]) -> Window:
+    """The geometry of a convolution or pooling, with Keras/TensorFlow's padding rules.
+
+    ``valid``: ``out = floor((n - span) / s) + 1``, no padding.
+    ``same``: ``out = ceil(n / s)``, ``pad = max((out - 1) s + span - n, 0)`` split with the
+    smaller half before. ``causal`` (1-D): ``span - 1`` zeros before, ``out = ceil(n / s)``.
+    """
+    padding = _padding(padding, ("valid", "same", "causal"))
+    span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation, strict=True)]
+    out, before = [], []
+    for n, s, sp in zip(in_size, strides, span, strict=True):
+        if padding == "valid":
+            out.append((n - sp) // s + 1 if n >= sp else 0)
+            before.append(0)
+        else:
+            out.append(-(-n // s))
+            total = (sp - 1) if padding == "causal" else max((out[-1] - 1) * s + sp - n, 0)
+            before.append(total if padding == "causal" else total // 2)
+    return Window(tuple(in_size), tuple(out), tuple(kernel), tuple(strides), tuple(dilation),
+                  tuple(before))
+
+
+def conv_transpose_window(in_size: tuple[int, ...], kernel: tuple[int, ...],
+                          strides: tuple[int, ...], padding: str,
+                          output_padding: tuple[int, ...] | None,
+                          dilation: tuple[int, ...]) -> Window:
+    """The convolution that a transposed convolution of an ``in_size`` input transposes.
+
+    Output length (Keras's ``compute_conv_transpose_output_length``): without
+    ``output_padding``, ``n s + max(span - s, 0)`` (valid) or ``n s`` (same); with it,
+    ``(n - 1) s + span - 2 pad + output_padding``, ``pad = span // 2`` (same) or 0.
+    """
+    padding = _padding(padding, ("valid", "same"))
+    lengths = []
+    for i, (n, s, k, d) in enumerate(zip(in_size, strides, kernel, dilation, strict=True)):
+        span = (k - 1) * d + 1
+        if output_padding is None:
+            lengths.append(n * s + max(span - s, 0) if padding == "valid" else n * s)
+        else:
+            pad = span // 2 if padding == "same" else 0
+            lengths.append((n - 1) * s + span - 2 * pad + output_padding[i])
+    win = conv_window(tuple(lengths), kernel, strides, padding, dilation)
+    if win.out_size != tuple(in_size):
+        raise ValueError(f"conv_transpose: output_padding={output_padding} gives an output of "
+                         f"size {tuple(lengths)}, which a stride-{strides} '{padding}' "
+                         f"convolution maps to {win.out_size}, not back to {tuple(in_size)}. "
+                         f"Each output_padding must be smaller than its stride.")
+    return win
+
+
+def _padding(padding: Any, allowed: tuple[str, ...]) -> str:
+    p = str(padding).lower()
+    if p not in allowed:
+        raise ValueError(f"padding must be one of {allowed}, got {padding!r}.")
+    return p
+
+
+# ---- padding and patches --------------------------------------------------------------------
+def _inner(win: Window, size: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+    """Matching slices: where the input sits in the padded array, and which part of it."""
+    dst, src = [], []
+    for n, lo, p in zip(size, win.pad_before, win.padded, strict=True):
+        m = max(min(n, p - lo), 0)
+        dst.append(slice(lo, lo + m))
+        src.append(slice(0, m))
+    return tuple(dst), tuple(src)
+
+
+def to_padded(x: np.ndarray, win: Window, fill: float = 0.0) -> np.ndarray:
+    """``(N, *in, C)`` -> ``(N, *padded, C)``: a view when only cropping is needed."""
+    if not any(win.pad_before) and all(p <= n for p, n in zip(win.padded, win.in_size,
+                                                               strict=True)):
+        return x[(slice(None), *(slice(0, p) for p in win.padded))]
+    xp = np.full((x.shape[0], *win.padded, *x.shape[1 + len(win.kernel):]), fill, x.dtype)
+    dst, src = _inner(win, win.in_size)
+    xp[(slice(None), *dst)] = x[(slice(None), *src)]
+    return xp
+
+
+def from_padded(xp: np.ndarray, win: Window) -> np.ndarray:
+    """The adjoint of ``to_padded``: crop away the padding; inputs never read get zeros."""
+    if xp.shape[1:1 + len(win.kernel)] == win.in_size and not any(win.pad_before):
+        return xp
+    x = np.zeros((xp.shape[0], *win.in_size, *xp.shape[1 + len(win.kernel):]), xp.dtype)
+    dst, src = _inner(win, win.in_size)
+    x[(slice(None), *src)] = xp[(slice(None), *dst)]
+    return x
+
+
+def patches(xp: np.ndarray, win: Window) -> np.ndarray:
+    """Read-only strided view ``(N, *out, *kernel, ...)`` of a padded input: no copy."""
+    nd, st = len(win.kernel), xp.strides
+    shape = (xp.shape[0], *win.out_size, *win.kernel, *xp.shape[1 + nd:])
+    strides = (st[0], *(st[1 + i] * win.strides[i] for i in range(nd)),
+               *(st[1 + i] * win.dilation[i] for i in range(nd)), *st[1 + nd:])
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def im2col(x: np.ndarray, win: Window, groups: int) -> np.ndarray:
+    """The patch matrix ``(groups, N * positions, kernel volume * C / groups)``, C-ordered.
+
+    The one copy this makes is the patch buffer (none when the view is contiguous, as
+    for a 1x1 kernel with stride 1).
+    """
+    xp = to_padded(x, win)
+    v = patches(xp.reshape(*xp.shape[:-1], groups, -1), win)  # (N, *out, *k, G, Cg)
+    v = np.moveaxis(v, -2, 0)  # (G, N, *out, *k, Cg)
+    m = x.shape[0] * math.prod(win.out_size)
+    return np.ascontiguousarray(v).reshape(groups, m, -1)
+
+
+def col2im(cols: np.ndarray, win: Window, batch: int, groups: int) -> np.ndarray:
+    """The adjoint of ``im2col``, from patch gradients laid out by kernel offset,
+    ``(groups, kernel volume, N * positions, C / groups)``: add each offset's block back
+    onto the inputs it was read from (contiguous blocks: a fast strided add)."""
+    cg = cols.shape[-1]
+    xp = np.zeros((batch, *win.padded, groups, cg), cols.dtype)
+    for k, (_, where) in enumerate(win.offsets()):  # one strided add per kernel offset
+        block = np.moveaxis(cols[:, k], 0, 1).reshape(batch, *win.out_size, groups, cg)
+        xp[(slice(None), *where)] += block
+    return from_padded(xp.reshape(*xp.shape[:-2], groups * cg), win)
+
+
+def _kernel_matrix(w: np.ndarray, groups: int) -> np.ndarray:
+    """``(*k, C/G, F)`` -> ``(G, K * C/G, F/G)``: group ``g`` owns filters ``g F/G ..``."""
+    k = math.prod(w.shape[:-2])
+    cg, f = w.shape[-2:]
+    return w.reshape(k, cg, groups, f // groups).transpose(2, 0, 1, 3).reshape(groups, k * cg, -1)
+
+
+def _from_kernel_matrix(m: np.ndarray, kernel: tuple[int, ...]) -> np.ndarray:
+    """The inverse of ``_kernel_matrix``."""
+    groups, _, fg = m.shape
+    m = m.reshape(groups, math.prod(kernel), -1, fg).transpose(1, 2, 0, 3)
+    return m.reshape(*kernel, m.shape[1], groups * fg)
+
+
+def _offset_matrices(w: np.ndarray, groups: int) -> np.ndarray:
+    """``(*k, C/G, F)`` -> ``(G, K, F/G, C/G)``: each group's transposed kernel, per offset."""
+    cg, f = w.shape[-2:]
+    return w.reshape(-1, cg, groups, f // groups).transpose(2, 0, 3, 1)
+
+
+def _by_group(y: np.ndarray, groups: int) -> np.ndarray:
+    """``(N, *out, F)`` -> ``(G, N * positions, F / G)`` (a view)."""
+    return y.reshape(-1, groups, y.shape[-1] // groups).transpose(1, 0, 2)
+
+
+def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One matrix product per group (one plain 2-D GEMM when there is one group).
+
+    A product with a side of 32 or less (the first layer's, with 9 = 3 x 3 x 1 inputs per
+    row) runs on one BLAS thread: split over threads it gains nothing and can run many
+    times slower on a busy machine.
+    """
+    with blas_threads(1 if min(a.shape[1], a.shape[2], b.shape[2]) <= 32 else None):
+        return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
+
+
+_BLAS: list[Any] = []  # threadpoolctl's controller of NumPy's BLAS, once looked up
+
+
+@contextlib.contextmanager
+def blas_threads(n: int | None) -> Iterator[None]:
+    """Run the block on ``n`` BLAS threads (``None``: as configured). Needs threadpoolctl
+    (``pip install "unafraid[fast]"``); without it the block runs as configured."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
+        except ImportError:
+            pass
+        _BLAS.append(None)  # looked up (the list is never empty again)
+    blas = _BLAS[0]
+    previous = blas.get_num_threads() if blas is not None and n is not None else None
+    if previous is None or previous == n:
+        yield
+        return
+    blas.set_num_threads(n)
+    try:
+        yield
+    finally:
+        blas.set_num_threads(previous)
+
+
+def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
+    """``(G, N * positions, F / G)`` -> ``(N, *out, F)``."""
+    y = y[0] if y.shape[0] == 1 else y.transpose(1, 0, 2)
+    return y.reshape(batch, *win.out_size, -1)
+
+
+# ---- the convolution primitives ---------------------------------------------------------------
+class Conv(Function):
+    """``y[n, o, f] = sum_{i, c} xpad[n, o s + i d, c] w[i, c, f] (+ b[f])`` (cross-correlation,
+    as Keras). The bias is optional and added in place: one pass fewer than a separate add."""
+
+    name = "conv"
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, win=None, groups=1):
+        ctx.save(x, w, None if b is None else np.shape(b))
+        cols = im2col(x, win, groups)  # the one patch buffer
+        y = _ungroup(_gemm(cols, _kernel_matrix(w, groups)), x.shape[0], win)
+        if b is not None:
+            y += b  # y is the product's own fresh array
+        return y
+
+    @staticmethod
+    def vjp(ctx, g, x, w, b_shape):
+        win, groups = ctx.params["win"], ctx.params["groups"]
+        gx = ConvInputGrad.apply(g, w, win=win, groups=groups) if ctx.needs[0] else None
+        gw = ConvFilterGrad.apply(x, g, win=win, groups=groups) if ctx.needs[1] else None
+        gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
+        return (gx, gw, gb)[:len(ctx.needs)]
+
+
+class ConvInputGrad(Function):
+    """``d<conv(x, w), g>/dx``: the transposed convolution of ``g`` (col2im of ``g W^T``)."""
+
+    name = "conv_transpose"
+
+    @staticmethod
+    def forward(ctx, g, w, win, groups):
+        ctx.save(g, w)
+        g2, wt = _by_group(g, groups), _offset_matrices(w, groups)  # (G, M, F/G), (G, K, F/G, C/G)
+        with blas_threads(1 if min(g2.shape[1], wt.shape[2], wt.shape[3]) <= 32 else None):
+            cols = np.matmul(g2[0], wt[0])[None] if groups == 1 else np.matmul(g2[:, None], wt)
+        return col2im(cols, win, g.shape[0], groups)  # cols: the one patch-sized buffer
+
+    @staticmethod
+    def vjp(ctx, h, g, w):  # <input_grad(g, w), h> = <conv(h, w), g>
+        win, groups = ctx.params["win"], ctx.params["groups"]
+        gg = Conv.apply(h, w, win=win, groups=groups) if ctx.needs[0] else None
+        gw = ConvFilterGrad.apply(h, g, win=win, groups=groups) if ctx.needs[1] else None
+        return gg, gw
+
+
+class ConvFilterGrad(Function):
+    """``d<conv(x, w), g>/dw = patches(x)^T g``, shaped like the kernel."""
+
+    name = "conv_filter_grad"
+
+    @staticmethod
+    def forward(ctx, x, g, win, groups):
+        ctx.save(x, g)
+        cols = im2col(x, win, groups)  # the one patch buffer
+        return _from_kernel_matrix(_gemm(cols.transpose(0, 2, 1), _by_group(g, groups)),
+                                   win.kernel)
+
+    @staticmethod
+    def vjp(ctx, h, x, g):  # <filter_grad(x, g), h> = <conv(x, h), g>
+        win, groups = ctx.params["win"], ctx.params["groups"]
+        gx = ConvInputGrad.apply(g, h, win=win, groups=groups) if ctx.needs[0] else None
+        gg = Conv.apply(x, h, win=win, groups=groups) if ctx.needs[1] else None
+        return gx, gg
+
+
+# ---- the pooling primitives -------------------------------------------------------------------
+def _views(xp: np.ndarray, win: Window) -> Iterator[np.ndarray]:
+    """Each kernel offset's strided view ``(N, *out, C)`` of a padded input."""
+    for _, where in win.offsets():
+        yield xp[(slice(None), *where)]
+
+
+class MaxPool(Function):
+    """``y[n, o, c] = max_i xpad[n, o s + i, c]``; the VJP finds which offset won (the first)."""
+
+    name = "max_pool"
+
+    @staticmethod
+    def forward(ctx, x, win):
+        views = _views(to_padded(x, win, fill=-np.inf), win)
+        y = np.array(next(views))
+        for v in views:
+            np.maximum(y, v, out=y)
+        ctx.save(x, y)  # the winners are found only if a gradient is asked for (not in predict)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g, x, y):  # each gradient goes to exactly one input: the first maximum
+        win = ctx.params["win"]
+        return (PickScatter.apply(g, winner=first_winners(_raw(x), _raw(y), win), win=win),)
+
+
+def first_winners(x: np.ndarray, y: np.ndarray, win: Window) -> np.ndarray:
+    """For each output of a max pooling, the first kernel offset whose input equals the maximum
+    (with masks and sums: masked writes are several times slower)."""
+    views = _views(to_padded(x, win, fill=-np.inf), win)
+    winner = np.zeros(y.shape, np.min_scalar_type(math.prod(win.kernel)))
+    found = next(views) == y
+    for k, v in enumerate(views, start=1):
+        hit = np.greater(v == y, found)  # a maximum here, and none at an earlier offset
+        found |= hit
+        winner += hit.view(np.uint8) * winner.dtype.type(k)
+    return winner
+
+
+class Pick(Function):
+    """``y[n, o, c] = xpad[n, o s + winner[n, o, c], c]``: max pooling with the winners fixed."""
+
+    name = "pick"
+
+    @staticmethod
+    def forward(ctx, x, winner, win):
+        y = np.zeros(winner.shape, x.dtype)
+        for k, v in enumerate(_views(to_padded(x, win), win)):
+            y += v * (winner == k)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        return (PickScatter.apply(g, winner=ctx.params["winner"], win=ctx.params["win"]),)
+
+
+class PickScatter(Function):
+    """The adjoint of ``Pick``: each ``g[n, o, c]`` is added to the input it picked."""
+
+    name = "pick_scatter"
+
+    @staticmethod
+    def forward(ctx, g, winner, win):
+        gp = np.zeros((g.shape[0], *win.padded, *g.shape[1 + len(win.kernel):]), g.dtype)
+        disjoint = all(s >= k for s, k in zip(win.strides, win.kernel, strict=True))
+        for k, (_, where) in enumerate(win.offsets()):
+            target = gp[(slice(None), *where)]
+            if disjoint:  # windows do not overlap: each input is written once
+                np.multiply(g, winner == k, out=target)
+            else:
+                target += g * (winner == k)
+        return from_padded(gp, win)
+
+    @staticmethod
+    def vjp(ctx, h):
+        return (Pick.apply(h, winner=ctx.params["winner"], win=ctx.params["win"]),)
+
+
+class WindowSum(Function):
+    """``y[n, o, c] = sum_i xpad[n, o s + i, c]`` (zero padding)."""
+
+    name = "window_sum"
+
+    @staticmethod
+    def forward(ctx, x, win):
+        views = _views(to_padded(x, win), win)
+        y = np.array(next(views))
+        for v in views:
+            y += v
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        return (WindowSpread.apply(g, win=ctx.params["win"]),)
+
+
+class WindowSpread(Function):
+    """The adjoint of ``WindowSum``: each ``g[n, o, c]`` is added to every input of its window."""
+
+    name = "window_spread"
+
+    @staticmethod
+    def forward(ctx, g, win):
+        gp = np.zeros((g.shape[0], *win.padded, *g.shape[1 + len(win.kernel):]), g.dtype)
+        for _, where in win.offsets():
+            gp[(slice(None), *where)] += g
+        return from_padded(gp, win)
+
+    @staticmethod
+    def vjp(ctx, h):
+        return (WindowSum.apply(h, win=ctx.params["win"]),)
+
+
+# ---- the functions users call -----------------------------------------------------------------
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _spatial(x: Any, nd: int, op: str, what: str) -> tuple[int, ...]:
+    shape = np.shape(_raw(x))
+    if len(shape) != nd + 2:
+        raise ValueError(f"{op}: {what} has shape {shape} but a {nd}-D operation needs "
+                         f"{nd + 2} axes, (batch, {', '.join(['size'] * nd)}, channels) "
+                         f"(channels last). Add a channels axis with x[..., None] for "
+                         f"one-channel data.")
+    return tuple(shape[1:-1])
+
+
+def _check_output(op: str, win: Window, x_shape: tuple[int, ...], padding: str) -> None:
+    if 0 in win.out_size or 0 in win.in_size:
+        raise ValueError(f"{op}: an input of spatial size {win.in_size} (shape {x_shape}) is "
+                         f"smaller than the window (kernel {win.kernel}, dilation "
+                         f"{win.dilation}), so padding='{padding}' leaves no output. Use "
+                         f"padding='same', a smaller kernel, or larger inputs.")
+
+
+def conv(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid", dilation_rate: Any = 1,
+         groups: int = 1, bias: Any = None) -> Any:
+    """N-D convolution (cross-correlation, as in Keras), channels last.
+
+    Parameters
+    ----------
+    x : (N, *spatial, C) float array
+    kernel : (*kernel_size, C / groups, F) float array
+        Keras's kernel layout; ``len(kernel_size)`` is the number of spatial axes.
+    strides, dilation_rate : int or tuple of int, default 1
+    padding : {'valid', 'same', 'causal'}
+        Keras/TensorFlow's rules (see :func:`conv_window`); 'causal' for 1-D only.
+    groups : int, default 1
+        Input channels and filters split into ``groups`` independent convolutions.
+    bias : (F,) float array, optional
+        Added to every output position (fused: no separate pass).
+
+    Returns
+    -------
+    (N, *out, F) array
+        ``y[n, o, f] = sum_{i, c} xpad[n, o * s + i * d, c] * kernel[i, c, f] (+ bias[f])``; one
+        patch buffer of ``N * prod(out) * prod(kernel_size) * C`` values per call.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> uf.conv(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 2)), padding="same").shape
+    (1, 5, 5, 2)
+    """
+    k_shape = np.shape(_raw(kernel))
+    nd = len(k_shape) - 2
+    if nd < 1:
+        raise ValueError(f"conv: kernel of shape {k_shape} needs (*kernel_size, in_channels, "
+                         f"filters), at least 3 axes.")
+    size = _spatial(x, nd, "conv", "the input")
+    c = np.shape(_raw(x))[-1]
+    if groups < 1 or c % groups or k_shape[-1] % groups or k_shape[-2] * groups != c:
+        raise ValueError(f"conv: an input with {c} channels (shape {np.shape(_raw(x))}) does not "
+                         f"fit a kernel of shape {k_shape} with groups={groups}: the kernel's "
+                         f"second-to-last axis must be channels / groups = {c / groups:g}, and "
+                         f"the filters ({k_shape[-1]}) a multiple of groups.")
+    if str(padding).lower() == "causal" and nd != 1:
+        raise ValueError("conv: padding='causal' is for 1-D convolutions only.")
+    win = conv_window(size, tuple(k_shape[:-2]), as_tuple(strides, nd, "strides"), padding,
+                      as_tuple(dilation_rate, nd, "dilation_rate"))
+    _check_output("conv", win, np.shape(_raw(x)), padding)
+    if bias is None:
+        return Conv.apply(x, kernel, win=win, groups=int(groups))
+    if np.shape(_raw(bias)) != (k_shape[-1],):
+        raise ValueError(f"conv: bias of shape {np.shape(_raw(bias))} does not fit {k_shape[-1]} "
+                         f"filters; it needs shape ({k_shape[-1]},).")
+    return Conv.apply(x, kernel, bias, win=win, groups=int(groups))
+
+
+def conv_transpose(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   output_padding: Any = None, dilation_rate: Any = 1) -> Any:
+    """N-D transposed convolution, channels last (Keras's ``Conv*DTranspose``).
+
+    The gradient of :func:`conv` with respect to its input, used as a layer: each input
+    position scatters ``x[n, j, :] @ kernel[i].T`` to output ``j * s + i * d - pad``.
+
+    Parameters
+    ----------
+    x : (N, *spatial, C) float array
+    kernel : (*kernel_size, F, C) float array
+        Keras's layout for transposed convolutions: filters before input channels.
+    strides, dilation_rate : int or tuple of int, default 1
+    padding : {'valid', 'same'}
+    output_padding : int or tuple of int, optional
+        Extra size along each axis (must be smaller than the stride).
+
+    Returns
+    -------
+    (N, *out, F) array
+        ``out = n * s + max(span - s, 0)`` (valid) or ``n * s`` (same) by default.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> uf.conv_transpose(np.ones((1, 7, 7, 4)), np.ones((5, 5, 2, 4)), strides=2,
+    ...                   padding="same").shape
+    (1, 14, 14, 2)
+    """
+    k_shape = np.shape(_raw(kernel))
+    nd = len(k_shape) - 2
+    size = _spatial(x, nd, "conv_transpose", "the input")
+    if np.shape(_raw(x))[-1] != k_shape[-1]:
+        raise ValueError(f"conv_transpose: an input with {np.shape(_raw(x))[-1]} channels does "
+                         f"not fit a kernel of shape {k_shape} (*kernel_size, filters, "
+                         f"in_channels): its last axis must equal the input's channels.")
+    pads = None if output_padding is None else (
+        (output_padding,) * nd if isinstance(output_padding, int) else tuple(output_padding))
+    win = conv_transpose_window(size, tuple(k_shape[:-2]), as_tuple(strides, nd, "strides"),
+                                padding, pads, as_tuple(dilation_rate, nd, "dilation_rate"))
+    return ConvInputGrad.apply(x, kernel, win=win, groups=1)
+
+
+def depthwise_conv(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   dilation_rate: Any = 1, bias: Any = None) -> Any:
+    """Depthwise convolution: each input channel convolved with its own filters.
+
+    Parameters
+    ----------
+    x : (N, *spatial, C) float array
+    kernel : (*kernel_size, C, depth_multiplier) float array (Keras's layout)
+
+    Returns
+    -------
+    (N, *out, C * depth_multiplier) array
+        Output channel ``c * depth_multiplier + m`` is input channel ``c`` convolved with
+        ``kernel[..., c, m]``: a grouped :func:`conv` with ``groups = C``.
+    """
+    k_shape = np.shape(_raw(kernel))
+    c, m = k_shape[-2:]
+    return conv(x, reshape(kernel, (*k_shape[:-2], 1, c * m)), strides, padding, dilation_rate,
+                groups=c, bias=bias)
+
+
+def _pool_window(op: str, x: Any, pool_size: Any, strides: Any, padding: str) -> Window:
+    nd = len(pool_size) if isinstance(pool_size, tuple | list) else np.ndim(_raw(x)) - 2
+    pool = as_tuple(pool_size, nd, "pool_size")
+    size = _spatial(x, nd, op, "the input")
+    padding = _padding(padding, ("valid", "same"))
+    win = conv_window(size, pool, as_tuple(pool if strides is None else strides, nd, "strides"),
+                      padding, (1,) * nd)
+    _check_output(op, win, np.shape(_raw(x)), padding)
+    return win
+
+
+def max_pool(x: Any, pool_size: Any, strides: Any = None, padding: str = "valid") -> Any:
+    """Max pooling, channels last: the largest value of each window.
+
+    Parameters
+    ----------
+    x : (N, *spatial, C) float array
+    pool_size : int or tuple of int
+        An int pools over every spatial axis of ``x``.
+    strides : int or tuple of int, optional
+        Defaults to ``pool_size``.
+    padding : {'valid', 'same'}
+        'same' pads with -inf, so padding never wins.
+
+    Returns
+    -------
+    (N, *out, C) array
+        The gradient of each output goes to exactly one input, the first maximum of its
+        window in row-major order (as TensorFlow and PyTorch), also at ties.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> uf.max_pool(np.arange(16.0).reshape(1, 4, 4, 1), 2).numpy()[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    return MaxPool.apply(x, win=_pool_window("max_pool", x, pool_size, strides, padding))
+
+
+def avg_pool(x: Any, pool_size: Any, strides: Any = None, padding: str = "valid") -> Any:
+    """Average pooling, channels last: the mean of each window.
+
+    With ``padding='same'`` the mean is over the window's inputs only (padding is not
+    counted), as in TensorFlow. Same arguments as :func:`max_pool`.
+
+    Returns
+    -------
+    (N, *out, C) array
+        ``y[n, o, c] = sum_{i in window} x[n, o s + i, c] / count(o)``.
+    """
+    win = _pool_window("avg_pool", x, pool_size, strides, padding)
+    dtype = np.result_type(_raw(x).dtype, np.float32)
+    ones = np.ones((1, *win.in_size, 1), dtype)
+    count = WindowSum.forward(None, ones, win)  # inputs per window, padding not counted
+    return multiply(WindowSum.apply(x, win=win), (1 / count).astype(dtype))
