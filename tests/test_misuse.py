@@ -746,3 +746,112 @@ def test_numpy_global_random_state_is_neither_used_nor_changed():
 
     for a, b in zip(train(1), train(2), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- saving keeps the file system as it was ------------------------------------------------------
+def saved_small_model():
+    model = tf.keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    return model
+
+
+def test_saving_to_a_symlink_writes_through_to_its_target(tmp_path):
+    """model.save on a symlink: the link stays a link, its target gets the new model."""
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "model-v1.keras"
+    target.write_bytes(b"old")
+    link = tmp_path / "latest.keras"
+    link.symlink_to(target)
+    model = saved_small_model()
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(load_model(target).get_weights()[0], model.get_weights()[0])
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["model-v1.keras"]
+
+
+def test_saving_over_a_file_keeps_its_permission_bits(tmp_path):
+    """A replaced file keeps its mode (0644 stays 0644, 0640 stays 0640), not mkstemp's 0600."""
+    for mode in (0o644, 0o640, 0o664):
+        path = tmp_path / f"m{mode:o}.keras"
+        path.write_bytes(b"old")
+        os.chmod(path, mode)
+        saved_small_model().save(path)
+        assert path.stat().st_mode & 0o7777 == mode
+
+
+def test_a_new_file_gets_the_umask_default(tmp_path):
+    """A new model file (and report) is created as open(path, 'w') would: 0666 minus the umask."""
+    from unafraid.explore import write_report
+    old = os.umask(0o027)
+    try:
+        saved_small_model().save(tmp_path / "new.keras")
+        write_report(tmp_path / "r.html", "t", [("text", "hello")])
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.keras").stat().st_mode & 0o7777 == 0o640
+    assert (tmp_path / "r.html").stat().st_mode & 0o7777 == 0o640
+
+
+def test_a_250_byte_file_name_saves(tmp_path):
+    """The temporary's name is short and fixed, so the longest usual file names still work."""
+    path = tmp_path / ("m" * 244 + ".keras")
+    assert len(path.name.encode()) == 250
+    model = saved_small_model()
+    model.save(path)
+    model.save_weights(tmp_path / ("w" * 242 + ".weights"))
+    np.testing.assert_array_equal(load_model(path).get_weights()[0], model.get_weights()[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "w" * 242 + ".weights"])
+
+
+@pytest.mark.parametrize("how", ["save", "save_weights", "report"])
+def test_saving_to_a_directory_or_an_empty_path(tmp_path, how):
+    """A folder or '' as the path: refused before writing, with the problem and a file name."""
+    from unafraid.explore import write_report
+    model = saved_small_model()
+    write = {"save": model.save, "save_weights": model.save_weights,
+             "report": lambda p: write_report(p, "t", [])}[how]
+    with pytest.raises(IsADirectoryError, match=r"is a folder, not a file.*e\.g\. .*model\.keras"):
+        write(tmp_path)
+    with pytest.raises(ValueError, match=r"file path is empty.*such as 'model\.keras'"):
+        write("")
+    assert list(tmp_path.iterdir()) == []
+
+
+KILLED_SAVER = textwrap.dedent("""
+    import os, sys
+    from unafraid.atomic import atomic_open
+    with atomic_open(sys.argv[1]) as f:
+        f.write(b"x" * 1000)
+        os.kill(os.getpid(), 9)
+""")
+
+
+def test_temporaries_of_a_killed_save_are_removed_by_the_next_save(tmp_path):
+    """A save killed mid-write leaves a temporary; the next save in that folder removes it,
+    and removes nothing else (users' hidden files, fresh temporaries of live processes)."""
+    from unafraid.atomic import new_temporary
+    target = tmp_path / "m.keras"
+    proc = subprocess.run([sys.executable, "-c", KILLED_SAVER, str(target)], cwd=os.getcwd())
+    assert proc.returncode == -9
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".unafraid-") and left[0].endswith(".tmp")
+    fd, live = new_temporary(tmp_path)  # this process is alive: its temporary stays
+    os.close(fd)
+    users = [".m.keras.swp", ".unafraid-notes.tmp", ".model.keras.backup.tmp", "m.keras.part"]
+    for name in users:
+        (tmp_path / name).write_bytes(b"mine")
+        os.utime(tmp_path / name, (0, 0))  # even very old
+    saved_small_model().save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*users, live.name, "m.keras"])
+
+
+def test_old_style_temporaries_are_removed_only_when_old_and_beside_their_file(tmp_path):
+    """Temporaries of older versions ('.m.keras.abcd1234.tmp') carry no process id: they go
+    when over an hour old and the file they were written for is there; nothing else goes."""
+    (tmp_path / "m.keras").write_bytes(b"")
+    old, fresh, orphan = ".m.keras.ab12cd_3.tmp", ".m.keras.zz99yy88.tmp", ".x.keras.ab12cd34.tmp"
+    for name in (old, fresh, orphan):
+        (tmp_path / name).write_bytes(b"part")
+    os.utime(tmp_path / old, (0, 0))
+    os.utime(tmp_path / orphan, (0, 0))
+    saved_small_model().save(tmp_path / "m.keras")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh, orphan, "m.keras"])

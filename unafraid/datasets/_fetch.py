@@ -29,7 +29,6 @@ import math
 import os
 import struct
 import sys
-import tempfile
 import time
 import zipfile
 import zlib
@@ -40,6 +39,8 @@ from typing import IO
 
 import numpy as np
 import numpy.typing as npt
+
+from ..atomic import atomic_open, clean_temporaries, new_temporary
 
 logger = logging.getLogger("unafraid.datasets")
 
@@ -667,56 +668,41 @@ def _decompress_hashing(src: IO[bytes], dst: IO[bytes], source: str) -> str:
     return digest.hexdigest()
 
 
-def _temp_in(folder: Path, stem: str, suffix: str) -> tuple[IO[bytes], Path]:
-    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=suffix)
-    return os.fdopen(fd, "w+b"), Path(name)
-
-
-def _commit(handle: IO[bytes], temp: Path, dest: Path) -> None:
-    """Flush, fsync and close ``handle`` and move ``temp`` onto ``dest`` atomically."""
-    handle.flush()
-    os.fsync(handle.fileno())
-    handle.close()
-    os.replace(temp, dest)
+def _scratch(folder: Path) -> tuple[IO[bytes], Path]:
+    """A temporary file of unafraid's naming in ``folder``, open for reading and writing."""
+    fd, path = new_temporary(folder, "download")
+    return os.fdopen(fd, "w+b"), path
 
 
 def _fetch_idx(
     url: str, spec: DatasetSpec, filename: str, folder: Path, *, timeout: float, progress: bool
 ) -> None:
     """Download one IDX file (gzip or not) from ``url``, verify it, and add it to ``folder``."""
-    raw, raw_path = _temp_in(folder, filename, ".download")
-    out, out_path = _temp_in(folder, filename, ".part")
+    raw, raw_path = _scratch(folder)
     try:
         with raw:
             _download(url, raw, timeout=timeout, progress=progress, desc=filename)
             raw.seek(0)
-            actual = _decompress_hashing(raw, out, url)
-        expected = spec.sha256[filename]
-        if actual != expected:
-            raise CorruptFileError(
-                f"the SHA-256 of the decompressed content is {actual}, expected {expected}",
-                file=url,
-                expected=expected,
-                actual=actual,
-            )
-        _commit(out, out_path, folder / filename)
+            with atomic_open(folder / filename, clean=False) as out:
+                actual = _decompress_hashing(raw, out, url)
+                expected = spec.sha256[filename]
+                if actual != expected:
+                    raise CorruptFileError(
+                        f"the SHA-256 of the decompressed content is {actual}, expected {expected}",
+                        file=url,
+                        expected=expected,
+                        actual=actual,
+                    )
     finally:
-        out.close()
         raw_path.unlink(missing_ok=True)
-        out_path.unlink(missing_ok=True)
 
 
 def _write_idx(array: np.ndarray, dest: Path, source: str) -> None:
     """Write ``array`` as an IDX file at ``dest``, atomically."""
     header, data = _idx_parts(array, source)
-    out, out_path = _temp_in(dest.parent, dest.name, ".part")
-    try:
+    with atomic_open(dest, clean=False) as out:
         out.write(header)
         out.write(data)
-        _commit(out, out_path, dest)
-    finally:
-        out.close()
-        out_path.unlink(missing_ok=True)
 
 
 def _fetch_npz(
@@ -729,7 +715,7 @@ def _fetch_npz(
     progress: bool,
 ) -> None:
     """Download a Keras-style ``.npz``; verify the wanted arrays; add them to ``folder`` as IDX."""
-    raw, raw_path = _temp_in(folder, spec.name, ".npz.download")
+    raw, raw_path = _scratch(folder)
     try:
         with raw:
             _download(url, raw, timeout=timeout, progress=progress, desc=f"{spec.name}.npz")
@@ -825,6 +811,7 @@ def _download_missing(
             f"Cannot create the dataset cache folder {folder} ({e}). Set UNAFRAID_HOME to a "
             "writable folder, or pass `path=` / set UNAFRAID_DATA to a folder holding the files."
         ) from e
+    clean_temporaries(folder, own_folder=True)  # left by a download that was killed
     todo = list(missing)
     failures: list[tuple[str, str]] = []
     mirrors = spec.resolved_mirrors()

@@ -7,9 +7,9 @@ generators' states, the seed and the versions. Loading parses JSON and arrays
 only: no pickle, no eval, and no import of names taken from the file; layer
 classes come from a fixed table of unafraid's built-in layers.
 
-Writes are atomic: the file is written under a temporary name in the same
-folder, flushed to disk, then renamed over the target, so a crash mid-save
-leaves the previous file intact.
+Writes are atomic (:mod:`unafraid.atomic`): the file is written under a
+temporary name in the same folder, flushed to disk, then renamed over the
+target, so a crash mid-save leaves the previous file intact.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import json
 import math
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..atomic import atomic_write_bytes, check_target
 
 FORMAT = "unafraid.model"
 FORMAT_VERSION = 1
@@ -74,29 +75,6 @@ def deserialize_layer(spec: Any) -> Any:
 
 
 # ---- writing ------------------------------------------------------------------------------
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
 
 def _generators(model: Any) -> list[np.random.Generator]:
     """Every random generator a model draws from, in a fixed order."""
@@ -159,6 +137,7 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
 
 
 def _check_overwrite(filepath: Any, overwrite: bool) -> None:
+    check_target(filepath)  # an empty path or a folder: refused before anything is serialized
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False; choose another path.")
 
