@@ -431,3 +431,171 @@ def test_fuzzed_json_in_the_header_fails_cleanly(tmp_path_factory, data):
         load_model(target)
     except ModelFileError:
         pass
+
+
+# ---- loading is bounded by the file's size -------------------------------------------------------
+def _empty_meta(tmp_path):
+    """Metadata of a weightless saved model, to put a crafted architecture in."""
+    from safetensors import safe_open
+    tf.keras.Sequential([layers.Activation("relu", input_shape=(3,))]).save(tmp_path / "e.keras")
+    return dict(safe_open(str(tmp_path / "e.keras"), "np").metadata())
+
+
+def _activation_stack(n):
+    return {"class_name": "Sequential", "config": {"name": "s", "build_input_shape": [None, 3],
+            "layers": [{"class_name": "Activation", "config": {
+                "activation": "relu", "name": f"a{i}", **({"input_shape": [3]} if i == 0 else {})}}
+                for i in range(n)]}}
+
+
+def _shared_chain(n):
+    """A functional model calling one Activation layer n times in a chain."""
+    nodes = [{"layer": "a", "args": [-1, 0, "in"] if i == 0 else [i - 1, 0, "a"], "kwargs": {}}
+             for i in range(n)]
+    return {"class_name": "Functional", "config": {
+        "name": "f", "inputs": [{"batch_shape": [None, 3], "dtype": "float32", "name": "in"}],
+        "layers": [{"class_name": "Activation", "config": {"activation": "relu", "name": "a"}}],
+        "nodes": nodes, "input_refs": [[-1, 0, "in"]], "output_refs": [[n - 1, 0, "a"]],
+        "single_input": True, "single_output": True}}
+
+
+def _shape_calls(monkeypatch):
+    """Count every compute_output_shape call of Activation layers (the per-layer build work)."""
+    calls = []
+    original = layers.Activation.compute_output_shape
+
+    def counted(self, shape):
+        calls.append(1)
+        return original(self, shape)
+    monkeypatch.setattr(layers.Activation, "compute_output_shape", counted)
+    return calls
+
+
+@pytest.mark.parametrize("build", [_activation_stack, _shared_chain])
+def test_loading_many_layers_takes_linear_time(tmp_path, monkeypatch, build):
+    """10,000 layers in a Sequential (46 s before: it rebuilt itself after every add) and a chain
+    of 10,000 calls of one shared layer (49 s before): each layer's shape is worked out a
+    bounded number of times (not n times), and the load ends well within a generous limit."""
+    meta = _empty_meta(tmp_path)
+    n = 10_000
+    meta["weight_names"] = "[]"
+    meta["model_config"] = json.dumps(build(n))
+    path = _write(tmp_path / "many.keras", {}, meta)
+    calls = _shape_calls(monkeypatch)
+    start = time.perf_counter()
+    model = load_model(path)
+    elapsed = time.perf_counter() - start
+    assert len(calls) <= 3 * n  # O(n^2) would be ~n**2 / 2 = 5 * 10**7
+    assert elapsed < 30, elapsed  # a few seconds on a loaded machine
+    np.testing.assert_array_equal(model.predict(np.array([[-1.0, 0.0, 2.0]], np.float32)),
+                                  [[0.0, 0.0, 2.0]])
+
+
+def test_sequential_built_from_a_list_builds_once(monkeypatch):
+    """Sequential([...n layers...]) with an input shape works each layer's shape out once."""
+    calls = _shape_calls(monkeypatch)
+    model = tf.keras.Sequential([layers.Activation("relu", input_shape=(3,))]
+                                + [layers.Activation("relu") for _ in range(499)])
+    assert model.built and len(calls) <= 2 * 500
+
+
+@pytest.mark.parametrize("what, limit", [("layers", "MAX_LAYERS"), ("nodes", "MAX_NODES")])
+def test_more_layers_or_calls_than_any_real_model_are_refused_fast(tmp_path, what, limit):
+    """Past MAX_LAYERS layers or MAX_NODES layer calls, the architecture is refused before
+    anything is built, in well under a second of work."""
+    from unafraid.io import saving
+    meta = _empty_meta(tmp_path)
+    n = getattr(saving, limit) + 1
+    meta["model_config"] = json.dumps(_activation_stack(n) if what == "layers" else _shared_chain(n))
+    path = _write(tmp_path / "big.keras", {}, meta)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match=rf"{n:,} (layers|layer calls), more than .*{limit}"):
+        load_model(path)
+    assert time.perf_counter() - start < 10
+
+
+def test_a_header_of_a_million_empty_tensors_is_refused_fast(tmp_path):
+    """1.4 million empty tensors in the header (55 s and 1.2 GB before): counted in the raw
+    header, in chunks, and refused before anything is parsed."""
+    import tracemalloc
+    entries = b",".join(b'"t%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}' % i
+                        for i in range(1_400_000))
+    path = tmp_path / "tensors.keras"
+    path.write_bytes(struct.pack("<Q", len(entries) + 2) + b"{" + entries + b"}")
+    assert path.stat().st_size > 75 * 2**20
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ModelFileError, match=r"more than 100,000 tensors.*MAX_TENSORS"):
+            load_model(path)
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 10 and peak < 8 * 2**20, (elapsed, peak)
+
+
+def test_json_of_a_million_empty_arrays_is_refused_before_parsing(tmp_path):
+    """A metadata entry of 1.5 million '[]' (each ~56 bytes once parsed): refused unparsed."""
+    import tracemalloc
+    path, meta, tensors = _saved(tmp_path)
+    meta["model_config"] = "[" + ",".join(["[]"] * 1_500_000) + "]"
+    _write(path, tensors, meta)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"model_config.*JSON objects or arrays.*"
+                                                 r"MAX_JSON_CONTAINERS"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20, peak  # the metadata string itself (4.5 MB), a few times
+
+
+def test_weight_budget_counts_the_real_itemsize(tmp_path):
+    """10 MiB of uint8 zeros stored as the weights of a float32 Dense: the budget counts 1 byte
+    per stored value (not 8), so the 4-byte kernel is refused before allocation; memory stays
+    within a small multiple of the file (it reached 1.5 GB before)."""
+    import tracemalloc
+
+    from safetensors import safe_open
+    model = tf.keras.Sequential([layers.Dense(1024, input_shape=(2560,))])
+    model.save(tmp_path / "m.keras")
+    meta = dict(safe_open(str(tmp_path / "m.keras"), "np").metadata())
+    tensors = {"weights/0": np.zeros((2560, 1024), np.uint8), "weights/1": np.zeros(1024, np.uint8)}
+    path = _write(tmp_path / "zeros.keras", tensors, meta)
+    size = path.stat().st_size
+    assert size > 2.5 * 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"more than the file holds.*dtype uint8.*Nothing"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * size, (peak, size)
+
+
+def test_loading_draws_no_random_weights(tmp_path, monkeypatch):
+    """Loading creates the weights as zeros and assigns the file's values: no initializer draws
+    (random draws in float64 that the load would overwrite), and peak memory is about the
+    weights twice (the model's, and the array being read), not more."""
+    import tracemalloc
+
+    from unafraid import initializers
+    model = tf.keras.Sequential([layers.Dense(1000, input_shape=(1000,)), layers.Dense(1000)])
+    model.save(tmp_path / "m.keras")
+
+    def no_draw(self):
+        raise AssertionError("an initializer drew random numbers during load_model")
+    monkeypatch.setattr(initializers._Seeded, "_rng", no_draw)  # every random initializer's source
+    tracemalloc.start()
+    try:
+        again = load_model(tmp_path / "m.keras")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    for a, b in zip(again.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    weights = sum(w.nbytes for w in model.get_weights())  # 8 MB
+    assert peak < 2.5 * weights, (peak, weights)

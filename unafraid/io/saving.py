@@ -14,6 +14,7 @@ target, so a crash mid-save leaves the previous file intact.
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import os
@@ -79,9 +80,9 @@ def deserialize_layer(spec: Any) -> Any:
 def _generators(model: Any) -> list[np.random.Generator]:
     """Every random generator a model draws from, in a fixed order."""
     gens = [model._shuffle_rng] if hasattr(model, "_shuffle_rng") else []
-    stack, seen = list(model._layers), set()
+    stack, seen = collections.deque(model._layers), set()
     while stack:
-        layer = stack.pop(0)
+        layer = stack.popleft()
         if id(layer) in seen:
             continue
         seen.add(id(layer))
@@ -143,7 +144,25 @@ def _check_overwrite(filepath: Any, overwrite: bool) -> None:
 
 
 # ---- reading --------------------------------------------------------------------------------
+# Limits no real model reaches, so that loading a file of N bytes costs O(N) time and a small
+# multiple of N in memory whatever the file says.
+#: Largest header (JSON: tensor table and metadata) read, in bytes.
 MAX_HEADER_BYTES = 100 * 1024 * 1024
+#: Most tensors (weights and optimizer slots) in one file.
+MAX_TENSORS = 100_000
+#: Most layers in an architecture (all nested models together).
+MAX_LAYERS = 20_000
+#: Most layer calls (nodes) in the functional models of an architecture.
+MAX_NODES = 100_000
+#: Most JSON objects and arrays in one metadata entry (each costs ~60 bytes once parsed).
+MAX_JSON_CONTAINERS = 1_000_000
+#: The tensor dtypes unafraid reads (safetensors name -> bytes per value). NumPy has no bfloat16,
+#: float8 or float4, so files holding them are refused with a message, never half-read.
+DTYPE_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "U32": 4, "I32": 4,
+               "F32": 4, "U64": 8, "I64": 8, "F64": 8}
+_NUMPY_NAMES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16",
+                "F16": "float16", "U32": "uint32", "I32": "int32", "F32": "float32",
+                "U64": "uint64", "I64": "int64", "F64": "float64"}
 _SUFFIXES = (".keras", ".safetensors", ".h5", ".weights", ".unafraid")
 
 
@@ -190,12 +209,14 @@ def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
     if header_len <= 0 or header_len > min(MAX_HEADER_BYTES, size - 8):
         raise ModelFileError(f"{path} is not an unafraid model file (no valid header; truncated "
                              f"or another format).")
+    _check_tensor_count(path, header_len)
     from safetensors import SafetensorError, safe_open
     try:
         handle = safe_open(str(path), framework="np")
         meta = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(f"{path} is not a readable unafraid model file: {e}") from e
+    _check_dtypes(handle, path)
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is a safetensors file but not one written by unafraid "
                              f"(format {meta.get('format')!r}).")
@@ -211,12 +232,94 @@ def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
     return meta, handle
 
 
+def _check_tensor_count(path: Path, header_len: int) -> None:
+    """Refuse a header listing more than MAX_TENSORS tensors, counted in the raw bytes (in
+    chunks, before anything is parsed): a table of millions of empty tensors costs no time."""
+    key, count, carry = b'"data_offsets"', 0, b""
+    with open(path, "rb") as f:
+        f.seek(8)
+        left = header_len
+        while left > 0:
+            chunk = carry + f.read(min(left, 1 << 20))
+            if len(chunk) == len(carry):
+                break
+            left -= len(chunk) - len(carry)
+            count += chunk.count(key)
+            carry = chunk[-(len(key) - 1):]
+            if count > MAX_TENSORS:
+                raise ModelFileError(
+                    f"{path} lists more than {MAX_TENSORS:,} tensors; no model saved by unafraid "
+                    f"has that many (the limit is unafraid.io.saving.MAX_TENSORS). The file is "
+                    f"corrupt or crafted.")
+
+
+def _check_dtypes(handle: Any, path: Any) -> None:
+    """Refuse tensors of dtypes NumPy cannot hold (bfloat16, float8, float4...), by name."""
+    from safetensors import SafetensorError
+    try:
+        for key in handle.keys():
+            dtype = handle.get_slice(key).get_dtype()
+            if dtype not in DTYPE_SIZES:
+                raise ModelFileError(
+                    f"{path}: tensor '{key[:100]}' is stored as {dtype}, which NumPy (and so "
+                    f"unafraid) cannot hold; unafraid reads {', '.join(DTYPE_SIZES)}. If the file "
+                    f"comes from another framework, convert its weights to float32 there (e.g. "
+                    f"tensor.float() in PyTorch) and save them again.")
+    except SafetensorError as e:
+        raise ModelFileError(f"{path} is not a readable unafraid model file: {e}") from e
+
+
+def _stored_weights(handle: Any) -> tuple[int, str]:
+    """The bytes of the file's weight arrays at their real dtypes, and those dtypes in words."""
+    nbytes, dtypes = 0, {}
+    for key in handle.keys():
+        if key.startswith("weights/"):
+            view = handle.get_slice(key)
+            size = DTYPE_SIZES[view.get_dtype()]
+            nbytes += size * math.prod(view.get_shape())
+            dtypes[_NUMPY_NAMES[view.get_dtype()]] = size
+    names = sorted(dtypes, key=lambda d: (dtypes[d], d))  # the smallest (the suspect) first
+    return nbytes, ("dtype " + ", ".join(names)) if names else ""
+
+
+def _check_architecture_size(config: Any, path: Any) -> None:
+    """Refuse an architecture of more than MAX_LAYERS layers or MAX_NODES nodes, before
+    anything is built (a walk of the parsed JSON, linear in its size)."""
+    layers = nodes = 0
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, list):
+                    if key == "layers":
+                        layers += len(value)
+                    elif key == "nodes":
+                        nodes += len(value)
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    for count, limit, what in ((layers, MAX_LAYERS, "layers"), (nodes, MAX_NODES, "layer calls")):
+        if count > limit:
+            raise ModelFileError(
+                f"{path}: the architecture has {count:,} {what}, more than the {limit:,} that "
+                f"unafraid loads (unafraid.io.saving.MAX_{'LAYERS' if what == 'layers' else 'NODES'}"
+                f"); no real model comes near. The file is corrupt or crafted.")
+
+
 def _version() -> str:
     from .. import __version__
     return __version__
 
 
 def _json(meta: dict[str, str], key: str, path: Any) -> Any:
+    text = meta.get(key, "")
+    containers = text.count("{") + text.count("[")  # an upper bound, found in O(len) time
+    if containers > MAX_JSON_CONTAINERS:
+        raise ModelFileError(f"{path}: the '{key}' entry holds {containers:,} JSON objects or "
+                             f"arrays, more than the {MAX_JSON_CONTAINERS:,} unafraid parses "
+                             f"(unafraid.io.saving.MAX_JSON_CONTAINERS). The file is corrupt or "
+                             f"crafted.")
     try:
         return json.loads(meta[key])
     except (KeyError, ValueError, RecursionError) as e:  # ValueError: also over-long integers
@@ -277,12 +380,13 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
         raise ModelFileError(f"{filepath} holds weights only (saved with save_weights). Re-create "
                              f"the model in code and call model.load_weights(path).")
     config = _json(meta, "model_config", filepath)
-    # The architecture may allocate no more weight bytes than the file's arrays would take as
-    # float64 (so a crafted Dense(10**12) is refused before it allocates anything; a wrong dtype
-    # still gets its own message from _assign_weights).
-    stored = 8 * sum(_n_values(handle, k) for k in handle.keys() if k.startswith("weights/"))
+    _check_architecture_size(config, filepath)
+    # The architecture may allocate no more weight bytes than the file's weight arrays hold (at
+    # their real dtypes), so a crafted Dense(10**12) is refused before it allocates anything;
+    # the weights are created as zeros, not drawn at random, since the file's values replace them.
+    stored, dtypes = _stored_weights(handle)
     try:
-        with weight_budget(stored):
+        with weight_budget(stored, dtypes):
             model = deserialize_layer(config)
     except ModelFileError:
         raise
@@ -309,11 +413,6 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
                 f"model.compile(...).") from None
     _restore_generators(model, meta, filepath)
     return model
-
-
-def _n_values(handle: Any, key: str) -> int:
-    """Number of values in one stored tensor, from the header alone (nothing is read)."""
-    return math.prod(handle.get_slice(key).get_shape())
 
 
 def _restore_generators(model: Any, meta: dict[str, str], path: Any) -> None:

@@ -36,18 +36,23 @@ class Sequential(Model):
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._input_batch_shape: tuple[int | None, ...] | None = None
-        for layer in layers or []:
-            self.add(layer)
+        for layer in _layer_list(layers):
+            self._append(layer)
+        self._try_build()  # once, at the end: building after each layer would cost O(n^2)
 
     def add(self, layer: Any) -> None:
         """Append a layer (or an ``Input``, which sets the input shape)."""
+        self._append(layer)
+        self._try_build()
+
+    def _append(self, layer: Any) -> None:
+        """Check and append a layer (or take an ``Input``'s shape) without building."""
         if isinstance(layer, KerasTensor):
             layer = layer.node.layer
         if isinstance(layer, InputLayer):
             if self._layers:
                 raise ValueError("An Input can only be the first element of a Sequential model.")
             self._input_batch_shape = layer.batch_shape
-            self._try_build()
             return
         if isinstance(layer, type) and issubclass(layer, Layer):
             raise TypeError(f"Sequential got the class {layer.__name__} itself, not a "
@@ -61,7 +66,6 @@ class Sequential(Model):
             self._input_batch_shape = (None, *layer._input_shape_arg)
         self._layers.append(layer)
         self.built = False
-        self._try_build()
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
@@ -136,10 +140,24 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         from ..io.saving import deserialize_layer
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for spec in config["layers"]:
-            model.add(deserialize_layer(spec))
+        model = cls([deserialize_layer(spec) for spec in config["layers"]],
+                    name=config.get("name"), trainable=config.get("trainable", True))
         shape = config.get("build_input_shape")
         if shape is not None and not model.built:
             model.build(tuple(shape))
         return model
+
+
+def _layer_list(layers: Any) -> list[Any]:
+    """``Sequential``'s ``layers`` argument as a list; a single layer gets a message with the fix."""
+    if layers is None:
+        return []
+    if isinstance(layers, list | tuple):
+        return list(layers)
+    if isinstance(layers, Layer | KerasTensor):
+        name = type(layers).__name__ if isinstance(layers, Layer) else "Input"
+        raise TypeError(f"Sequential expects a list of layers, got a single {name} layer. Put "
+                        f"it in a list: Sequential([{name}(...)]), or call model.add(layer).")
+    raise TypeError(f"Sequential expects a list of layers, got {type(layers).__name__}: "
+                    f"{str(layers)[:100]}. Pass e.g. Sequential([Dense(64, activation='relu'), "
+                    f"Dense(10)]).")
