@@ -855,3 +855,21 @@ def test_old_style_temporaries_are_removed_only_when_old_and_beside_their_file(t
     os.utime(tmp_path / orphan, (0, 0))
     saved_small_model().save(tmp_path / "m.keras")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh, orphan, "m.keras"])
+
+
+# ---- layer settings that make no sense ---------------------------------------------------------
+@pytest.mark.parametrize("make, message", [
+    (lambda: layers.BatchNormalization(epsilon=-1), r"BatchNormalization: epsilon must be a finite "
+                                                    r"number > 0, got -1\. .*such as 1e-3"),
+    (lambda: layers.BatchNormalization(momentum=float("nan")), r"momentum must be a finite number "
+                                                               r"in \[0, 1\], got nan.*0\.99"),
+    (lambda: layers.BatchNormalization(momentum=99), r"momentum .* in \[0, 1\], got 99"),
+    (lambda: layers.LayerNormalization(epsilon=float("inf")), r"LayerNormalization: epsilon .*inf"),
+    (lambda: layers.BatchNormalization(axis="channels"), r"axis must be an integer.*-1.*'channels'"),
+    (lambda: tf.keras.regularizers.L2(float("nan")), r"L2: l2 must be a finite number >= 0.*0\.01"),
+    (lambda: tf.keras.regularizers.L1(-1), r"L1: l1 must be .* >= 0, got -1"),
+])
+def test_nonsensical_layer_settings_are_refused_at_construction(make, message):
+    """epsilon=-1 or momentum=NaN would give NaN outputs at the first step; refused at once."""
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -599,3 +599,53 @@ def test_loading_draws_no_random_weights(tmp_path, monkeypatch):
         np.testing.assert_array_equal(a, b)
     weights = sum(w.nbytes for w in model.get_weights())  # 8 MB
     assert peak < 2.5 * weights, (peak, weights)
+
+
+# ---- every refusal is a ModelFileError ----------------------------------------------------------
+@pytest.mark.parametrize("dtype, nbytes", [("BF16", 2), ("F8_E4M3", 1), ("F8_E5M2", 1), ("F4", 0.5)])
+def test_weights_of_dtypes_numpy_cannot_hold_are_refused(tmp_path, dtype, nbytes):
+    """bfloat16, float8 and float4 weights (AttributeError / TypeError from safetensors before):
+    a ModelFileError naming the tensor, its dtype, what unafraid reads, and the fix."""
+    path, meta, tensors = _saved(tmp_path)
+    header, data, offset = {"__metadata__": meta}, b"", 0
+    for key, array in tensors.items():
+        size = array.nbytes if key != "weights/0" else int(array.size * nbytes)
+        raw = array.tobytes() if key != "weights/0" else b"\0" * size
+        header[key] = {"dtype": dtype if key == "weights/0" else
+                       {"float32": "F32", "int64": "I64"}[str(array.dtype)],
+                       "shape": list(array.shape), "data_offsets": [offset, offset + size]}
+        data, offset = data + raw, offset + size
+    _raw_file(path, header, data)
+    for load in (load_model, lambda p: small_model().load_weights(p)):
+        with pytest.raises(ModelFileError, match=rf"'weights/0' is stored as {dtype}.*NumPy.*"
+                                                 r"convert its weights to float32"):
+            load(path)
+
+
+@pytest.mark.parametrize("layer, field, value", [
+    (3, "epsilon", -1), (3, "epsilon", 0), (3, "epsilon", float("inf")), (3, "momentum", float("nan")),
+    (3, "momentum", 2.5), (3, "momentum", "0.9"), (3, "axis", "x"), (3, "axis", [1, 1]),
+    (1, "kernel_regularizer", {"class_name": "L2", "config": {"l2": float("nan")}}),
+    (1, "kernel_regularizer", {"class_name": "L1", "config": {"l1": -0.01}}),
+    (1, "units", float("nan")), (2, "rate", float("inf")),
+])
+def test_nonsensical_config_values_are_refused_on_load(tmp_path, layer, field, value):
+    """Settings no layer can have (epsilon=-1, momentum=NaN...) loaded silently before: each is
+    a ModelFileError that names the layer and the setting, and nothing is built."""
+    path, meta, tensors = _saved(tmp_path)
+    config = json.loads(meta["model_config"])
+    config["config"]["layers"][layer]["config"][field] = value
+    meta["model_config"] = json.dumps(config)  # writes NaN / Infinity as Python's json does
+    with pytest.raises(ModelFileError) as info:
+        load_model(_write(path, tensors, meta))
+    message = str(info.value)
+    setting = field if not isinstance(value, dict) else next(iter(value["config"]))
+    assert setting in message and ("must be" in message or "no saved model holds" in message)
+
+
+@pytest.mark.parametrize("key", ["compile_config", "rng_states", "weight_names"])
+def test_non_finite_numbers_anywhere_in_the_metadata_are_refused(tmp_path, key):
+    path, meta, tensors = _saved(tmp_path)
+    meta[key] = meta[key].replace("]", ", NaN]", 1) if "]" in meta[key] else "[Infinity]"
+    with pytest.raises(ModelFileError, match=rf"'{key}' entry sets .* to (nan|inf).*no saved model"):
+        load_model(_write(path, tensors, meta))

@@ -312,6 +312,32 @@ def _version() -> str:
     return __version__
 
 
+def _non_finite(tree: Any) -> tuple[str, float] | None:
+    """Where parsed JSON holds NaN or an infinity (Python's json reads them), e.g.
+    ``("config.layers[3].config.epsilon", inf)``, or None."""
+    stack, bad = [tree], False
+    while stack and not bad:  # a quick pass first: names of places are built only when needed
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            bad = isinstance(item, float) and not math.isfinite(item)
+    if not bad:
+        return None
+    named: list[tuple[str, Any]] = [("", tree)]
+    while named:
+        where, item = named.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where or "the value", item
+        if isinstance(item, dict):
+            named.extend((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            named.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
+    return None
+
+
 def _json(meta: dict[str, str], key: str, path: Any) -> Any:
     text = meta.get(key, "")
     containers = text.count("{") + text.count("[")  # an upper bound, found in O(len) time
@@ -321,11 +347,17 @@ def _json(meta: dict[str, str], key: str, path: Any) -> Any:
                              f"(unafraid.io.saving.MAX_JSON_CONTAINERS). The file is corrupt or "
                              f"crafted.")
     try:
-        return json.loads(meta[key])
+        tree = json.loads(meta[key])
     except (KeyError, ValueError, RecursionError) as e:  # ValueError: also over-long integers
         raise ModelFileError(f"{path}: the '{key}' entry is missing or not valid JSON "
                              f"({type(e).__name__}); the file is corrupt or was not written "
                              f"by unafraid.") from None
+    where = _non_finite(tree)
+    if where is not None:
+        raise ModelFileError(f"{path}: the '{key}' entry sets {where[0]} to {where[1]}, which no "
+                             f"saved model holds (every setting is a finite number). The file is "
+                             f"corrupt or crafted.")
+    return tree
 
 
 def _assign_weights(model: Any, handle: Any, meta: dict[str, str], path: Any,
