@@ -695,6 +695,38 @@ def _load_from_data_env(spec: DatasetSpec) -> dict[str, np.ndarray] | None:
         return None
 
 
+def data_env_report(name: str) -> str | None:
+    """What ``$UNAFRAID_DATA`` means for dataset ``name``, in one line for ``unafraid doctor``;
+    None when the variable is not set. Reads and verifies the files found there.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion_mnist"}
+
+    Returns
+    -------
+    str or None
+    """
+    value = os.environ.get("UNAFRAID_DATA", "")
+    if not value:
+        return None
+    spec = get_spec(name)
+    where = f"UNAFRAID_DATA={value}"
+    if not Path(value).expanduser().is_dir():
+        return (f"{where} is not a folder, so loading {spec.title} fails: set it to the folder "
+                f"holding the four files, or unset it")
+    try:
+        arrays = _load_from_data_env(spec)
+    except (DatasetError, FileNotFoundError) as e:
+        first = str(e).splitlines()[0]
+        return f"{where} is used but does not give a correct {spec.title}: {first}"
+    cache = "cached" if cached(name) else "not cached"
+    if arrays is None:
+        return (f"not in {where} (it does not hold {spec.title}), so the cache is used: "
+                f"{cache} in {cache_dir(name)}")
+    return f"found and verified in {where} (used before the cache; nothing is downloaded)"
+
+
 # --------------------------------------------------------------------------- downloads
 
 

@@ -178,6 +178,15 @@ def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
                if saved_model else "")
             + (f" Pass the path of a file in it, e.g. {path / found[0]} (found: {', '.join(found)})."
                if found else " Pass the path of the file written by model.save(path)."))
+    if path.exists() and not path.is_file():
+        import stat
+        mode = path.stat().st_mode
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise ModelFileError(
+            f"{path} is {kind}, not a model file; reading it could block or never end. Pass the "
+            f"path of the file written by model.save(path) (copy the data into a file first if "
+            f"it comes through a pipe).")
     if not path.is_file():
         near = []
         if path.parent.is_dir():

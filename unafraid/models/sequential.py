@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..layers.base import InputLayer, KerasTensor, Layer
+from .data import unbatched_hint
 from .model import Model
 
 
@@ -112,6 +113,11 @@ class Sequential(Model):
             hint = f" The examples look flattened: pass x.reshape(-1, *{want})."
         elif len(got) == 1 and want == (1,):
             hint = " x is 1-D: pass one column per example, x.reshape(-1, 1)."
+        elif unbatched_hint(got, want):
+            raise ValueError(
+                f"Model '{self.name}' expects a batch of examples of shape {want} (shape "
+                f"(n, {', '.join(map(str, want))})), but x has shape {got}."
+                f"{unbatched_hint(got, want)}")
         raise ValueError(
             f"Model '{self.name}' expects examples of shape {want} (its first layer "
             f"'{first.name}' was built for input shape {tuple(expected)}), but x has shape "
