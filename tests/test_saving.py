@@ -500,10 +500,14 @@ def test_sequential_built_from_a_list_builds_once(monkeypatch):
 
 
 @pytest.mark.parametrize("what, limit", [("layers", "MAX_LAYERS"), ("nodes", "MAX_NODES")])
-def test_more_layers_or_calls_than_any_real_model_are_refused_fast(tmp_path, what, limit):
+def test_more_layers_or_calls_than_any_real_model_are_refused_fast(tmp_path, monkeypatch, what,
+                                                                   limit):
     """Past MAX_LAYERS layers or MAX_NODES layer calls, the architecture is refused before
-    anything is built, in well under a second of work."""
+    anything is built, in well under a second of work (MAX_NODES is lowered to 20,000 here
+    to keep the crafted file small; the check is the same)."""
     from unafraid.io import saving
+    if limit == "MAX_NODES":
+        monkeypatch.setattr(saving, "MAX_NODES", 20_000)
     meta = _empty_meta(tmp_path)
     n = getattr(saving, limit) + 1
     meta["model_config"] = json.dumps(_activation_stack(n) if what == "layers" else _shared_chain(n))
