@@ -649,9 +649,13 @@ def test_nonsensical_config_values_are_refused_on_load(tmp_path, layer, field, v
     assert setting in message and ("must be" in message or "no saved model holds" in message)
 
 
-@pytest.mark.parametrize("key", ["compile_config", "rng_states", "weight_names"])
-def test_non_finite_numbers_anywhere_in_the_metadata_are_refused(tmp_path, key):
+@pytest.mark.parametrize("key", ["compile_config", "rng_states", "weight_names", "model_config"])
+@pytest.mark.parametrize("token", ["NaN", "-Infinity", "1e999"])
+def test_non_finite_numbers_anywhere_in_the_metadata_are_refused(tmp_path, key, token):
+    """NaN, infinities and numbers too large for a float (1e999 reads as inf) are refused."""
     path, meta, tensors = _saved(tmp_path)
-    meta[key] = meta[key].replace("]", ", NaN]", 1) if "]" in meta[key] else "[Infinity]"
-    with pytest.raises(ModelFileError, match=rf"'{key}' entry sets .* to (nan|inf).*no saved model"):
+    text = meta[key]
+    meta[key] = (text[:-1] + f', "extra": {token}}}' if text.endswith("}")
+                 else text.replace("]", f", {token}]", 1))
+    with pytest.raises(ModelFileError, match=rf"'{key}' entry sets .* to (nan|-?inf).*no saved model"):
         load_model(_write(path, tensors, meta))

@@ -298,18 +298,18 @@ def _check_architecture_size(config: Any, path: Any) -> None:
     anything is built (a walk of the parsed JSON, linear in its size)."""
     layers = nodes = 0
     stack = [config]
-    while stack:
+    while stack:  # only layer entries and their configs: O(layers), not O(JSON values)
         item = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if isinstance(value, list):
-                    if key == "layers":
-                        layers += len(value)
-                    elif key == "nodes":
-                        nodes += len(value)
-                stack.append(value)
-        elif isinstance(item, list):
-            stack.extend(item)
+        if not isinstance(item, dict):
+            continue
+        inner = item.get("config")
+        if isinstance(inner, dict):
+            stack.append(inner)
+        if isinstance(item.get("nodes"), list):
+            nodes += len(item["nodes"])
+        if isinstance(item.get("layers"), list):
+            layers += len(item["layers"])
+            stack.extend(item["layers"])
     for count, limit, what in ((layers, MAX_LAYERS, "layers"), (nodes, MAX_NODES, "layer calls")):
         if count > limit:
             raise ModelFileError(
@@ -326,17 +326,6 @@ def _version() -> str:
 def _non_finite(tree: Any) -> tuple[str, float] | None:
     """Where parsed JSON holds NaN or an infinity (Python's json reads them), e.g.
     ``("config.layers[3].config.epsilon", inf)``, or None."""
-    stack, bad = [tree], False
-    while stack and not bad:  # a quick pass first: names of places are built only when needed
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        else:
-            bad = isinstance(item, float) and not math.isfinite(item)
-    if not bad:
-        return None
     named: list[tuple[str, Any]] = [("", tree)]
     while named:
         where, item = named.pop()
@@ -357,13 +346,24 @@ def _json(meta: dict[str, str], key: str, path: Any) -> Any:
                              f"more than the {MAX_JSON_VALUES:,} unafraid parses "
                              f"(unafraid.io.saving.MAX_JSON_VALUES); no real model comes near. "
                              f"The file is corrupt or crafted.")
+    odd: list[str] = []  # NaN, Infinity, or a number too large for a float (1e999 -> inf)
+
+    def constant(token: str) -> float:
+        odd.append(token)
+        return float(token)
+
+    def real(token: str) -> float:
+        value = float(token)
+        if not math.isfinite(value):
+            odd.append(token)
+        return value
     try:
-        tree = json.loads(meta[key])
+        tree = json.loads(meta[key], parse_constant=constant, parse_float=real)
     except (KeyError, ValueError, RecursionError) as e:  # ValueError: also over-long integers
         raise ModelFileError(f"{path}: the '{key}' entry is missing or not valid JSON "
                              f"({type(e).__name__}); the file is corrupt or was not written "
                              f"by unafraid.") from None
-    where = _non_finite(tree)
+    where = _non_finite(tree) if odd else None
     if where is not None:
         raise ModelFileError(f"{path}: the '{key}' entry sets {where[0]} to {where[1]}, which no "
                              f"saved model holds (every setting is a finite number). The file is "
