@@ -890,13 +890,16 @@ def test_temporaries_of_killed_downloads_are_cleaned_on_the_next_run(monkeypatch
     removed by the next load; the user's own files in the cache folder are kept."""
     folder = cache_dir("mnist")
     folder.mkdir(parents=True)
-    # 99999999: above any pid_max, so no live process has it; the file is fresh, yet stale
-    leftovers = [".unafraid-99999999-0123abcd.download", ".train-images-idx3-ubyte.k2j4h5g6.part",
-                 ".mnist.ab12cd34.npz.download"]
-    users = ["notes.part", ".unafraid-mine.download", "train.download"]
+    # 99999999: above any pid_max, so no live process of this machine has it: fresh, yet stale
+    from unafraid.atomic import host_tag
+    other = "0000" if host_tag() != "0000" else "1111"  # another machine's: only age counts
+    leftovers = [f".unafraid-99999999-{host_tag()}-0123abcd.download",
+                 ".train-images-idx3-ubyte.k2j4h5g6.part", ".mnist.ab12cd34.npz.download"]
+    users = ["notes.part", ".unafraid-mine.download", "train.download",
+             f".unafraid-99999999-{other}-0123abcd.download"]
     for name in leftovers + users:
         (folder / name).write_bytes(b"x" * 1000)
-        os.utime(folder / name, (0, 0) if name != leftovers[0] else None)
+        os.utime(folder / name, (0, 0) if name not in (leftovers[0], users[-1]) else None)
     server.serve(synth.served)
     monkeypatch.setattr(mnist, "MIRRORS", [server.url("good")])
     synth.check(mnist.load_data())

@@ -9,14 +9,14 @@ left as it was:
 * a symlink is written *through*: its target gets the new bytes and the link stays;
 * a replaced file keeps its permission bits; a new file gets the umask's default (0644
   under the usual umask 022), as ``open(path, "w")`` would give;
-* the temporary name is short and fixed in length (``.unafraid-<pid>-<8 hex>.tmp``), so a
-  file name of 250 bytes still works;
+* the temporary name is short and fixed in length (``.unafraid-<pid>-<host>-<random>.tmp``,
+  under 40 bytes), so a file name of 250 bytes still works;
 * an empty path or a folder is refused with a message saying so.
 
 A process killed mid-write leaves its temporary behind. :func:`clean_temporaries` removes
-those whose writer is gone (its process id, stored in the name, is no longer running) or
-that are over an hour old; it is called on the folder of every write. Only names of
-unafraid's own pattern are ever removed.
+those whose writer is gone (its process id, stored in the name with a tag of the machine, is
+no longer running on this machine) or that are over an hour old; it is called on the folder
+of every write. Only names of unafraid's own pattern are ever removed.
 
 Examples
 --------
@@ -35,8 +35,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-#: Every temporary unafraid writes matches this: ``.unafraid-<pid>-<8 hex digits>.<kind>``.
-TEMP_PATTERN = re.compile(r"^\.unafraid-(\d{1,10})-[0-9a-f]{8}\.(tmp|part|download)$")
+#: Every temporary unafraid writes matches this: ``.unafraid-<pid>-<host>-<random>.<kind>``,
+#: with ``<host>`` 4 hex digits naming the machine and ``<random>`` 8 hex digits.
+TEMP_PATTERN = re.compile(r"^\.unafraid-(\d{1,10})-([0-9a-f]{4})-[0-9a-f]{8}\.(tmp|part|download)$")
 #: The temporaries of older unafraid versions: ``.<file name>.<8 mkstemp characters><suffix>``.
 LEGACY_TEMP_PATTERN = re.compile(r"^\.(.+)\.[a-z0-9_]{8}(\.tmp|\.part|(?:\.npz)?\.download)$")
 #: A temporary older than this (seconds since its last write) is stale whoever wrote it.
@@ -78,6 +79,15 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def host_tag() -> str:
+    """4 hex digits naming this machine (from its host name): a process id in a temporary's
+    name is only checked on the machine that wrote it (a shared folder may be written from
+    several machines or containers)."""
+    import hashlib
+    import socket
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:4]
+
+
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -110,7 +120,8 @@ def is_stale_temporary(entry: os.DirEntry[str] | Path, now: float | None = None,
     -------
     bool
         True for a regular file (not a symlink) whose name matches :data:`TEMP_PATTERN` and
-        whose process is gone or which is over :data:`MAX_TEMP_AGE` seconds old. A name of
+        whose process is gone (a process of this machine) or which is over
+        :data:`MAX_TEMP_AGE` seconds old. A name of
         :data:`LEGACY_TEMP_PATTERN` (older unafraid versions) counts only when over that age
         and when the file it was written for exists beside it (or, in ``own_folder``, for
         ``.part`` and ``.download`` files).
@@ -127,7 +138,8 @@ def is_stale_temporary(entry: os.DirEntry[str] | Path, now: float | None = None,
     except OSError:
         return False
     if new is not None:
-        return age > MAX_TEMP_AGE or not _pid_alive(int(new.group(1)))
+        here = new.group(2) == host_tag()
+        return age > MAX_TEMP_AGE or (here and not _pid_alive(int(new.group(1))))
     assert legacy is not None
     if age <= MAX_TEMP_AGE:
         return False
@@ -189,7 +201,7 @@ def new_temporary(folder: str | os.PathLike[str], kind: str = "tmp",
         raise ValueError(f"kind must be 'tmp', 'part' or 'download', not {kind!r}.")
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        path = Path(folder) / f".unafraid-{os.getpid()}-{secrets.token_hex(4)}.{kind}"
+        path = Path(folder) / f".unafraid-{os.getpid()}-{host_tag()}-{secrets.token_hex(4)}.{kind}"
         try:
             return os.open(path, flags, mode), path
         except FileExistsError:
