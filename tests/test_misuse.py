@@ -830,7 +830,9 @@ def test_temporaries_of_a_killed_save_are_removed_by_the_next_save(tmp_path):
     and removes nothing else (users' hidden files, fresh temporaries of live processes)."""
     from unafraid.atomic import new_temporary
     target = tmp_path / "m.keras"
-    proc = subprocess.run([sys.executable, "-c", KILLED_SAVER, str(target)], cwd=os.getcwd())
+    repo = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-c", KILLED_SAVER, str(target)],
+                          env={**os.environ, "PYTHONPATH": repo})  # the unafraid under test
     assert proc.returncode == -9
     left = [p.name for p in tmp_path.iterdir()]
     assert len(left) == 1 and left[0].startswith(".unafraid-") and left[0].endswith(".tmp")
@@ -1062,3 +1064,18 @@ def test_loading_a_fifo_or_a_directory(tmp_path, kind):
         load_model(path)
     with pytest.raises(ModelFileError, match=match):
         classifier().load_weights(path)
+
+
+def test_a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    """An exception inside the atomic writer (a full disk, a bug while serializing): the target
+    keeps its old bytes and mode, and the temporary is gone."""
+    from unafraid.atomic import atomic_open
+    path = tmp_path / "results.csv"
+    path.write_text("old\n")
+    os.chmod(path, 0o640)
+    with pytest.raises(OSError, match="disk full"):
+        with atomic_open(path, "w") as f:
+            f.write("new, half")
+            raise OSError("disk full")
+    assert path.read_text() == "old\n" and path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 import unafraid as tf
 from unafraid.io.saving import ModelFileError, load_model
 from unafraid.keras import layers
+
+REPO = str(Path(__file__).resolve().parents[1])  # subprocesses import the unafraid under test
 
 
 def small_model():
@@ -193,6 +196,7 @@ def test_sigkill_during_save_leaves_a_loadable_file(tmp_path):
     script.write_text(SAVER)
     for delay in (0.05, 0.13, 0.31):
         proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE,
+                                env={**os.environ, "PYTHONPATH": REPO},  # this unafraid, not one installed
                                 text=True)
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(delay)
