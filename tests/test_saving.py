@@ -496,11 +496,23 @@ def test_loading_many_layers_takes_linear_time(tmp_path, monkeypatch, build):
 
 
 def test_sequential_built_from_a_list_builds_once(monkeypatch):
-    """Sequential([...n layers...]) with an input shape works each layer's shape out once."""
+    """Sequential([...n layers...]) with an input shape, or n calls of add, works each layer's
+    shape out a bounded number of times (the model does not rebuild itself after every add)."""
     calls = _shape_calls(monkeypatch)
     model = tf.keras.Sequential([layers.Activation("relu", input_shape=(3,))]
                                 + [layers.Activation("relu") for _ in range(499)])
     assert model.built and len(calls) <= 2 * 500
+    calls.clear()
+    model = tf.keras.Sequential([layers.Dense(4, input_shape=(3,))])
+    for _ in range(499):
+        model.add(layers.Activation("relu"))
+    model.add(layers.Dense(2))
+    assert model.built and len(calls) <= 2 * 500
+    assert [w.shape for w in model.weights] == [(3, 4), (4,), (4, 2), (2,)]
+    x = np.array([[1.0, -2.0, 3.0]], np.float32)
+    kernel, bias, kernel2, bias2 = model.get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               np.maximum(x @ kernel + bias, 0) @ kernel2 + bias2, rtol=1e-6)
 
 
 @pytest.mark.parametrize("what, limit", [("layers", "MAX_LAYERS"), ("nodes", "MAX_NODES")])

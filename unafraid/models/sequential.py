@@ -42,9 +42,21 @@ class Sequential(Model):
         self._try_build()  # once, at the end: building after each layer would cost O(n^2)
 
     def add(self, layer: Any) -> None:
-        """Append a layer (or an ``Input``, which sets the input shape)."""
+        """Append a layer (or an ``Input``, which sets the input shape).
+
+        On a built model only the new layer is built, on the previous output shape, so adding
+        n layers one by one costs O(n), not O(n^2).
+        """
+        shape = getattr(self, "_output_shape", None) if self.built else None
+        count = len(self._layers)
         self._append(layer)
-        self._try_build()
+        if shape is None or len(self._layers) != count + 1:
+            self._try_build()
+            return
+        new = self._layers[-1]
+        new._maybe_build(shape)
+        self._output_shape = new.compute_output_shape(shape)
+        self.built = True
 
     def _append(self, layer: Any) -> None:
         """Check and append a layer (or take an ``Input``'s shape) without building."""
@@ -91,6 +103,7 @@ class Sequential(Model):
         for layer in self._layers:
             layer._maybe_build(shape)
             shape = layer.compute_output_shape(shape)
+        self._output_shape = shape  # what the next added layer is built on
         self.built = True
         self._build_shape = self._input_batch_shape
 
