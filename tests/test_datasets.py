@@ -8,6 +8,7 @@ and patch the expected SHA-256 sums to theirs.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
@@ -17,6 +18,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +39,9 @@ from unafraid.datasets import (
     parse_idx,
     read_idx,
 )
+
+#: The mirror lists as shipped (the fixture below replaces them in every test).
+SHIPPED_MIRRORS = [*mnist.MIRRORS, *fashion_mnist.MIRRORS]
 
 FILENAMES = [
     "train-images-idx3-ubyte",
@@ -162,11 +167,19 @@ def _isolate(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(_fetch, "BACKOFF", 0.01)
     monkeypatch.setattr(_fetch, "TIMEOUT", 5.0)
     monkeypatch.setattr(_fetch, "TRIES", 2)
+    # The test hook for plain HTTP: the local test server only (real mirrors must be https://).
+    monkeypatch.setattr(_fetch, "INSECURE_HOSTS", frozenset({"127.0.0.1"}))
 
 
 # --------------------------------------------------------------------------- local server
 
 HANG_LIMIT_S = 5.0  # a hanging handler gives up after this even if the test forgets it
+
+
+@functools.cache
+def _bomb() -> bytes:
+    """A 64 KB gzip file that inflates to 64 MiB of zeros."""
+    return gzip.compress(bytes(64 * 2**20), compresslevel=9, mtime=0)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -181,6 +194,27 @@ class _Handler(BaseHTTPRequestHandler):
         body = server.files.get(name)
         if behaviour == "hang":
             server.release.wait(HANG_LIMIT_S)  # send nothing: the client must time out
+            return
+        if behaviour in {"endless", "drip"}:
+            self._stream(endless=behaviour == "endless")
+            return
+        if behaviour == "huge":  # announces 5 GB; the client must not start reading
+            self.send_response(200)
+            self.send_header("Content-Length", str(5 * 10**9))
+            self.end_headers()
+            return
+        if behaviour == "redirect":  # to plain HTTP on a host that is not the test hook's
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{server.server_address[1]}/good/{name}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if behaviour == "bomb":  # a valid gzip that inflates to 64 MiB of zeros
+            body = _bomb()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
             return
         if body is None or behaviour not in {"good", "corrupt", "truncgz", "short"}:
             self.send_error(404)
@@ -197,6 +231,24 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[: len(body) // 2]
         self.wfile.write(body)
 
+    def _stream(self, endless: bool) -> None:
+        """No Content-Length, then bytes until the client hangs up: 1 MiB blocks as fast as
+        possible (``endless``), or one byte every 20 ms (``drip``)."""
+        self.send_response(200)
+        self.end_headers()
+        block = bytes(2**20) if endless else b"\0"
+        sent, deadline = 0, time.monotonic() + HANG_LIMIT_S
+        try:
+            while time.monotonic() < deadline and not self.server.release.is_set():
+                self.wfile.write(block)
+                self.wfile.flush()
+                sent += len(block)
+                if not endless:
+                    time.sleep(0.02)
+        except OSError:  # the client closed the connection: what the test expects
+            pass
+        self.server.streamed.append(sent)
+
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         pass
 
@@ -209,6 +261,7 @@ class _Server(ThreadingHTTPServer):
         self.files: dict[str, bytes] = {}
         self.corrupt: dict[str, bytes] = {}
         self.requests: list[str] = []
+        self.streamed: list[int] = []  # bytes sent by each endless or drip response
         self.release = threading.Event()
 
     def url(self, behaviour: str) -> str:
@@ -685,3 +738,169 @@ def test_import_is_light():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- bounded downloads
+
+
+def _failure_for(info: pytest.ExceptionInfo, behaviour: str) -> str:
+    return " ".join(reason for url, reason in info.value.failures if f"/{behaviour}/" in url)
+
+
+def test_gzip_bomb_from_a_mirror_stops_at_the_expected_size(monkeypatch, server, synth):
+    """A 64 KB gzip that inflates to 64 MiB (a 1 MB one wrote 1 GiB to the cache before):
+    decompression stops past the file's known size (here the synthetic files' sizes), nothing
+    stays in the cache, and the next mirror serves the file."""
+    server.serve(synth.served)
+    monkeypatch.setattr(mnist, "SIZES", {name: len(raw) for name, raw in synth.raw.items()})
+    written = {}  # URL -> bytes written to the cache's temporary
+    original = _fetch._decompress_hashing
+
+    def counted(src, dst, source, limit):
+        class Counting:
+            def write(self, chunk):
+                written[source] = written.get(source, 0) + len(chunk)
+                dst.write(chunk)
+        return original(src, Counting(), source, limit)
+    monkeypatch.setattr(_fetch, "_decompress_hashing", counted)
+    monkeypatch.setattr(_fetch, "TRIES", 1)
+    with pytest.raises(DatasetUnavailableError) as info:  # the bomb mirror, alone
+        monkeypatch.setattr(mnist, "MIRRORS", [server.url("bomb")])
+        mnist.load_data()
+    reason = _failure_for(info, "bomb")
+    assert reason.count("decompresses to more than") == 4 and "stopped there" in reason
+    for url, nbytes in written.items():  # never more than the file it could be
+        assert nbytes <= mnist.SIZES[url.rsplit("/", 1)[1][:-3]], (url, nbytes)
+    assert _cache_listing() == []
+    monkeypatch.setattr(mnist, "MIRRORS", [server.url("bomb"), server.url("good")])
+    synth.check(mnist.load_data())
+    assert _cache_listing() == sorted(FILENAMES)
+
+
+def test_gzip_bomb_given_by_the_user_is_refused_before_it_inflates(tmp_path, synth):
+    """A .gz in `path=` that inflates past the file's size: refused, with memory bounded."""
+    import tracemalloc
+    folder = synth.write(tmp_path / "data")
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(64 * 2**20), mtime=0))
+    tracemalloc.start()
+    try:
+        with pytest.raises(CorruptFileError, match=r"decompresses to more than 60,008 bytes"):
+            mnist.load_data(path=folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20, peak
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(os.urandom(200_000))  # too big to be it
+    with pytest.raises(CorruptFileError, match=r"200,000 bytes, larger than .* can be"):
+        mnist.load_data(path=folder)
+
+
+def test_stream_without_content_length_stops_at_the_size_cap(monkeypatch, server, synth):
+    """A mirror that streams without Content-Length (5 GB before): the download stops past the
+    most a compressed file of that size can take, and the mirror's failure says so."""
+    monkeypatch.setattr(mnist, "MIRRORS", [server.url("endless")])
+    start = time.monotonic()
+    with pytest.raises(DatasetUnavailableError) as info:
+        mnist.load_data()
+    assert time.monotonic() - start < HANG_LIMIT_S
+    assert "too large: the server sent more than" in _failure_for(info, "endless")
+    assert _cache_listing() == []
+
+
+def test_announced_size_over_the_cap_downloads_nothing(monkeypatch, server, synth):
+    monkeypatch.setattr(mnist, "MIRRORS", [server.url("huge")])
+    with pytest.raises(DatasetUnavailableError) as info:
+        mnist.load_data()
+    assert "announces 5,000,000,000 bytes" in _failure_for(info, "huge")
+    assert server.count("huge") == 4  # one request per file: a wrong answer is not retried
+    assert _cache_listing() == []
+
+
+def test_download_has_an_overall_deadline(monkeypatch, server, synth):
+    """A mirror trickling one byte every 20 ms never trips the per-read timeout; the overall
+    deadline stops it, and the mirror is skipped without a second try."""
+    monkeypatch.setattr(_fetch, "DEADLINE", 0.5)
+    monkeypatch.setattr(mnist, "MIRRORS", [server.url("drip")])
+    start = time.monotonic()
+    with pytest.raises(DatasetUnavailableError) as info:
+        mnist.load_data()
+    assert time.monotonic() - start < 4
+    assert "too slow: the download took over 0.5 s" in _failure_for(info, "drip")
+    assert server.count("drip") == 1
+
+
+def test_only_https_mirrors_are_used(monkeypatch, server, synth):
+    """Without the test hook, a plain-HTTP mirror is refused before any request, with the fix;
+    with it, a redirect to plain HTTP elsewhere is still refused. The shipped lists are https."""
+    assert SHIPPED_MIRRORS and all(m.startswith("https://") for m in SHIPPED_MIRRORS)
+    server.serve(synth.served)
+    monkeypatch.setattr(_fetch, "INSECURE_HOSTS", frozenset())
+    monkeypatch.setattr(mnist, "MIRRORS", [server.url("good")])
+    with pytest.raises(DatasetUnavailableError) as info:
+        mnist.load_data()
+    assert "refused: not an https:// URL" in _failure_for(info, "good")
+    assert "pass `path=` or set UNAFRAID_DATA" in str(info.value)
+    assert server.requests == []
+    monkeypatch.setattr(_fetch, "INSECURE_HOSTS", frozenset({"127.0.0.1"}))
+    monkeypatch.setattr(mnist, "MIRRORS", [server.url("redirect")])
+    with pytest.raises(DatasetUnavailableError) as info:
+        mnist.load_data()
+    assert "not an https:// URL (http://localhost:" in _failure_for(info, "redirect")
+    assert server.count("good") == 0
+
+
+def _npz_member(name: str, header: bytes, data: bytes) -> tuple[str, bytes]:
+    """An .npy file written by hand (version 1.0), so that its header can lie."""
+    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+    return name, b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + data
+
+
+def test_user_npz_arrays_are_size_checked_before_inflating(tmp_path, synth):
+    """An .npz whose array is larger than the file it stands for, or whose .npy header claims
+    a terabyte over a few bytes: refused from the zip directory and the header alone."""
+    import tracemalloc
+    import zipfile
+    arrays = {"x_train": synth.arrays["train-images-idx3-ubyte"],
+              "y_train": np.zeros(300_000, np.uint8),  # labels: at most 60,008 bytes
+              "x_test": synth.arrays["t10k-images-idx3-ubyte"],
+              "y_test": synth.arrays["t10k-labels-idx1-ubyte"]}
+    np.savez_compressed(tmp_path / "big.npz", **arrays)
+    with pytest.raises(CorruptFileError, match=r"'y_train'\] holds 300,\d{3} bytes, more than the "
+                                               r"60,008 .*nothing was inflated"):
+        mnist.load_data(path=tmp_path / "big.npz")
+    with zipfile.ZipFile(tmp_path / "lie.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        for role in ("x_train", "x_test", "y_test"):
+            buf = io.BytesIO()
+            np.save(buf, arrays[role])
+            z.writestr(f"{role}.npy", buf.getvalue())
+        z.writestr(*_npz_member("y_train.npy", b"{'descr': '|u1', 'fortran_order': False, "
+                                               b"'shape': (1000000000000,), }", b"\0" * 16))
+    tracemalloc.start()
+    try:
+        with pytest.raises(CorruptFileError, match=r"claims shape \(1000000000000,\).*corrupt"):
+            mnist.load_data(path=tmp_path / "lie.npz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak
+
+
+def test_temporaries_of_killed_downloads_are_cleaned_on_the_next_run(monkeypatch, server, synth):
+    """'.part' and '.download' files of killed downloads (823 MiB after 50 kills before) are
+    removed by the next load; the user's own files in the cache folder are kept."""
+    folder = cache_dir("mnist")
+    folder.mkdir(parents=True)
+    # 99999999: above any pid_max, so no live process of this machine has it: fresh, yet stale
+    from unafraid.atomic import host_tag
+    other = "0000" if host_tag() != "0000" else "1111"  # another machine's: only age counts
+    leftovers = [f".unafraid-99999999-{host_tag()}-0123abcd.download",
+                 ".train-images-idx3-ubyte.k2j4h5g6.part", ".mnist.ab12cd34.npz.download"]
+    users = ["notes.part", ".unafraid-mine.download", "train.download",
+             f".unafraid-99999999-{other}-0123abcd.download"]
+    for name in leftovers + users:
+        (folder / name).write_bytes(b"x" * 1000)
+        os.utime(folder / name, (0, 0) if name not in (leftovers[0], users[-1]) else None)
+    server.serve(synth.served)
+    monkeypatch.setattr(mnist, "MIRRORS", [server.url("good")])
+    synth.check(mnist.load_data())
+    assert _cache_listing() == sorted([*FILENAMES, *users])

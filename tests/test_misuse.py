@@ -769,3 +769,336 @@ def test_numpy_global_random_state_is_neither_used_nor_changed():
 
     for a, b in zip(train(1), train(2), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- saving keeps the file system as it was ------------------------------------------------------
+def saved_small_model():
+    model = tf.keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    return model
+
+
+def test_saving_to_a_symlink_writes_through_to_its_target(tmp_path):
+    """model.save on a symlink: the link stays a link, its target gets the new model."""
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "model-v1.keras"
+    target.write_bytes(b"old")
+    link = tmp_path / "latest.keras"
+    link.symlink_to(target)
+    model = saved_small_model()
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(load_model(target).get_weights()[0], model.get_weights()[0])
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["model-v1.keras"]
+
+
+def test_saving_over_a_file_keeps_its_permission_bits(tmp_path):
+    """A replaced file keeps its mode (0644 stays 0644, 0640 stays 0640), not mkstemp's 0600."""
+    for mode in (0o644, 0o640, 0o664):
+        path = tmp_path / f"m{mode:o}.keras"
+        path.write_bytes(b"old")
+        os.chmod(path, mode)
+        saved_small_model().save(path)
+        assert path.stat().st_mode & 0o7777 == mode
+
+
+def test_a_new_file_gets_the_umask_default(tmp_path):
+    """A new model file (and report) is created as open(path, 'w') would: 0666 minus the umask."""
+    from unafraid.explore import write_report
+    old = os.umask(0o027)
+    try:
+        saved_small_model().save(tmp_path / "new.keras")
+        write_report(tmp_path / "r.html", "t", [("text", "hello")])
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.keras").stat().st_mode & 0o7777 == 0o640
+    assert (tmp_path / "r.html").stat().st_mode & 0o7777 == 0o640
+
+
+def test_a_250_byte_file_name_saves(tmp_path):
+    """The temporary's name is short and fixed, so the longest usual file names still work."""
+    path = tmp_path / ("m" * 244 + ".keras")
+    assert len(path.name.encode()) == 250
+    model = saved_small_model()
+    model.save(path)
+    model.save_weights(tmp_path / ("w" * 242 + ".weights"))
+    np.testing.assert_array_equal(load_model(path).get_weights()[0], model.get_weights()[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "w" * 242 + ".weights"])
+
+
+@pytest.mark.parametrize("how", ["save", "save_weights", "report"])
+def test_saving_to_a_directory_or_an_empty_path(tmp_path, how):
+    """A folder or '' as the path: refused before writing, with the problem and a file name."""
+    from unafraid.explore import write_report
+    model = saved_small_model()
+    write = {"save": model.save, "save_weights": model.save_weights,
+             "report": lambda p: write_report(p, "t", [])}[how]
+    with pytest.raises(IsADirectoryError, match=r"is a folder, not a file.*e\.g\. .*model\.keras"):
+        write(tmp_path)
+    with pytest.raises(ValueError, match=r"file path is empty.*such as 'model\.keras'"):
+        write("")
+    assert list(tmp_path.iterdir()) == []
+
+
+KILLED_SAVER = textwrap.dedent("""
+    import os, sys
+    from unafraid.atomic import atomic_open
+    with atomic_open(sys.argv[1]) as f:
+        f.write(b"x" * 1000)
+        os.kill(os.getpid(), 9)
+""")
+
+
+def test_temporaries_of_a_killed_save_are_removed_by_the_next_save(tmp_path):
+    """A save killed mid-write leaves a temporary; the next save in that folder removes it,
+    and removes nothing else (users' hidden files, fresh temporaries of live processes)."""
+    from unafraid.atomic import new_temporary
+    target = tmp_path / "m.keras"
+    repo = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-c", KILLED_SAVER, str(target)],
+                          env={**os.environ, "PYTHONPATH": repo})  # the unafraid under test
+    assert proc.returncode == -9
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".unafraid-") and left[0].endswith(".tmp")
+    fd, live = new_temporary(tmp_path)  # this process is alive: its temporary stays
+    os.close(fd)
+    users = [".m.keras.swp", ".unafraid-notes.tmp", ".model.keras.backup.tmp", "m.keras.part"]
+    for name in users:
+        (tmp_path / name).write_bytes(b"mine")
+        os.utime(tmp_path / name, (0, 0))  # even very old
+    saved_small_model().save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*users, live.name, "m.keras"])
+
+
+def test_old_style_temporaries_are_removed_only_when_old_and_beside_their_file(tmp_path):
+    """Temporaries of older versions ('.m.keras.abcd1234.tmp') carry no process id: they go
+    when over an hour old and the file they were written for is there; nothing else goes."""
+    (tmp_path / "m.keras").write_bytes(b"")
+    old, fresh, orphan = ".m.keras.ab12cd_3.tmp", ".m.keras.zz99yy88.tmp", ".x.keras.ab12cd34.tmp"
+    for name in (old, fresh, orphan):
+        (tmp_path / name).write_bytes(b"part")
+    os.utime(tmp_path / old, (0, 0))
+    os.utime(tmp_path / orphan, (0, 0))
+    saved_small_model().save(tmp_path / "m.keras")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh, orphan, "m.keras"])
+
+
+# ---- layer settings that make no sense ---------------------------------------------------------
+@pytest.mark.parametrize("make, message", [
+    (lambda: layers.BatchNormalization(epsilon=-1), r"BatchNormalization: epsilon must be a finite "
+                                                    r"number > 0, got -1\. .*such as 1e-3"),
+    (lambda: layers.BatchNormalization(momentum=float("nan")), r"momentum must be a finite number "
+                                                               r"in \[0, 1\], got nan.*0\.99"),
+    (lambda: layers.BatchNormalization(momentum=99), r"momentum .* in \[0, 1\], got 99"),
+    (lambda: layers.LayerNormalization(epsilon=float("inf")), r"LayerNormalization: epsilon .*inf"),
+    (lambda: layers.BatchNormalization(axis="channels"), r"axis must be an integer.*-1.*'channels'"),
+    (lambda: tf.keras.regularizers.L2(float("nan")), r"L2: l2 must be a finite number >= 0.*0\.01"),
+    (lambda: tf.keras.regularizers.L1(-1), r"L1: l1 must be .* >= 0, got -1"),
+])
+def test_nonsensical_layer_settings_are_refused_at_construction(make, message):
+    """epsilon=-1 or momentum=NaN would give NaN outputs at the first step; refused at once."""
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+# ---- arguments that cannot work: the fix is in the message ----------------------------------------
+def test_sequential_given_a_single_layer_not_a_list():
+    """Sequential(Dense(3)): Keras wants a list; the message shows the list and model.add."""
+    with pytest.raises(TypeError, match=r"list of layers, got a single Dense layer.*"
+                                        r"Sequential\(\[Dense\(\.\.\.\)\]\).*model\.add"):
+        tf.keras.Sequential(layers.Dense(3))
+    with pytest.raises(TypeError, match=r"list of layers, got str.*Sequential\(\[Dense"):
+        tf.keras.Sequential("dense")
+
+
+@pytest.mark.parametrize("n, split", [(1, 0.5), (1, 0.2), (3, 0.9)])
+def test_validation_split_that_leaves_no_training_rows(n, split):
+    """Through fit (n=1, split=0.5 trained on nothing before) and the helper fit calls."""
+    from unafraid.models.data import check_validation_split
+    with pytest.raises(ValueError, match=rf"validation_split={split} of {n} examples? holds out "
+                                         r"\d+, which leaves no examples to train on.*smaller "
+                                         r"validation_split.*validation_data="):
+        check_validation_split(n, split)
+    with pytest.raises(ValueError, match=r"leaves no examples to train on"):
+        regressor().fit(X[:n], X[:n, 0], validation_split=split, verbose=0)
+    assert check_validation_split(10, 0.2) == 2 and check_validation_split(2, 0.5) == 1
+
+
+def test_validation_split_that_leaves_no_training_rows_with_class_labels():
+    """The stratified split (class labels): a class per example still keeps a training row."""
+    with pytest.raises(ValueError, match=r"leaves no examples to train on"):
+        classifier().fit(X[:2], np.array([0, 1]), validation_split=0.9, verbose=0)
+
+
+@pytest.mark.parametrize("loss", ["mse", "mean_absolute_error", tf.keras.losses.MeanSquaredError(),
+                                  "huber"])
+def test_class_weight_with_a_regression_loss(loss):
+    """class_weight has no classes to weight under a regression loss (the helper fit calls)."""
+    from unafraid.models.data import check_class_weight
+    with pytest.raises(ValueError, match=r"class_weight weights examples by their class.*regression "
+                                         r"loss.*sample_weight=.*sparse_categorical_crossentropy"):
+        check_class_weight({0: 1.0, 1: 3.0}, loss)
+    check_class_weight(None, loss)
+    check_class_weight({0: 1.0, 1: 3.0}, "sparse_categorical_crossentropy")
+    check_class_weight({0: 1.0, 1: 3.0}, tf.keras.losses.BinaryCrossentropy())
+
+
+@pytest.mark.parametrize("where", ["x", "y"])
+def test_float64_values_that_overflow_float32(where):
+    """1e300 is finite in float64 and passed the finiteness check, then became inf in float32."""
+    x, y = X.astype(np.float64), X[:, 0].astype(np.float64)
+    (x if where == "x" else y)[3, ...] = 1e300
+    with pytest.raises(ValueError, match=rf"{where} holds \d+ values too large for float32.*index "
+                                         r"\(3.*1e\+300.*Rescale"):
+        regressor().fit(x, y, verbose=0)
+
+
+def test_dataframe_with_bool_and_nullable_integer_columns():
+    """bool and nullable Int64 columns: bool trains as 0 / 1, an Int64 column without missing
+    values as integers; with pd.NA the column is named, with the count and the fix."""
+    df = pd.DataFrame({"dose": X[:, 0], "treated": X[:, 1] > 0,
+                       "age": pd.array(np.arange(N) % 7, dtype="Int64"),
+                       "flag": pd.array(X[:, 2] > 0, dtype="boolean"), "z": X[:, 3]})
+    model = tf.keras.Sequential([layers.Dense(1, input_shape=(5,))])
+    model.compile("sgd", "mse")
+    model.fit(df, X[:, 4], verbose=0)
+    expected = np.column_stack([X[:, 0], X[:, 1] > 0, np.arange(N) % 7, X[:, 2] > 0, X[:, 3]])
+    np.testing.assert_allclose(model.predict(df, verbose=0),
+                               model.predict(expected.astype(np.float32), verbose=0),
+                               rtol=1e-5)  # the same values; the memory layouts may differ
+    df.loc[[2, 5], "age"] = pd.NA
+    with pytest.raises(ValueError, match=r"column 'age' \(Int64\) has 2 missing values \(pd\.NA\).*"
+                                         r"fillna.*dropna"):
+        model.fit(df, X[:, 4], verbose=0)
+    with pytest.raises(ValueError, match=r"y \(a Series\) \(Int64\) has 2 missing values"):
+        model.fit(X, df["age"], verbose=0)
+
+
+@pytest.mark.parametrize("name", ["crossentropy", "cross_entropy", "CrossEntropy"])
+def test_ambiguous_loss_name_crossentropy(name):
+    """loss='crossentropy': both categorical losses, and how to choose between them."""
+    from unafraid.models.data import check_loss_name
+    with pytest.raises(ValueError, match=r"ambiguous.*'sparse_categorical_crossentropy' when y holds "
+                                         r"class numbers.*'categorical_crossentropy' when y is "
+                                         r"one-hot.*binary_crossentropy"):
+        check_loss_name(name)
+    check_loss_name("categorical_crossentropy")
+    check_loss_name(tf.keras.losses.CategoricalCrossentropy())
+
+
+def test_x_and_y_swapped():
+    """fit(y, x): x lacks the model's example shape and y has it (the helper fit calls)."""
+    from unafraid.models.data import check_swapped
+    with pytest.raises(ValueError, match=r"x and y look swapped.*expects examples of shape \(5,\).*"
+                                         r"model\.fit\(x_features, y_labels\)"):
+        check_swapped(Y, X, (5,))
+    check_swapped(X, Y, (5,))
+    check_swapped(X, ONE_HOT, (None,))  # x fits: not swapped
+    check_swapped(Y, X, None)  # an unbuilt model: nothing to compare with
+
+
+def test_one_unbatched_example_passed_to_predict():
+    """predict(x[0]) instead of predict(x[:1]): the message says x[None] and its shape."""
+    from unafraid.models.data import unbatched_hint
+    model = tf.keras.Sequential([layers.Flatten(input_shape=(4, 4)), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"but x has shape \(4, 4\)\. x looks like one example "
+                                         r"without the batch axis: pass x\[None\] \(shape "
+                                         r"\(1, 4, 4\)\)"):
+        model.predict(np.ones((4, 4), np.float32), verbose=0)
+    assert unbatched_hint((5,), (5,)).startswith(" x looks like one example")
+    assert unbatched_hint((3, 5), (5,)) == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "-1"], r"argument --epochs: -1 is not positive"),
+    (["--epochs", "two"], r"argument --epochs: 'two' is not a whole number"),
+    (["--batch-size", "0"], r"argument --batch-size: 0 is not positive"),
+    (["--hidden", "1.5"], r"argument --hidden: '1.5' is not a whole number"),
+    (["--seed", "-3"], r"argument --seed: -3 is negative"),
+    (["--dataset", "cifar"], r"argument --dataset: invalid choice: 'cifar'"),
+    (["--data-dir", "no/such/folder"], r"argument --data-dir: no/such/folder is not a folder"),
+    (["--out", "FILE/sub"], r"argument --out: .*FILE is a file, so .*cannot be created"),
+])
+def test_bad_cli_flags_fail_before_any_data_loads(tmp_path, monkeypatch, capsys, args, message):
+    """An argparse error (exit code 2, no traceback) before anything is loaded or trained."""
+    from unafraid import cli
+    from unafraid.datasets import mnist
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("")
+
+    def no_load(*a, **k):
+        raise AssertionError("data was loaded")
+    monkeypatch.setattr(mnist, "load_data", no_load)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["mnist", *args])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err
+    assert __import__("re").search(message, err), err
+
+
+def test_bad_cli_flag_in_a_real_process_prints_no_traceback():
+    out = subprocess.run([sys.executable, "-m", "unafraid", "mnist", "--epochs", "0"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "argument --epochs: 0 is not positive; give a number >= 1" in out.stderr
+
+
+def test_doctor_with_unafraid_data_set(tmp_path, monkeypatch, capsys):
+    """With UNAFRAID_DATA set, doctor says what it holds instead of advising to set it."""
+    from unafraid import cli
+    from unafraid.datasets import mnist
+    monkeypatch.setenv("UNAFRAID_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("UNAFRAID_DATA", str(tmp_path / "missing"))
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"UNAFRAID_DATA={tmp_path / 'missing'} is not a folder, so loading MNIST fails" in out
+    assert "offline: set UNAFRAID_DATA" not in out
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("UNAFRAID_DATA", str(folder))
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"not in UNAFRAID_DATA={folder} (it does not hold MNIST), so the cache is used" in out
+    rng_ = np.random.default_rng(1)
+    images, labels = rng_.integers(0, 256, (3, 28, 28), np.uint8), np.arange(3, dtype=np.uint8)
+    idx = {"t10k-labels-idx1-ubyte": bytes([0, 0, 8, 1]) + (3).to_bytes(4, "big") + labels.tobytes(),
+           "t10k-images-idx3-ubyte": bytes([0, 0, 8, 3]) + b"".join(
+               d.to_bytes(4, "big") for d in (3, 28, 28)) + images.tobytes()}
+    for name in mnist.SHA256:
+        (folder / name).write_bytes(idx[name.replace("train", "t10k")])
+    hashes = {name: __import__("hashlib").sha256((folder / name).read_bytes()).hexdigest()
+              for name in mnist.SHA256}
+    monkeypatch.setattr(mnist, "SHA256", hashes)
+    assert cli.main(["doctor"]) == 0
+    assert f"Data: mnist          found and verified in UNAFRAID_DATA={folder}" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_loading_a_fifo_or_a_directory(tmp_path, kind):
+    """A FIFO would block a reader forever; a folder is not a file: both refused at once."""
+    path = tmp_path / "model.keras"
+    if kind == "fifo":
+        os.mkfifo(path)
+        match = r"is a FIFO \(named pipe\), not a model file.*model\.save\(path\)"
+    else:
+        path.mkdir()
+        match = r"is a folder, not a model file.*model\.save\(path\)"
+    with pytest.raises(ModelFileError, match=match):
+        load_model(path)
+    with pytest.raises(ModelFileError, match=match):
+        classifier().load_weights(path)
+
+
+def test_a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    """An exception inside the atomic writer (a full disk, a bug while serializing): the target
+    keeps its old bytes and mode, and the temporary is gone."""
+    from unafraid.atomic import atomic_open
+    path = tmp_path / "results.csv"
+    path.write_text("old\n")
+    os.chmod(path, 0o640)
+    with pytest.raises(OSError, match="disk full"):
+        with atomic_open(path, "w") as f:
+            f.write("new, half")
+            raise OSError("disk full")
+    assert path.read_text() == "old\n" and path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]

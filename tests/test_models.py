@@ -235,8 +235,10 @@ def test_finiteness_checks_take_huge_float64_values_and_still_find_nan():
 
     huge = np.array([1e308, 1e308])  # finite, but their float64 sum overflows
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_finite(huge, "x")
+        warnings.simplefilter("error")  # no overflow warning from the checks themselves
+        with pytest.raises(ValueError, match="2 values too large for float32"):
+            check_finite(huge, "x")  # finite, but inf once cast to float32 for training
+        check_finite(np.array([3e38, -3e38]), "x")
         _check_finite(huge, "mse")
     with pytest.raises(ValueError, match="1 non-finite"):
         check_finite(np.array([1.0, np.nan], np.float32), "x")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 import unafraid as tf
 from unafraid.io.saving import ModelFileError, load_model
 from unafraid.keras import layers
+
+REPO = str(Path(__file__).resolve().parents[1])  # subprocesses import the unafraid under test
 
 
 def small_model():
@@ -216,6 +219,7 @@ def test_sigkill_during_save_leaves_a_loadable_file(tmp_path):
     script.write_text(SAVER)
     for delay in (0.05, 0.13, 0.31):
         proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE,
+                                env={**os.environ, "PYTHONPATH": REPO},  # this unafraid, not one installed
                                 text=True)
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(delay)
@@ -454,3 +458,243 @@ def test_fuzzed_json_in_the_header_fails_cleanly(tmp_path_factory, data):
         load_model(target)
     except ModelFileError:
         pass
+
+
+# ---- loading is bounded by the file's size -------------------------------------------------------
+def _empty_meta(tmp_path):
+    """Metadata of a weightless saved model, to put a crafted architecture in."""
+    from safetensors import safe_open
+    tf.keras.Sequential([layers.Activation("relu", input_shape=(3,))]).save(tmp_path / "e.keras")
+    return dict(safe_open(str(tmp_path / "e.keras"), "np").metadata())
+
+
+def _activation_stack(n):
+    return {"class_name": "Sequential", "config": {"name": "s", "build_input_shape": [None, 3],
+            "layers": [{"class_name": "Activation", "config": {
+                "activation": "relu", "name": f"a{i}", **({"input_shape": [3]} if i == 0 else {})}}
+                for i in range(n)]}}
+
+
+def _shared_chain(n):
+    """A functional model calling one Activation layer n times in a chain."""
+    nodes = [{"layer": "a", "args": [-1, 0, "in"] if i == 0 else [i - 1, 0, "a"], "kwargs": {}}
+             for i in range(n)]
+    return {"class_name": "Functional", "config": {
+        "name": "f", "inputs": [{"batch_shape": [None, 3], "dtype": "float32", "name": "in"}],
+        "layers": [{"class_name": "Activation", "config": {"activation": "relu", "name": "a"}}],
+        "nodes": nodes, "input_refs": [[-1, 0, "in"]], "output_refs": [[n - 1, 0, "a"]],
+        "single_input": True, "single_output": True}}
+
+
+def _shape_calls(monkeypatch):
+    """Count every compute_output_shape call of Activation layers (the per-layer build work)."""
+    calls = []
+    original = layers.Activation.compute_output_shape
+
+    def counted(self, shape):
+        calls.append(1)
+        return original(self, shape)
+    monkeypatch.setattr(layers.Activation, "compute_output_shape", counted)
+    return calls
+
+
+@pytest.mark.parametrize("build", [_activation_stack, _shared_chain])
+def test_loading_many_layers_takes_linear_time(tmp_path, monkeypatch, build):
+    """10,000 layers in a Sequential (46 s before: it rebuilt itself after every add) and a chain
+    of 10,000 calls of one shared layer (49 s before): each layer's shape is worked out a
+    bounded number of times (not n times), and the load ends well within a generous limit."""
+    meta = _empty_meta(tmp_path)
+    n = 10_000
+    meta["weight_names"] = "[]"
+    meta["model_config"] = json.dumps(build(n))
+    path = _write(tmp_path / "many.keras", {}, meta)
+    calls = _shape_calls(monkeypatch)
+    start = time.perf_counter()
+    model = load_model(path)
+    elapsed = time.perf_counter() - start
+    assert len(calls) <= 3 * n  # O(n^2) would be ~n**2 / 2 = 5 * 10**7
+    assert elapsed < 30, elapsed  # a few seconds on a loaded machine
+    np.testing.assert_array_equal(model.predict(np.array([[-1.0, 0.0, 2.0]], np.float32)),
+                                  [[0.0, 0.0, 2.0]])
+
+
+def test_sequential_built_from_a_list_builds_once(monkeypatch):
+    """Sequential([...n layers...]) with an input shape, or n calls of add, works each layer's
+    shape out a bounded number of times (the model does not rebuild itself after every add)."""
+    calls = _shape_calls(monkeypatch)
+    model = tf.keras.Sequential([layers.Activation("relu", input_shape=(3,))]
+                                + [layers.Activation("relu") for _ in range(499)])
+    assert model.built and len(calls) <= 2 * 500
+    calls.clear()
+    model = tf.keras.Sequential([layers.Dense(4, input_shape=(3,))])
+    for _ in range(499):
+        model.add(layers.Activation("relu"))
+    model.add(layers.Dense(2))
+    assert model.built and len(calls) <= 2 * 500
+    assert [w.shape for w in model.weights] == [(3, 4), (4,), (4, 2), (2,)]
+    x = np.array([[1.0, -2.0, 3.0]], np.float32)
+    kernel, bias, kernel2, bias2 = model.get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               np.maximum(x @ kernel + bias, 0) @ kernel2 + bias2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("what, limit", [("layers", "MAX_LAYERS"), ("nodes", "MAX_NODES")])
+def test_more_layers_or_calls_than_any_real_model_are_refused_fast(tmp_path, monkeypatch, what,
+                                                                   limit):
+    """Past MAX_LAYERS layers or MAX_NODES layer calls, the architecture is refused before
+    anything is built, in well under a second of work (MAX_NODES is lowered to 20,000 here
+    to keep the crafted file small; the check is the same)."""
+    from unafraid.io import saving
+    if limit == "MAX_NODES":
+        monkeypatch.setattr(saving, "MAX_NODES", 20_000)
+    meta = _empty_meta(tmp_path)
+    n = getattr(saving, limit) + 1
+    meta["model_config"] = json.dumps(_activation_stack(n) if what == "layers" else _shared_chain(n))
+    path = _write(tmp_path / "big.keras", {}, meta)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match=rf"{n:,} (layers|layer calls), more than .*{limit}"):
+        load_model(path)
+    assert time.perf_counter() - start < 10
+
+
+def test_a_header_of_a_million_empty_tensors_is_refused_fast(tmp_path):
+    """1.4 million empty tensors in the header (55 s and 1.2 GB before): counted in the raw
+    header, in chunks, and refused before anything is parsed."""
+    import tracemalloc
+    entries = b",".join(b'"t%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}' % i
+                        for i in range(1_400_000))
+    path = tmp_path / "tensors.keras"
+    path.write_bytes(struct.pack("<Q", len(entries) + 2) + b"{" + entries + b"}")
+    assert path.stat().st_size > 75 * 2**20
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ModelFileError, match=r"more than 100,000 tensors.*MAX_TENSORS"):
+            load_model(path)
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 10 and peak < 8 * 2**20, (elapsed, peak)
+
+
+@pytest.mark.parametrize("item", ["[]", '"ab"', "1.5", '{"a":1}'])
+def test_json_of_a_million_values_is_refused_before_parsing(tmp_path, item):
+    """A metadata entry of 1.5 million tiny values (each ~25-60 bytes once parsed, from 3 to 8
+    bytes of text): refused unparsed."""
+    import tracemalloc
+    path, meta, tensors = _saved(tmp_path)
+    meta["model_config"] = "[" + ",".join([item] * 1_500_000) + "]"
+    _write(path, tensors, meta)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"model_config.*about [\d,]+ JSON values.*"
+                                                 r"MAX_JSON_VALUES"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60 * 2**20, peak  # the metadata string itself (up to 12 MB), a few times
+
+
+def test_weight_budget_counts_the_real_itemsize(tmp_path):
+    """10 MiB of uint8 zeros stored as the weights of a float32 Dense: the budget counts 1 byte
+    per stored value (not 8), so the 4-byte kernel is refused before allocation; memory stays
+    within a small multiple of the file (it reached 1.5 GB before)."""
+    import tracemalloc
+
+    from safetensors import safe_open
+    model = tf.keras.Sequential([layers.Dense(1024, input_shape=(2560,))])
+    model.save(tmp_path / "m.keras")
+    meta = dict(safe_open(str(tmp_path / "m.keras"), "np").metadata())
+    tensors = {"weights/0": np.zeros((2560, 1024), np.uint8), "weights/1": np.zeros(1024, np.uint8)}
+    path = _write(tmp_path / "zeros.keras", tensors, meta)
+    size = path.stat().st_size
+    assert size > 2.5 * 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"more than the file holds.*dtype uint8.*Nothing"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * size, (peak, size)
+
+
+def test_loading_draws_no_random_weights(tmp_path, monkeypatch):
+    """Loading creates the weights as zeros and assigns the file's values: no initializer draws
+    (random draws in float64 that the load would overwrite), and peak memory is about the
+    weights twice (the model's, and the array being read), not more."""
+    import tracemalloc
+
+    from unafraid import initializers
+    model = tf.keras.Sequential([layers.Dense(1000, input_shape=(1000,)), layers.Dense(1000)])
+    model.save(tmp_path / "m.keras")
+
+    def no_draw(self):
+        raise AssertionError("an initializer drew random numbers during load_model")
+    monkeypatch.setattr(initializers._Seeded, "_rng", no_draw)  # every random initializer's source
+    tracemalloc.start()
+    try:
+        again = load_model(tmp_path / "m.keras")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    for a, b in zip(again.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    weights = sum(w.nbytes for w in model.get_weights())  # 8 MB
+    assert peak < 2.5 * weights, (peak, weights)
+
+
+# ---- every refusal is a ModelFileError ----------------------------------------------------------
+@pytest.mark.parametrize("dtype, nbytes", [("BF16", 2), ("F8_E4M3", 1), ("F8_E5M2", 1), ("F4", 0.5)])
+def test_weights_of_dtypes_numpy_cannot_hold_are_refused(tmp_path, dtype, nbytes):
+    """bfloat16, float8 and float4 weights (AttributeError / TypeError from safetensors before):
+    a ModelFileError naming the tensor, its dtype, what unafraid reads, and the fix."""
+    path, meta, tensors = _saved(tmp_path)
+    header, data, offset = {"__metadata__": meta}, b"", 0
+    for key, array in tensors.items():
+        size = array.nbytes if key != "weights/0" else int(array.size * nbytes)
+        raw = array.tobytes() if key != "weights/0" else b"\0" * size
+        header[key] = {"dtype": dtype if key == "weights/0" else
+                       {"float32": "F32", "int64": "I64"}[str(array.dtype)],
+                       "shape": list(array.shape), "data_offsets": [offset, offset + size]}
+        data, offset = data + raw, offset + size
+    _raw_file(path, header, data)
+    for load in (load_model, lambda p: small_model().load_weights(p)):
+        with pytest.raises(ModelFileError, match=rf"'weights/0' is stored as {dtype}.*NumPy.*"
+                                                 r"convert its weights to float32"):
+            load(path)
+
+
+@pytest.mark.parametrize("layer, field, value", [
+    (3, "epsilon", -1), (3, "epsilon", 0), (3, "epsilon", float("inf")), (3, "momentum", float("nan")),
+    (3, "momentum", 2.5), (3, "momentum", "0.9"), (3, "axis", "x"), (3, "axis", [1, 1]),
+    (1, "kernel_regularizer", {"class_name": "L2", "config": {"l2": float("nan")}}),
+    (1, "kernel_regularizer", {"class_name": "L1", "config": {"l1": -0.01}}),
+    (1, "units", float("nan")), (2, "rate", float("inf")),
+])
+def test_nonsensical_config_values_are_refused_on_load(tmp_path, layer, field, value):
+    """Settings no layer can have (epsilon=-1, momentum=NaN...) loaded silently before: each is
+    a ModelFileError that names the layer and the setting, and nothing is built."""
+    path, meta, tensors = _saved(tmp_path)
+    config = json.loads(meta["model_config"])
+    config["config"]["layers"][layer]["config"][field] = value
+    meta["model_config"] = json.dumps(config)  # writes NaN / Infinity as Python's json does
+    with pytest.raises(ModelFileError) as info:
+        load_model(_write(path, tensors, meta))
+    message = str(info.value)
+    setting = field if not isinstance(value, dict) else next(iter(value["config"]))
+    assert setting in message and ("must be" in message or "no saved model holds" in message)
+
+
+@pytest.mark.parametrize("key", ["compile_config", "rng_states", "weight_names", "model_config"])
+@pytest.mark.parametrize("token", ["NaN", "-Infinity", "1e999"])
+def test_non_finite_numbers_anywhere_in_the_metadata_are_refused(tmp_path, key, token):
+    """NaN, infinities and numbers too large for a float (1e999 reads as inf) are refused."""
+    path, meta, tensors = _saved(tmp_path)
+    text = meta[key]
+    meta[key] = (text[:-1] + f', "extra": {token}}}' if text.endswith("}")
+                 else text.replace("]", f", {token}]", 1))
+    with pytest.raises(ModelFileError, match=rf"'{key}' entry sets .* to (nan|-?inf).*no saved model"):
+        load_model(_write(path, tensors, meta))

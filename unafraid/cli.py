@@ -188,11 +188,13 @@ def run_doctor(args: argparse.Namespace) -> int:
                                  f"{sys.executable} -m ipykernel install --user --name {name} "
                                  f"--display-name \"Python ({name})\"\n  then pick "
                                  f"\"Python ({name})\" in the notebook's kernel menu."))
+    from .datasets._fetch import data_env_report
     for ds in ("mnist", "fashion_mnist"):
         has = cached(ds)
-        lines.append((f"Data: {ds}", f"cached in {cache_dir(ds)}" if has else
-                      f"not cached (downloads on first use to {cache_dir(ds)}; offline: set "
-                      f"UNAFRAID_DATA to a folder holding the four .gz files)"))
+        lines.append((f"Data: {ds}", data_env_report(ds) or (
+            f"cached in {cache_dir(ds)}" if has else
+            f"not cached (downloads on first use to {cache_dir(ds)}; offline: set "
+            f"UNAFRAID_DATA to a folder holding the four .gz files)")))
     width = max(len(k) for k, _ in lines)
     for k, v in lines:
         print(f"{k:<{width}}  {v}")
@@ -216,6 +218,49 @@ def mnist_convnet() -> Any:
 
 
 # ---- entry point ----------------------------------------------------------------------------
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (argparse prints the message and exits with 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give e.g. 5") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive; give a number >= 1, e.g. 5")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give e.g. 0") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give a number >= 0, e.g. 0")
+    return value
+
+
+def check_mnist_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse --data-dir and --out values that cannot work, before any data is loaded."""
+    if args.data_dir is not None:
+        data = Path(args.data_dir).expanduser()
+        if not (data.is_dir() or (data.is_file() and data.suffix == ".npz")):
+            parser.error(f"argument --data-dir: {args.data_dir} is not a folder (or an .npz "
+                         f"file); give the folder holding the four IDX .gz files, or leave "
+                         f"--data-dir out to use $UNAFRAID_DATA, the cache or a download")
+    out = Path(args.out).expanduser()
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if out.exists() and not out.is_dir():
+        parser.error(f"argument --out: {args.out} is a file; give a folder (it is created if "
+                     f"missing)")
+    if existing is not None and not existing.is_dir():
+        parser.error(f"argument --out: {existing} is a file, so {args.out} cannot be created; "
+                     f"give another folder")
+    if existing is not None and not os.access(existing, os.W_OK):
+        parser.error(f"argument --out: {existing} is not writable; give a folder you can "
+                     f"write to")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="unafraid", description="Neural networks for scientists. Commands: mnist, doctor.")
@@ -224,10 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load MNIST, train Flatten -> Dense(relu) -> Dense(softmax) "
                                    "with Adam, evaluate, and write metrics, the model, figures of "
                                    "the most confusing digits and a report.html to --out.")
-    m.add_argument("--epochs", type=int, default=1, help="passes over the data (default 1)")
-    m.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
-    m.add_argument("--hidden", type=int, default=512, help="hidden units (default 512)")
-    m.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    m.add_argument("--epochs", type=positive_int, default=1, help="passes over the data (default 1)")
+    m.add_argument("--batch-size", type=positive_int, default=32,
+                   help="examples per step (default 32)")
+    m.add_argument("--hidden", type=positive_int, default=512, help="hidden units (default 512)")
+    m.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     m.add_argument("--data-dir", default=None,
                    help="folder with the four IDX .gz files (default: $UNAFRAID_DATA, the cache, "
                         "then download)")
@@ -252,7 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return args.func(args)
+    if args.func is run_mnist:
+        check_mnist_paths(parser, args)
+    from .datasets import DatasetError
+    try:
+        return args.func(args)
+    except (DatasetError, FileNotFoundError) as e:  # a data problem: its message, no traceback
+        print(f"unafraid {args.command}: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import registry
+from .checks import check_number
 from .engine import ops
 
 
@@ -26,7 +27,9 @@ class L1L2(Regularizer):
     """``l1 * sum(|w|) + l2 * sum(w^2)``."""
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
-        self.l1, self.l2 = float(l1), float(l2)
+        owner = type(self).__name__
+        self.l1 = check_number(owner, "l1", l1, low=0, hint="Use e.g. 0.01, or 0 for none.")
+        self.l2 = check_number(owner, "l2", l2, low=0, hint="Use e.g. 0.01, or 0 for none.")
 
     def __call__(self, x: Any) -> Any:
         total = 0.0

@@ -29,17 +29,18 @@ import math
 import os
 import struct
 import sys
-import tempfile
 import time
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import numpy.typing as npt
+
+from ..atomic import atomic_open, clean_temporaries, new_temporary
 
 logger = logging.getLogger("unafraid.datasets")
 
@@ -51,6 +52,13 @@ TRIES: int = 2
 BACKOFF: float = 1.0
 #: Show a tqdm progress bar while downloading.
 PROGRESS: bool = True
+#: Seconds a whole download of one file may take, however slowly the server trickles it.
+DEADLINE: float = 600.0
+#: Largest (decompressed) file read or downloaded when the dataset does not give its size.
+MAX_FILE_BYTES: int = 1 << 30
+#: Hosts that may be reached over plain HTTP. Empty: only ``https://`` mirrors are used. A
+#: test hook, for a local test server (``{"127.0.0.1"}``); never needed in real use.
+INSECURE_HOSTS: frozenset[str] = frozenset()
 
 #: The four arrays of a dataset, in the order ``load_data`` returns them.
 ROLES: tuple[str, ...] = ("x_train", "y_train", "x_test", "y_test")
@@ -117,6 +125,18 @@ class _TruncatedDownload(ConnectionError):
     """The server closed the connection before sending the announced Content-Length."""
 
 
+class _TooLarge(Exception):
+    """A download or a file is larger than the dataset's file can be."""
+
+
+class _DeadlinePassed(Exception):
+    """A download took longer than :data:`DEADLINE` in all."""
+
+
+class _NotHttps(ValueError):
+    """A mirror (or a redirect) that is not an ``https://`` URL."""
+
+
 # --------------------------------------------------------------------------- specs
 
 
@@ -141,6 +161,9 @@ class DatasetSpec:
         holding all four arrays. Tried in order.
     mirror_env : str
         Environment variable whose URLs (separated by commas or spaces) are tried first.
+    sizes : Mapping[str, int], optional
+        IDX file name to the size of its decompressed content, in bytes: no download or
+        decompression goes past it. Files without one are capped at :data:`MAX_FILE_BYTES`.
     """
 
     name: str
@@ -150,6 +173,7 @@ class DatasetSpec:
     sha256: Mapping[str, str]
     mirrors: Sequence[str]
     mirror_env: str
+    sizes: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = [role for role in ROLES if role not in self.files]
@@ -158,6 +182,10 @@ class DatasetSpec:
         unhashed = [f for f in self.files.values() if f not in self.sha256]
         if unhashed:
             raise ValueError(f"DatasetSpec {self.name!r}: no SHA-256 given for {unhashed}")
+
+    def limit(self, filename: str) -> int:
+        """The most bytes the decompressed ``filename`` may hold."""
+        return int(self.sizes.get(filename, MAX_FILE_BYTES))
 
     @property
     def filenames(self) -> list[str]:
@@ -270,7 +298,7 @@ def cached(name: str) -> bool:
         if path is None:
             return False
         try:
-            data = _read_bytes(path)
+            data = _read_bytes(path, spec.limit(filename))
         except CorruptFileError:
             return False
         if hashlib.sha256(data).hexdigest() != spec.sha256[filename]:
@@ -406,26 +434,51 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     -------
     numpy.ndarray
     """
-    return parse_idx(_read_bytes(Path(path)), str(path))
+    return parse_idx(_read_bytes(Path(path), MAX_FILE_BYTES), str(path))
 
 
 # --------------------------------------------------------------------------- local files
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The content of ``path``, decompressed if it starts with the gzip magic bytes."""
+def _compressed_limit(limit: int) -> int:
+    """The most bytes a gzip file of at most ``limit`` decompressed bytes can take (gzip adds
+    at most about 0.03% to incompressible data, plus a header)."""
+    return limit + limit // 100 + 65536
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """The content of ``path``, decompressed if it starts with the gzip magic bytes; a file
+    (or its decompressed content) over ``limit`` bytes is refused before it is inflated, and
+    decompression stops there."""
     with open(path, "rb") as f:
         magic = f.read(2)
         f.seek(0)
+        size = os.fstat(f.fileno()).st_size
+        if size > (limit if magic != _GZIP_MAGIC else _compressed_limit(limit)):
+            raise CorruptFileError(
+                f"{path} is {size:,} bytes, larger than the file it should hold can "
+                f"be ({limit:,} bytes decompressed): it is another file.",
+                file=str(path),
+            )
         if magic != _GZIP_MAGIC:
             return f.read()
+        out, size = [], 0
         try:
             with gzip.GzipFile(fileobj=f, mode="rb") as g:
-                return g.read()
+                while size <= limit and (chunk := g.read(_CHUNK)):  # read(limit) would
+                    out.append(chunk)  # allocate the limit at once
+                    size += len(chunk)
         except (gzip.BadGzipFile, EOFError, zlib.error) as e:
             raise CorruptFileError(
                 f"{path} is not a complete gzip file ({type(e).__name__}: {e}).", file=str(path)
             ) from e
+        if size > limit:
+            raise CorruptFileError(
+                f"{path} decompresses to more than {limit:,} bytes, the size of the file it "
+                "should hold; decompression stopped there (a gzip bomb, or another file).",
+                file=str(path),
+            )
+        return b"".join(out)
 
 
 def _candidates(filename: str) -> list[str]:
@@ -459,7 +512,7 @@ def _checksum_error(
 def _read_verified(path: Path, spec: DatasetSpec, filename: str, fix: str) -> np.ndarray:
     """Read an IDX file, check its SHA-256 against the spec, and decode it."""
     try:
-        data = _read_bytes(path)
+        data = _read_bytes(path, spec.limit(filename))
     except CorruptFileError as e:
         raise CorruptFileError(f"{e}\n{fix}", file=e.file) from e
     expected = spec.sha256[filename]
@@ -531,6 +584,7 @@ def _load_npz(
                 continue
             where = f"{source}[{role!r}]"
             try:
+                _check_npz_member(npz, role, spec.limit(filename), where)
                 array = npz[role]
             except read_errors as e:
                 raise CorruptFileError(
@@ -549,6 +603,33 @@ def _load_npz(
                 )
             arrays[filename] = np.array(array)
     return arrays
+
+
+def _check_npz_member(npz: np.lib.npyio.NpzFile, role: str, limit: int, where: str) -> None:
+    """Refuse an ``.npz`` array larger than ``limit`` bytes, from the zip directory and the
+    ``.npy`` header alone, before anything is inflated or allocated."""
+    info = npz.zip.getinfo(f"{role}.npy") if f"{role}.npy" in npz.zip.namelist() else None
+    if info is None:
+        return  # np.load reports it
+    if info.file_size > limit + 65536 + 128:  # the array, plus the .npy header's most
+        raise CorruptFileError(
+            f"{where} holds {info.file_size:,} bytes, more than the {limit:,} bytes its file "
+            "has: it is not that array (nothing was inflated).",
+            file=where,
+        )
+    with npz.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > info.file_size:
+        raise CorruptFileError(
+            f"{where} claims shape {shape} ({nbytes:,} bytes) but holds {info.file_size:,} "
+            "bytes: the archive is corrupt.",
+            file=where,
+        )
 
 
 def _load_explicit(path: Path, spec: DatasetSpec) -> dict[str, np.ndarray]:
@@ -614,6 +695,38 @@ def _load_from_data_env(spec: DatasetSpec) -> dict[str, np.ndarray] | None:
         return None
 
 
+def data_env_report(name: str) -> str | None:
+    """What ``$UNAFRAID_DATA`` means for dataset ``name``, in one line for ``unafraid doctor``;
+    None when the variable is not set. Reads and verifies the files found there.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion_mnist"}
+
+    Returns
+    -------
+    str or None
+    """
+    value = os.environ.get("UNAFRAID_DATA", "")
+    if not value:
+        return None
+    spec = get_spec(name)
+    where = f"UNAFRAID_DATA={value}"
+    if not Path(value).expanduser().is_dir():
+        return (f"{where} is not a folder, so loading {spec.title} fails: set it to the folder "
+                f"holding the four files, or unset it")
+    try:
+        arrays = _load_from_data_env(spec)
+    except (DatasetError, FileNotFoundError) as e:
+        first = str(e).splitlines()[0]
+        return f"{where} is used but does not give a correct {spec.title}: {first}"
+    cache = "cached" if cached(name) else "not cached"
+    if arrays is None:
+        return (f"not in {where} (it does not hold {spec.title}), so the cache is used: "
+                f"{cache} in {cache_dir(name)}")
+    return f"found and verified in {where} (used before the cache; nothing is downloaded)"
+
+
 # --------------------------------------------------------------------------- downloads
 
 
@@ -621,14 +734,57 @@ def _is_npz_url(url: str) -> bool:
     return url.split("?", 1)[0].lower().endswith(".npz")
 
 
-def _download(url: str, dest: IO[bytes], *, timeout: float, progress: bool, desc: str) -> None:
-    """Stream ``url`` into ``dest``, with a progress bar; fail on a short body."""
+def _check_https(url: str) -> None:
+    """Refuse a URL that is not ``https://`` (plain HTTP only for :data:`INSECURE_HOSTS`)."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in INSECURE_HOSTS):
+        return
+    raise _NotHttps(
+        f"not an https:// URL ({url[:200]}): unafraid downloads only over HTTPS, so that what "
+        "arrives is what the mirror sent. Use the mirror's https:// address, or download the "
+        "files yourself and pass `path=` or set UNAFRAID_DATA."
+    )
+
+
+def _open(url: str, timeout: float) -> IO[bytes]:
+    """Open ``url`` for reading, following redirects only to https:// URLs."""
     import urllib.request
 
+    class HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+            _check_https(newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    _check_https(url)
+    opener = urllib.request.build_opener(HttpsOnlyRedirects)
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    return opener.open(request, timeout=timeout)
+
+
+def _download(
+    url: str,
+    dest: IO[bytes],
+    *,
+    timeout: float,
+    progress: bool,
+    desc: str,
+    max_bytes: int,
+    deadline: float | None = None,
+) -> None:
+    """Stream ``url`` into ``dest``, with a progress bar; fail on a short body, on more than
+    ``max_bytes``, or when the whole download takes over ``deadline`` seconds."""
+    deadline = DEADLINE if deadline is None else deadline
+    start = time.monotonic()
+    with _open(url, timeout) as response:
         length = response.headers.get("Content-Length", "")
         total = int(length) if length.isdigit() else None
+        if total is not None and total > max_bytes:
+            raise _TooLarge(
+                f"the server announces {total:,} bytes, more than the {max_bytes:,} this file "
+                "can take; nothing was downloaded"
+            )
         from tqdm.auto import tqdm
 
         received = 0
@@ -640,9 +796,20 @@ def _download(url: str, dest: IO[bytes], *, timeout: float, progress: bool, desc
             desc=desc,
             disable=not progress,
         ) as bar:
-            while chunk := response.read(_CHUNK):
-                dest.write(chunk)
+            # read1: whatever has arrived, so that a server trickling bytes meets the deadline
+            while chunk := response.read1(_CHUNK):
                 received += len(chunk)
+                if received > max_bytes:
+                    raise _TooLarge(
+                        f"the server sent more than the {max_bytes:,} bytes this file can take "
+                        "(no Content-Length was announced); stopped there"
+                    )
+                if time.monotonic() - start > deadline:
+                    raise _DeadlinePassed(
+                        f"the download took over {deadline:g} s in all ({received:,} bytes "
+                        "received); stopped there"
+                    )
+                dest.write(chunk)
                 bar.update(len(chunk))
     if total is not None and received != total:
         raise _TruncatedDownload(
@@ -650,14 +817,23 @@ def _download(url: str, dest: IO[bytes], *, timeout: float, progress: bool, desc
         )
 
 
-def _decompress_hashing(src: IO[bytes], dst: IO[bytes], source: str) -> str:
-    """Copy ``src`` to ``dst``, gunzipping it if it is gzip; return the SHA-256 of the output."""
+def _decompress_hashing(src: IO[bytes], dst: IO[bytes], source: str, limit: int) -> str:
+    """Copy ``src`` to ``dst``, gunzipping it if it is gzip; return the SHA-256 of the output.
+    Stops with :class:`CorruptFileError` as soon as the output passes ``limit`` bytes."""
     magic = src.read(2)
     src.seek(0)
     reader: IO[bytes] = gzip.GzipFile(fileobj=src, mode="rb") if magic == _GZIP_MAGIC else src
     digest = hashlib.sha256()
+    written = 0
     try:
         while chunk := reader.read(_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise CorruptFileError(
+                    f"decompresses to more than {limit:,} bytes, the size of the file it should "
+                    "be; stopped there (a gzip bomb, or another file)",
+                    file=source,
+                )
             digest.update(chunk)
             dst.write(chunk)
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
@@ -667,56 +843,43 @@ def _decompress_hashing(src: IO[bytes], dst: IO[bytes], source: str) -> str:
     return digest.hexdigest()
 
 
-def _temp_in(folder: Path, stem: str, suffix: str) -> tuple[IO[bytes], Path]:
-    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=suffix)
-    return os.fdopen(fd, "w+b"), Path(name)
-
-
-def _commit(handle: IO[bytes], temp: Path, dest: Path) -> None:
-    """Flush, fsync and close ``handle`` and move ``temp`` onto ``dest`` atomically."""
-    handle.flush()
-    os.fsync(handle.fileno())
-    handle.close()
-    os.replace(temp, dest)
+def _scratch(folder: Path) -> tuple[IO[bytes], Path]:
+    """A temporary file of unafraid's naming in ``folder``, open for reading and writing."""
+    fd, path = new_temporary(folder, "download")
+    return os.fdopen(fd, "w+b"), path
 
 
 def _fetch_idx(
     url: str, spec: DatasetSpec, filename: str, folder: Path, *, timeout: float, progress: bool
 ) -> None:
     """Download one IDX file (gzip or not) from ``url``, verify it, and add it to ``folder``."""
-    raw, raw_path = _temp_in(folder, filename, ".download")
-    out, out_path = _temp_in(folder, filename, ".part")
+    raw, raw_path = _scratch(folder)
     try:
         with raw:
-            _download(url, raw, timeout=timeout, progress=progress, desc=filename)
+            limit = spec.limit(filename)
+            _download(url, raw, timeout=timeout, progress=progress, desc=filename,
+                      max_bytes=_compressed_limit(limit))
             raw.seek(0)
-            actual = _decompress_hashing(raw, out, url)
-        expected = spec.sha256[filename]
-        if actual != expected:
-            raise CorruptFileError(
-                f"the SHA-256 of the decompressed content is {actual}, expected {expected}",
-                file=url,
-                expected=expected,
-                actual=actual,
-            )
-        _commit(out, out_path, folder / filename)
+            with atomic_open(folder / filename, clean=False) as out:
+                actual = _decompress_hashing(raw, out, url, limit)
+                expected = spec.sha256[filename]
+                if actual != expected:
+                    raise CorruptFileError(
+                        f"the SHA-256 of the decompressed content is {actual}, expected {expected}",
+                        file=url,
+                        expected=expected,
+                        actual=actual,
+                    )
     finally:
-        out.close()
         raw_path.unlink(missing_ok=True)
-        out_path.unlink(missing_ok=True)
 
 
 def _write_idx(array: np.ndarray, dest: Path, source: str) -> None:
     """Write ``array`` as an IDX file at ``dest``, atomically."""
     header, data = _idx_parts(array, source)
-    out, out_path = _temp_in(dest.parent, dest.name, ".part")
-    try:
+    with atomic_open(dest, clean=False) as out:
         out.write(header)
         out.write(data)
-        _commit(out, out_path, dest)
-    finally:
-        out.close()
-        out_path.unlink(missing_ok=True)
 
 
 def _fetch_npz(
@@ -729,10 +892,12 @@ def _fetch_npz(
     progress: bool,
 ) -> None:
     """Download a Keras-style ``.npz``; verify the wanted arrays; add them to ``folder`` as IDX."""
-    raw, raw_path = _temp_in(folder, spec.name, ".npz.download")
+    raw, raw_path = _scratch(folder)
     try:
         with raw:
-            _download(url, raw, timeout=timeout, progress=progress, desc=f"{spec.name}.npz")
+            total = sum(spec.limit(f) for f in spec.filenames)
+            _download(url, raw, timeout=timeout, progress=progress, desc=f"{spec.name}.npz",
+                      max_bytes=_compressed_limit(total))
         arrays = _load_npz(raw_path, spec, fix="", source=url, filenames=filenames)
         for filename, array in arrays.items():
             _write_idx(array, folder / filename, url)
@@ -755,6 +920,12 @@ def _describe(error: BaseException, timeout: float) -> str:
         return f"timed out (no data for {timeout:g} s)"
     if isinstance(error, _TruncatedDownload):
         return f"truncated download: {error}"
+    if isinstance(error, _TooLarge):
+        return f"too large: {error}"
+    if isinstance(error, _DeadlinePassed):
+        return f"too slow: {error}"
+    if isinstance(error, _NotHttps):
+        return f"refused: {error}"
     if isinstance(error, CorruptFileError):
         return "corrupt download: " + " ".join(str(error).split())
     return f"{type(error).__name__}: {error}"
@@ -781,9 +952,11 @@ def _attempt(
         try:
             action()
             return None, False
-        except CorruptFileError as e:
+        except (CorruptFileError, _TooLarge, _NotHttps) as e:
             # The server sent wrong bytes; asking it again returns the same wrong bytes.
             return _describe(e, timeout), False
+        except _DeadlinePassed as e:  # too slow to try again: skip this mirror
+            return _describe(e, timeout), True
         except urllib.error.HTTPError as e:
             e.close()
             reason = _describe(e, timeout)
@@ -973,6 +1146,7 @@ def load_dataset(
         return _assemble(arrays, spec)
 
     folder = cache_dir(spec.name)
+    clean_temporaries(folder, own_folder=True)  # left by downloads that were killed
     arrays, missing = _load_cache(spec, folder)
     if missing:
         _download_missing(

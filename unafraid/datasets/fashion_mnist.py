@@ -56,6 +56,15 @@ SHA256: dict[str, str] = {
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 
+#: Size in bytes of each file's decompressed content: no download or decompression goes
+#: past it (a gzip bomb stops there).
+SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte": 47_040_016,
+    "train-labels-idx1-ubyte": 60_008,
+    "t10k-images-idx3-ubyte": 7_840_016,
+    "t10k-labels-idx1-ubyte": 10_008,
+}
+
 #: Tried in order; ``<file name>.gz`` is appended to each. URLs in
 #: ``$UNAFRAID_FASHION_MNIST_MIRROR`` (comma- or space-separated) are tried before these.
 MIRRORS: list[str] = [
@@ -63,10 +72,6 @@ MIRRORS: list[str] = [
     "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
     # The upstream repository, which holds the four .gz files.
     "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
-    # Zalando's S3 website, used by torchvision. S3 website endpoints serve plain HTTP only
-    # (an https:// URL to them cannot connect), which is safe here because every file is
-    # verified by its SHA-256.
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 ]
 
 MIRROR_ENV = "UNAFRAID_FASHION_MNIST_MIRROR"
@@ -82,6 +87,7 @@ def _spec() -> _fetch.DatasetSpec:
         sha256=dict(SHA256),
         mirrors=list(MIRRORS),
         mirror_env=MIRROR_ENV,
+        sizes=dict(SIZES),
     )
 
 

@@ -32,6 +32,15 @@ SHA256: dict[str, str] = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
+#: Size in bytes of each file's decompressed content: no download or decompression goes
+#: past it (a gzip bomb stops there).
+SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte": 47_040_016,
+    "train-labels-idx1-ubyte": 60_008,
+    "t10k-images-idx3-ubyte": 7_840_016,
+    "t10k-labels-idx1-ubyte": 10_008,
+}
+
 #: Tried in order. A base URL gets ``<file name>.gz`` appended; a URL ending in ``.npz``
 #: is a Keras-style archive of all four arrays. URLs in ``$UNAFRAID_MNIST_MIRROR``
 #: (comma- or space-separated) are tried before these.
@@ -42,8 +51,6 @@ MIRRORS: list[str] = [
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     # tf.keras.datasets.mnist: one .npz of all four arrays.
     "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
-    # The original site; often slow or refusing scripted downloads, so tried last.
-    "http://yann.lecun.com/exdb/mnist/",
 ]
 
 MIRROR_ENV = "UNAFRAID_MNIST_MIRROR"
@@ -59,6 +66,7 @@ def _spec() -> _fetch.DatasetSpec:
         sha256=dict(SHA256),
         mirrors=list(MIRRORS),
         mirror_env=MIRROR_ENV,
+        sizes=dict(SIZES),
     )
 
 

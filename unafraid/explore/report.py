@@ -12,12 +12,13 @@ import html
 import io
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..atomic import atomic_write_text
 
 __all__ = ["write_report"]
 
@@ -164,7 +165,9 @@ def write_report(path: str | os.PathLike, title: str, sections: Sequence[Any], *
     path : str or path
         Where to write, e.g. ``"report.html"``. Missing folders are created.
         The file is written to a temporary file in the same folder and moved
-        into place (``os.replace``), so a crash never leaves half a report.
+        into place (:mod:`unafraid.atomic`), so a crash never leaves half a
+        report; a symlink is written through and a replaced file keeps its
+        permissions.
     title : str
         The page title and top heading.
     sections : sequence of tuples
@@ -208,18 +211,5 @@ def write_report(path: str | os.PathLike, title: str, sections: Sequence[Any], *
             f"<title>{html.escape(str(title))}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f"<h1>{html.escape(str(title))}</h1>\n{body}\n"
             f"<footer>Written by unafraid {html.escape(__version__)}.</footer>\n</body>\n</html>\n")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    atomic_write_text(path, page)  # before Path(path), which would turn '' into '.'
+    return Path(path)

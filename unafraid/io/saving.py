@@ -7,9 +7,9 @@ generators' states, the seed and the versions. Loading parses JSON and arrays
 only: no pickle, no eval, and no import of names taken from the file; layer
 classes come from a fixed table of unafraid's built-in layers.
 
-Writes are atomic: the file is written under a temporary name in the same
-folder, flushed to disk, then renamed over the target, so a crash mid-save
-leaves the previous file intact.
+Writes are atomic (:mod:`unafraid.atomic`): the file is written under a
+temporary name in the same folder, flushed to disk, then renamed over the
+target, so a crash mid-save leaves the previous file intact.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import json
 import math
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import registry
+from ..atomic import atomic_write_bytes, check_target
 from ..optimizers import Adam
 from ..registry import did_you_mean
 
@@ -88,29 +88,6 @@ def deserialize_layer(spec: Any) -> Any:
 
 
 # ---- writing ------------------------------------------------------------------------------
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
 
 def _metadata(kind: str, model: Any) -> dict[str, str]:
     from .. import random as _random
@@ -159,12 +136,33 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
 
 
 def _check_overwrite(filepath: Any, overwrite: bool) -> None:
+    check_target(filepath)  # an empty path or a folder: refused before anything is serialized
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False; choose another path.")
 
 
 # ---- reading --------------------------------------------------------------------------------
+# Limits no real model reaches, so that loading a file of N bytes costs O(N) time and a small
+# multiple of N in memory whatever the file says.
+#: Largest header (JSON: tensor table and metadata) read, in bytes.
 MAX_HEADER_BYTES = 100 * 1024 * 1024
+#: Most tensors (weights and optimizer slots) in one file.
+MAX_TENSORS = 100_000
+#: Most layers in an architecture (all nested models together).
+MAX_LAYERS = 20_000
+#: Most layer calls (nodes) in the functional models of an architecture.
+MAX_NODES = 50_000
+#: Most JSON values in one metadata entry, counted (from above) as the commas, colons, braces and
+#: brackets of its text before it is parsed; each value costs up to ~60 bytes once parsed. A
+#: model at MAX_LAYERS has under 1,000,000 (about 40 per layer).
+MAX_JSON_VALUES = 1_000_000
+#: The tensor dtypes unafraid reads (safetensors name -> bytes per value). NumPy has no bfloat16,
+#: float8 or float4, so files holding them are refused with a message, never half-read.
+DTYPE_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "U32": 4, "I32": 4,
+               "F32": 4, "U64": 8, "I64": 8, "F64": 8}
+_NUMPY_NAMES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16",
+                "F16": "float16", "U32": "uint32", "I32": "int32", "F32": "float32",
+                "U64": "uint64", "I64": "int64", "F64": "float64"}
 _SUFFIXES = (".keras", ".safetensors", ".h5", ".weights", ".unafraid")
 
 
@@ -180,6 +178,15 @@ def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
                if saved_model else "")
             + (f" Pass the path of a file in it, e.g. {path / found[0]} (found: {', '.join(found)})."
                if found else " Pass the path of the file written by model.save(path)."))
+    if path.exists() and not path.is_file():
+        import stat
+        mode = path.stat().st_mode
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise ModelFileError(
+            f"{path} is {kind}, not a model file; reading it could block or never end. Pass the "
+            f"path of the file written by model.save(path) (copy the data into a file first if "
+            f"it comes through a pipe).")
     if not path.is_file():
         near = []
         if path.parent.is_dir():
@@ -211,12 +218,14 @@ def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
     if header_len <= 0 or header_len > min(MAX_HEADER_BYTES, size - 8):
         raise ModelFileError(f"{path} is not an unafraid model file (no valid header; truncated "
                              f"or another format).")
+    _check_tensor_count(path, header_len)
     from safetensors import SafetensorError, safe_open
     try:
         handle = safe_open(str(path), framework="np")
         meta = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(f"{path} is not a readable unafraid model file: {e}") from e
+    _check_dtypes(handle, path)
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is a safetensors file but not one written by unafraid "
                              f"(format {meta.get('format')!r}).")
@@ -232,18 +241,132 @@ def _read(filepath: str | os.PathLike) -> tuple[dict[str, str], Any]:
     return meta, handle
 
 
+def _check_tensor_count(path: Path, header_len: int) -> None:
+    """Refuse a header listing more than MAX_TENSORS tensors, counted in the raw bytes (in
+    chunks, before anything is parsed): a table of millions of empty tensors costs no time."""
+    key, count, carry = b'"data_offsets"', 0, b""
+    with open(path, "rb") as f:
+        f.seek(8)
+        left = header_len
+        while left > 0:
+            chunk = carry + f.read(min(left, 1 << 20))
+            if len(chunk) == len(carry):
+                break
+            left -= len(chunk) - len(carry)
+            count += chunk.count(key)
+            carry = chunk[-(len(key) - 1):]
+            if count > MAX_TENSORS:
+                raise ModelFileError(
+                    f"{path} lists more than {MAX_TENSORS:,} tensors; no model saved by unafraid "
+                    f"has that many (the limit is unafraid.io.saving.MAX_TENSORS). The file is "
+                    f"corrupt or crafted.")
+
+
+def _check_dtypes(handle: Any, path: Any) -> None:
+    """Refuse tensors of dtypes NumPy cannot hold (bfloat16, float8, float4...), by name."""
+    from safetensors import SafetensorError
+    try:
+        for key in handle.keys():
+            dtype = handle.get_slice(key).get_dtype()
+            if dtype not in DTYPE_SIZES:
+                raise ModelFileError(
+                    f"{path}: tensor '{key[:100]}' is stored as {dtype}, which NumPy (and so "
+                    f"unafraid) cannot hold; unafraid reads {', '.join(DTYPE_SIZES)}. If the file "
+                    f"comes from another framework, convert its weights to float32 there (e.g. "
+                    f"tensor.float() in PyTorch) and save them again.")
+    except SafetensorError as e:
+        raise ModelFileError(f"{path} is not a readable unafraid model file: {e}") from e
+
+
+def _stored_weights(handle: Any) -> tuple[int, str]:
+    """The bytes of the file's weight arrays at their real dtypes, and those dtypes in words."""
+    nbytes, dtypes = 0, {}
+    for key in handle.keys():
+        if key.startswith("weights/"):
+            view = handle.get_slice(key)
+            size = DTYPE_SIZES[view.get_dtype()]
+            nbytes += size * math.prod(view.get_shape())
+            dtypes[_NUMPY_NAMES[view.get_dtype()]] = size
+    names = sorted(dtypes, key=lambda d: (dtypes[d], d))  # the smallest (the suspect) first
+    return nbytes, ("dtype " + ", ".join(names)) if names else ""
+
+
+def _check_architecture_size(config: Any, path: Any) -> None:
+    """Refuse an architecture of more than MAX_LAYERS layers or MAX_NODES nodes, before
+    anything is built (a walk of the parsed JSON, linear in its size)."""
+    layers = nodes = 0
+    stack = [config]
+    while stack:  # only layer entries and their configs: O(layers), not O(JSON values)
+        item = stack.pop()
+        if not isinstance(item, dict):
+            continue
+        inner = item.get("config")
+        if isinstance(inner, dict):
+            stack.append(inner)
+        if isinstance(item.get("nodes"), list):
+            nodes += len(item["nodes"])
+        if isinstance(item.get("layers"), list):
+            layers += len(item["layers"])
+            stack.extend(item["layers"])
+    for count, limit, what in ((layers, MAX_LAYERS, "layers"), (nodes, MAX_NODES, "layer calls")):
+        if count > limit:
+            raise ModelFileError(
+                f"{path}: the architecture has {count:,} {what}, more than the {limit:,} that "
+                f"unafraid loads (unafraid.io.saving.MAX_{'LAYERS' if what == 'layers' else 'NODES'}"
+                f"); no real model comes near. The file is corrupt or crafted.")
+
+
 def _version() -> str:
     from .._version import __version__
     return __version__
 
 
+def _non_finite(tree: Any) -> tuple[str, float] | None:
+    """Where parsed JSON holds NaN or an infinity (Python's json reads them), e.g.
+    ``("config.layers[3].config.epsilon", inf)``, or None."""
+    named: list[tuple[str, Any]] = [("", tree)]
+    while named:
+        where, item = named.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where or "the value", item
+        if isinstance(item, dict):
+            named.extend((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            named.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
+    return None
+
+
 def _json(meta: dict[str, str], key: str, path: Any) -> Any:
+    text = meta.get(key, "")
+    values = sum(text.count(c) for c in ",:{[")  # an upper bound, found in O(len) time
+    if values > MAX_JSON_VALUES:
+        raise ModelFileError(f"{path}: the '{key}' entry holds about {values:,} JSON values, "
+                             f"more than the {MAX_JSON_VALUES:,} unafraid parses "
+                             f"(unafraid.io.saving.MAX_JSON_VALUES); no real model comes near. "
+                             f"The file is corrupt or crafted.")
+    odd: list[str] = []  # NaN, Infinity, or a number too large for a float (1e999 -> inf)
+
+    def constant(token: str) -> float:
+        odd.append(token)
+        return float(token)
+
+    def real(token: str) -> float:
+        value = float(token)
+        if not math.isfinite(value):
+            odd.append(token)
+        return value
     try:
-        return json.loads(meta[key])
+        tree = json.loads(meta[key], parse_constant=constant, parse_float=real)
     except (KeyError, ValueError, RecursionError) as e:  # ValueError: also over-long integers
         raise ModelFileError(f"{path}: the '{key}' entry is missing or not valid JSON "
                              f"({type(e).__name__}); the file is corrupt or was not written "
                              f"by unafraid.") from None
+    where = _non_finite(tree) if odd else None
+    if where is not None:
+        raise ModelFileError(f"{path}: the '{key}' entry sets {where[0]} to {where[1]}, which no "
+                             f"saved model holds (every setting is a finite number). The file is "
+                             f"corrupt or crafted.")
+    return tree
 
 
 def _assign_weights(model: Any, handle: Any, meta: dict[str, str], path: Any,
@@ -298,12 +421,13 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
         raise ModelFileError(f"{filepath} holds weights only (saved with save_weights). Re-create "
                              f"the model in code and call model.load_weights(path).")
     config = _json(meta, "model_config", filepath)
-    # The architecture may allocate no more weight bytes than the file's arrays would take as
-    # float64 (so a crafted Dense(10**12) is refused before it allocates anything; a wrong dtype
-    # still gets its own message from _assign_weights).
-    stored = 8 * sum(_n_values(handle, k) for k in handle.keys() if k.startswith("weights/"))
+    _check_architecture_size(config, filepath)
+    # The architecture may allocate no more weight bytes than the file's weight arrays hold (at
+    # their real dtypes), so a crafted Dense(10**12) is refused before it allocates anything;
+    # the weights are created as zeros, not drawn at random, since the file's values replace them.
+    stored, dtypes = _stored_weights(handle)
     try:
-        with weight_budget(stored):
+        with weight_budget(stored, dtypes):
             model = deserialize_layer(config)
     except ModelFileError:
         raise

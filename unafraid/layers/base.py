@@ -33,18 +33,35 @@ _call_depth = _CallDepth()
 
 # While a model file is loaded, the bytes its layers may still allocate for weights: a crafted
 # architecture (Dense(10**12)) is refused before it allocates anything (see ``weight_budget``).
-_weight_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+_weight_budget: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "_weight_budget", default=None)
 
 
 @contextlib.contextmanager
-def weight_budget(nbytes: int) -> Iterator[None]:
-    """Within the block, layers may create at most ``nbytes`` bytes of weights in all."""
-    token = _weight_budget.set([int(nbytes)])
+def weight_budget(nbytes: int, stored: str = "") -> Iterator[None]:
+    """Within the block, layers may create at most ``nbytes`` bytes of weights in all.
+
+    The block is a load: the weights are created as zeros (no random draws, no memory touched
+    until the file's values are assigned), since loading overwrites them. ``stored`` describes
+    the file's arrays for the message (e.g. ``"dtype float16"``).
+    """
+    token = _weight_budget.set([int(nbytes), stored])
     try:
         yield
     finally:
         _weight_budget.reset(token)
+
+
+def _spend(budget: list[Any], layer: str, shape: tuple[int, ...], dtype: str) -> None:
+    """Take one weight's bytes from a load's budget; refuse what the file cannot hold."""
+    dims = [int(d) for d in shape]
+    nbytes = math.prod(dims) * np.dtype(dtype).itemsize
+    budget[0] -= nbytes
+    if min(dims, default=0) < 0 or budget[0] < 0:
+        stored = f" (its weight arrays are stored as {budget[1]})" if budget[1] else ""
+        raise ValueError(f"layer '{layer}' would create a weight of shape {tuple(dims)} and "
+                         f"dtype {dtype} ({nbytes:,} bytes), more than the file holds{stored}. "
+                         f"Nothing was loaded.")
 
 
 def unique_name(prefix: str) -> str:
@@ -192,14 +209,12 @@ class Layer:
         """Create a weight named ``'<layer>/<name>'``, initialised from the seeded stream."""
         init = initializers.get(initializer)
         budget = _weight_budget.get()
-        if budget is not None:
-            dims = [int(d) for d in shape]
-            nbytes = math.prod(dims) * np.dtype(dtype or self.dtype).itemsize
-            budget[0] -= nbytes
-            if min(dims, default=0) < 0 or budget[0] < 0:
-                raise ValueError(f"layer '{self.name}' would create a weight of shape "
-                                 f"{tuple(dims)} ({nbytes:,} bytes), more than the file holds.")
-        var = Variable(init(tuple(shape), dtype or self.dtype),
+        if budget is not None:  # loading: the file's values replace these zeros
+            _spend(budget, self.name, tuple(shape), str(np.dtype(dtype or self.dtype)))
+            values = np.zeros(tuple(shape), dtype or self.dtype)
+        else:
+            values = init(tuple(shape), dtype or self.dtype)
+        var = Variable(values,
                        name=f"{self.name}/{name or f'variable_{len(self._weights)}'}",
                        trainable=trainable and self.trainable)
         var._regularizer = regularizers.get(regularizer)

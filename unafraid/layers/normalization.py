@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import initializers
+from ..checks import check_axis, check_number
 from ..engine import ops
 from ..engine.tensor import Tensor
 from .base import Layer
@@ -54,7 +55,12 @@ class BatchNormalization(Layer):
                  moving_mean_initializer: Any = "zeros",
                  moving_variance_initializer: Any = "ones", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.axis = check_axis("BatchNormalization", axis)
+        self.momentum = check_number(
+            "BatchNormalization", "momentum", momentum, low=0, high=1,
+            hint="It is the weight of the old moving average: use e.g. 0.99 (the default).")
+        self.epsilon = check_number("BatchNormalization", "epsilon", epsilon, low=0, low_open=True,
+                                    hint="Use a small positive number such as 1e-3 (the default).")
         self.center, self.scale = center, scale
         self.inits = {k: initializers.get(v) for k, v in [
             ("beta", beta_initializer), ("gamma", gamma_initializer),
@@ -109,7 +115,10 @@ class LayerNormalization(Layer):
                  scale: bool = True, beta_initializer: Any = "zeros",
                  gamma_initializer: Any = "ones", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
+        self.axis = check_axis("LayerNormalization", axis)
+        self.epsilon = check_number("LayerNormalization", "epsilon", epsilon, low=0, low_open=True,
+                                    hint="Use a small positive number such as 1e-3 (the default).")
+        self.center, self.scale = center, scale
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
 

@@ -144,10 +144,11 @@ def _topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) ->
                              f"Model(inputs=...). Add it to the inputs list.")
         stack.append((t, True))
         stack.extend((a, False) for a in _flat(node.args))
+    in_order = {id(node) for node in order}  # a set: a chain of n nodes takes O(n), not O(n^2)
     for node in order:
         node.outputs = []
     for t in _all_tensors(outputs, order):
-        if t.node in order and t not in t.node.outputs:
+        if id(t.node) in in_order and all(t is not o for o in t.node.outputs):
             t.node.outputs.append(t)
     return [n for n in order if n.args is not None]
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..io.saving import deserialize_layer, serialize_layer
 from ..layers.base import InputLayer, KerasTensor, Layer
+from .data import unbatched_hint
 from .model import Model
 
 
@@ -37,18 +38,35 @@ class Sequential(Model):
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._input_batch_shape: tuple[int | None, ...] | None = None
-        for layer in layers or []:
-            self.add(layer)
+        for layer in _layer_list(layers):
+            self._append(layer)
+        self._try_build()  # once, at the end: building after each layer would cost O(n^2)
 
     def add(self, layer: Any) -> None:
-        """Append a layer (or an ``Input``, which sets the input shape)."""
+        """Append a layer (or an ``Input``, which sets the input shape).
+
+        On a built model only the new layer is built, on the previous output shape, so adding
+        n layers one by one costs O(n), not O(n^2).
+        """
+        shape = getattr(self, "_output_shape", None) if self.built else None
+        count = len(self._layers)
+        self._append(layer)
+        if shape is None or len(self._layers) != count + 1:
+            self._try_build()
+            return
+        new = self._layers[-1]
+        new._maybe_build(shape)
+        self._output_shape = new.compute_output_shape(shape)
+        self.built = True
+
+    def _append(self, layer: Any) -> None:
+        """Check and append a layer (or take an ``Input``'s shape) without building."""
         if isinstance(layer, KerasTensor):
             layer = layer.node.layer
         if isinstance(layer, InputLayer):
             if self._layers:
                 raise ValueError("An Input can only be the first element of a Sequential model.")
             self._input_batch_shape = layer.batch_shape
-            self._try_build()
             return
         if isinstance(layer, type) and issubclass(layer, Layer):
             raise TypeError(f"Sequential got the class {layer.__name__} itself, not a "
@@ -62,7 +80,6 @@ class Sequential(Model):
             self._input_batch_shape = (None, *layer._input_shape_arg)
         self._layers.append(layer)
         self.built = False
-        self._try_build()
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
@@ -87,6 +104,7 @@ class Sequential(Model):
         for layer in self._layers:
             layer._maybe_build(shape)
             shape = layer.compute_output_shape(shape)
+        self._output_shape = shape  # what the next added layer is built on
         self.built = True
         self._build_shape = self._input_batch_shape
 
@@ -109,6 +127,11 @@ class Sequential(Model):
             hint = f" The examples look flattened: pass x.reshape(-1, *{want})."
         elif len(got) == 1 and want == (1,):
             hint = " x is 1-D: pass one column per example, x.reshape(-1, 1)."
+        elif unbatched_hint(got, want):
+            raise ValueError(
+                f"Model '{self.name}' expects a batch of examples of shape {want} (shape "
+                f"(n, {', '.join(map(str, want))})), but x has shape {got}."
+                f"{unbatched_hint(got, want)}")
         raise ValueError(
             f"Model '{self.name}' expects examples of shape {want} (its first layer "
             f"'{first.name}' was built for input shape {tuple(expected)}), but x has shape "
@@ -135,10 +158,24 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for spec in config["layers"]:
-            model.add(deserialize_layer(spec))
+        model = cls([deserialize_layer(spec) for spec in config["layers"]],
+                    name=config.get("name"), trainable=config.get("trainable", True))
         shape = config.get("build_input_shape")
         if shape is not None and not model.built:
             model.build(tuple(shape))
         return model
+
+
+def _layer_list(layers: Any) -> list[Any]:
+    """``Sequential``'s ``layers`` argument as a list; a single layer gets a message with the fix."""
+    if layers is None:
+        return []
+    if isinstance(layers, list | tuple):
+        return list(layers)
+    if isinstance(layers, Layer | KerasTensor):
+        name = type(layers).__name__ if isinstance(layers, Layer) else "Input"
+        raise TypeError(f"Sequential expects a list of layers, got a single {name} layer. Put "
+                        f"it in a list: Sequential([{name}(...)]), or call model.add(layer).")
+    raise TypeError(f"Sequential expects a list of layers, got {type(layers).__name__}: "
+                    f"{str(layers)[:100]}. Pass e.g. Sequential([Dense(64, activation='relu'), "
+                    f"Dense(10)]).")
