@@ -1102,3 +1102,30 @@ def test_a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary(tm
             raise OSError("disk full")
     assert path.read_text() == "old\n" and path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+# ---- the argument checks fit and compile call (helpers in models/data.py) ---------------------
+def test_compile_refuses_the_ambiguous_crossentropy():
+    with pytest.raises(ValueError, match="ambiguous.*sparse_categorical_crossentropy.*"
+                                         "categorical_crossentropy"):
+        classifier(loss=None).compile("adam", "crossentropy")
+
+
+def test_fit_refuses_class_weight_with_a_regression_loss():
+    model = regressor()
+    model.compile("adam", "mse")
+    with pytest.raises(ValueError, match="class_weight.*regression loss.*sample_weight"):
+        model.fit(X, X[:, :1], class_weight={0: 1.0, 1: 2.0}, verbose=0)
+
+
+def test_fit_refuses_swapped_x_and_y():
+    model = classifier()
+    with pytest.raises(ValueError, match="x and y look swapped"):
+        model.fit(Y.astype(np.float32), X, verbose=0)
+
+
+def test_one_unbatched_example_to_a_functional_model_suggests_x_none():
+    inputs = tf.keras.Input((5,))
+    model = tf.keras.Model(inputs, layers.Dense(2)(inputs))
+    with pytest.raises(ValueError, match=r"x\[None\]"):
+        model.predict(X[0])

@@ -67,6 +67,14 @@ class Model(Trainer, Layer):
                 gens.append(layer._shuffle_rng)
         return gens
 
+    def _example_shape(self) -> tuple[int | None, ...] | None:
+        """The shape of one example of the (single) input the model was built for, or None."""
+        shape = getattr(self, "_input_batch_shape", None) or getattr(self, "_build_shape", None)
+        if not isinstance(shape, tuple) or not shape or not all(
+                d is None or isinstance(d, int) for d in shape):
+            return None
+        return tuple(shape[1:])
+
     def _flat_layers(self) -> list[Layer]:
         """Every layer inside this model, nested ones included, breadth first, each once."""
         out, queue, seen = [], list(self._layers), set()
@@ -131,7 +139,13 @@ class Model(Trainer, Layer):
         return xs, ys, sw
 
     def _check_data_shape(self, xs: list[np.ndarray]) -> None:
-        """Compare the data with the input shape the model was built for (Sequential overrides)."""
+        """Compare the data with the input shape the model was built for (Sequential overrides):
+        here, one example given without its batch axis is refused with the ``x[None]`` fix."""
+        want = self._example_shape()
+        hint = _data.unbatched_hint(tuple(xs[0].shape), want) if len(xs) == 1 and want else ""
+        if hint:
+            raise ValueError(f"Model '{self.name}' expects a batch of examples of shape {want}, "
+                             f"but x has shape {tuple(xs[0].shape)}.{hint}")
 
     def _check_targets(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> list[np.ndarray]:
         """Check targets against the model's outputs once, before training starts (``ys``

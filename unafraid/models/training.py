@@ -79,14 +79,13 @@ class Trainer:
         auto_scale_loss : bool, default True
             Accepted for Keras compatibility (no mixed precision in unafraid).
         """
-        from .. import losses as _losses
         from .. import metrics as _metrics
         from .. import optimizers as _optimizers
         _check_compile_args(loss_weights, steps_per_execution, jit_compile)
         self.optimizer = _optimizers.get(optimizer)
         self.optimizer.warm_up()  # e.g. load numba's compiled update now, not in fit's first step
         self._loss_spec, self._loss_weights = loss, loss_weights
-        self._losses_per_output = self._per_output(loss, "loss", _losses.get)
+        self._losses_per_output = self._per_output(loss, "loss", _resolve_loss)
         _check_metric_names(metrics)  # a typo fails here, not after the first training step
         _check_metric_names(weighted_metrics)
         self._metric_spec = (metrics, weighted_metrics)
@@ -364,11 +363,13 @@ class Trainer:
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size")
         xs = self._inputs_list(x)
         ys = self._targets_list(y, xs)
+        _data.check_swapped(xs[0], ys[0], self._example_shape())
         sw = None if sample_weight is None else _data.to_array(sample_weight, "sample_weight",
                                                                np.float32)
         n = _data.same_length({"x": xs[0], **{f"x[{i}]": a for i, a in enumerate(xs[1:], 1)},
                                "y": ys[0], "sample_weight": sw})
         if class_weight is not None:
+            _data.check_class_weight(class_weight, self._losses_per_output[0])
             sw = _class_weights(ys[0], class_weight, sw)
         validation = self._validation_source(validation_data)
         if validation is None and validation_split:
@@ -460,6 +461,7 @@ class Trainer:
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size")
         xs = self._inputs_list(x)
         ys = self._targets_list(y, xs)
+        _data.check_swapped(xs[0], ys[0], self._example_shape())
         sw = None if sample_weight is None else _data.to_array(sample_weight, "sample_weight",
                                                                np.float32)
         _data.same_length({"x": xs[0], "y": ys[0], "sample_weight": sw})
@@ -639,6 +641,13 @@ def _metrics_for_output(spec: Any, k: int, name: str) -> list[Any]:
         spec = spec[k]
     spec = spec or []
     return [spec] if isinstance(spec, str) or not isinstance(spec, list | tuple) else list(spec)
+
+
+def _resolve_loss(spec: Any) -> Any:
+    """A loss from its name or object; an ambiguous name ('crossentropy') is refused with the fix."""
+    from .. import losses as _losses
+    _data.check_loss_name(spec)
+    return _losses.get(spec)
 
 
 def _check_compile_args(loss_weights: Any, steps_per_execution: Any, jit_compile: Any) -> None:
