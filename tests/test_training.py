@@ -470,3 +470,22 @@ def test_small_models_train_on_one_blas_thread_and_put_it_back(monkeypatch):
     monkeypatch.setenv("UNAFRAID_BLAS_THREADS", "two")
     with pytest.raises(ValueError, match="UNAFRAID_BLAS_THREADS='two'"):
         threads.blas_threads_for(model.weights, 32)
+
+
+def test_a_model_subclass_built_functionally_keeps_its_train_step():
+    """Keras's guide builds its CustomModel as CustomModel(inputs, outputs)."""
+    calls = []
+
+    class Counting(tf.keras.Model):
+        def train_step(self, data):
+            calls.append(1)
+            return super().train_step(data)
+
+    inputs = tf.keras.Input((3,))
+    model = Counting(inputs, layers.Dense(1)(inputs))
+    assert isinstance(model, tf.keras.Model) and model.layers
+    model.compile("sgd", "mse")
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    model.fit(x, x[:, :1], batch_size=8, epochs=2, verbose=0)
+    assert len(calls) == 4
+    assert tf.keras.Model(inputs, layers.Dense(1)(inputs)).__class__.__name__ == "Functional"

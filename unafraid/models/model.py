@@ -40,9 +40,19 @@ class Model(Trainer, Layer):
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if args:
-            raise TypeError("Model() takes inputs and outputs only for functional models, as "
-                            "Model(inputs, outputs); a subclass calls super().__init__().")
+        if args or "inputs" in kwargs:
+            # A subclass built functionally, CustomModel(inputs, outputs), as in Keras's guide
+            # "customizing what happens in fit": it becomes a Functional subclass (Keras 3 does
+            # the same), keeping its own train_step.
+            functional = registry.lookup("layer", "Functional")
+            if not isinstance(self, functional):
+                cls = type(self)
+                cls.__bases__ = tuple(functional if b is Model else b for b in cls.__bases__)
+                if not isinstance(self, functional):
+                    raise TypeError(f"{cls.__name__}(inputs, outputs): only a direct subclass of "
+                                    f"Model can be built from inputs and outputs.")
+            functional.__init__(self, *args, **kwargs)
+            return
         super().__init__(**kwargs)
         self.optimizer: Any = None
         self.compiled = False
