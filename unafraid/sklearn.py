@@ -57,7 +57,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "NeuralNetTransformer",
            "expected_failed_checks"]
 
-PREDICT_BATCH = 1024  # rows densified at a time when predicting on sparse input
+PREDICT_BATCH = 1024  # rows predicted (and, from sparse input, densified) at a time
 
 
 # ---- seeds -------------------------------------------------------------------------------
@@ -135,13 +135,41 @@ def make_optimizer(optimizer: Any, learning_rate: float | None) -> Any:
     return opt
 
 
+def float64_twin(net: Any) -> Any:
+    """A copy of ``net`` that computes in float64 from the same (float32) weights.
+
+    Predictions use it so that a row's output does not depend on the other rows of its batch:
+    float32 matrix products round a row differently with the batch's size (BLAS picks other
+    kernels), by about 1e-7; in float64 the difference is about 1e-16.
+    """
+    from .io.saving import deserialize_layer, serialize_layer
+    with _random.seed_scope(0):  # building it draws nothing from the user's global stream
+        twin = deserialize_layer(as_float64(serialize_layer(net)))
+    twin.set_weights([w.astype(np.float64) for w in net.get_weights()])
+    return twin
+
+
+def as_float64(config: Any) -> Any:
+    """A layer config with every ``'dtype': 'float32'`` made ``'float64'``."""
+    if isinstance(config, dict):
+        return {k: ("float64" if k == "dtype" and v == "float32" else as_float64(v))
+                for k, v in config.items()}
+    if isinstance(config, list):
+        return [as_float64(v) for v in config]
+    return config
+
+
 # ---- data ------------------------------------------------------------------------------------
 def dense_rows(X: Any, idx: Any) -> np.ndarray:
-    """Rows ``idx`` of ``X`` as a float32 array: a sparse matrix is densified one batch at a time."""
+    """Rows ``idx`` (indices or a slice) of ``X`` as an array of X's dtype: a sparse matrix is
+    densified one batch at a time, never whole."""
     rows = X[idx]
-    if hasattr(rows, "toarray"):
-        rows = rows.toarray()
-    return np.asarray(rows, dtype=np.float32)
+    return rows.toarray() if hasattr(rows, "toarray") else np.asarray(rows)
+
+
+def float32_rows(X: Any, idx: Any) -> np.ndarray:
+    """``dense_rows`` as float32, the dtype the network trains in."""
+    return dense_rows(X, idx).astype(np.float32, copy=False)
 
 
 def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
@@ -181,9 +209,10 @@ class NeuralNetBase(BaseEstimator):
         A function returning an unafraid Model (compiled or not: the estimator compiles it with
         ``optimizer``, ``learning_rate`` and ``loss``). It is called with whichever of these
         keywords it names: ``n_features_in``, ``n_outputs``, ``n_classes`` (classifier),
-        ``seed`` (an int derived from ``random_state``: pass it to your initializers, or call
-        ``unafraid.set_random_seed(seed)`` first, for reproducible weights), ``meta`` (all of
-        them in a dict). ``None`` builds Dense layers from ``hidden_layer_sizes``.
+        ``seed`` (an int derived from ``random_state``), ``meta`` (all of them in a dict). It
+        runs inside ``unafraid.random.seed_scope(seed)``, so its layers' weights and dropout
+        masks follow ``random_state`` with no seeding code. ``None`` builds Dense layers from
+        ``hidden_layer_sizes``.
     hidden_layer_sizes : tuple of int, default (100,)
         Units of each hidden Dense layer (as ``MLPClassifier``), when ``model`` is None.
     activation : str, default 'relu'
@@ -331,6 +360,7 @@ class NeuralNetBase(BaseEstimator):
         from .callbacks import CallbackList, History
         from .models.data import stratified_split
         net, rng = self.model_, self._rng
+        self._twins = {}  # the weights change: predictions need new float64 twins
         n = X.shape[0]
         val = None
         if validation and self.validation_split:
@@ -358,7 +388,7 @@ class NeuralNetBase(BaseEstimator):
                 if w is not None and not np.any(w > 0):
                     continue  # all weights zero: nothing to learn from this batch
                 cbs.on_train_batch_begin(step)
-                loss = net.train_on_batch(dense_rows(X, idx), Y[idx], sample_weight=w)
+                loss = net.train_on_batch(float32_rows(X, idx), Y[idx], sample_weight=w)
                 if not math.isfinite(loss):
                     warnings.warn(f"{type(self).__name__}: the loss became {loss} at epoch "
                                   f"{epoch + 1}, batch {step + 1}; training stopped. Try a "
@@ -403,7 +433,7 @@ class NeuralNetBase(BaseEstimator):
             w = batch_weights(sw, idx)
             if w is not None and not np.any(w > 0):
                 continue
-            value = self.model_.evaluate(dense_rows(X, idx), Y[idx], sample_weight=w,
+            value = self.model_.evaluate(float32_rows(X, idx), Y[idx], sample_weight=w,
                                          batch_size=len(idx), verbose=0)
             k = len(idx) if sw is None else float(sw[idx].sum())
             total, count = total + float(value) * k, count + k
@@ -415,24 +445,25 @@ class NeuralNetBase(BaseEstimator):
         seed = seed_from_random_state(self.random_state)
         build_seed, shuffle_seed = spawn_seeds(seed, 2)
         self._rng = _random.make_generator(shuffle_seed)
-        self.model_ = self._build(X.shape[1], n_outputs, output_activation, meta, build_seed)
+        with _random.seed_scope(build_seed):  # a model-building function's layers draw from it
+            self.model_ = self._build(X.shape[1], n_outputs, output_activation, meta, build_seed)
         self.history_ = {}
         self.n_iter_ = 0
 
-    def _predict_raw(self, X: Any) -> np.ndarray:
-        """The network's outputs for X (float32), computed in batches (sparse: densified per batch)."""
-        if not hasattr(X, "toarray"):
-            return self.model_.predict(np.asarray(X, np.float32), batch_size=PREDICT_BATCH,
-                                       verbose=0)
-        n = X.shape[0]
-        return np.concatenate([self.model_.predict(dense_rows(X, np.arange(s, min(s + PREDICT_BATCH,
-                                                                                     n))),
-                                                   batch_size=PREDICT_BATCH, verbose=0)
-                               for s in range(0, n, PREDICT_BATCH)])
+    def _predict_raw(self, X: Any, net: str = "model_") -> np.ndarray:
+        """The outputs of the network ``net`` (an attribute name) for X, float64, computed by its
+        float64 twin in batches (sparse X densified one batch at a time)."""
+        twins = self.__dict__.setdefault("_twins", {})
+        if net not in twins:
+            twins[net] = float64_twin(getattr(self, net))
+        return np.concatenate([twins[net].predict(dense_rows(X, slice(s, s + PREDICT_BATCH)),
+                                                  batch_size=PREDICT_BATCH, verbose=0)
+                               for s in range(0, X.shape[0], PREDICT_BATCH)])
 
     # ---- pickling: the network travels in unafraid's own file format (JSON + safetensors) ----
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
+        state.pop("_twins", None)
         if "model_" in state:
             from .io.saving import save_model
             with tempfile.TemporaryDirectory() as tmp:
@@ -562,11 +593,14 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         return self._encoder.transform(y).astype(np.int64)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), float64, in ``classes_`` order."""
+        """Class probabilities, shape (n_samples, n_classes), float64, in ``classes_`` order.
+
+        Computed in float64 from the float32 weights, so that a row's probabilities do not depend
+        on the other rows predicted with it."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float32, np.float64),
                           reset=False)
-        p = self._predict_raw(X).astype(np.float64)
+        p = self._predict_raw(X)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
@@ -638,11 +672,12 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, shape (n_samples,) or (n_samples, n_targets), float64 (as
-        scikit-learn's regressors; the network computes them in float32)."""
+        scikit-learn's regressors; computed in float64 from the float32 weights, so that a row's
+        prediction does not depend on the other rows predicted with it)."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float32, np.float64),
                           reset=False)
-        out = self._predict_raw(X).astype(np.float64)
+        out = self._predict_raw(X)
         return out[:, 0] if self._y_ndim == 1 else out
 
 
@@ -696,7 +731,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]  # the network computes in float32
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
     def _build(self, n_features: int, n_outputs: int, output_activation: Any,
@@ -769,23 +804,20 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """The encoder's output, shape (n_samples, n_components), float32."""
+        """The encoder's output, shape (n_samples, n_components), in X's dtype (float32 for
+        float32 X, else float64), computed in float64 from the float32 weights."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float32, np.float64),
                           reset=False)
-        return self._run(self.encoder_, X)
+        return self._predict_raw(X, "encoder_").astype(X.dtype, copy=False)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
-        """The decoder's reconstruction from codes (n_samples, n_components), float32."""
+        """The decoder's reconstruction (n_samples, n_features_in_) from codes (n_samples,
+        n_components), in the codes' dtype (float32 or float64)."""
         check_is_fitted(self)
-        codes = np.asarray(X, np.float32)
-        return self.decoder_.predict(codes, batch_size=PREDICT_BATCH, verbose=0)
-
-    def _run(self, net: Any, X: Any) -> np.ndarray:
-        n = X.shape[0]
-        return np.concatenate([net.predict(dense_rows(X, np.arange(s, min(s + PREDICT_BATCH, n))),
-                                           batch_size=PREDICT_BATCH, verbose=0)
-                               for s in range(0, n, PREDICT_BATCH)])
+        codes = np.asarray(X)
+        codes = codes if codes.dtype in (np.float32, np.float64) else codes.astype(np.float64)
+        return self._predict_raw(codes, "decoder_").astype(codes.dtype, copy=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()  # encoder_ and decoder_ are rebuilt from model_
@@ -807,7 +839,7 @@ class RowsOf:
         self.X = X
 
     def __getitem__(self, idx: Any) -> np.ndarray:
-        return dense_rows(self.X, idx)
+        return float32_rows(self.X, idx)
 
 
 def rows_of(Y: Any, X_rows: Any, idx: np.ndarray) -> Any:
