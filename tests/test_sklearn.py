@@ -302,3 +302,23 @@ def test_misuse_is_named_with_the_fix():
         NeuralNetRegressor(epochs=0).fit(X, y)
     with pytest.raises(TypeError, match="model must be a function"):
         NeuralNetRegressor(model="mlp").fit(X, y)
+
+
+def test_seed_scope_derives_from_its_seed_and_leaves_the_outer_stream_alone():
+    from unafraid import random as ur
+    oracle = [int(s.generate_state(1, np.uint64)[0] >> np.uint64(1))
+              for s in np.random.SeedSequence(3).spawn(2)]
+    try:
+        ur.set_random_seed(11)
+        plain = [ur.spawn_seed(), ur.spawn_seed()]
+        ur.set_random_seed(11)
+        first = ur.spawn_seed()
+        with ur.seed_scope(3):
+            inner = [ur.spawn_seed(), ur.spawn_seed()]
+        assert [first, ur.spawn_seed()] == plain  # the outer stream continues where it was
+        assert inner == oracle
+        with pytest.raises(ValueError, match="non-negative integer"):
+            with ur.seed_scope(-1):
+                pass
+    finally:
+        ur.set_random_seed(ur.DEFAULT_SEED)

@@ -81,6 +81,13 @@ def seed_from_random_state(random_state: Any) -> int:
                      f"int or a numpy.random.Generator, got {random_state!r}.")
 
 
+def check_random_state_arg(random_state: Any) -> None:
+    """Refuse a ``random_state`` that is none of None, a non-negative int, a Generator (drawing
+    nothing from a Generator)."""
+    if not isinstance(random_state, np.random.Generator | np.random.RandomState):
+        seed_from_random_state(random_state)
+
+
 def spawn_seeds(seed: int, n: int) -> list[int]:
     """``n`` independent 63-bit seeds derived from ``seed`` (NumPy's ``SeedSequence.spawn``)."""
     return [int(s.generate_state(1, np.uint64)[0] >> np.uint64(1))
@@ -311,8 +318,7 @@ class NeuralNetBase(BaseEstimator):
                 or self.n_iter_no_change < 1):
             raise ValueError(f"n_iter_no_change must be a positive int or None, got "
                              f"{self.n_iter_no_change!r}.")
-        seed_from_random_state(0 if isinstance(self.random_state, np.random.Generator | \
-                                               np.random.RandomState) else self.random_state)
+        check_random_state_arg(self.random_state)
 
     # ---- the network -------------------------------------------------------------------
     def _build(self, n_features: int, n_outputs: int, output_activation: Any,
@@ -439,7 +445,7 @@ class NeuralNetBase(BaseEstimator):
             total, count = total + float(value) * k, count + k
         return total / max(count, 1e-12)
 
-    def _start(self, X: Any, Y: np.ndarray, n_outputs: int, output_activation: Any,
+    def _start(self, X: Any, n_outputs: int, output_activation: Any,
                meta: dict[str, Any]) -> None:
         """A fresh network and generator (a fresh fit)."""
         seed = seed_from_random_state(self.random_state)
@@ -547,7 +553,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         if fresh:
             self._encoder = LabelEncoder().fit(y)
             self.classes_ = self._encoder.classes_
-            self._start(X, y, len(self.classes_), "softmax", self._meta(X))
+            self._start(X, len(self.classes_), "softmax", self._meta(X))
         codes = self._encode(y)
         self._train(X, codes, sw, int(self.epochs), labels=codes)
         return self
@@ -572,7 +578,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         if first:
             self._encoder = LabelEncoder().fit(np.asarray(classes))
             self.classes_ = self._encoder.classes_
-            self._start(X, y, len(self.classes_), "softmax", self._meta(X))
+            self._start(X, len(self.classes_), "softmax", self._meta(X))
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes={np.unique(classes)!r} differs from the classes of the "
                              f"first partial_fit call, {self.classes_!r}.")
@@ -662,7 +668,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         if fresh:
             self._y_ndim = np.ndim(y)
             self.n_outputs_ = Y.shape[1]
-            self._start(X, Y, self.n_outputs_, None,
+            self._start(X, self.n_outputs_, None,
                         {"n_features_in": X.shape[1], "n_outputs": self.n_outputs_})
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} targets but the network was fitted on "
@@ -798,7 +804,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
                           reset=fresh)
         sw = check_sample_weight(sample_weight, X.shape[0])
         if fresh:
-            self._start(X, None, int(self.n_components), None,
+            self._start(X, int(self.n_components), None,
                         {"n_features_in": X.shape[1], "n_components": self.n_components})
         self._train(X, RowsOf(X), sw, epochs, validation=validation)
         return self
