@@ -322,3 +322,23 @@ def test_seed_scope_derives_from_its_seed_and_leaves_the_outer_stream_alone():
                 pass
     finally:
         ur.set_random_seed(ur.DEFAULT_SEED)
+
+
+def test_a_subclassed_model_trains_and_predicts_in_float32_with_a_warning():
+    X, y = iris()
+
+    class Net(uf.keras.Model):  # no config: the estimator cannot rebuild it in float64
+        def __init__(self, k):
+            super().__init__()
+            self.hidden = layers.Dense(8, activation="relu")
+            self.out = layers.Dense(k, activation="softmax")
+
+        def call(self, x, training=False):
+            return self.out(self.hidden(x))
+
+    clf = NeuralNetClassifier(model=lambda n_classes: Net(n_classes), epochs=5).fit(X, y)
+    with pytest.warns(RuntimeWarning, match="predicts with its float32 network"):
+        proba = clf.predict_proba(X)
+    assert proba.shape == (150, 3) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba, clf.model_.predict(X.astype(np.float32), verbose=0),
+                               atol=1e-6)

@@ -461,10 +461,17 @@ class NeuralNetBase(BaseEstimator):
         float64 twin in batches (sparse X densified one batch at a time)."""
         twins = self.__dict__.setdefault("_twins", {})
         if net not in twins:
-            twins[net] = float64_twin(getattr(self, net))
+            try:
+                twins[net] = float64_twin(getattr(self, net))
+            except Exception as e:  # e.g. a subclassed Model, which has no config to rebuild from
+                warnings.warn(f"{type(self).__name__} predicts with its float32 network, as "
+                              f"it could not copy it to float64 ({type(e).__name__}: {e}). A "
+                              f"row's prediction may then differ by about 1e-7 with the rows "
+                              f"predicted with it.", RuntimeWarning, stacklevel=3)
+                twins[net] = getattr(self, net)
         return np.concatenate([twins[net].predict(dense_rows(X, slice(s, s + PREDICT_BATCH)),
                                                   batch_size=PREDICT_BATCH, verbose=0)
-                               for s in range(0, X.shape[0], PREDICT_BATCH)])
+                               for s in range(0, X.shape[0], PREDICT_BATCH)]).astype(np.float64)
 
     # ---- pickling: the network travels in unafraid's own file format (JSON + safetensors) ----
     def __getstate__(self) -> dict[str, Any]:
