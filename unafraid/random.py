@@ -12,7 +12,9 @@ NumPy's global RNG (``np.random.rand`` and friends) is never used.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,7 @@ DEFAULT_SEED = 1337
 
 _lock = threading.Lock()
 _root = {"seed": DEFAULT_SEED, "sequence": np.random.SeedSequence(DEFAULT_SEED)}
+_scope = threading.local()  # a seed_scope's sequence, per thread
 
 
 def set_random_seed(seed: int) -> None:
@@ -55,10 +58,43 @@ def get_seed() -> int:
 
 
 def spawn_seed() -> int:
-    """A fresh 63-bit seed, the next in the stream derived from the root seed."""
-    with _lock:
-        child = _root["sequence"].spawn(1)[0]
+    """A fresh 63-bit seed, the next in the stream derived from the root seed (or from the
+    innermost ``seed_scope`` of this thread)."""
+    scoped = getattr(_scope, "sequence", None)
+    if scoped is not None:
+        child = scoped.spawn(1)[0]
+    else:
+        with _lock:
+            child = _root["sequence"].spawn(1)[0]
     return int(child.generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+@contextlib.contextmanager
+def seed_scope(seed: int) -> Iterator[None]:
+    """Inside the block, everything this thread creates draws from streams derived from ``seed``;
+    after it, the outer stream continues where it was (unlike ``set_random_seed``).
+
+    Code that builds a model in the block (a scikit-learn estimator's model-building function)
+    gets the same weights whatever ran before it, in any process or thread.
+
+    Examples
+    --------
+    >>> import unafraid
+    >>> with unafraid.random.seed_scope(7):
+    ...     a = unafraid.keras.layers.Dense(3)(unafraid.ones((1, 2)))
+    >>> with unafraid.random.seed_scope(7):
+    ...     b = unafraid.keras.layers.Dense(3)(unafraid.ones((1, 2)))
+    >>> bool((a.numpy() == b.numpy()).all())
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed_scope needs a non-negative integer, got {seed!r}.")
+    previous = getattr(_scope, "sequence", None)
+    _scope.sequence = np.random.SeedSequence(int(seed))
+    try:
+        yield
+    finally:
+        _scope.sequence = previous
 
 
 def make_generator(seed: int | None = None) -> np.random.Generator:

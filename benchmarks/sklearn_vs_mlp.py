@@ -1,0 +1,92 @@
+"""unafraid.sklearn's estimators against scikit-learn's MLPClassifier / MLPRegressor.
+
+A benchmark, not a test. The same pipeline (StandardScaler, then the network; for regression the
+targets standardised too, by TransformedTargetRegressor) with the same hidden sizes and each
+estimator's default training settings (Adam, learning rate 1e-3, batch min(200, n), at most 200
+epochs, stopping after 10 epochs without a 1e-4 improvement), scored by the same 5-fold
+cross-validation:
+
+- load_digits (1,797 8x8 images, 10 classes): accuracy;
+- load_diabetes (442 patients, 10 features): R^2.
+
+The two estimators take turns (MLP, unafraid, MLP, unafraid...) for ``--repeats`` rounds, so that
+a change in the machine's load hits both; the table gives the mean cross-validated score, the
+median wall time of one ``cross_val_score`` call and the median of the per-round time ratios.
+
+Run::
+
+    python benchmarks/sklearn_vs_mlp.py --repeats 3
+
+Targets (issue 20): score >= MLP's, time <= 0.5x MLP's. On a shared, loaded machine the times say
+little: run it on a quiet one before quoting any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from unafraid.sklearn import NeuralNetClassifier, NeuralNetRegressor
+
+
+def tasks(hidden: tuple[int, ...]) -> list[tuple[str, dict, tuple, object]]:
+    """(name, {tool: estimator}, (X, y), cv) for each data set."""
+    Xc, yc = load_digits(return_X_y=True)
+    Xr, yr = load_diabetes(return_X_y=True)
+
+    def reg(net: object) -> object:
+        return TransformedTargetRegressor(make_pipeline(StandardScaler(), net),
+                                          transformer=StandardScaler())
+
+    return [
+        ("load_digits (accuracy)",
+         {"MLPClassifier": make_pipeline(StandardScaler(),
+                                         MLPClassifier(hidden_layer_sizes=hidden, random_state=0)),
+          "NeuralNetClassifier": make_pipeline(StandardScaler(),
+                                               NeuralNetClassifier(hidden_layer_sizes=hidden))},
+         (Xc, yc), StratifiedKFold(5, shuffle=True, random_state=0)),
+        ("load_diabetes (R^2)",
+         {"MLPRegressor": reg(MLPRegressor(hidden_layer_sizes=hidden, random_state=0)),
+          "NeuralNetRegressor": reg(NeuralNetRegressor(hidden_layer_sizes=hidden))},
+         (Xr, yr), KFold(5, shuffle=True, random_state=0)),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of interleaved runs")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[100],
+                        help="hidden layer sizes, the same for both (default: 100)")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, {args.repeats} interleaved rounds")
+    print(f"{'data set':24} {'estimator':22} {'CV score':>9} {'time (s)':>9} {'time / MLP':>11}")
+    for name, estimators, (X, y), cv in tasks(tuple(args.hidden)):
+        times: dict[str, list[float]] = {k: [] for k in estimators}
+        scores: dict[str, float] = {}
+        for _ in range(args.repeats):
+            for tool, est in estimators.items():  # interleaved: MLP, unafraid, MLP, unafraid...
+                start = time.perf_counter()
+                s = cross_val_score(est, X, y, cv=cv)
+                times[tool].append(time.perf_counter() - start)
+                scores[tool] = float(np.mean(s))
+        mlp = next(iter(estimators))
+        for tool in estimators:
+            ratio = statistics.median(t / m for t, m in zip(times[tool], times[mlp], strict=True))
+            print(f"{name:24} {tool:22} {scores[tool]:9.4f} {statistics.median(times[tool]):9.2f} "
+                  f"{ratio:11.2f}")
+
+
+if __name__ == "__main__":
+    main()
