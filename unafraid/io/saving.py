@@ -98,7 +98,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.close(dir_fd)
 
 
-def _generators(model: Any) -> list[np.random.Generator]:
+def generators(model: Any) -> list[np.random.Generator]:
     """Every random generator a model draws from, in a fixed order."""
     gens = [model._shuffle_rng] if hasattr(model, "_shuffle_rng") else []
     stack, seen = list(model._layers), set()
@@ -132,8 +132,15 @@ def _serialize(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> byte
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-    """Write ``model`` (architecture, weights, compile config, optimizer and RNG state)."""
+    """Write ``model`` (architecture, weights, compile config, optimizer and RNG state).
+
+    A path ending in ``.keras`` gets Keras 3's native format instead (see
+    ``unafraid.io.keras_format``), which Keras opens and trains on.
+    """
     from .. import random as _random
+    if str(filepath).endswith(".keras"):
+        from .keras_format import save
+        return save(model, filepath, overwrite=overwrite)
     _check_overwrite(filepath, overwrite)
     meta = _metadata("model", model)
     meta["model_config"] = json.dumps(serialize_layer(model))
@@ -142,7 +149,7 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) 
         meta["compile_config"] = json.dumps(model.get_compile_config())
         if model.optimizer is not None and getattr(model.optimizer, "built", False):
             tensors.update({f"optimizer/{k}": v for k, v in model.optimizer.state_dict().items()})
-    meta["rng_states"] = json.dumps([_random.generator_state(g) for g in _generators(model)])
+    meta["rng_states"] = json.dumps([_random.generator_state(g) for g in generators(model)])
     atomic_write_bytes(filepath, _serialize(tensors, meta))
 
 
@@ -293,6 +300,10 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
         corrupted, another format, a newer format version, unknown layers).
     """
     from ..layers.base import weight_budget
+    from .keras_format import is_keras_archive
+    if is_keras_archive(filepath):  # a Keras 3 '.keras' zip
+        from .keras_format import load
+        return load(filepath, compile=compile)
     meta, handle = _read(filepath)
     if meta.get("kind") != "model":
         raise ModelFileError(f"{filepath} holds weights only (saved with save_weights). Re-create "
@@ -338,10 +349,14 @@ def _n_values(handle: Any, key: str) -> int:
 
 
 def _restore_generators(model: Any, meta: dict[str, str], path: Any) -> None:
+    states = _json(meta, "rng_states", path) if "rng_states" in meta else []
+    restore_generators(model, states, path)
+
+
+def restore_generators(model: Any, states: Any, path: Any) -> None:
     """Set the random generators' saved states, all checked before any is changed."""
     from .. import random as _random
-    states = _json(meta, "rng_states", path) if "rng_states" in meta else []
-    gens = _generators(model)
+    gens = generators(model)
     if not isinstance(states, list) or len(states) != len(gens):
         return
     try:
