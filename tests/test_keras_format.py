@@ -174,6 +174,31 @@ def test_keras_functional_to_unafraid(tmp_path):
         np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
+def test_objects_schedules_and_nested_models_cross_both_ways(tmp_path):
+    """Loss and metric objects, a learning-rate schedule, a Sequential inside a Sequential."""
+    x = RNG.random((32, 5), dtype=np.float32)
+    y = np.arange(32) % 3
+    k = keras.Sequential([keras.Input((5,)), keras.Sequential([keras.layers.Dense(4, "relu")]),
+                          keras.layers.Dense(3)])
+    k.compile(optimizer=keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9),
+                                             momentum=0.9),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    k.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    k.save(tmp_path / "k.keras")
+    model = load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(model.predict(x, verbose=0), k.predict(x, verbose=0), atol=1e-6)
+    assert model.optimizer.iterations == 2
+    assert model.optimizer.learning_rate == pytest.approx(0.1 * 0.9 ** (2 / 10))  # Keras's formula
+    assert model.get_compile_config()["loss"]["config"]["from_logits"] is True
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    model.save(tmp_path / "u.keras")
+    again = keras.saving.load_model(tmp_path / "u.keras")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    assert int(again.optimizer.iterations) == 4
+    again.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+
 # ---- refusals -------------------------------------------------------------------------------------
 def test_lambda_layer_is_refused_by_name(tmp_path):
     k = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * 2, name="doubler")])

@@ -644,7 +644,9 @@ def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
         outputs[name] = []
         for call in calls if isinstance(calls, list) else []:
             args = call.get("args") if isinstance(call, dict) else None
-            if not isinstance(args, list) or len(args) != 1:
+            kwargs = call.get("kwargs", {}) if isinstance(call, dict) else None
+            if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict) or (
+                    set(kwargs) - {"training"}):
                 raise _refuse(path, f"layer '{name}' has a call with arguments unafraid cannot "
                                     f"follow: {str(call)[:200]}")
             outputs[name].append(layer(_tensors(args[0], outputs, path)))
@@ -815,12 +817,28 @@ def _restore_optimizer(model: Any, h5: Any, path: Any) -> None:
 
 
 def _compile_from_keras(model: Any, config: dict[str, Any], path: Any) -> None:
+    """``model.compile`` with Keras's optimizer, loss(es) and metrics as unafraid objects."""
+    from .. import losses, metrics, optimizers
     compile_config = config.get("compile_config")
     if not compile_config:
         return
     clean = {k: _strip(compile_config.get(k), path) for k in ("optimizer", "loss", "loss_weights",
                                                               "metrics")}
-    model.compile_from_config(clean)
+    model.compile(optimizer=optimizers.get(clean["optimizer"]),
+                  loss=_objects(clean["loss"], losses.deserialize),
+                  loss_weights=clean["loss_weights"],
+                  metrics=_objects(clean["metrics"], metrics.deserialize))
+
+
+def _objects(spec: Any, deserialize: Callable[[Any], Any]) -> Any:
+    """Names stay names; ``{"class_name", "config"}`` become objects, in lists and per-output dicts."""
+    if isinstance(spec, dict) and "class_name" in spec:
+        return deserialize(spec)
+    if isinstance(spec, dict):
+        return {k: _objects(v, deserialize) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_objects(v, deserialize) for v in spec]
+    return spec
 
 
 def _strip(value: Any, path: Any) -> Any:
