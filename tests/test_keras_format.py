@@ -321,3 +321,33 @@ def test_layer_table_paths_follow_keras_snake_case():
     assert keras_format.snake_case("BatchNormalization") == "batch_normalization"
     assert keras_format.weight_paths(["Dense", "Dropout", "Dense"], "layers") == [
         "layers/dense", "layers/dropout", "layers/dense_1"]
+
+
+@pytest.mark.parametrize("member, trials", [("model.weights.h5", 150), ("config.json", 60),
+                                            ("unafraid.json", 30)])
+def test_corrupted_members_load_or_raise_model_file_error(tmp_path, member, trials):
+    """Random bytes changed inside one member (the zip itself stays valid, CRCs recomputed):
+    the file loads, or ModelFileError is raised; never another exception."""
+    model = tf.keras.Sequential([tf.keras.Input((4,)), L.Dense(3), L.BatchNormalization(), L.Dense(2)])
+    model.compile("adam", "mse")
+    model.fit(np.ones((8, 4)), np.ones((8, 2)), verbose=0)
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    rng = np.random.default_rng(7)
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(trials):
+        data = bytearray(members[member])
+        for _ in range(rng.integers(1, 8)):
+            data[rng.integers(len(data))] = rng.integers(256)
+        path = write_keras(tmp_path / "fuzzed.keras", members["config.json"] if member != "config.json"
+                           else bytes(data), members["model.weights.h5"] if member != "model.weights.h5"
+                           else bytes(data), [(n, bytes(data) if n == member else d)
+                                              for n, d in members.items() if n not in (
+                                                  "config.json", "model.weights.h5")])
+        try:
+            load_model(path)
+            outcomes["loaded"] += 1
+        except ModelFileError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0

@@ -691,17 +691,21 @@ def _history(ref: Any, outputs: dict[str, list[Any]], path: Any) -> Any:
 
 
 # ---- reading the weights -----------------------------------------------------------------------
-def open_weights(data: bytes, path: Any) -> Any:
-    """The weights h5 file, opened from memory, with every dataset checked before any is read."""
+def open_weights(data: bytes, path: Any) -> tuple[Any, int]:
+    """The weights h5 file, opened from memory, with every dataset checked before any is read,
+    and the number of values stored for layers (which bounds what the architecture may allocate)."""
     h5py = require_h5py()
     try:
         h5 = h5py.File(io.BytesIO(data), "r")
-    except (OSError, ValueError) as e:
+    except Exception as e:  # OSError for most corrupt files, others from HDF5's parser
         raise _refuse(path, f"model.weights.h5 is not a readable HDF5 file ({e}).") from None
     problems: list[str] = []
+    layer_values = [0]
 
     def check(name: str, obj: Any) -> None:
         if isinstance(obj, h5py.Dataset):
+            if name.startswith("layers/"):
+                layer_values[0] += math.prod(obj.shape or ())
             declared = math.prod(obj.shape or ()) * obj.dtype.itemsize
             if obj.external or obj.is_virtual:
                 problems.append(f"dataset '{name}' points outside the file")
@@ -714,13 +718,13 @@ def open_weights(data: bytes, path: Any) -> Any:
     try:
         for name in _walk_links(h5, problems):
             check(name, h5[name])
-    except (OSError, ValueError, KeyError, RecursionError) as e:
+    except Exception as e:  # HDF5's parser reports a corrupt file as RuntimeError, OSError, ...
         h5.close()
         raise _refuse(path, f"model.weights.h5 is malformed ({type(e).__name__}: {e}).") from None
     if problems:
         h5.close()
         raise _refuse(path, f"model.weights.h5 is refused: {'; '.join(problems[:3])}.")
-    return h5
+    return h5, layer_values[0]
 
 
 def _walk_links(h5: Any, problems: list[str]) -> list[str]:
@@ -740,16 +744,6 @@ def _walk_links(h5: Any, problems: list[str]) -> list[str]:
             if isinstance(node[key], h5py.Group):
                 stack.append(full)
     return names
-
-
-def _layer_values(h5: Any) -> int:
-    """Number of values stored for layers (bounds what the architecture may allocate)."""
-    import h5py
-    sizes: list[int] = []
-    if "layers" in h5:
-        h5["layers"].visititems(lambda _, o: sizes.append(math.prod(o.shape or ()))
-                                if isinstance(o, h5py.Dataset) else None)
-    return sum(sizes)
 
 
 def _vars(h5: Any, path: str) -> list[np.ndarray]:
@@ -879,11 +873,10 @@ def load(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noqa: A00
     """
     from ..layers.base import weight_budget
     config, weights, extra = read_archive(filepath)
-    h5 = open_weights(weights, filepath)
+    h5, layer_values = open_weights(weights, filepath)
     try:
-        budget = 8 * _layer_values(h5)
         try:
-            with weight_budget(budget):
+            with weight_budget(8 * layer_values):
                 model = layer_from_keras(config, filepath)
         except ModelFileError:
             raise
