@@ -274,12 +274,13 @@ def keras_layer_order(inputs: list[Any], outputs: list[Any]) -> tuple[list[Any],
     node_depth: dict[int, int] = {}
     layer_depth: dict[int, int] = {}
     layers: dict[int, Any] = {}
+    in_graph = {id(n) for n in finished}
     for node in reversed(finished):
         depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
         layer_depth[id(node.layer)] = node_depth[id(node)] = depth
         layers[id(node.layer)] = node.layer
         for parent in _flat_tensors(node.args) if node.args is not None else []:
-            if any(parent.node is n for n in finished):
+            if id(parent.node) in in_graph:
                 node_depth[id(parent.node)] = max(depth + 1, node_depth.get(id(parent.node), 0))
     for t in inputs:  # inputs the outputs do not use
         if id(t.node.layer) not in layer_depth:
