@@ -142,6 +142,16 @@ def test_subclassed_and_unknown_layers_are_not_written(tmp_path):
         net.save(tmp_path / "n.keras")
     assert not (tmp_path / "n.keras").exists()
 
+    class Doubler(tf.keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    model = tf.keras.Sequential([tf.keras.Input((3,)), L.Dense(2), Doubler(name="twice")])
+    with pytest.raises(ValueError, match=r"Layer 'twice' \(Doubler\) has no Keras 3 equivalent.*"
+                                         r"m\.safetensors"):
+        model.save(tmp_path / "d.keras")
+    assert not (tmp_path / "d.keras").exists()
+
 
 # ---- Keras -> unafraid ----------------------------------------------------------------------------
 def test_keras_to_unafraid_same_predictions_state_and_trains_on(tmp_path):
