@@ -54,7 +54,8 @@ def keras_slots(model):
     tf.keras.optimizers.SGD(0.05, momentum=0.9),
     tf.keras.optimizers.RMSprop(momentum=0.5, centered=True),
     tf.keras.optimizers.Adagrad(),
-], ids=["adam", "adam-amsgrad", "sgd-momentum", "rmsprop-centered", "adagrad"])
+    tf.keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.01),
+], ids=["adam", "adam-amsgrad", "sgd-momentum", "rmsprop-centered", "adagrad", "adamw"])
 def test_unafraid_to_keras_same_predictions_state_and_trains_on(tmp_path, optimizer):
     model = unafraid_sequential()
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -207,6 +208,30 @@ def test_objects_schedules_and_nested_models_cross_both_ways(tmp_path):
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     assert int(again.optimizer.iterations) == 4
     again.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+
+def test_compiled_but_untrained_models_cross_both_ways(tmp_path):
+    """No optimizer state yet: Keras writes only the step count and learning rate, and expects
+    slots of zeros (Adagrad: its initial accumulator value) from unafraid."""
+    with pytest.warns() as caught:  # Keras warns if the optimizer state does not match
+        model = tf.keras.Sequential([tf.keras.Input((5,)), L.Dense(3)])
+        model.compile(tf.keras.optimizers.Adagrad(initial_accumulator_value=0.3), "mse")
+        model.save(tmp_path / "u.keras")
+        k = keras.saving.load_model(tmp_path / "u.keras")
+        import warnings
+        warnings.warn("sentinel")
+    assert [str(w.message) for w in caught] == ["sentinel"]
+    np.testing.assert_array_equal(keras_slots(k)[2], np.full((5, 3), 0.3, np.float32))
+    k.fit(np.ones((4, 5)), np.ones((4, 3)), verbose=0)
+
+    k = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+    k.compile(keras.optimizers.Adam(0.02), "mse")
+    k.save(tmp_path / "k.keras")
+    model = load_model(tmp_path / "k.keras")
+    assert model.optimizer.iterations == 0
+    assert model.optimizer.learning_rate == pytest.approx(0.02, rel=1e-7)  # Keras stores float32
+    model.fit(np.ones((4, 5)), np.ones((4, 3)), verbose=0)
+    assert model.optimizer.iterations == 1
 
 
 # ---- refusals -------------------------------------------------------------------------------------

@@ -407,13 +407,22 @@ def _write_layer_weights(h5: Any, model: Any, prefix: str) -> None:
             group.create_dataset(str(i), data=a)
 
 
-def optimizer_arrays(optimizer: Any) -> list[np.ndarray]:
-    """The optimizer's state in Keras 3's order: step count, learning rate (a float), slots."""
+def optimizer_arrays(optimizer: Any, variables: list[Any] | None = None) -> list[np.ndarray]:
+    """The optimizer's state in Keras 3's order: step count, learning rate (a float), slots.
+
+    An optimizer not built yet (compiled, never trained) gives its initial state for
+    ``variables`` (the model's trainable weights), which is what Keras builds on loading.
+    """
     name = type(optimizer).__name__
     if name not in OPTIMIZER_SLOTS:
         raise ValueError(f"{name} has no Keras 3 counterpart whose state unafraid can write.")
-    state = optimizer.state_dict()
-    n_vars = len(optimizer._variables)
+    if optimizer.built:
+        state, n_vars = optimizer.state_dict(), len(optimizer._variables)
+    else:
+        variables = list(variables or [])
+        state = {f"{i}/{s}": optimizer._init_slot(s, v.data) for i, v in enumerate(variables)
+                 for s in optimizer.slots}
+        n_vars = len(variables)
     arrays = [np.asarray(optimizer.iterations, np.int64)]
     if isinstance(optimizer._learning_rate, float):
         arrays.append(np.asarray(optimizer._learning_rate, np.float32))
@@ -431,10 +440,11 @@ def weights_bytes(model: Any) -> bytes:
         _write_layer_weights(h5, model, "")
         h5.create_group("vars").attrs["name"] = model.name
         optimizer = getattr(model, "optimizer", None)
-        if getattr(model, "compiled", False) and optimizer is not None and optimizer.built:
+        if getattr(model, "compiled", False) and optimizer is not None and (
+                optimizer.built or model.built):
             group = h5.create_group("optimizer").create_group("vars")
             group.attrs["name"] = optimizer.name
-            for i, a in enumerate(optimizer_arrays(optimizer)):
+            for i, a in enumerate(optimizer_arrays(optimizer, model.trainable_weights)):
                 group.create_dataset(str(i), data=a)
     return buffer.getvalue()
 
@@ -785,14 +795,26 @@ def _collect(model: Any, h5: Any, prefix: str, path: Any, pending: list[Any]) ->
             pending.append((var, a.astype(var.dtype, copy=False)))
 
 
+def _restore_step_and_rate(optimizer: Any, stored: list[np.ndarray], has_lr: bool) -> None:
+    """The step count, and the learning rate when Keras's differs from the config's (set after
+    compile); the config's exact float is kept otherwise."""
+    if has_lr and np.float32(optimizer._learning_rate) != np.float32(stored[1]):
+        optimizer.learning_rate = float(stored[1])
+    optimizer.iterations = int(np.asarray(stored[0]))
+
+
 def _restore_optimizer(model: Any, h5: Any, path: Any) -> None:
+    """Build the optimizer on the model's trainable weights and load Keras's state into it."""
     optimizer = model.optimizer
     stored = _vars(h5, "optimizer")
     if not stored or type(optimizer).__name__ not in OPTIMIZER_SLOTS:
         return
+    has_lr = isinstance(optimizer._learning_rate, float)
+    if len(stored) == 1 + has_lr:  # Keras's optimizer was never built: a step count, no slots
+        _restore_step_and_rate(optimizer, stored, has_lr)
+        return
     optimizer.build(model.trainable_weights)
     n_vars = len(optimizer._variables)
-    has_lr = isinstance(optimizer._learning_rate, float)
     groups = [[s for s in g if s in optimizer.slots] for g in OPTIMIZER_SLOTS[type(optimizer).__name__]]
     expected = 1 + has_lr + n_vars * sum(len(g) for g in groups)
     if len(stored) != expected:
@@ -800,8 +822,6 @@ def _restore_optimizer(model: Any, h5: Any, path: Any) -> None:
                             f"on this model's {n_vars} trainable weights needs {expected}. Load with "
                             f"compile=False and compile again.")
     state = {"iterations": np.asarray(stored[0]).astype(np.int64)}
-    if has_lr and np.float32(optimizer._learning_rate) != np.float32(stored[1]):
-        optimizer.learning_rate = float(stored[1])  # changed after compile; else keep the exact float
     k = 1 + has_lr
     for group in groups:
         for i in range(n_vars):
@@ -809,6 +829,7 @@ def _restore_optimizer(model: Any, h5: Any, path: Any) -> None:
                 state[f"{i}/{slot}"] = stored[k].astype(optimizer._variables[i].dtype, copy=False)
                 k += 1
     optimizer.load_state_dict(state)
+    _restore_step_and_rate(optimizer, stored, has_lr)
 
 
 def _compile_from_keras(model: Any, config: dict[str, Any], path: Any) -> None:
