@@ -185,11 +185,13 @@ def test_every_layer_saves_and_loads(tmp_path):
     ])
     x = np.random.default_rng(4).uniform(size=(2, 12, 12, 2)).astype(np.float32)
     before = model.predict(x, verbose=0)
-    for name in ("m.keras", "m.safetensors"):
-        model.save(tmp_path / name)
-        again = keras.models.load_model(tmp_path / name)
-        assert [type(a).__name__ for a in again.layers] == [type(a).__name__ for a in model.layers]
-        assert_array_equal(again.predict(x, verbose=0), before)
+    model.save(tmp_path / "m.safetensors")
+    again = keras.models.load_model(tmp_path / "m.safetensors")
+    assert [type(a).__name__ for a in again.layers] == [type(a).__name__ for a in model.layers]
+    assert_array_equal(again.predict(x, verbose=0), before)
+    # Keras's own .keras format does not have these layers in unafraid's writer yet: refused by name
+    with pytest.raises(ValueError, match="no Keras 3 equivalent.*m.safetensors"):
+        model.save(tmp_path / "m.keras")
 
 
 def test_leaky_relu_layer_has_keras_3_s_default_slope():

@@ -34,8 +34,8 @@ def test_save_load_predict_is_exact(tmp_path):
     model = small_model()
     x = np.random.default_rng(0).random((10, 4, 4)).astype(np.float32)
     before = model.predict(x)
-    model.save(tmp_path / "m.keras")
-    again = tf.keras.models.load_model(tmp_path / "m.keras")
+    model.save(tmp_path / "m.safetensors")
+    again = tf.keras.models.load_model(tmp_path / "m.safetensors")
     np.testing.assert_array_equal(again.predict(x), before)
     assert [type(lay).__name__ for lay in again.layers] == [type(lay).__name__ for lay in model.layers]
 
@@ -54,13 +54,13 @@ def test_functional_model_round_trip(tmp_path):
 
 def test_file_records_seed_versions_and_no_code(tmp_path):
     model = small_model()
-    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.safetensors")
     from safetensors import safe_open
-    meta = safe_open(str(tmp_path / "m.keras"), "np").metadata()
+    meta = safe_open(str(tmp_path / "m.safetensors"), "np").metadata()
     assert meta["format"] == "unafraid.model" and meta["seed"] and meta["numpy_version"]
     config = json.loads(meta["model_config"])
     assert config["class_name"] == "Sequential"
-    raw = (tmp_path / "m.keras").read_bytes()
+    raw = (tmp_path / "m.safetensors").read_bytes()
     assert b"pickle" not in raw and b"lambda" not in raw
 
 
@@ -90,8 +90,8 @@ def test_subclassed_model_cannot_save_architecture(tmp_path):
     net = Net()
     net(np.ones((1, 3), np.float32))
     with pytest.raises(ValueError, match="save_weights"):
-        net.save(tmp_path / "n.keras")
-    assert not (tmp_path / "n.keras").exists()
+        net.save(tmp_path / "n.safetensors")
+    assert not (tmp_path / "n.safetensors").exists()
 
 
 @pytest.mark.parametrize("content, message", [
@@ -102,7 +102,7 @@ def test_subclassed_model_cannot_save_architecture(tmp_path):
     (struct.pack("<Q", 2**62) + b"{}", "not an unafraid model file"),
 ])
 def test_not_a_model_file_is_refused_clearly(tmp_path, content, message):
-    path = tmp_path / "bad.keras"
+    path = tmp_path / "bad.safetensors"
     path.write_bytes(content)
     with pytest.raises(ModelFileError, match=message):
         load_model(path)
@@ -117,7 +117,7 @@ def _rewrite_metadata(path, **changes):
 
 
 def test_newer_format_and_unknown_layer_are_refused(tmp_path):
-    path = tmp_path / "m.keras"
+    path = tmp_path / "m.safetensors"
     small_model().save(path)
     _rewrite_metadata(path, format_version="99")
     with pytest.raises(ModelFileError, match="newer unafraid.*pip install -U"):
@@ -155,7 +155,7 @@ def test_format_1_files_have_their_adam_moments_converted(tmp_path):
 
 
 def test_truncated_and_bit_flipped_files_are_refused(tmp_path):
-    path = tmp_path / "m.keras"
+    path = tmp_path / "m.safetensors"
     small_model().save(path)
     raw = path.read_bytes()
     for cut in (9, len(raw) // 3, len(raw) - 5):
@@ -175,7 +175,7 @@ def test_truncated_and_bit_flipped_files_are_refused(tmp_path):
 def test_fuzzed_model_files_fail_cleanly(tmp_path_factory, data):
     """Random corruptions of a valid file: load either succeeds or raises ModelFileError."""
     folder = tmp_path_factory.mktemp("fuzz")
-    path = folder / "m.keras"
+    path = folder / "m.safetensors"
     if not hasattr(test_fuzzed_model_files_fail_cleanly, "raw"):
         small_model().save(path)
         test_fuzzed_model_files_fail_cleanly.raw = path.read_bytes()
@@ -214,7 +214,7 @@ SAVER = textwrap.dedent("""
 
 
 def test_sigkill_during_save_leaves_a_loadable_file(tmp_path):
-    path = tmp_path / "ckpt.keras"
+    path = tmp_path / "ckpt.safetensors"
     script = tmp_path / "saver.py"
     script.write_text(SAVER)
     for delay in (0.05, 0.13, 0.31):
@@ -240,7 +240,7 @@ def _saved(tmp_path):
     model = small_model()
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(np.ones((8, 4, 4), np.float32), np.zeros(8, int), verbose=0)
-    path = tmp_path / "m.keras"
+    path = tmp_path / "m.safetensors"
     model.save(path)
     return path, dict(safe_open(str(path), "np").metadata()), load_file(str(path))
 
@@ -267,7 +267,7 @@ def _raw_file(path, header, data=b""):
 ])
 def test_tensor_headers_that_lie_about_their_size_are_refused(tmp_path, entry):
     _, meta, _ = _saved(tmp_path)
-    path = _raw_file(tmp_path / "lie.keras", {"__metadata__": meta, "weights/0": entry}, b"\0" * 16)
+    path = _raw_file(tmp_path / "lie.safetensors", {"__metadata__": meta, "weights/0": entry}, b"\0" * 16)
     with pytest.raises(ModelFileError):
         load_model(path)
 
@@ -282,7 +282,7 @@ def test_weight_of_the_wrong_dtype_is_refused(tmp_path, dtype):
 
 @pytest.mark.parametrize("length", [2**64 - 1, 2**63, MAX_HEADER := 100 * 1024 * 1024 + 1])
 def test_huge_header_length_is_refused_before_reading(tmp_path, length):
-    path = tmp_path / "huge.keras"
+    path = tmp_path / "huge.safetensors"
     with open(path, "wb") as f:  # a sparse file as large as the header claims: nothing is read
         f.write(struct.pack("<Q", length % 2**64))
         f.truncate(min(length, MAX_HEADER) + 64)
@@ -452,7 +452,7 @@ def test_fuzzed_json_in_the_header_fails_cleanly(tmp_path_factory, data):
     tree = json.loads(meta[key])
     where = data.draw(st.sampled_from(list(_paths(tree))))
     tree = _replace(tree, where, data.draw(_json_values))
-    target = path.with_name("fuzzed.keras")
+    target = path.with_name("fuzzed.safetensors")
     _write(target, tensors, {**meta, key: json.dumps(tree)})
     try:
         load_model(target)

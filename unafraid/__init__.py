@@ -29,11 +29,14 @@ _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",
                     "regularizers", "utils", "cli", "data", "saved_model", "sklearn"}
 _LAZY_NAMES = {"set_random_seed": "unafraid.random"}
+_LAZY_ALIASES = {"keras_format": "unafraid.io.keras_format", "onnx": "unafraid.io.onnx"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"unafraid.{name}")
+    if name in _LAZY_ALIASES:
+        return importlib.import_module(_LAZY_ALIASES[name])
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'unafraid' has no attribute '{name}'")

@@ -27,16 +27,13 @@ from .. import registry
 from ..atomic import atomic_write_bytes, check_target
 from ..optimizers import Adam
 from ..registry import did_you_mean
+from .common import ModelFileError, restore_generators
 
 FORMAT = "unafraid.model"
 FORMAT_VERSION = 2  # 2: Adam's state is the paper's m and v (1 stored m / (1 - beta_1), v / (1 - beta_2))
 
 
 MODEL_CLASSES = ("Sequential", "Functional")
-
-
-class ModelFileError(ValueError):
-    """A file that is not a readable unafraid model (or weights) file."""
 
 
 # ---- layers <-> JSON ------------------------------------------------------------------------
@@ -106,8 +103,15 @@ def _serialize(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> byte
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-    """Write ``model`` (architecture, weights, compile config, optimizer and RNG state)."""
+    """Write ``model`` (architecture, weights, compile config, optimizer and RNG state).
+
+    A path ending in ``.keras`` gets Keras 3's native format instead (see
+    ``unafraid.io.keras_format``), which Keras opens and trains on.
+    """
     from .. import random as _random
+    if str(filepath).endswith(".keras"):
+        from .keras_format import save
+        return save(model, filepath, overwrite=overwrite)
     _check_overwrite(filepath, overwrite)
     meta = _metadata("model", model)
     meta["model_config"] = json.dumps(serialize_layer(model))
@@ -416,6 +420,10 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
         corrupted, another format, a newer format version, unknown layers).
     """
     from ..layers.base import weight_budget
+    from .keras_format import is_keras_archive
+    if is_keras_archive(filepath):  # a Keras 3 '.keras' zip
+        from .keras_format import load
+        return load(filepath, compile=compile)
     meta, handle = _read(filepath)
     if meta.get("kind") != "model":
         raise ModelFileError(f"{filepath} holds weights only (saved with save_weights). Re-create "
@@ -518,20 +526,8 @@ def _n_values(handle: Any, key: str) -> int:
 
 
 def _restore_generators(model: Any, meta: dict[str, str], path: Any) -> None:
-    """Set the random generators' saved states, all checked before any is changed."""
-    from .. import random as _random
     states = _json(meta, "rng_states", path) if "rng_states" in meta else []
-    gens = model.random_generators()
-    if not isinstance(states, list) or len(states) != len(gens):
-        return
-    try:
-        for g, s in zip(gens, states, strict=True):  # rehearse on copies first
-            _random.set_generator_state(np.random.Generator(type(g.bit_generator)()), s)
-    except Exception as e:
-        raise ModelFileError(f"{path}: the saved random-generator states are invalid "
-                             f"({type(e).__name__}: {str(e)[:200]}); the file is corrupt.") from None
-    for g, s in zip(gens, states, strict=True):
-        _random.set_generator_state(g, s)
+    restore_generators(model, states, path)
 
 
 def load_weights(model: Any, filepath: str | os.PathLike) -> None:

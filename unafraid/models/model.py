@@ -206,6 +206,19 @@ class Model(Trainer, Layer):
         from ..io.saving import save_model
         save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> None:  # noqa: A002
+        """Write the inference graph for serving: ``format='onnx'`` (see ``unafraid.io.onnx``).
+
+        The batch dimension stays dynamic; ``onnxruntime`` then predicts what
+        ``predict`` does. Needs the ``onnx`` package (``pip install unafraid[onnx]``).
+        """
+        if format != "onnx":
+            raise ValueError(f"export: format={format!r} is not available in unafraid; use "
+                             f"format='onnx' (TensorFlow SavedModel needs TensorFlow: save as "
+                             f"'.keras' and export from Keras).")
+        from ..io.onnx import export
+        export(self, filepath, **kwargs)
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Save the weights only (safetensors, atomically)."""
         from ..io.saving import save_weights

@@ -1,0 +1,941 @@
+"""Keras 3's native ``.keras`` format: the way out to Keras (GPUs, clusters) and the way in.
+
+A ``.keras`` file is a zip archive of three members (Keras 3's ``saving_lib``):
+
+- ``metadata.json``: ``{"keras_version": ..., "date_saved": ...}``;
+- ``config.json``: the model as nested ``{"module", "class_name", "config",
+  "registered_name"}`` objects, with Keras's class and argument names, plus
+  ``build_config`` and ``compile_config``;
+- ``model.weights.h5``: an HDF5 file with one group per object, addressed by
+  the position of each layer in ``model.layers`` (``layers/dense``,
+  ``layers/dense_1``... from the *class* name, numbered in order), each holding
+  ``vars/0``, ``vars/1``... in the layer's weight order; the optimizer's state
+  is in ``optimizer/vars`` (``0`` the step count, ``1`` the learning rate when
+  it is a float, then the slots in Keras's order).
+
+Loading follows unafraid's safety rules: no code runs (classes come from the
+fixed table :data:`LAYERS`; a ``Lambda`` or any other class is refused by
+name), every size is bounded by the file's size before anything is read or
+allocated (zip and HDF5 "bombs" are refused), and anything malformed raises
+:class:`~unafraid.io.saving.ModelFileError`.
+
+h5py is an optional dependency (``pip install unafraid[keras]``), imported
+only here and only when a ``.keras`` file is written or read.
+
+Examples
+--------
+>>> import unafraid as tf
+>>> model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])
+>>> model.save("m.keras")                       # doctest: +SKIP
+>>> again = tf.keras.models.load_model("m.keras")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import math
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..atomic import atomic_write_bytes
+from .common import ModelFileError, model_classes, restore_generators
+
+KERAS_VERSION = "3.15.1"  # written to metadata.json: the Keras version this writer was checked against
+CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE = "config.json", "metadata.json", "model.weights.h5"
+UNAFRAID_FILE = "unafraid.json"  # unafraid's extra member (Keras ignores it): random-generator states
+MAX_UNAFRAID_BYTES = 1024 * 1024
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+MAX_EXPANSION = 100  # a member may unpack to at most this many times the bytes it stores
+
+
+# ---- the layer table ------------------------------------------------------------------------
+def _same(config: dict[str, Any]) -> dict[str, Any]:
+    return config
+
+
+def _flatten_to_keras(config: dict[str, Any]) -> dict[str, Any]:
+    return {**config, "data_format": config.get("data_format") or "channels_last"}
+
+
+def _flatten_from_keras(config: dict[str, Any]) -> dict[str, Any]:
+    if config.get("data_format") not in (None, "channels_last"):
+        raise ValueError(f"Flatten '{config.get('name')}' has data_format="
+                         f"{config['data_format']!r}; unafraid supports only 'channels_last'.")
+    return config
+
+
+@dataclass(frozen=True)
+class KerasLayer:
+    """How one layer class maps between unafraid and Keras 3 (both use the same class name).
+
+    Attributes
+    ----------
+    class_name : str
+        Keras's ``class_name`` (``module`` is ``keras.layers``).
+    keras_only : dict
+        Keras arguments unafraid's layer does not have, each with the only
+        value unafraid can honour (its Keras default). A file that sets
+        another value is refused with the argument's name.
+    to_keras, from_keras : callable
+        Adjust a config on the way out or in (e.g. ``Flatten``'s ``data_format``).
+    weights_to_keras, weights_from_keras : callable
+        Convert the list of weight arrays when the two layouts differ (a
+        convolution kernel stored in another axis order would use these).
+    """
+
+    class_name: str
+    keras_only: dict[str, Any] = field(default_factory=dict)
+    to_keras: Callable[[dict[str, Any]], dict[str, Any]] = _same
+    from_keras: Callable[[dict[str, Any]], dict[str, Any]] = _same
+    weights_to_keras: Callable[[list[np.ndarray]], list[np.ndarray]] = list
+    weights_from_keras: Callable[[list[np.ndarray]], list[np.ndarray]] = list
+
+
+_CONSTRAINTS = {"kernel_constraint": None, "bias_constraint": None}
+_NORM_EXTRAS = {"beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
+                "gamma_constraint": None}
+
+LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
+    KerasLayer("InputLayer", {"sparse": False, "ragged": False, "optional": False}),
+    KerasLayer("Dense", {**_CONSTRAINTS, "quantization_config": None, "lora_rank": None,
+                         "lora_alpha": None}),
+    KerasLayer("Activation"),
+    KerasLayer("Softmax"),
+    KerasLayer("Flatten", to_keras=_flatten_to_keras, from_keras=_flatten_from_keras),
+    KerasLayer("Reshape"),
+    KerasLayer("Dropout"),
+    KerasLayer("BatchNormalization", {**_NORM_EXTRAS, "synchronized": False, "renorm": False,
+                                      "renorm_clipping": None, "renorm_momentum": 0.99}),
+    KerasLayer("LayerNormalization", {**_NORM_EXTRAS, "rms_scaling": False}),
+]}
+"""Every layer class that crosses between unafraid and Keras. Add a row to add a layer
+(convolutions and pooling slot in here with their ``keras_only`` arguments)."""
+
+MODELS = ("Sequential", "Functional")
+# Arguments of Keras's initializers and regularizers that unafraid's lack, at their only value
+NESTED_KERAS_ONLY = {"input_axes": None, "output_axes": None}
+# Keras's nested objects: the module each kind of argument is written under
+_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers"}
+# Keras's order of optimizer slots: each tuple is one add_optimizer_variables call (interleaved
+# per variable); the tuples follow one another. Names are unafraid's slot names.
+OPTIMIZER_SLOTS: dict[str, list[tuple[str, ...]]] = {
+    "SGD": [("m",)], "Adam": [("m", "v"), ("v_hat",)], "AdamW": [("m", "v"), ("v_hat",)],
+    "RMSprop": [("v",), ("momentum",), ("mg",)], "Adagrad": [("accumulator",)],
+}
+
+
+def keras_object(class_name: str, config: Any, module: str,
+                 registered_name: str | None = None) -> dict[str, Any]:
+    """``{"module", "class_name", "config", "registered_name"}``: how Keras 3 names an object."""
+    return {"module": module, "class_name": class_name, "config": config,
+            "registered_name": registered_name}
+
+
+def snake_case(name: str) -> str:
+    """Keras's ``to_snake_case``: ``BatchNormalization`` -> ``batch_normalization``,
+    ``Conv2D`` -> ``conv2d`` (digits do not start a new word, unlike unafraid's layer names)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def weight_paths(layers: list[Any], prefix: str) -> list[str]:
+    """Keras's h5 group of each layer: ``<prefix>/<class in snake case>[_n]``, numbered in order."""
+    used: dict[str, int] = {}
+    paths = []
+    for layer in layers:
+        name = snake_case(_class_name(layer))
+        used[name] = used.get(name, -1) + 1
+        paths.append(f"{prefix}/{name}" + (f"_{used[name]}" if used[name] else ""))
+    return paths
+
+
+def _class_name(layer: Any) -> str:
+    return layer if isinstance(layer, str) else type(layer).__name__
+
+
+def require_h5py() -> Any:
+    """Import h5py, or say how to install it."""
+    try:
+        import h5py
+    except ImportError as e:
+        raise ImportError("Reading and writing Keras 3 '.keras' files needs h5py: pip install "
+                          "'unafraid[keras]' (or pip install h5py).") from e
+    return h5py
+
+
+# ---- writing: unafraid -> Keras ---------------------------------------------------------------
+def _dtype_policy(dtype: str) -> dict[str, Any]:
+    return keras_object("DTypePolicy", {"name": dtype}, "keras")
+
+
+def _nested_to_keras(key: str, value: Any) -> Any:
+    module = next((m for suffix, m in _MODULES.items() if key.endswith(suffix)), None)
+    if module and isinstance(value, dict) and "class_name" in value:
+        return keras_object(value["class_name"], value.get("config", {}), module)
+    return value
+
+
+def layer_to_keras(layer: Any) -> dict[str, Any]:
+    """One layer (or nested model) as Keras 3's config object, with its ``build_config``."""
+    Functional, Sequential = model_classes()
+    if isinstance(layer, Sequential):
+        return sequential_to_keras(layer)
+    if isinstance(layer, Functional):
+        return functional_to_keras(layer)
+    spec = LAYERS.get(type(layer).__name__)
+    if spec is None or type(layer) is not _unafraid_class(spec.class_name):
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) has no Keras 3 equivalent that "
+            f"unafraid can write; layers that can: {', '.join(sorted(LAYERS))}. Save with "
+            f"unafraid's own format instead (model.save('m.safetensors')).")
+    config = dict(layer.get_config())
+    config.pop("input_shape", None)
+    config = {k: _nested_to_keras(k, v) for k, v in spec.to_keras(config).items()}
+    if "dtype" in config and spec.class_name != "InputLayer":
+        config["dtype"] = _dtype_policy(config["dtype"])
+    out = keras_object(spec.class_name, {**config, **spec.keras_only}, "keras.layers")
+    if layer._build_shape is not None and _has_build(layer):
+        out["build_config"] = {"input_shape": _shape_list(layer._build_shape)}
+    return out
+
+
+def _has_build(layer: Any) -> bool:
+    from ..layers.base import Layer
+    return type(layer).build is not Layer.build
+
+
+def _shape_list(shape: Any) -> Any:
+    if isinstance(shape, list):
+        return [_shape_list(s) for s in shape]
+    return [None if d is None else int(d) for d in shape]
+
+
+def _unafraid_class(name: str) -> type | None:
+    from ..layers import BUILTIN_LAYERS
+    return BUILTIN_LAYERS.get(name)
+
+
+def _input_layer(batch_shape: Any, name: str, dtype: str = "float32") -> dict[str, Any]:
+    config = {"batch_shape": _shape_list(batch_shape), "dtype": dtype, "name": name,
+              **LAYERS["InputLayer"].keras_only}
+    return keras_object("InputLayer", config, "keras.layers")
+
+
+def sequential_to_keras(model: Any) -> dict[str, Any]:
+    """A ``Sequential`` as Keras 3 writes it (an ``InputLayer`` first when the input is known)."""
+    shape = model._input_batch_shape
+    layers = [_input_layer(shape, "input_layer")] if shape is not None else []
+    layers += [layer_to_keras(layer) for layer in model._layers]
+    config = {"name": model.name, "trainable": model.trainable, "dtype": _dtype_policy(model.dtype),
+              "layers": layers, "build_input_shape": None if shape is None else _shape_list(shape)}
+    out = keras_object("Sequential", config, "keras")
+    if shape is not None:
+        out["build_config"] = {"input_shape": _shape_list(shape)}
+    return out
+
+
+def keras_layer_order(inputs: list[Any], outputs: list[Any]) -> tuple[list[Any], dict[int, list[Any]]]:
+    """``model.layers`` in Keras 3's order (``keras.src.ops.function.map_graph``), and each
+    layer's nodes in call order.
+
+    Keras orders layers by depth (distance to the outputs, deepest first), ties by the order
+    in which a depth-first walk from the outputs first meets them. Weights are addressed by
+    this order, so the writer must follow it exactly.
+    """
+    input_ids = {id(t) for t in inputs}
+    finished: list[Any] = []   # nodes, inputs -> outputs
+    seen: set[int] = set()
+    first_seen: dict[int, int] = {}
+
+    def visit(t: Any) -> None:
+        node = t.node
+        if id(node) in seen:
+            return
+        if id(t) in input_ids and node.args is not None:
+            seen.add(id(node))
+            return
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        seen.add(id(node))
+        if node.args is not None:
+            for parent in _flat_tensors(node.args):
+                visit(parent)
+        finished.append(node)
+
+    for t in outputs:
+        visit(t)
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers: dict[int, Any] = {}
+    in_graph = {id(n) for n in finished}
+    for node in reversed(finished):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        layers[id(node.layer)] = node.layer
+        for parent in _flat_tensors(node.args) if node.args is not None else []:
+            if id(parent.node) in in_graph:
+                node_depth[id(parent.node)] = max(depth + 1, node_depth.get(id(parent.node), 0))
+    for t in inputs:  # inputs the outputs do not use
+        if id(t.node.layer) not in layer_depth:
+            layer_depth[id(t.node.layer)], first_seen[id(t.node.layer)] = 0, -1
+            layers[id(t.node.layer)] = t.node.layer
+    order = sorted(layers, key=lambda k: (-layer_depth[k], first_seen[k]))
+    nodes: dict[int, list[Any]] = {}
+    for node in finished:
+        nodes.setdefault(id(node.layer), []).append(node)
+    return [layers[k] for k in order], nodes
+
+
+def _flat_tensors(args: Any) -> list[Any]:
+    from ..layers.base import KerasTensor
+    if isinstance(args, KerasTensor):
+        return [args]
+    out = []
+    for a in args if isinstance(args, list | tuple) else []:
+        out.extend(_flat_tensors(a))
+    return out
+
+
+def functional_to_keras(model: Any) -> dict[str, Any]:
+    """A functional model as Keras 3 writes it: layers with their ``inbound_nodes``."""
+    from ..layers.base import InputLayer, KerasTensor
+    layers, nodes = keras_layer_order(model._in, model._out)
+
+    def history(t: KerasTensor) -> list[Any]:
+        calls = nodes.get(id(t.node.layer), [t.node])
+        index = next((i for i, n in enumerate(calls) if n is t.node), 0)
+        return [t.node.layer.name, index, t.index]
+
+    def ref(args: Any) -> Any:
+        if isinstance(args, KerasTensor):
+            return {"class_name": "__keras_tensor__", "config": {
+                "shape": _shape_list(args.shape), "dtype": args.dtype,
+                "keras_history": history(args)}}
+        return [ref(a) for a in args]
+
+    specs = []
+    for layer in layers:
+        if isinstance(layer, InputLayer):
+            spec = _input_layer(layer.batch_shape, layer.name, layer.dtype)
+            spec["inbound_nodes"] = []
+        else:
+            spec = layer_to_keras(layer)
+            spec["inbound_nodes"] = [{"args": [ref(n.args)], "kwargs": {}}
+                                     for n in nodes.get(id(layer), [])]
+        spec["name"] = layer.name
+        specs.append(spec)
+    ins = [history(t) for t in model._in]
+    outs = [history(t) for t in model._out]
+    config = {"name": model.name, "trainable": model.trainable, "layers": specs,
+              "input_layers": ins[0] if model._single_input else ins,
+              "output_layers": outs[0] if model._single_output else outs}
+    out = keras_object("Functional", config, "keras.src.models.functional", "Functional")
+    out["build_config"] = {"input_shape": None}
+    return out
+
+
+def keras_layers(model: Any) -> list[Any]:
+    """``model.layers`` as Keras 3 lists them (a functional model's inputs included)."""
+    Functional, _ = model_classes()
+    if isinstance(model, Functional):
+        return keras_layer_order(model._in, model._out)[0]
+    return list(model._layers)
+
+
+def _compile_to_keras(model: Any) -> dict[str, Any] | None:
+    config = model.get_compile_config() if getattr(model, "compiled", False) else None
+    if not config:
+        return None
+    optimizer = config["optimizer"]
+    opt_config = dict(optimizer["config"])
+    lr = opt_config.get("learning_rate")
+    if isinstance(lr, dict) and "class_name" in lr:
+        opt_config["learning_rate"] = keras_object(lr["class_name"], lr.get("config", {}),
+                                                   "keras.optimizers.schedules")
+    return {"optimizer": keras_object(optimizer["class_name"], opt_config, "keras.optimizers"),
+            "loss": _spec_to_keras(config["loss"], "keras.losses"),
+            "loss_weights": config.get("loss_weights"),
+            "metrics": _spec_to_keras(config.get("metrics"), "keras.metrics"),
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+            "jit_compile": True}
+
+
+def _spec_to_keras(spec: Any, module: str) -> Any:
+    if isinstance(spec, dict) and "class_name" in spec:
+        return keras_object(spec["class_name"], spec.get("config", {}), module)
+    if isinstance(spec, dict):
+        return {k: _spec_to_keras(v, module) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_spec_to_keras(v, module) for v in spec]
+    return spec
+
+
+def model_config(model: Any) -> dict[str, Any]:
+    """The whole ``config.json`` object for ``model``."""
+    Functional, Sequential = model_classes()
+    if not isinstance(model, Sequential | Functional):
+        raise ValueError(
+            f"Model '{model.name}' is a subclassed model ({type(model).__name__}); Keras's "
+            f"'.keras' format stores its architecture as code Keras would have to import. "
+            f"Rewrite it as a Sequential or functional model, or save it in unafraid's own "
+            f"format (model.save('m.safetensors')).")
+    config = layer_to_keras(model)
+    compile_config = _compile_to_keras(model)
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    return config
+
+
+def _write_layer_weights(h5: Any, model: Any, prefix: str) -> None:
+    Functional, Sequential = model_classes()
+    layers = keras_layers(model)
+    for layer, path in zip(layers, weight_paths(layers, f"{prefix}layers"), strict=True):
+        group = h5.create_group(path).create_group("vars")
+        group.attrs["name"] = layer.name
+        if isinstance(layer, Sequential | Functional):
+            _write_layer_weights(h5, layer, f"{path}/")
+            continue
+        spec = LAYERS.get(type(layer).__name__, KerasLayer(type(layer).__name__))
+        for i, a in enumerate(spec.weights_to_keras([w.data for w in layer._weights])):
+            group.create_dataset(str(i), data=a)
+
+
+def optimizer_arrays(optimizer: Any, variables: list[Any] | None = None) -> list[np.ndarray]:
+    """The optimizer's state in Keras 3's order: step count, learning rate (a float), slots.
+
+    An optimizer not built yet (compiled, never trained) gives its initial state for
+    ``variables`` (the model's trainable weights), which is what Keras builds on loading.
+    """
+    name = type(optimizer).__name__
+    if name not in OPTIMIZER_SLOTS:
+        raise ValueError(f"{name} has no Keras 3 counterpart whose state unafraid can write.")
+    if optimizer.built:
+        state, n_vars = optimizer.state_dict(), len(optimizer._variables)
+    else:
+        variables = list(variables or [])
+        state = {f"{i}/{s}": optimizer._init_slot(s, v.data) for i, v in enumerate(variables)
+                 for s in optimizer.slots}
+        n_vars = len(variables)
+    arrays = [np.asarray(optimizer.iterations, np.int64)]
+    if isinstance(optimizer._learning_rate, float):
+        arrays.append(np.asarray(optimizer._learning_rate, np.float32))
+    for group in OPTIMIZER_SLOTS[name]:
+        slots = [s for s in group if s in optimizer.slots]
+        arrays += [state[f"{i}/{s}"] for i in range(n_vars) for s in slots]
+    return arrays
+
+
+def weights_bytes(model: Any) -> bytes:
+    """``model.weights.h5``'s bytes, in Keras 3's layout."""
+    h5py = require_h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        _write_layer_weights(h5, model, "")
+        h5.create_group("vars").attrs["name"] = model.name
+        optimizer = getattr(model, "optimizer", None)
+        if getattr(model, "compiled", False) and optimizer is not None and (
+                optimizer.built or model.built):
+            group = h5.create_group("optimizer").create_group("vars")
+            group.attrs["name"] = optimizer.name
+            for i, a in enumerate(optimizer_arrays(optimizer, model.trainable_weights)):
+                group.create_dataset(str(i), data=a)
+    return buffer.getvalue()
+
+
+def unafraid_state(model: Any) -> dict[str, Any]:
+    """What Keras has no place for: the random generators' states, the seed, the versions."""
+    from .. import __version__
+    from .. import random as _random
+    return {"rng_states": [_random.generator_state(g) for g in model.random_generators()],
+            "seed": _random.get_seed(), "unafraid_version": __version__}
+
+
+def save(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+    """Write ``model`` as a Keras 3 ``.keras`` file (atomically), which ``keras.saving.load_model``
+    opens and trains on.
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        Its layers must be in :data:`LAYERS`. A compiled model's optimizer
+        (SGD, Adam, AdamW, RMSprop, Adagrad) and its state are included, so
+        ``fit`` in Keras continues rather than restarts.
+    filepath : path
+        Usually ends in ``.keras``.
+    overwrite : bool, default True
+
+    Notes
+    -----
+    The archive also holds ``unafraid.json`` (the random generators' states,
+    the seed and versions), which Keras ignores and unafraid reads back, so
+    ``fit`` continued in unafraid from a ``.keras`` file is bit-identical to
+    an uninterrupted run.
+    """
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False; choose another path.")
+    config = json.dumps(model_config(model))
+    metadata = json.dumps({"keras_version": KERAS_VERSION,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    weights = weights_bytes(model)
+    extra = json.dumps(unafraid_state(model))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:  # stored, not compressed, as Keras writes it
+        zf.writestr(METADATA_FILE, metadata)
+        zf.writestr(CONFIG_FILE, config)
+        zf.writestr(WEIGHTS_FILE, weights)
+        zf.writestr(UNAFRAID_FILE, extra)
+    atomic_write_bytes(filepath, buffer.getvalue())
+
+
+# ---- reading: Keras -> unafraid ---------------------------------------------------------------
+def _refuse(path: Any, message: str) -> ModelFileError:
+    return ModelFileError(f"{path}: {message}")
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, file_size: int, path: Any, limit: int) -> bytes:
+    """A zip member's bytes, refused if it claims more than the archive could honestly hold."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise _refuse(path, f"the archive has no '{name}' (members: "
+                            f"{', '.join(zf.namelist()[:10])}); it is not a Keras 3 '.keras' "
+                            f"file.") from None
+    cap = min(limit, MAX_EXPANSION * max(info.compress_size, 1), MAX_EXPANSION * file_size)
+    if info.file_size > cap:
+        raise _refuse(path, f"the member '{name}' claims {info.file_size:,} bytes unpacked from "
+                            f"{info.compress_size:,} stored (the whole file is {file_size:,} "
+                            f"bytes): refused as a decompression bomb.")
+    try:
+        with zf.open(info) as f:
+            data = f.read(info.file_size + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as e:
+        raise _refuse(path, f"the member '{name}' cannot be read ({type(e).__name__}: {e}).") from None
+    if len(data) != info.file_size:
+        raise _refuse(path, f"the member '{name}' is not the size its header says.")
+    return data
+
+
+def _json_member(data: bytes, name: str, path: Any) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as e:
+        raise _refuse(path, f"'{name}' is not valid JSON ({type(e).__name__}).") from None
+
+
+def read_archive(filepath: str | os.PathLike) -> tuple[dict[str, Any], bytes, Any]:
+    """``(config, weights h5 bytes, unafraid.json or None)`` of a ``.keras`` file, every size
+    checked first."""
+    file_size = os.path.getsize(filepath)
+    try:
+        zf = zipfile.ZipFile(filepath)
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise _refuse(filepath, f"not a readable zip archive ({type(e).__name__}: {e}); a Keras 3 "
+                                f"'.keras' file is a zip of config.json and model.weights.h5.") from None
+    with zf:
+        config = _json_member(_read_member(zf, CONFIG_FILE, file_size, filepath, MAX_CONFIG_BYTES),
+                              CONFIG_FILE, filepath)
+        weights = _read_member(zf, WEIGHTS_FILE, file_size, filepath, MAX_EXPANSION * file_size)
+        extra = (_json_member(_read_member(zf, UNAFRAID_FILE, file_size, filepath, MAX_UNAFRAID_BYTES),
+                              UNAFRAID_FILE, filepath) if UNAFRAID_FILE in zf.namelist() else None)
+    if not isinstance(config, dict):
+        raise _refuse(filepath, "config.json does not describe a model (not a JSON object).")
+    return config, weights, extra
+
+
+def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[str, Any]]:
+    """``(class_name, config)`` of a Keras object, refused unless it is a known built-in."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
+        raise _refuse(path, f"malformed object in config.json: {str(spec)[:200]}")
+    name = spec["class_name"]
+    module = spec.get("module")
+    if name == "Lambda":
+        raise _refuse(path, "the model has a Lambda layer "
+                            f"('{spec.get('config', {}).get('name', '?')}'). A Lambda layer is "
+                            "Python code stored in the file, and unafraid never runs code from a "
+                            "file. Replace it by built-in layers in Keras and save again.")
+    registered = spec.get("registered_name")
+    custom = (module is not None and not (isinstance(module, str) and module.split(".")[0] == "keras")
+              ) or (registered not in (None, name) and name in allowed)
+    if custom or name not in allowed:
+        label = f"'{registered}'" if isinstance(registered, str) and registered != name else f"'{name}'"
+        raise _refuse(path, f"the model uses the class {label[:100]}"
+                            + (f" from module '{str(module)[:100]}'" if module else "")
+                            + f", which unafraid cannot load (no code from a file is run). "
+                            f"unafraid loads these Keras classes: {', '.join(sorted(allowed))}.")
+    config = spec.get("config")
+    if not isinstance(config, dict):
+        raise _refuse(path, f"'{name}' has no config.")
+    return name, config
+
+
+def _plain(value: Any, path: Any) -> Any:
+    """A nested Keras object (initializer, regularizer, dtype policy) as unafraid's form."""
+    if isinstance(value, dict) and "class_name" in value:
+        module = value.get("module")
+        if module is not None and not (isinstance(module, str) and module.startswith("keras")):
+            raise _refuse(path, f"the class '{str(value['class_name'])[:100]}' comes from module "
+                                f"'{str(module)[:100]}', which unafraid cannot load.")
+        if value["class_name"] in ("DTypePolicy", "FloatDTypePolicy"):
+            return _dtype_name(value.get("config"), path)
+        config = value.get("config", {})
+        if isinstance(config, dict):  # Keras-only arguments left at their defaults
+            config = {k: v for k, v in config.items()
+                      if not (k in NESTED_KERAS_ONLY and v == NESTED_KERAS_ONLY[k])}
+        return {"class_name": value["class_name"], "config": config}
+    return value
+
+
+def _dtype_name(config: Any, path: Any) -> str:
+    name = config.get("name") if isinstance(config, dict) else None
+    if not isinstance(name, str) or name.startswith("mixed"):
+        raise _refuse(path, f"unsupported dtype policy {str(config)[:100]}: unafraid computes in "
+                            f"float32 or float64.")
+    return name
+
+
+def layer_from_keras(spec: Any, path: Any) -> Any:
+    """An unafraid layer (or model) from one Keras 3 config object; only table classes."""
+    name, config = _check_keras_object(spec, path, set(LAYERS) | set(MODELS))
+    if name == "Sequential":
+        return sequential_from_keras(config, path)
+    if name == "Functional":
+        return functional_from_keras(config, path)
+    table = LAYERS[name]
+    config = {k: _plain(v, path) for k, v in config.items()}
+    for key, default in table.keras_only.items():
+        value = config.pop(key, default)
+        if value != default:
+            raise _refuse(path, f"layer '{config.get('name')}' ({name}) sets {key}={value!r}, "
+                                f"which unafraid does not support (only {default!r}).")
+    try:
+        return _unafraid_class(name).from_config(table.from_keras(config))
+    except (TypeError, ValueError) as e:
+        raise _refuse(path, f"layer '{config.get('name')}' ({name}) cannot be re-created: "
+                            f"{str(e)[:300]}") from None
+
+
+def sequential_from_keras(config: dict[str, Any], path: Any) -> Any:
+    _, Sequential = model_classes()
+    layers = config.get("layers")
+    if not isinstance(layers, list):
+        raise _refuse(path, "the Sequential model has no list of layers.")
+    model = Sequential(name=config.get("name"), trainable=config.get("trainable", True))
+    for spec in layers:
+        model.add(layer_from_keras(spec, path))
+    shape = config.get("build_input_shape")
+    if shape is not None and not model.built:
+        model.build(tuple(shape))
+    return model
+
+
+def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
+    """Rebuild the graph by calling each layer on its ``inbound_nodes``' tensors."""
+    Functional, _ = model_classes()
+    specs = config.get("layers")
+    if not isinstance(specs, list):
+        raise _refuse(path, "the functional model has no list of layers.")
+    made: dict[str, Any] = {}      # layer name -> layer
+    outputs: dict[str, list[Any]] = {}  # layer name -> the output of each call
+    for spec in specs:
+        layer = layer_from_keras(spec, path)
+        name = spec.get("name", layer.name)
+        made[name] = layer
+        calls = spec.get("inbound_nodes", [])
+        if _class_name_of(spec) == "InputLayer":
+            outputs[name] = [layer.output]
+            continue
+        outputs[name] = []
+        for call in calls if isinstance(calls, list) else []:
+            args = call.get("args") if isinstance(call, dict) else None
+            kwargs = call.get("kwargs", {}) if isinstance(call, dict) else None
+            if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict) or (
+                    set(kwargs) - {"training"}):
+                raise _refuse(path, f"layer '{name}' has a call with arguments unafraid cannot "
+                                    f"follow: {str(call)[:200]}")
+            outputs[name].append(layer(_tensors(args[0], outputs, path)))
+
+    def pick(refs: Any) -> Any:
+        if isinstance(refs, list) and len(refs) == 3 and isinstance(refs[0], str):
+            return _history(refs, outputs, path)
+        if isinstance(refs, list):
+            return [pick(r) for r in refs]
+        raise _refuse(path, f"malformed input_layers/output_layers: {str(refs)[:200]}")
+
+    return Functional(pick(config.get("input_layers")), pick(config.get("output_layers")),
+                      name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _class_name_of(spec: Any) -> str | None:
+    return spec.get("class_name") if isinstance(spec, dict) else None
+
+
+def _tensors(arg: Any, outputs: dict[str, list[Any]], path: Any) -> Any:
+    if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+        return _history(arg.get("config", {}).get("keras_history"), outputs, path)
+    if isinstance(arg, list):
+        return [_tensors(a, outputs, path) for a in arg]
+    raise _refuse(path, f"unexpected call argument {str(arg)[:200]}")
+
+
+def _history(ref: Any, outputs: dict[str, list[Any]], path: Any) -> Any:
+    if not (isinstance(ref, list) and len(ref) == 3 and isinstance(ref[0], str)
+            and all(isinstance(i, int) for i in ref[1:])):
+        raise _refuse(path, f"malformed tensor reference {str(ref)[:200]}")
+    calls = outputs.get(ref[0], [])
+    if not 0 <= ref[1] < len(calls):
+        raise _refuse(path, f"a tensor refers to call {ref[1]} of layer '{ref[0][:100]}', which "
+                            f"does not come before it.")
+    out = calls[ref[1]]
+    if isinstance(out, list):
+        if not 0 <= ref[2] < len(out):
+            raise _refuse(path, f"a tensor refers to output {ref[2]} of '{ref[0][:100]}'.")
+        return out[ref[2]]
+    return out
+
+
+# ---- reading the weights -----------------------------------------------------------------------
+def open_weights(data: bytes, path: Any) -> tuple[Any, int]:
+    """The weights h5 file, opened from memory, with every dataset checked before any is read,
+    and the number of values stored for layers (which bounds what the architecture may allocate)."""
+    h5py = require_h5py()
+    try:
+        h5 = h5py.File(io.BytesIO(data), "r")
+    except Exception as e:  # OSError for most corrupt files, others from HDF5's parser
+        raise _refuse(path, f"model.weights.h5 is not a readable HDF5 file ({e}).") from None
+    problems: list[str] = []
+    layer_values = [0]
+
+    def check(name: str, obj: Any) -> None:
+        if isinstance(obj, h5py.Dataset):
+            if name.startswith("layers/"):
+                layer_values[0] += math.prod(obj.shape or ())
+            declared = math.prod(obj.shape or ()) * obj.dtype.itemsize
+            if obj.external or obj.is_virtual:
+                problems.append(f"dataset '{name}' points outside the file")
+            elif declared > MAX_EXPANSION * obj.id.get_storage_size() + 4096:
+                problems.append(f"dataset '{name}' declares {declared:,} bytes but stores "
+                                f"{obj.id.get_storage_size():,} (a header bomb)")
+            elif obj.dtype.kind not in "fiu":
+                problems.append(f"dataset '{name}' has dtype {obj.dtype}")
+
+    try:
+        for name in _walk_links(h5, problems):
+            check(name, h5[name])
+    except Exception as e:  # HDF5's parser reports a corrupt file as RuntimeError, OSError, ...
+        h5.close()
+        raise _refuse(path, f"model.weights.h5 is malformed ({type(e).__name__}: {e}).") from None
+    if problems:
+        h5.close()
+        raise _refuse(path, f"model.weights.h5 is refused: {'; '.join(problems[:3])}.")
+    return h5, layer_values[0]
+
+
+def _walk_links(h5: Any, problems: list[str]) -> list[str]:
+    """Names of all objects, refusing soft and external links (which may point anywhere)."""
+    import h5py
+    names, stack = [], [""]
+    while stack:
+        group = stack.pop()
+        node = h5[group] if group else h5
+        for key in node:
+            full = f"{group}/{key}" if group else key
+            link = node.get(key, getlink=True)
+            if isinstance(link, h5py.SoftLink | h5py.ExternalLink):
+                problems.append(f"'{full}' is a {type(link).__name__}")
+                continue
+            names.append(full)
+            if isinstance(node[key], h5py.Group):
+                stack.append(full)
+    return names
+
+
+def _vars(h5: Any, path: str) -> list[np.ndarray]:
+    if path not in h5 or "vars" not in h5[path]:
+        return []
+    group = h5[path]["vars"]
+    keys = sorted(group, key=lambda k: int(k) if k.isdigit() else -1)
+    if keys != [str(i) for i in range(len(keys))]:
+        raise ValueError(f"'{path}/vars' holds {keys[:5]}, not 0, 1, 2...")
+    return [np.asarray(group[k]) for k in keys]
+
+
+def assign_layer_weights(model: Any, h5: Any, prefix: str, path: Any) -> None:
+    """Set every layer's weights from its Keras group (all checked before anything is set)."""
+    pending: list[tuple[Any, np.ndarray]] = []
+    _collect(model, h5, prefix, path, pending)
+    for var, a in pending:
+        var.assign(a)
+
+
+def _collect(model: Any, h5: Any, prefix: str, path: Any, pending: list[Any]) -> None:
+    Functional, Sequential = model_classes()
+    layers = keras_layers(model)
+    for layer, group in zip(layers, weight_paths(layers, f"{prefix}layers"), strict=True):
+        if isinstance(layer, Sequential | Functional):
+            _collect(layer, h5, f"{group}/", path, pending)
+            continue
+        spec = LAYERS.get(type(layer).__name__, KerasLayer(type(layer).__name__))
+        arrays = spec.weights_from_keras(_vars(h5, group))
+        mine = layer._weights
+        if len(arrays) != len(mine):
+            raise _refuse(path, f"layer '{layer.name}' has {len(mine)} weight arrays but the file "
+                                f"holds {len(arrays)} under '{group}'.")
+        for var, a in zip(mine, arrays, strict=True):
+            if a.shape != var.shape:
+                raise _refuse(path, f"weight '{var.name}' has shape {var.shape} but the file holds "
+                                    f"{a.shape} under '{group}'. Nothing was loaded.")
+            pending.append((var, a.astype(var.dtype, copy=False)))
+
+
+def _restore_step_and_rate(optimizer: Any, stored: list[np.ndarray], has_lr: bool) -> None:
+    """The step count, and the learning rate when Keras's differs from the config's (set after
+    compile); the config's exact float is kept otherwise."""
+    if has_lr and np.float32(optimizer._learning_rate) != np.float32(stored[1]):
+        optimizer.learning_rate = float(stored[1])
+    optimizer.iterations = int(np.asarray(stored[0]))
+
+
+def _restore_optimizer(model: Any, h5: Any, path: Any) -> None:
+    """Build the optimizer on the model's trainable weights and load Keras's state into it."""
+    optimizer = model.optimizer
+    stored = _vars(h5, "optimizer")
+    if not stored or type(optimizer).__name__ not in OPTIMIZER_SLOTS:
+        return
+    has_lr = isinstance(optimizer._learning_rate, float)
+    if len(stored) == 1 + has_lr:  # Keras's optimizer was never built: a step count, no slots
+        _restore_step_and_rate(optimizer, stored, has_lr)
+        return
+    optimizer.build(model.trainable_weights)
+    n_vars = len(optimizer._variables)
+    groups = [[s for s in g if s in optimizer.slots] for g in OPTIMIZER_SLOTS[type(optimizer).__name__]]
+    expected = 1 + has_lr + n_vars * sum(len(g) for g in groups)
+    if len(stored) != expected:
+        raise _refuse(path, f"the optimizer state holds {len(stored)} arrays; {type(optimizer).__name__} "
+                            f"on this model's {n_vars} trainable weights needs {expected}. Load with "
+                            f"compile=False and compile again.")
+    state = {"iterations": np.asarray(stored[0]).astype(np.int64)}
+    k = 1 + has_lr
+    for group in groups:
+        for i in range(n_vars):
+            for slot in group:
+                state[f"{i}/{slot}"] = stored[k].astype(optimizer._variables[i].dtype, copy=False)
+                k += 1
+    optimizer.load_state_dict(state)
+    _restore_step_and_rate(optimizer, stored, has_lr)
+
+
+def _compile_from_keras(model: Any, config: dict[str, Any], path: Any) -> None:
+    """``model.compile`` with Keras's optimizer, loss(es) and metrics as unafraid objects."""
+    from .. import losses, metrics, optimizers
+    compile_config = config.get("compile_config")
+    if not compile_config:
+        return
+    clean = {k: _strip(compile_config.get(k), path) for k in ("optimizer", "loss", "loss_weights",
+                                                              "metrics")}
+    model.compile(optimizer=optimizers.get(clean["optimizer"]),
+                  loss=_objects(clean["loss"], losses.deserialize),
+                  loss_weights=clean["loss_weights"],
+                  metrics=_objects(clean["metrics"], metrics.deserialize))
+
+
+def _objects(spec: Any, deserialize: Callable[[Any], Any]) -> Any:
+    """Names stay names; ``{"class_name", "config"}`` become objects, in lists and per-output dicts."""
+    if isinstance(spec, dict) and "class_name" in spec:
+        return deserialize(spec)
+    if isinstance(spec, dict):
+        return {k: _objects(v, deserialize) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_objects(v, deserialize) for v in spec]
+    return spec
+
+
+def _strip(value: Any, path: Any) -> Any:
+    """Keras's nested objects as unafraid's ``{"class_name", "config"}`` (no module names)."""
+    if isinstance(value, dict) and "class_name" in value:
+        module = value.get("module")
+        if module is not None and not (isinstance(module, str) and module.startswith("keras")):
+            raise _refuse(path, f"the training configuration uses '{str(value['class_name'])[:100]}' "
+                                f"from module '{str(module)[:100]}'; load with compile=False.")
+        return {"class_name": value["class_name"], "config": _strip(value.get("config", {}), path)}
+    if isinstance(value, dict):
+        return {k: _strip(v, path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip(v, path) for v in value]
+    return value
+
+
+def load(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noqa: A002
+    """Open a Keras 3 ``.keras`` file as an unafraid model; no code from the file runs.
+
+    Parameters
+    ----------
+    filepath : path
+        Written by Keras 3 (``model.save('m.keras')``) or by unafraid.
+    compile : bool, default True
+        Restore the optimizer, loss and metrics, and the optimizer's state.
+
+    Returns
+    -------
+    Sequential or functional Model
+        With Keras's weights (float32), ready for ``predict`` and ``fit``.
+
+    Raises
+    ------
+    ModelFileError
+        For a layer class not in :data:`LAYERS` (a ``Lambda`` or custom layer
+        is named), sizes the file cannot hold, or a malformed archive.
+    """
+    from ..layers.base import weight_budget
+    config, weights, extra = read_archive(filepath)
+    h5, layer_values = open_weights(weights, filepath)
+    try:
+        try:
+            with weight_budget(8 * layer_values):
+                model = layer_from_keras(config, filepath)
+        except ModelFileError:
+            raise
+        except Exception as e:  # a crafted config (RecursionError, MemoryError...): never a crash
+            raise _refuse(filepath, f"could not re-create the architecture ({type(e).__name__}: "
+                                    f"{str(e)[:300]}).") from None
+        Functional, Sequential = model_classes()
+        if not isinstance(model, Sequential | Functional):
+            raise _refuse(filepath, f"config.json holds a single {type(model).__name__} layer, "
+                                    f"not a model.")
+        try:
+            assign_layer_weights(model, h5, "", filepath)
+            if compile:
+                _compile_from_keras(model, config, filepath)
+                if getattr(model, "compiled", False) and model.optimizer is not None:
+                    _restore_optimizer(model, h5, filepath)
+        except ModelFileError:
+            raise
+        except Exception as e:
+            raise _refuse(filepath, f"the weights or training configuration could not be restored "
+                                    f"({type(e).__name__}: {str(e)[:300]}). To use the "
+                                    f"architecture anyway: load_model(path, compile=False).") from None
+    finally:
+        h5.close()
+    if isinstance(extra, dict) and isinstance(extra.get("rng_states"), list):
+        restore_generators(model, extra["rng_states"], filepath)
+    return model
+
+
+def is_keras_archive(filepath: str | os.PathLike) -> bool:
+    """Whether ``filepath`` is a regular file holding a zip archive (how every ``.keras`` file
+    starts). Anything else (a FIFO, a folder) is left to the loader's own checks: opening a FIFO
+    would wait forever for a writer."""
+    if not os.path.isfile(filepath):
+        return False
+    try:
+        with open(filepath, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
