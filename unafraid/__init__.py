@@ -40,7 +40,7 @@ convert_to_tensor = constant
 
 _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",
-                    "regularizers", "utils", "cli"}
+                    "regularizers", "utils", "cli", "cells"}
 _LAZY_NAMES = {"set_random_seed": "unafraid.random"}
 
 
