@@ -57,6 +57,15 @@ def test_classifier_learns_simulated_types_and_annotates_obs():
     assert len(clf.history["loss"]) == 15 and clf.history["loss"][-1] < clf.history["loss"][0]
 
 
+def test_classifier_scales_genes_with_the_training_cells_statistics():
+    a, _ = simulated()
+    clf = cells.CellTypeClassifier(epochs=1, hidden=8).fit(a, "type")
+    x = a.X.toarray()
+    f = np.log1p(x / x.sum(1, keepdims=True) * 1e4)
+    np.testing.assert_allclose(clf.mean_, f.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.std_, np.where(f.std(0) > 0, f.std(0), 1), rtol=1e-4)
+
+
 def test_classifier_is_deterministic():
     a, _ = simulated()
     p1 = cells.CellTypeClassifier(epochs=3, hidden=16, seed=3).fit(a, "type").predict_proba(a)

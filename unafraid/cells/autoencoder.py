@@ -51,7 +51,7 @@ class CountAutoencoder:
         needed), or per cell and gene from the decoder.
     learning_rate : float, default 1e-3
         Adam's step size.
-    batch_size : int, default 128
+    batch_size : int, default 32
     max_epochs : int, default 400
     patience : int, default 30
         Stop after this many epochs without a better validation loss.
@@ -59,6 +59,11 @@ class CountAutoencoder:
         Fraction of the cells held out (at random, seeded) for early stopping.
     target_sum : float, default 1e4
         Counts per cell after normalisation, for the encoder's input.
+    scale : bool, default False
+        Z-score each gene of the encoder's input with the training cells' mean and standard
+        deviation (clipped to +-10), as scanpy's ``pp.scale``. The decoder is unchanged.
+    dropout : float, default 0
+        Dropout rate after each hidden layer of the encoder (during training only).
     seed : int, default 0
 
     Attributes
@@ -79,8 +84,9 @@ class CountAutoencoder:
 
     def __init__(self, latent_dim: int = 10, hidden: tuple[int, ...] = (64,),
                  likelihood: str = "nb", dispersion: str = "gene", learning_rate: float = 1e-3,
-                 batch_size: int = 128, max_epochs: int = 400, patience: int = 30,
-                 validation_fraction: float = 0.1, target_sum: float = 1e4, seed: int = 0) -> None:
+                 batch_size: int = 32, max_epochs: int = 400, patience: int = 30,
+                 validation_fraction: float = 0.1, target_sum: float = 1e4, dropout: float = 0.0,
+                 scale: bool = False, seed: int = 0) -> None:
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"CountAutoencoder: likelihood must be one of {LIKELIHOODS}, got "
                              f"{likelihood!r}.")
@@ -95,6 +101,9 @@ class CountAutoencoder:
         self.learning_rate, self.batch_size = float(learning_rate), int(batch_size)
         self.max_epochs, self.patience = int(max_epochs), int(patience)
         self.validation_fraction, self.target_sum, self.seed = validation_fraction, target_sum, seed
+        self.dropout, self.scale = float(dropout), bool(scale)
+        self.mean_: np.ndarray | None = None
+        self.std_: np.ndarray | None = None
         self.history: dict[str, list[float]] = {"loss": [], "val_loss": []}
         self.best_epoch = -1
         self.built = False
@@ -107,7 +116,12 @@ class CountAutoencoder:
             return layers.Dense(units, activation=activation,
                                 kernel_initializer=initializers.GlorotUniform(seed=int(next(seeds))))
 
-        self.encoder = [dense(h, "relu") for h in self.hidden] + [dense(self.latent_dim)]
+        self.encoder: list[Any] = []
+        for h in self.hidden:
+            self.encoder.append(dense(h, "relu"))
+            if self.dropout:
+                self.encoder.append(layers.Dropout(self.dropout, seed=int(next(seeds))))
+        self.encoder.append(dense(self.latent_dim))
         self.decoder = [dense(h, "relu") for h in reversed(self.hidden)]
         self.mean_head = dense(n_genes)
         self.theta_head = dense(n_genes) if self.dispersion == "cell" else None
@@ -134,11 +148,11 @@ class CountAutoencoder:
             weights.append(self.log_theta)
         return weights
 
-    def encode(self, x: Any) -> Any:
+    def encode(self, x: Any, training: bool = False) -> Any:
         """Latent ``z`` (n, latent_dim) from encoder inputs ``log1p(normalised counts)``."""
         h = x
         for layer in self.encoder:
-            h = layer(h)
+            h = layer(h, training=training)
         return h
 
     def decode(self, z: Any, library: np.ndarray, labels: np.ndarray | None = None) -> dict:
@@ -172,9 +186,27 @@ class CountAutoencoder:
                                                           params["log_theta"])
         return ops.sum(per_entry, axis=-1)
 
-    def _forward(self, counts: np.ndarray, library: np.ndarray, labels: np.ndarray | None) -> Any:
-        x = log_normalize(counts, library, self.target_sum)
-        return self.nll(counts, self.decode(self.encode(x), library, labels))
+    def features(self, counts: np.ndarray, library: np.ndarray) -> np.ndarray:
+        """The encoder's input: ``log1p(counts / l * target_sum)``, z-scored if ``scale``."""
+        f = log_normalize(counts, library, self.target_sum)
+        if self.mean_ is None:
+            return f
+        return np.clip((f - self.mean_) / self.std_, -10, 10)
+
+    def _fit_scaling(self, counts: CountMatrix, index: np.ndarray) -> None:
+        total, total_sq = np.zeros(counts.shape[1]), np.zeros(counts.shape[1])
+        for rows, x in counts.batches(index, 512):
+            f = log_normalize(x, counts.library_size[rows], self.target_sum).astype(np.float64)
+            total += f.sum(0)
+            total_sq += (f * f).sum(0)
+        mean = total / len(index)
+        std = np.sqrt(np.maximum(total_sq / len(index) - mean**2, 0))
+        self.mean_, self.std_ = mean.astype(np.float32), np.where(std > 0, std, 1).astype(np.float32)
+
+    def _forward(self, counts: np.ndarray, library: np.ndarray, labels: np.ndarray | None,
+                 training: bool = False) -> Any:
+        x = self.features(counts, library)
+        return self.nll(counts, self.decode(self.encode(x, training), library, labels))
 
     # ---- training ---------------------------------------------------------------------------
     def fit(self, adata: Any, layer: str | None = None, use_raw: bool = False,
@@ -205,6 +237,8 @@ class CountAutoencoder:
         order = self._split_rng.permutation(n)
         n_val = max(1, int(round(self.validation_fraction * n)))
         val_idx, train_idx = np.sort(order[:n_val]), order[n_val:]
+        if self.scale and self.mean_ is None:
+            self._fit_scaling(counts, np.sort(train_idx))
         weights = self.trainable_weights
         best, best_weights, waited = math.inf, [w.data.copy() for w in weights], 0
         for epoch in range(self.max_epochs):
@@ -247,7 +281,7 @@ class CountAutoencoder:
             lib, lab = counts.library_size[rows], None if codes is None else codes[rows]
 
             def loss(ws: list[Variable], x=x, lib=lib, lab=lab) -> Any:
-                return ops.mean(self._forward(x, lib, lab))
+                return ops.mean(self._forward(x, lib, lab, training=True))
 
             value, grads = value_and_grad(loss)(weights)
             if not math.isfinite(float(value)):
@@ -292,7 +326,7 @@ class CountAutoencoder:
         out = []
         with no_grad():
             for rows, x in counts.batches(None, 512):
-                z = self.encode(log_normalize(x, counts.library_size[rows], self.target_sum))
+                z = self.encode(self.features(x, counts.library_size[rows]))
                 out.append(np.asarray(z.data))
         latent = np.concatenate(out)
         if key is not None and hasattr(adata, "obsm"):
@@ -309,7 +343,7 @@ class CountAutoencoder:
         with no_grad():
             for rows, x in counts.batches(None, 512):
                 lib = counts.library_size[rows]
-                z = self.encode(log_normalize(x, lib, self.target_sum))
+                z = self.encode(self.features(x, lib))
                 out.append(np.exp(np.asarray(self.decode(z, lib, np.zeros(len(rows), np.int64)
                                                           )["log_mean"].data)))
         mu = np.concatenate(out)
