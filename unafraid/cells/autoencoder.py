@@ -113,8 +113,11 @@ class CountAutoencoder:
         seeds = iter(np.random.SeedSequence(self.seed).generate_state(16))
 
         def dense(units: int, activation: Any = None) -> layers.Dense:
-            return layers.Dense(units, activation=activation,
-                                kernel_initializer=initializers.GlorotUniform(seed=int(next(seeds))))
+            # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's nn.Linear default: on pbmc68k_reduced
+            # it gave a lower held-out NLL and a better latent than Glorot's uniform
+            init = initializers.VarianceScaling(scale=1 / 3, mode="fan_in", distribution="uniform",
+                                                seed=int(next(seeds)))
+            return layers.Dense(units, activation=activation, kernel_initializer=init)
 
         self.encoder: list[Any] = []
         for h in self.hidden:

@@ -157,7 +157,7 @@ def _names(values: Sequence[Any], positions: np.ndarray, limit: int = 5) -> str:
 
 def check_counts(X: Any, obs_names: Sequence[Any] | None = None,
                  var_names: Sequence[Any] | None = None, source: str = "the matrix",
-                 tolerance: float = 1e-3) -> dict[str, Any]:
+                 tolerance: float = 1e-3, stacklevel: int = 2) -> dict[str, Any]:
     """Check that ``X`` holds counts; warn (never refuse) and say which cells and genes do not.
 
     Count likelihoods assume non-negative integers. Normalised or log-transformed data are
@@ -174,6 +174,8 @@ def check_counts(X: Any, obs_names: Sequence[Any] | None = None,
         How to call the matrix in the message.
     tolerance : float, default 1e-3
         Distance from the nearest integer still counted as an integer.
+    stacklevel : int, default 2
+        Passed to :func:`warnings.warn` (which caller the warning points at).
 
     Returns
     -------
@@ -214,7 +216,7 @@ def check_counts(X: Any, obs_names: Sequence[Any] | None = None,
             f"instead, e.g. read_counts(adata, layer='counts') or use_raw=True if adata.raw "
             f"holds them; if you only have log1p(normalised) values and the totals per cell, "
             f"recover counts as np.round(np.expm1(X) * total_counts[:, None] / 1e4). Going on "
-            f"with the values as they are.", CountWarning, stacklevel=2)
+            f"with the values as they are.", CountWarning, stacklevel=stacklevel)
     return {"negative": neg, "non_integer": frac, "cells": cells, "genes": genes}
 
 
@@ -271,7 +273,7 @@ def read_counts(data: Any, layer: str | None = None, use_raw: bool = False,
     obs_names = obs_names or [str(i) for i in range(X.shape[0])]
     var_names = var_names or [str(j) for j in range(X.shape[1])]
     if check:
-        check_counts(X, obs_names, var_names, source)
+        check_counts(X, obs_names, var_names, source, stacklevel=3)
     return CountMatrix(X, obs_names, var_names, library_size(X), source)
 
 
