@@ -263,7 +263,7 @@ def check_mnist_paths(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="unafraid", description="Neural networks for scientists. Commands: mnist, doctor.")
+        prog="unafraid", description="Neural networks for scientists. Commands: mnist, cells, doctor.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     m = sub.add_parser("mnist", help="train the Keras MNIST tutorial end to end and look inside",
                        description="Load MNIST, train Flatten -> Dense(relu) -> Dense(softmax) "
@@ -289,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "environment, BLAS and threads, whether a Jupyter kernel runs "
                                    "this environment (and how to add one), and the data cache.")
     d.set_defaults(func=run_doctor)
+    from .cells.run import add_parser as add_cells_parser
+    add_cells_parser(sub)
     return parser
 
 

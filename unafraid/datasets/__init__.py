@@ -1,4 +1,5 @@
-"""MNIST-format datasets, loaded the Keras way, verified by SHA-256, cached, usable offline.
+"""Datasets: MNIST-format images (loaded the Keras way, verified by SHA-256, cached, usable
+offline) and pbmc68k_reduced, single cells (:func:`pbmc68k_reduced`, see ``docs/cells.md``).
 
 >>> from unafraid.datasets import mnist
 >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()
@@ -18,6 +19,7 @@ from ._fetch import (
     parse_idx,
     read_idx,
 )
+from .pbmc import pbmc68k_reduced
 
 __all__ = [
     "CorruptFileError",
@@ -28,6 +30,7 @@ __all__ = [
     "cached",
     "fashion_mnist",
     "mnist",
+    "pbmc68k_reduced",
     "parse_idx",
     "read_idx",
 ]
