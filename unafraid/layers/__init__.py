@@ -10,3 +10,9 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "Flatten", "Reshape", "Softmax", "BatchNormalization", "LayerNormalization"]
 
 BUILTIN_LAYERS = {name: globals()[name] for name in __all__ if name not in ("Input", "KerasTensor")}
+
+
+def __getattr__(name: str) -> None:
+    """Only for names that do not exist: say what unafraid has instead (see unsupported.py)."""
+    from ..unsupported import KERAS_LAYERS, missing_name_error
+    raise missing_name_error("unafraid.keras.layers", name, __all__, KERAS_LAYERS)
