@@ -33,15 +33,15 @@ def test_a_bare_python_elsewhere_is_looked_up_on_path(tmp_path, monkeypatch):
     kernel = spec(tmp_path / "user/kernels", "mine", "python3")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert not doctor.kernel_runs_this_python(kernel)
-    bin_dir = tmp_path / "bin"  # a folder holding this very interpreter under the name python3
-    bin_dir.mkdir()
-    (bin_dir / "python3").symlink_to(sys.executable)
-    if (Path(sys.executable).parent.parent / "pyvenv.cfg").is_file():  # keep the environment
-        monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
-        assert doctor.kernel_runs_this_python(kernel) == (Path(sys.executable).parent / "python3").exists()
-    else:
-        monkeypatch.setenv("PATH", str(bin_dir))
-        assert doctor.kernel_runs_this_python(kernel)
+    here = Path(sys.executable).parent
+    if (here.parent / "pyvenv.cfg").is_file():  # a virtual environment: its bin/ has python3
+        assert (here / "python3").exists()
+        monkeypatch.setenv("PATH", str(here))
+    else:  # a base Python: a folder holding this very interpreter under the name python3
+        (tmp_path / "bin").mkdir()
+        (tmp_path / "bin" / "python3").symlink_to(sys.executable)
+        monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert doctor.kernel_runs_this_python(kernel)
 
 
 def test_an_absolute_path_runs_this_python_only_in_the_same_environment(tmp_path):
