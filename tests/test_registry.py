@@ -82,7 +82,7 @@ def test_the_model_loader_builds_only_registered_classes():
 
 def test_loading_without_unafraid_models_says_how(tmp_path):
     """unafraid.io never imports unafraid.models (no cycle): it says which loader registers them."""
-    path = tmp_path / "m.keras"
+    path = tmp_path / "m.safetensors"
     model = uf.models.Sequential([uf.layers.Dense(2, input_shape=(3,))])
     model.save(path)
     code = ("import sys; from unafraid.io.saving import load_model\n"

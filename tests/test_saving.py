@@ -139,7 +139,7 @@ def test_format_1_files_have_their_adam_moments_converted(tmp_path):
                   loss="sparse_categorical_crossentropy")
     x = np.random.default_rng(1).random((16, 4, 4)).astype(np.float32)
     model.fit(x, np.arange(16) % 3, epochs=1, verbose=0)
-    path = tmp_path / "m.keras"
+    path = tmp_path / "m.safetensors"
     model.save(path)
     tensors = load_file(str(path))
     want = {k: v.astype(np.float64) for k, v in tensors.items() if k.startswith("optimizer/0/")}
@@ -464,8 +464,8 @@ def test_fuzzed_json_in_the_header_fails_cleanly(tmp_path_factory, data):
 def _empty_meta(tmp_path):
     """Metadata of a weightless saved model, to put a crafted architecture in."""
     from safetensors import safe_open
-    tf.keras.Sequential([layers.Activation("relu", input_shape=(3,))]).save(tmp_path / "e.keras")
-    return dict(safe_open(str(tmp_path / "e.keras"), "np").metadata())
+    tf.keras.Sequential([layers.Activation("relu", input_shape=(3,))]).save(tmp_path / "e.safetensors")
+    return dict(safe_open(str(tmp_path / "e.safetensors"), "np").metadata())
 
 
 def _activation_stack(n):
@@ -507,7 +507,7 @@ def test_loading_many_layers_takes_linear_time(tmp_path, monkeypatch, build):
     n = 10_000
     meta["weight_names"] = "[]"
     meta["model_config"] = json.dumps(build(n))
-    path = _write(tmp_path / "many.keras", {}, meta)
+    path = _write(tmp_path / "many.safetensors", {}, meta)
     calls = _shape_calls(monkeypatch)
     start = time.perf_counter()
     model = load_model(path)
@@ -550,7 +550,7 @@ def test_more_layers_or_calls_than_any_real_model_are_refused_fast(tmp_path, mon
     meta = _empty_meta(tmp_path)
     n = getattr(saving, limit) + 1
     meta["model_config"] = json.dumps(_activation_stack(n) if what == "layers" else _shared_chain(n))
-    path = _write(tmp_path / "big.keras", {}, meta)
+    path = _write(tmp_path / "big.safetensors", {}, meta)
     start = time.perf_counter()
     with pytest.raises(ModelFileError, match=rf"{n:,} (layers|layer calls), more than .*{limit}"):
         load_model(path)
@@ -563,7 +563,7 @@ def test_a_header_of_a_million_empty_tensors_is_refused_fast(tmp_path):
     import tracemalloc
     entries = b",".join(b'"t%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}' % i
                         for i in range(1_400_000))
-    path = tmp_path / "tensors.keras"
+    path = tmp_path / "tensors.safetensors"
     path.write_bytes(struct.pack("<Q", len(entries) + 2) + b"{" + entries + b"}")
     assert path.stat().st_size > 75 * 2**20
     tracemalloc.start()
@@ -605,10 +605,10 @@ def test_weight_budget_counts_the_real_itemsize(tmp_path):
 
     from safetensors import safe_open
     model = tf.keras.Sequential([layers.Dense(1024, input_shape=(2560,))])
-    model.save(tmp_path / "m.keras")
-    meta = dict(safe_open(str(tmp_path / "m.keras"), "np").metadata())
+    model.save(tmp_path / "m.safetensors")
+    meta = dict(safe_open(str(tmp_path / "m.safetensors"), "np").metadata())
     tensors = {"weights/0": np.zeros((2560, 1024), np.uint8), "weights/1": np.zeros(1024, np.uint8)}
-    path = _write(tmp_path / "zeros.keras", tensors, meta)
+    path = _write(tmp_path / "zeros.safetensors", tensors, meta)
     size = path.stat().st_size
     assert size > 2.5 * 2**20
     tracemalloc.start()
@@ -629,14 +629,14 @@ def test_loading_draws_no_random_weights(tmp_path, monkeypatch):
 
     from unafraid import initializers
     model = tf.keras.Sequential([layers.Dense(1000, input_shape=(1000,)), layers.Dense(1000)])
-    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.safetensors")
 
     def no_draw(self):
         raise AssertionError("an initializer drew random numbers during load_model")
     monkeypatch.setattr(initializers._Seeded, "_rng", no_draw)  # every random initializer's source
     tracemalloc.start()
     try:
-        again = load_model(tmp_path / "m.keras")
+        again = load_model(tmp_path / "m.safetensors")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -39,7 +39,8 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(_LAZY_ALIASES[name])
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
-    raise AttributeError(f"module 'unafraid' has no attribute '{name}'")
+    from .unsupported import TF_NAMES, missing_name_error  # only on this error path
+    raise missing_name_error("unafraid", name, __all__, TF_NAMES)
 
 
 __all__ = [*_engine_all, "__version__", "constant", "ones", "zeros",  # noqa: F405

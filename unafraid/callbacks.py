@@ -409,7 +409,8 @@ class LambdaCallback(Callback):
 
 
 class ProgbarLogger(Callback):
-    """``fit``'s progress display: a progress bar per epoch (``verbose=1``, tqdm, notebook-aware)
+    """``fit``'s progress display: a progress bar per epoch (``verbose=1``; one updating line in a
+    terminal or a notebook, see ``unafraid.progress``)
     or one line per epoch (``verbose=2``); nothing with ``verbose=0``. ``fit`` adds it."""
 
     def __init__(self, refresh_every: int = 25) -> None:
@@ -419,10 +420,9 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self.params.get("verbose") == 1:
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=self.params.get("steps"), unit="step", dynamic_ncols=True,
-                            desc=f"Epoch {epoch + 1}/{self.params['epochs']}", leave=True,
-                            mininterval=0.25)
+            from .progress import progress_bar
+            self.bar = progress_bar(self.params.get("steps"),
+                                    f"Epoch {epoch + 1}/{self.params['epochs']}", mininterval=0.25)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.bar is not None:

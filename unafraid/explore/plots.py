@@ -3,7 +3,8 @@
 Each function returns a :class:`matplotlib.figure.Figure` built with the
 object-oriented API, never through ``pyplot``: nothing is left in pyplot's list
 of open figures, no backend has to be chosen, and it works headless. In a
-Jupyter notebook a returned Figure displays itself; in a script pass
+Jupyter or VS Code notebook a returned Figure displays itself, with no
+``%matplotlib`` magic (it has a ``_repr_png_``, see :mod:`.figure`); in a script pass
 ``save="name.png"`` (or call ``fig.savefig``). Functions that draw on a single
 panel also take ``ax=``, an existing Axes to draw into (for example one cell
 of your own ``plt.subplots`` grid); the returned Figure is then that Axes'
@@ -36,9 +37,9 @@ PathLike = str | os.PathLike
 # ---- shared helpers -------------------------------------------------------------------------
 
 def _new_figure(figsize: tuple[float, float]) -> Figure:
-    from matplotlib.figure import Figure
+    from .figure import NotebookFigure  # a Figure that notebooks display (see figure.py)
 
-    return Figure(figsize=figsize, layout="constrained")
+    return NotebookFigure(figsize=figsize, layout="constrained")
 
 
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -198,11 +199,15 @@ def plot_margins(probs: Any, y: Any, highlight: Any = None, *,
                               markeredgecolor="red", markersize=9,
                               label="most confusing" if highlight is None or np.ndim(highlight) == 0
                               else "highlighted"))
-        # labels of neighbouring points are staggered vertically so they do not overlap
+        # Labels sit at five different heights (the points themselves are all near 0 and may
+        # be close in index), each joined to its point by a thin line, so none overlap.
         for j, i in enumerate(sorted(hi.tolist())):
             ax.annotate(f"#{i}: {_name(labels[i], class_names)}->{_name(c1[i], class_names)}",
-                        (i, m[i]), xytext=(6, 6 + 10 * (j % 3)), textcoords="offset points",
-                        fontsize=7, color="darkred")
+                        (i, m[i]), xytext=(i, 0.22 + 0.13 * (j % 5)), textcoords="data",
+                        ha="left" if i < n / 2 else "right", va="center", fontsize=8,
+                        color="darkred", bbox={"boxstyle": "round,pad=0.2", "fc": "white",
+                                               "ec": "none", "alpha": 0.85},
+                        arrowprops={"arrowstyle": "-", "color": "darkred", "lw": 0.6})
     if handles:
         ax.legend(handles=handles, title="true label" if c <= 20 else None, loc="upper left",
                   bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
@@ -222,9 +227,10 @@ def plot_images(images: Any, true: Any = None, pred: Any = None, probs: Any = No
                 dpi: float = 150) -> Figure:
     """A grid of images as heatmaps, titled with true and predicted labels.
 
-    Each panel is titled ``"true 7 / pred 2 (0.51 vs 0.47)"``: the true label,
+    Each panel is titled ``"true 7 / pred 2 (0.51 vs 7: 0.47)"``: the true label,
     the predicted label, and the top-1 and top-2 probabilities (the parts you
-    give), with the example's index on a second line.
+    give), with the example's index on the last line. When the true class is
+    neither of the top two, a line ``p(true 7) = 0.003`` shows its probability.
 
     Parameters
     ----------
@@ -275,6 +281,7 @@ def plot_images(images: Any, true: Any = None, pred: Any = None, probs: Any = No
                              f"{p.shape}, images shape {np.shape(images)}).")
         num_classes = p.shape[1]
         c1, p1, c2, p2 = top2(p)
+        p_all = p
         if pred is None:
             pred = c1
     true_l = None if true is None else as_labels(true, n, num_classes, name="true")
@@ -301,6 +308,8 @@ def plot_images(images: Any, true: Any = None, pred: Any = None, probs: Any = No
         head = " / ".join(parts)
         if p1 is not None:
             head += f" ({p1[i]:.2f} vs {_name(c2[i], class_names)}: {p2[i]:.2f})"
+            if true_l is not None and true_l[i] not in (c1[i], c2[i]):  # else shown already
+                head += f"\np(true {_name(true_l[i], class_names)}) = {p_all[i, true_l[i]]:.3g}"
         ax.set_title(f"{head}\n#{i}" if head else f"#{i}", fontsize=8,
                      color="darkred" if true_l is not None and pred_l is not None
                      and true_l[i] != pred_l[i] else "black")
@@ -494,7 +503,7 @@ def plot_history(history: Any, *, metrics: Sequence[str] | None = None,
     matplotlib.figure.Figure
         One Axes per metric, titled with its name; x axis = epoch, 1-based.
         With 20 epochs or fewer each epoch is marked, so a single epoch shows
-        as points.
+        as points; after one epoch each point is centred and labelled with its value.
 
     Examples
     --------
@@ -529,6 +538,14 @@ def plot_history(history: Any, *, metrics: Sequence[str] | None = None,
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        epochs = max(h[k].size for k in (name, f"val_{name}") if k in h)
+        if epochs == 1:  # one point per curve: centre it and write its value beside it
+            ax.set_xlim(0.5, 1.5)
+            ax.set_xticks([1])
+            for key in (name, f"val_{name}"):
+                if key in h:
+                    ax.annotate(f"{h[key][0]:.4g}", (1, h[key][0]), xytext=(8, 0),
+                                textcoords="offset points", va="center", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     for ax in axes[len(names):]:

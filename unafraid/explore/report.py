@@ -37,9 +37,12 @@ td.s { text-align: left; }
 caption, figcaption { color: #555; font-size: .9rem; padding: .3rem; caption-side: bottom; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-dl.metrics { display: grid; grid-template-columns: max-content auto; gap: .2rem 1.2rem; }
-dl.metrics dt { font-weight: 600; }
-dl.metrics dd { margin: 0; font-family: monospace; }
+dl.metrics { display: flex; flex-wrap: wrap; gap: .4rem 1.6rem; margin: .6rem 0; }
+dl.metrics div { display: flex; flex-direction: column; }
+dl.metrics dt { font-size: .8rem; color: #555; }
+dl.metrics dd { margin: 0; font-family: monospace; font-size: 1.05rem; }
+div.row { display: grid; grid-template-columns: repeat(auto-fit, minmax(8rem, 1fr)); gap: .6rem; }
+div.row figure { margin: .3rem 0; }
 p.note { color: #777; font-size: .85rem; }
 footer { margin-top: 3rem; color: #999; font-size: .8rem; }
 """
@@ -117,7 +120,7 @@ def _metrics(values: Any) -> str:
     if not isinstance(values, Mapping):
         raise TypeError(f"a 'metrics' section needs a dict of name -> value, got "
                         f"{type(values).__name__}.")
-    items = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(_fmt(v))}</dd>"
+    items = "".join(f"<div><dt>{html.escape(str(k))}</dt><dd>{html.escape(_fmt(v))}</dd></div>"
                     for k, v in values.items())
     return f'<dl class="metrics">{items}</dl>'
 
@@ -127,7 +130,25 @@ def _text(text: Any) -> str:
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
-_KINDS = {"heading": (2, 2), "text": (2, 2), "table": (2, 3), "image": (2, 3), "metrics": (2, 2)}
+_KINDS = {"heading": (2, 2), "text": (2, 2), "table": (2, 3), "image": (2, 3), "metrics": (2, 2),
+          "images": (2, 2)}
+
+
+def _figure(image: Any, caption: str | None, alt: str) -> str:
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure><img src="{_image_uri(image)}" alt="{html.escape(alt, quote=True)}">{cap}</figure>'
+
+
+def _images(items: Any, i: int) -> str:
+    """A row of figures (it wraps on narrow screens), e.g. the five most confusing digits."""
+    if isinstance(items, str | bytes) or not isinstance(items, Sequence) or not items:
+        raise TypeError(f"sections[{i}]: an 'images' section needs a non-empty list of images "
+                        f"or (image, caption) pairs, got {type(items).__name__}.")
+    figures = []
+    for j, item in enumerate(items):
+        image, caption = (item[0], str(item[1])) if isinstance(item, tuple | list) else (item, None)
+        figures.append(_figure(image, caption, caption or f"figure {i}.{j}"))
+    return f'<div class="row">{"".join(figures)}</div>'
 
 
 def _section(item: Any, i: int, max_rows: int) -> str:
@@ -151,9 +172,9 @@ def _section(item: Any, i: int, max_rows: int) -> str:
         return _table(item[1], caption, max_rows)
     if kind == "metrics":
         return _metrics(item[1])
-    alt = html.escape(caption or f"figure {i}", quote=True)
-    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="{_image_uri(item[1])}" alt="{alt}">{cap}</figure>'
+    if kind == "images":
+        return _images(item[1], i)
+    return _figure(item[1], caption, caption or f"figure {i}")
 
 
 def write_report(path: str | os.PathLike, title: str, sections: Sequence[Any], *,
@@ -181,7 +202,10 @@ def write_report(path: str | os.PathLike, title: str, sections: Sequence[Any], *
         * ``("image", figure_or_path[, caption])``: a matplotlib Figure
           (rendered to PNG) or an image file (.png, .jpg, .gif, .svg, .webp),
           embedded as a base64 ``data:`` URI;
-        * ``("metrics", dict)``: name/value pairs, e.g. ``{"test accuracy": 0.98}``.
+        * ``("images", [image_or_(image, caption), ...])``: several images side by side in
+          one row (wrapping on narrow screens), e.g. the five most confusing digits;
+        * ``("metrics", dict)``: name/value pairs, e.g. ``{"test accuracy": 0.98}``, shown in
+          one line.
 
         All text is HTML-escaped: ``<``, ``>`` and ``&`` appear as typed.
     max_rows : int, default 200

@@ -98,8 +98,21 @@ def _metadata(kind: str, model: Any) -> dict[str, str]:
 def _serialize(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
     from safetensors.numpy import save
     # np.ascontiguousarray would turn 0-d arrays (the optimizer step count) into shape (1,)
-    return save({k: v if v.flags.c_contiguous else v.copy(order="C") for k, v in tensors.items()},
-                metadata=metadata)
+    return sorted_header(save({k: v if v.flags.c_contiguous else v.copy(order="C")
+                               for k, v in tensors.items()}, metadata=metadata))
+
+
+def sorted_header(blob: bytes) -> bytes:
+    """The same safetensors file with its JSON header's keys sorted, so equal models give equal bytes.
+
+    safetensors writes the metadata in hash-map order, which changes from process to process.
+    The layout is ``u64 n | n bytes of JSON, space-padded to a multiple of 8 | data``; the data
+    offsets are relative to the data, so rewriting the header leaves them valid.
+    """
+    n = int.from_bytes(blob[:8], "little")
+    header = json.dumps(json.loads(blob[8:8 + n]), sort_keys=True, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)
+    return len(header).to_bytes(8, "little") + header + blob[8 + n:]
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:

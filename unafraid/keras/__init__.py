@@ -40,7 +40,8 @@ sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 def __getattr__(name: str) -> ModuleType:
     if name == "datasets":  # `import unafraid.keras.datasets` goes through keras/datasets.py
         return importlib.import_module(f"{__name__}.datasets")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ..unsupported import KERAS_NAMES, missing_name_error
+    raise missing_name_error(__name__, name, __all__, KERAS_NAMES)
 
 
 __all__ = ["activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",

@@ -69,3 +69,8 @@ BUILTIN_LAYERS = {name: globals()[name] for name in __all__ if name not in ("Inp
 registry.names("layer", advice="unafraid loads only its built-in layers and models; for a custom "
                "layer, re-create the model in code and use load_weights.").register_each(
     cls for name, cls in BUILTIN_LAYERS.items() if name != "Layer")
+
+def __getattr__(name: str) -> None:
+    """Only for names that do not exist: say what unafraid has instead (see unsupported.py)."""
+    from ..unsupported import KERAS_LAYERS, missing_name_error
+    raise missing_name_error("unafraid.keras.layers", name, __all__, KERAS_LAYERS)
