@@ -2,7 +2,8 @@
 
 The blocks of one file run in order in one namespace (a later block may use what an earlier
 one defined, as a reader following the page would), in a fresh process whose working folder
-is a temporary one, with ``UNAFRAID_DATA`` pointing at the MNIST files. A block opts out only
+is a temporary one, with ``UNAFRAID_DATA`` pointing at the shared data folder (MNIST in its
+``mnist/``, pbmc68k_reduced in its ``pbmc68k_reduced/``). A block opts out only
 with a first line ``# not run: <reason>``; files whose code trains a model are marked slow.
 """
 
@@ -53,7 +54,8 @@ def test_every_python_block_runs(path, tmp_path):
     (tmp_path / "run.py").write_text(RUNNER)
     work = tmp_path / "work"  # outside the repository: no source tree on the path by accident
     work.mkdir()
-    env = {**os.environ, "UNAFRAID_DATA": str(MNIST), "UNAFRAID_HOME": str(tmp_path / "home"),
+    env = {**os.environ, "UNAFRAID_DATA": str(MNIST.parent),
+           "UNAFRAID_HOME": str(tmp_path / "home"),
            "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}  # this checkout's unafraid
     out = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "blocks.json")],
                          cwd=work, env=env, capture_output=True, text=True, timeout=900)
