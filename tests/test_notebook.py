@@ -75,10 +75,10 @@ def test_readme_tutorial_in_a_notebook_shows_images_and_one_progress_line(tmp_pa
     assert not [o for o in everything if o.output_type == "error"]
 
     # The training cell: one progress line, updated in place and stored once, at 100%.
-    bars = [o for o in outputs(1) if "Epoch 1/1" in str(o.get("data", {}).get("text/plain", ""))]
-    assert len(bars) == 1, outputs(1)
+    bars = [o for o in outputs(0) if "Epoch 1/1" in str(o.get("data", {}).get("text/plain", ""))]
+    assert len(bars) == 1, outputs(0)
     assert "100%" in bars[0].data["text/plain"] and "\r" not in bars[0].data["text/plain"]
-    printed = "".join(o.text for o in outputs(1) if o.output_type == "stream")
+    printed = "".join(o.text for o in outputs(0) if o.output_type == "stream")
     assert "\r" not in printed and printed.count("\n") <= 1, printed  # evaluate's one line
 
     # Every cell that ends in a plot shows a PNG, with no %matplotlib magic.
