@@ -85,6 +85,16 @@ def test_compiled_step_gives_the_eager_bits(build):
     assert _proven(compiled[0]) == 2  # full batches and the last, shorter one are replayed
 
 
+@pytest.mark.parametrize("labels", [Y.astype(np.uint8), Y.astype(np.int32), Y.astype(np.float32),
+                                    Y.reshape(-1, 1)], ids=["uint8", "int32", "float32", "(N, 1)"])
+def test_compiled_step_replays_whatever_the_label_dtype(labels):
+    # MNIST's labels are uint8: a conversion outside the engine's ops once kept every step eager.
+    eager = _train(seed_model, False, y=labels)
+    compiled = _train(seed_model, True, y=labels)
+    _same_bits(eager, compiled)
+    assert _proven(compiled[0]) == 2
+
+
 def test_compiled_step_of_a_functional_model_with_two_inputs():
     x2 = [X, rng.random((300, 3)).astype(np.float32)]
     eager = _train(two_input_model, False, x=x2)

@@ -233,9 +233,7 @@ def _sparse_labels(y_true: Any, y_pred: Any, axis: int, who: str) -> np.ndarray:
                 f"(e.g. np.unique(y_true, return_inverse=True)[1]); for probability targets use "
                 f"CategoricalCrossentropy; for real-valued targets use a regression loss such "
                 f"as 'mse'.")
-    elif y.dtype.kind == "b":
-        y = y.astype(np.intp)
-    elif y.dtype.kind not in "iu":
+    elif y.dtype.kind not in "iub":
         raise TypeError(f"{who}: y_true must hold integer class indices, got dtype {y.dtype}.")
     if y.size:
         lo, hi = y.min(), y.max()
@@ -257,7 +255,9 @@ def _sparse_labels(y_true: Any, y_pred: Any, axis: int, who: str) -> np.ndarray:
             raise ValueError(
                 f"{who}: labels must be class indices in [0, {n}) because the model has {n} "
                 f"output units, but y_true has values from {lo:g} to {hi:g}.{hint}")
-    return y.astype(np.intp, copy=False)
+    # Integer labels of any width index as they are. Others are cast by an engine op, so that
+    # a recorded train step (engine/record.py) knows the result comes from the batch.
+    return y if y.dtype.kind in "iu" else ops.cast(y, np.intp)
 
 
 def _check_categorical_labels(y: np.ndarray, y_pred: Any, who: str) -> None:
