@@ -418,7 +418,7 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     _check_categorical_labels(y, y_pred, who)
     if label_smoothing:
         n = y.shape[axis]
-        y = y * (1.0 - label_smoothing) + label_smoothing / n
+        y = ops.add(ops.multiply(y, 1.0 - label_smoothing), label_smoothing / n)
     if from_logits:
         _warn_double_softmax(y_pred, axis, who)
         return _tensor(ops.softmax_cross_entropy(y_pred, y, axis=axis))
@@ -463,7 +463,7 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
     if y.shape != np.shape(_raw(y_pred)):
         _same_shape(y, y_pred, who)
     if label_smoothing:
-        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+        y = ops.add(ops.multiply(y, 1.0 - label_smoothing), 0.5 * label_smoothing)
     logits = y_pred if from_logits else _sigmoid_logits(y_pred)
     if logits is not None:
         per_entry = ops.subtract(ops.softplus(logits), ops.multiply(y, logits))
@@ -471,7 +471,7 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
         _warn_not_probabilities(y_pred, who)
         p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
         per_entry = ops.negative(ops.add(ops.multiply(y, ops.log(p)),
-                                         ops.multiply(1.0 - y, ops.log(ops.subtract(1.0, p)))))
+                                         ops.multiply(ops.subtract(1.0, y), ops.log(ops.subtract(1.0, p)))))
     return _tensor(ops.mean(per_entry, axis=axis))
 
 
@@ -518,7 +518,7 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Tensor:
     y_pred = _as_pred(y_pred)
     y = _float_targets(y_true, y_pred, "mean_absolute_percentage_error")
     _same_shape(y, y_pred, "mean_absolute_percentage_error")
-    scale = 100.0 / np.maximum(np.abs(y), EPSILON)
+    scale = ops.divide(100.0, ops.maximum(ops.abs(y), EPSILON))
     return _tensor(ops.mean(ops.multiply(ops.abs(ops.subtract(y, y_pred)), scale), axis=-1))
 
 
@@ -527,7 +527,7 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
     y_pred = _as_pred(y_pred)
     y = _float_targets(y_true, y_pred, "mean_squared_logarithmic_error")
     _same_shape(y, y_pred, "mean_squared_logarithmic_error")
-    d = ops.subtract(ops.log1p(ops.maximum(y_pred, EPSILON)), np.log1p(np.maximum(y, EPSILON)))
+    d = ops.subtract(ops.log1p(ops.maximum(y_pred, EPSILON)), ops.log1p(ops.maximum(y, EPSILON)))
     return _tensor(ops.mean(ops.multiply(d, d), axis=-1))
 
 
@@ -578,9 +578,9 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
     y_pred = _as_pred(y_pred)
     y = _float_targets(y_true, y_pred, "kl_divergence")
     _same_shape(y, y_pred, "kl_divergence")
-    t = np.clip(y, EPSILON, 1.0)
+    t = ops.clip(y, EPSILON, 1.0)
     p = ops.clip(y_pred, EPSILON, 1.0)
-    return _tensor(ops.sum(ops.multiply(t, ops.subtract(np.log(t), ops.log(p))), axis=-1))
+    return _tensor(ops.sum(ops.multiply(t, ops.subtract(ops.log(t), ops.log(p))), axis=-1))
 
 
 mse = MSE = mean_squared_error
