@@ -397,6 +397,42 @@ def test_a_nan_step_puts_back_batchnorm_statistics_generators_and_metrics():
     assert np.isfinite(model.predict(X[:10])).all()
 
 
+def test_a_finite_loss_with_a_nan_gradient_stops_at_that_step_and_changes_nothing():
+    calls = []
+
+    def poisoned(y_true, y_pred):  # on the 6th step: a finite loss whose gradient is NaN
+        calls.append(1)
+        loss = tf.keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        if len(calls) == 6:  # sqrt(|p - p|) is 0, but its derivative at 0 is inf * 0 = NaN
+            loss = loss + tf.reduce_sum(tf.sqrt(tf.abs(y_pred - y_pred)), axis=-1)
+        return loss
+
+    tf.set_random_seed(5)
+    model = noisy_model()
+    model.compile("adam", poisoned, metrics=["accuracy"])
+    before = {}
+
+    class Spy(tf.keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            state = self.model.optimizer.state_dict() if self.model.optimizer.built else {}
+            before[batch] = (self.model.get_weights(),
+                             {k: np.array(v, copy=True) for k, v in state.items()},
+                             [g.bit_generator.state for g in self.model.random_generators()],
+                             self.model.get_metrics_result())
+
+    with pytest.warns(RuntimeWarning, match=r"loss was finite .* gradient was NaN.* epoch 1, batch 6\."), \
+            np.errstate(divide="ignore", invalid="ignore"):
+        model.fit(X, Y, batch_size=32, epochs=1, verbose=0, callbacks=[Spy()])
+    weights, optimizer, generators, metrics = before[5]
+    for a, b in zip(model.get_weights(), weights, strict=True):  # BN statistics included
+        assert np.array_equal(a, b)
+    now = model.optimizer.state_dict()
+    assert now.keys() == optimizer.keys()
+    assert all(np.array_equal(now[k], optimizer[k]) for k in now)
+    assert [g.bit_generator.state for g in model.random_generators()] == generators
+    assert model.get_metrics_result() == metrics
+
+
 def test_ctrl_c_during_validation_resumes_with_the_next_epoch(capsys):
     class CtrlCAtEpochEnd(tf.keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

@@ -448,15 +448,16 @@ class ProgbarLogger(Callback):
 
 
 class NaNGuard(Callback):
-    """Stops ``fit`` at the first step whose loss is NaN or infinite, and puts back the state
-    that step changed. ``fit`` adds it.
+    """Stops ``fit`` at the first step whose loss or gradients are NaN or infinite, and puts
+    back the state that step changed. ``fit`` adds it.
 
     Before each step it keeps what a step may change besides the trainable weights: the
     other weights (BatchNormalization's moving statistics), the random generators' positions
     (dropout masks) and the metrics. ``Model.train_step`` does not apply the update of a
-    non-finite loss, so the weights and the optimizer's state are unchanged; should the
-    weights have become non-finite anyway (a custom ``train_step``, or an update that
-    overflowed), the full state of the last checkpoint in memory (taken every
+    non-finite loss or gradient (and sets ``model.update_skipped``), so the weights and the
+    optimizer's state are unchanged; should the weights have become non-finite anyway (a
+    custom ``train_step`` applying NaN gradients, or finite gradients times a learning rate
+    that overflows float32), the full state of the last checkpoint in memory (taken every
     ``every`` steps: weights, optimizer state, generators, metrics) is put back instead.
     """
 
@@ -480,9 +481,10 @@ class NaNGuard(Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
-        if loss is None or math.isfinite(loss):
-            return
         model = self.model
+        skipped = getattr(model, "update_skipped", False)  # a non-finite loss or gradient
+        if not skipped and (loss is None or math.isfinite(loss)):
+            return
         if all(np.isfinite(w.data).all() for w in model.trainable_weights):
             self._put_back(self.before)
             restored = ("The weights are those of the last good step; BatchNormalization "
@@ -494,8 +496,10 @@ class NaNGuard(Callback):
                         "optimizer, generators, metrics) saved in memory before batch "
                         f"{batch + 1 - (self.seen - 1) % self.every}.")
         model.stop_training = True
+        what = ("the loss became NaN or infinite" if loss is None or not math.isfinite(loss)
+                else f"the loss was finite ({loss:.6g}) but a gradient was NaN or infinite")
         warnings.warn(
-            f"Training stopped: the loss became NaN or infinite at epoch "
+            f"Training stopped: {what} at epoch "
             f"{self.epoch + 1}, batch {batch + 1}. {restored} Likely causes: a learning rate "
             f"too high (try 10x smaller), unscaled inputs (scale features, e.g. x / 255.0 for "
             f"pixels), or the log of zero in a custom loss (add a small epsilon).",

@@ -57,6 +57,7 @@ class Model(Trainer, Layer):
         self.optimizer: Any = None
         self.compiled = False
         self.stop_training = False
+        self.update_skipped = False  # set by each train_step: its update was not applied
         self.history: History | None = None
         self._shuffle_rng = _random.make_generator()
 

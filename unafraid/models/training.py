@@ -140,8 +140,9 @@ class Trainer:
 
         ``data`` is ``(x, y)`` or ``(x, y, sample_weight)``. Override it to customise
         ``fit``; ``self.compute_loss``, ``self.optimizer`` and ``self.compute_metrics``
-        are there to use. A non-finite loss leaves the weights as they were (``fit``'s NaN
-        guard then stops training).
+        are there to use. A non-finite loss or gradient leaves the weights and the
+        optimizer as they were and sets ``self.update_skipped`` (``fit``'s NaN guard then
+        stops training).
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)                                   # forward
@@ -149,7 +150,8 @@ class Trainer:
         weights = self.trainable_weights
         grads = gradients(loss, weights)                                  # backward
         loss_value = float(loss.data)
-        if math.isfinite(loss_value):
+        self.update_skipped = not finite_step(loss_value, grads)
+        if not self.update_skipped:
             self.optimizer.apply(grads, weights)                          # update
         self._loss_tracker.update_state([loss_value], sample_weight=[_batch_size(x)])
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -552,7 +554,8 @@ class CompiledTrainStep:
         batch = [*xs, *ys] + ([sample_weight] if sample_weight is not None else [])
         (loss_value, *y_pred), grads = compiled(batch, weights)
         loss_value = float(loss_value)
-        if math.isfinite(loss_value):
+        model.update_skipped = not finite_step(loss_value, grads)
+        if not model.update_skipped:
             model.optimizer.apply(grads, weights)
         model._loss_tracker.update_state([loss_value], sample_weight=[len(xs[0])])
         return model.compute_metrics(x, y, one_or_list(y_pred), sample_weight)
@@ -619,6 +622,23 @@ def _as_list(x: Any) -> list[Any]:
 
 def _plus(total: Any, value: Any) -> Any:
     return value if total is None else total + value
+
+
+def finite_step(loss_value: float, grads: list[Any]) -> bool:
+    """Whether a step's loss and every gradient are finite, so that its update may be applied.
+
+    One dot product per gradient: a NaN or an infinity anywhere makes ``g . g`` non-finite.
+    Only when it is (which a huge but finite gradient can also cause) is each value checked.
+    """
+    if not math.isfinite(loss_value):
+        return False
+    for g in grads:
+        if g is None or g.dtype.kind not in "fc":
+            continue
+        flat = g.reshape(-1)
+        if not math.isfinite(float(np.dot(flat, flat))) and not np.isfinite(flat).all():
+            return False
+    return True
 
 
 def _batch_size(x: Any) -> int:
