@@ -1130,3 +1130,18 @@ def test_one_unbatched_example_to_a_functional_model_suggests_x_none():
     model = tf.keras.Model(inputs, layers.Dense(2)(inputs))
     with pytest.raises(ValueError, match=r"x\[None\]"):
         model.predict(X[0])
+
+
+@pytest.mark.parametrize("make, setting", [
+    (lambda: tf.initializers.RandomNormal(stddev=-1), "stddev"),
+    (lambda: tf.initializers.TruncatedNormal(stddev=float("nan")), "stddev"),
+    (lambda: tf.initializers.RandomNormal(mean=float("inf")), "mean"),
+    (lambda: tf.initializers.RandomUniform(minval=0.1, maxval=-0.1), "minval"),
+    (lambda: tf.initializers.VarianceScaling(scale=-2.0), "scale"),
+    (lambda: tf.initializers.Constant(float("nan")), "value"),
+    (lambda: tf.initializers.GlorotUniform(seed=-1), "seed"),
+])
+def test_nonsensical_initializer_settings_are_refused_at_construction(make, setting):
+    """stddev=-1 drew weights silently (a negative scale of the same draws)."""
+    with pytest.raises(ValueError, match=rf"initializers\.\w+: .*{setting}.* must be"):
+        make()

@@ -673,6 +673,11 @@ def test_weights_of_dtypes_numpy_cannot_hold_are_refused(tmp_path, dtype, nbytes
     (1, "kernel_regularizer", {"class_name": "L2", "config": {"l2": float("nan")}}),
     (1, "kernel_regularizer", {"class_name": "L1", "config": {"l1": -0.01}}),
     (1, "units", float("nan")), (2, "rate", float("inf")),
+    (1, "kernel_initializer", {"class_name": "RandomNormal", "config": {"stddev": -1}}),
+    (1, "kernel_initializer", {"class_name": "RandomUniform", "config": {"minval": 1, "maxval": -1}}),
+    (1, "kernel_initializer", {"class_name": "VarianceScaling", "config": {"scale": 0}}),
+    (1, "bias_initializer", {"class_name": "Constant", "config": {"value": float("nan")}}),
+    (1, "kernel_initializer", {"class_name": "TruncatedNormal", "config": {"seed": -3}}),
 ])
 def test_nonsensical_config_values_are_refused_on_load(tmp_path, layer, field, value):
     """Settings no layer can have (epsilon=-1, momentum=NaN...) loaded silently before: each is

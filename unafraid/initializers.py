@@ -48,6 +48,9 @@ class Constant(Initializer):
 
     def __init__(self, value: Any = 0.0) -> None:
         a = np.asarray(getattr(value, "data", value), np.float64)
+        if not np.isfinite(a).all():
+            raise ValueError(f"initializers.Constant: value must be finite, got "
+                             f"{value if a.ndim == 0 else 'an array holding NaN or inf'}.")
         self.value = float(a) if a.ndim == 0 else a
 
     def __call__(self, shape, dtype="float32"):
@@ -63,8 +66,27 @@ class Constant(Initializer):
         return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
+def _check_number(cls: str, name: str, value: Any, low: float = -math.inf,
+                  low_ok: bool = True) -> None:
+    """Refuse a setting that is not a finite real number at least (or above) ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"initializers.{cls}: {name} must be a number, got {value!r}.")
+    if not math.isfinite(value) or value < low or (value == low and not low_ok):
+        bound = "" if low == -math.inf else f" {'>=' if low_ok else '>'} {low:g}"
+        raise ValueError(f"initializers.{cls}: {name} must be a finite number{bound}, got "
+                         f"{value!r}.")
+
+
+def _check_seed(cls: str, seed: Any) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or seed < 0):
+        raise ValueError(f"initializers.{cls}: seed must be None or a non-negative integer, got "
+                         f"{seed!r}.")
+
+
 class _Seeded(Initializer):
     def __init__(self, seed: int | None = None) -> None:
+        _check_seed(type(self).__name__, seed)
         self.seed = seed
 
     def _rng(self) -> np.random.Generator:
@@ -79,6 +101,8 @@ class RandomNormal(_Seeded):
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         super().__init__(seed)
+        _check_number(type(self).__name__, "mean", mean)
+        _check_number(type(self).__name__, "stddev", stddev, low=0.0)
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype="float32"):
@@ -93,6 +117,11 @@ class RandomUniform(_Seeded):
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
         super().__init__(seed)
+        _check_number("RandomUniform", "minval", minval)
+        _check_number("RandomUniform", "maxval", maxval)
+        if minval > maxval:
+            raise ValueError(f"initializers.RandomUniform: minval must be <= maxval, got "
+                             f"minval={minval!r} > maxval={maxval!r}; swap them.")
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype="float32"):
@@ -117,6 +146,8 @@ class TruncatedNormal(_Seeded):
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         super().__init__(seed)
+        _check_number(type(self).__name__, "mean", mean)
+        _check_number(type(self).__name__, "stddev", stddev, low=0.0)
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype="float32"):
@@ -146,6 +177,7 @@ class VarianceScaling(_Seeded):
     def __init__(self, scale: float = 1.0, mode: str = "fan_in",
                  distribution: str = "truncated_normal", seed: int | None = None) -> None:
         super().__init__(seed)
+        _check_number("VarianceScaling", "scale", scale, low=0.0, low_ok=False)
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"VarianceScaling: mode must be fan_in, fan_out or fan_avg, "
                              f"got {mode!r}.")
