@@ -368,6 +368,31 @@ def test_compile_refuses_what_it_cannot_do():
 
 
 # ---- the NaN guard and Ctrl-C ------------------------------------------------------------------
+class StateBeforeEachStep(tf.keras.callbacks.Callback):
+    """Keeps everything a step may change, before each step, to compare with afterwards."""
+
+    def __init__(self):
+        super().__init__()
+        self.before = {}
+
+    def state(self):
+        model = self.model
+        slots = model.optimizer.state_dict() if model.optimizer.built else {}
+        return (model.get_weights(),  # BatchNormalization's statistics included
+                {k: np.array(v, copy=True) for k, v in slots.items()},
+                [g.bit_generator.state for g in model.random_generators()],
+                model.get_metrics_result())
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.before[batch] = self.state()
+
+    def assert_unchanged_since(self, batch):
+        (w1, s1, g1, m1), (w0, s0, g0, m0) = self.state(), self.before[batch]
+        assert all(np.array_equal(a, b) for a, b in zip(w1, w0, strict=True))
+        assert s1.keys() == s0.keys() and all(np.array_equal(s1[k], s0[k]) for k in s1)
+        assert g1 == g0 and m1 == m0
+
+
 def test_a_nan_step_puts_back_batchnorm_statistics_generators_and_metrics():
     calls = []
 
@@ -379,21 +404,10 @@ def test_a_nan_step_puts_back_batchnorm_statistics_generators_and_metrics():
     tf.set_random_seed(5)
     model = noisy_model()
     model.compile("adam", poisoned, metrics=["accuracy"])
-    before = {}
-
-    class Spy(tf.keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            before[batch] = (self.model.get_weights(),
-                             [g.bit_generator.state for g in self.model.random_generators()],
-                             self.model.get_metrics_result())
-
+    spy = StateBeforeEachStep()
     with pytest.warns(RuntimeWarning, match=r"epoch 1, batch 6\..*put back"):
-        model.fit(X, Y, batch_size=32, epochs=1, verbose=0, callbacks=[Spy()])
-    weights, generators, metrics = before[5]
-    for a, b in zip(model.get_weights(), weights, strict=True):  # BN statistics included
-        assert np.array_equal(a, b)
-    assert [g.bit_generator.state for g in model.random_generators()] == generators
-    assert model.get_metrics_result() == metrics
+        model.fit(X, Y, batch_size=32, epochs=1, verbose=0, callbacks=[spy])
+    spy.assert_unchanged_since(5)
     assert np.isfinite(model.predict(X[:10])).all()
 
 
@@ -410,27 +424,11 @@ def test_a_finite_loss_with_a_nan_gradient_stops_at_that_step_and_changes_nothin
     tf.set_random_seed(5)
     model = noisy_model()
     model.compile("adam", poisoned, metrics=["accuracy"])
-    before = {}
-
-    class Spy(tf.keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            state = self.model.optimizer.state_dict() if self.model.optimizer.built else {}
-            before[batch] = (self.model.get_weights(),
-                             {k: np.array(v, copy=True) for k, v in state.items()},
-                             [g.bit_generator.state for g in self.model.random_generators()],
-                             self.model.get_metrics_result())
-
+    spy = StateBeforeEachStep()
     with pytest.warns(RuntimeWarning, match=r"loss was finite .* gradient was NaN.* epoch 1, batch 6\."), \
             np.errstate(divide="ignore", invalid="ignore"):
-        model.fit(X, Y, batch_size=32, epochs=1, verbose=0, callbacks=[Spy()])
-    weights, optimizer, generators, metrics = before[5]
-    for a, b in zip(model.get_weights(), weights, strict=True):  # BN statistics included
-        assert np.array_equal(a, b)
-    now = model.optimizer.state_dict()
-    assert now.keys() == optimizer.keys()
-    assert all(np.array_equal(now[k], optimizer[k]) for k in now)
-    assert [g.bit_generator.state for g in model.random_generators()] == generators
-    assert model.get_metrics_result() == metrics
+        model.fit(X, Y, batch_size=32, epochs=1, verbose=0, callbacks=[spy])
+    spy.assert_unchanged_since(5)
 
 
 def test_ctrl_c_during_validation_resumes_with_the_next_epoch(capsys):

@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,26 +135,25 @@ def mnist_convnet() -> Any:
 
 
 # ---- entry point ----------------------------------------------------------------------------
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number >= 1 (argparse prints the message and exits with 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give e.g. 5") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive; give a number >= 1, e.g. 5")
-    return value
+def whole_number(minimum: int, example: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (argparse prints the message and exits 2)."""
+    below = {1: "is not positive", 0: "is negative"}.get(minimum, f"is below {minimum}")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give e.g. "
+                                             f"{example}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} {below}; give a number >= {minimum}, "
+                                             f"e.g. {example}")
+        return value
+    parse.__name__ = "positive_int" if minimum == 1 else f"int_at_least_{minimum}"
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """An argparse type: a whole number >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give e.g. 0") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; give a number >= 0, e.g. 0")
-    return value
+positive_int, non_negative_int = whole_number(1, 5), whole_number(0, 0)
 
 
 def check_mnist_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -141,20 +141,11 @@ def _truncated_normal(rng: np.random.Generator, shape: Any, stddev: float) -> np
     return x * stddev
 
 
-class TruncatedNormal(_Seeded):
+class TruncatedNormal(RandomNormal):
     """Normal draws, redrawn beyond two standard deviations (Keras defaults 0 and 0.05)."""
-
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
-        super().__init__(seed)
-        _check_number(type(self).__name__, "mean", mean)
-        _check_number(type(self).__name__, "stddev", stddev, low=0.0)
-        self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype="float32"):
         return (self.mean + _truncated_normal(self._rng(), shape, self.stddev)).astype(dtype)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[float, float]:
