@@ -52,13 +52,15 @@ Run it with the benchmark environment's Python (it must have unafraid, and which
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /work/benchvenv/bin/python benchmarks/compare.py \\
         --data ../shared/data/mnist --out results.json --markdown results.md
 
-``--quick`` trains on a tenth of the data (a smoke run). ``--from-json results.json --markdown
+``--quick`` trains on a tenth of the data (a smoke run). ``--busy 1`` keeps one CPU-bound background
+process running throughout (the contention measurement: a scientist's other programs). ``--from-json results.json --markdown
 out.md`` rebuilds the tables from a saved run without re-running anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import json
@@ -1049,6 +1051,9 @@ def markdown_header(results: dict) -> str:
                  f"for other processes to use < {results.get('quiet_threshold')} cores; 'other load' is "
                  f"the median number of cores other processes kept busy during a tool's runs, with the "
                  f"maximum when it reached 0.3 (0 = quiet; on 2 cores, 1 means half the machine was taken)")
+    if results.get("busy"):
+        lines.append(f"- contention: {results['busy']} CPU-bound background process(es) (a Python busy "
+                     f"loop each) ran throughout, on purpose (--busy); 'other load' includes them")
     return "\n".join(lines)
 
 
@@ -1069,6 +1074,18 @@ def markdown(results: dict) -> str:
     if notes:
         text += "\nTool notes: " + "; ".join(notes) + "\n"
     return text
+
+
+@contextlib.contextmanager
+def busy_processes(n: int):
+    """``n`` CPU-bound background processes for the duration of the block (the contention test)."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1092,6 +1109,9 @@ def main(argv: list[str] | None = None) -> int:
                         "go quiet (default 20; 0: do not wait)")
     p.add_argument("--quiet-threshold", type=float, default=0.3,
                    help="'quiet' means other processes use fewer cores than this (default 0.3)")
+    p.add_argument("--busy", type=int, default=0,
+                   help="run this many CPU-bound background processes (a Python busy loop each) "
+                        "throughout, as a scientist's other programs would; implies --quiet-wait 0")
     p.add_argument("--worker", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -1127,17 +1147,20 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data or os.environ.get("UNAFRAID_DATA") or os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data", "mnist")
     import_repeats = args.import_repeats or max(7, args.repeats)
+    if args.busy:
+        args.quiet_wait = 0.0
 
     command = " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv])
     results = {"command": command, "machine": machine_info(), "tools": tools, "workloads": workloads,
                "repeats": args.repeats, "import_repeats": import_repeats, "quick": args.quick,
-               "quiet_wait": args.quiet_wait, "quiet_threshold": args.quiet_threshold, "runs": {}}
+               "quiet_wait": args.quiet_wait, "quiet_threshold": args.quiet_threshold,
+               "busy": args.busy, "runs": {}}
     print(f"# unafraid benchmark comparison\n\ncommand: {command}", file=sys.stderr, flush=True)
     results["info"] = run_child(["--worker", "info"], 600)
     results["git_start"] = git_state()
     available = {t: installed(t) for t in tools}
 
-    with tempfile.TemporaryDirectory(prefix="unafraid-bench-") as data_dir:
+    with tempfile.TemporaryDirectory(prefix="unafraid-bench-") as data_dir, busy_processes(args.busy):
         results["data"] = prepare_data(data, data_dir, args.quick)
         for w in workloads:
             runs = results["runs"].setdefault(w, {})
