@@ -541,6 +541,16 @@ class CompiledTrainStep:
         self.model = model
         self.compiled: dict[tuple[int, int, bool], Compiled] = {}  # one per batch structure
 
+    @property
+    def eager_reasons(self) -> list[str]:
+        """Why steps of some batch signature were not replayed (empty when all were)."""
+        return [r for c in self.compiled.values() for r in c.eager_reasons.values()]
+
+    @property
+    def replayed_signatures(self) -> int:
+        """How many batch signatures (shapes and dtypes) are replayed now."""
+        return sum(len(c.proven) for c in self.compiled.values())
+
     def __call__(self, data: Any) -> dict[str, float]:
         model = self.model
         x, y, sample_weight = unpack_x_y_sample_weight(data)
