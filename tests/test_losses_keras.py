@@ -5,6 +5,7 @@ are Keras's, compared with Keras's own tolerances: ``assertAlmostEqual`` (defaul
 ``|actual - desired| < 1.5e-3``) and ``assertAllClose`` (``atol = rtol = 1e-6``). Keras's
 ``test_config`` cases (``run_class_serialization_test``) become a config + serialize round trip.
 Left out: the ``test_dtype_arg`` cases (bfloat16 computations; unafraid computes in y_pred's dtype).
+CTC is also checked against its definition, the sum over every alignment, enumerated.
 """
 
 from __future__ import annotations
@@ -655,6 +656,62 @@ def test_gce_refuses_q_outside_the_open_interval(q):
         losses.CategoricalGeneralizedCrossEntropy(q=q)
 
 
+# ---- CTC -------------------------------------------------------------------------------------------
+CTC_LOGITS = (np.arange(24).reshape((2, 4, 3)).astype("float32") - 12) / 100
+CTC_LABELS = np.array([[1, 2, 1, 0], [1, 2, 0, 2]])
+
+
+@keras_case("CTCTest.test_config")
+def test_keras_ctc_config():
+    revived = serialization_round_trip(losses.CTC(name="myctc"))
+    assert revived.name == "myctc"
+
+
+@keras_case("CTCTest.test_correctness")
+def test_keras_ctc_correctness():
+    all_close(losses.CTC()(CTC_LABELS, CTC_LOGITS), 2.448645)
+
+
+def ctc_by_enumeration(labels, logits):
+    """-log of the summed probability of every frame-by-frame path that collapses to ``labels``.
+
+    The definition of CTC (Graves et al., 2006): merge repeated classes, then drop blanks (0).
+    """
+    z = logits - logits.max(-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    frames, classes = logp.shape
+    total = 0.0
+    for path in np.ndindex(*(classes,) * frames):
+        merged = [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
+        if [c for c in merged if c != 0] == list(labels):
+            total += np.exp(sum(logp[t, c] for t, c in enumerate(path)))
+    return -np.log(total)
+
+
+@pytest.mark.parametrize("labels", [[1], [2, 1], [1, 1], [1, 2, 1], [2, 2, 1]])
+def test_ctc_matches_the_sum_over_all_alignments(labels):
+    logits = np.random.default_rng(len(labels) + labels[0]).normal(size=(1, 5, 3))
+    padded = np.array([labels + [0] * (3 - len(labels))])
+    all_close(losses.ctc(padded, logits), [ctc_by_enumeration(labels, logits[0])], rtol=1e-9)
+
+
+def test_ctc_loss_leaves_frames_past_the_output_length_out():
+    logits = np.random.default_rng(5).normal(size=(2, 5, 3))
+    target = np.array([[1, 2, 0], [2, 0, 0]])
+    out = losses.ctc_loss(target, logits, target_length=[2, 1], output_length=[5, 3])
+    all_close(out, [ctc_by_enumeration([1, 2], logits[0]), ctc_by_enumeration([2], logits[1, :3])],
+              rtol=1e-9)
+
+
+def test_ctc_refuses_wrong_shapes_and_labels():
+    with pytest.raises(ValueError, match=r"\(batch_size, max_length\)"):
+        losses.ctc(np.array([1, 2]), CTC_LOGITS)
+    with pytest.raises(ValueError, match="num_classes"):
+        losses.ctc(CTC_LABELS, CTC_LOGITS[0])
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        losses.ctc(np.array([[1, 3], [1, 1]]), CTC_LOGITS)
+
+
 # ---- gradients: float64 central finite differences, first and second order -----------------------
 grng = np.random.default_rng(17)
 ONE_HOT = np.eye(3)[[0, 2, 1, 1]]
@@ -698,6 +755,7 @@ GRADIENT_CASES = [
     ("circle", lambda e: losses.Circle(gamma=4.0)(CIRCLE_LABELS, e), unit_rows(5, 4, 3), 2),
     ("circle_reference", lambda e: losses.Circle(gamma=4.0, remove_diagonal=False)(REF_LABELS, e),
      unit_rows(6, 4, 4), 1),
+    ("ctc", lambda z: losses.CTC()(np.array([[1, 2, 2], [2, 0, 0]]), z), grng.normal(size=(2, 5, 3)), 2),
     ("categorical_generalized_cross_entropy", lambda p: losses.CategoricalGeneralizedCrossEntropy(q=0.7)(
         np.array([0, 2, 1, 1]), p), probabilities((4, 3), 5), 2),
 ]
@@ -725,6 +783,7 @@ NEW_LOSSES = {  # Keras's function name -> class
     "categorical_focal_crossentropy": losses.CategoricalFocalCrossentropy,
     "dice": losses.Dice, "tversky": losses.Tversky, "circle": losses.Circle,
     "categorical_generalized_cross_entropy": losses.CategoricalGeneralizedCrossEntropy,
+    "ctc": losses.CTC,
 }
 
 
@@ -744,6 +803,9 @@ def test_compile_with_the_loss_name_trains(name):
     labels = np.arange(12) % 3
     y = labels if name in ("circle", "categorical_generalized_cross_entropy") else np.eye(3)[labels]
     model = uf.keras.Sequential([uf.keras.Input((3,)), uf.keras.layers.Dense(3, activation="softmax")])
+    if name == "ctc":  # 4 frames of 3 features -> logits over blank + 2 classes; 2 labels each
+        x, y = x.reshape(3, 4, 3), 1 + np.arange(6).reshape(3, 2) % 2
+        model = uf.keras.Sequential([uf.keras.Input((4, 3)), uf.keras.layers.Dense(3)])
     model.compile(optimizer="sgd", loss=name)
     history = model.fit(x, y, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -763,4 +825,4 @@ def test_check_targets_explains_label_mistakes_for_the_new_losses():
 
 def test_keras_case_count():
     """The number of Keras test cases this file ports (reported to the lead)."""
-    assert len(set(KERAS_CASES)) == len(KERAS_CASES) == 86
+    assert len(set(KERAS_CASES)) == len(KERAS_CASES) == 88

@@ -55,7 +55,7 @@ __all__ = ["Loss", "LossFunctionWrapper", "SparseCategoricalCrossentropy",
            "categorical_focal_crossentropy", "dice", "tversky", "circle",
            "categorical_generalized_cross_entropy", "convert_binary_labels_to_hinge",
            "l2_normalize", "pos_neg_masks", "masked_logsumexp", "smooth_binary_labels",
-           "smooth_categorical_labels"]
+           "smooth_categorical_labels", "CTC", "ctc", "ctc_loss", "logaddexp"]
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): probabilities are clipped to [EPSILON, 1 - EPSILON]
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -1066,6 +1066,128 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
     return _tensor(ops.divide(ops.subtract(1.0, ops.power(p, float(q))), float(q)))
 
 
+def logaddexp(a: Any, b: Any) -> Any:
+    """``log(exp(a) + exp(b))``, stable, from engine ops (differentiable twice)."""
+    return ops.logsumexp(ops.stack([a, b]), axis=0)
+
+
+CTC_LOG_ZERO = -1e5  # optax's log_epsilon: the log-probability of an impossible state
+
+
+def _add_to_label_states(phi: Any, score: Any) -> Any:
+    """``phi[:, 1:] <- logaddexp(phi[:, 1:], score)``; ``phi[:, 0]`` (nothing emitted yet) is kept."""
+    head = ops.getitem(phi, (slice(None), slice(0, 1)))
+    tail = ops.getitem(phi, (slice(None), slice(1, None)))
+    return ops.concatenate([head, logaddexp(tail, score)], axis=1)
+
+
+def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any,
+             mask_index: int = 0) -> Tensor:
+    """CTC negative log-likelihood per sequence (Graves et al., 2006): Keras's ``ops.ctc_loss``.
+
+    The forward (alpha) recursion in log space, as optax's ``ctc_loss`` (which Keras's NumPy,
+    JAX and PyTorch backends follow). For each label position ``n`` two states are
+    tracked over time: ``phi[n]``, ``n`` labels emitted and now on a blank, and ``emit[n]``,
+    on label ``n``. At each step a blank keeps ``phi``, the label keeps ``emit`` (one step on
+    the same label), and a move to the next label is allowed from ``phi`` or, when the next
+    label differs, directly from ``emit``. The loss is ``-log`` of being done (on the last
+    label or the blank after it) at the last frame.
+
+    Parameters
+    ----------
+    target : (B, L) integer array
+        Labels, padded after ``target_length``.
+    output : (B, T, C) Tensor or array
+        Logits (not softmaxed).
+    target_length, output_length : (B,) integer arrays
+        The labels' and the frames' lengths.
+    mask_index : int, default 0
+        The blank class.
+
+    Returns
+    -------
+    (B,) Tensor
+    """
+    target = np.asarray(_raw(target)).astype(np.int64)
+    output = _as_pred(output)
+    batch, frames, classes = np.shape(_raw(output))
+    label_count = target.shape[1]
+    dtype = _raw(output).dtype
+    label_length = np.minimum(np.asarray(target_length, np.int64), label_count)
+    frame_padding = (np.arange(frames)[None, :] >= np.asarray(output_length)[:, None]).astype(dtype)
+
+    logp = ops.log_softmax(output, axis=-1)
+    repeat = np.zeros((batch, label_count), dtype)
+    repeat[:, :-1] = target[:, :-1] == target[:, 1:]
+    logp_blank = ops.getitem(logp, (slice(None), slice(None), mask_index))                 # (B, T)
+    one_hot_labels = np.swapaxes(ops.one_hot(target, classes, dtype), 1, 2)              # (B, C, L)
+    logp_labels = ops.matmul(logp, one_hot_labels)                                       # (B, T, L)
+
+    phi = np.full((batch, label_count + 1), CTC_LOG_ZERO, dtype)
+    phi[:, 0] = 0.0
+    emit = np.full((batch, label_count), CTC_LOG_ZERO, dtype)
+    for t in range(frames):
+        blank = ops.reshape(ops.getitem(logp_blank, (slice(None), t)), (batch, 1))
+        label = ops.getitem(logp_labels, (slice(None), t))
+        # emit -> phi of the next label (skipping the blank) only when that label differs
+        moved = _add_to_label_states(phi, ops.add(emit, CTC_LOG_ZERO * repeat))
+        next_emit = logaddexp(ops.add(ops.getitem(moved, (slice(None), slice(0, -1))), label),
+                              ops.add(emit, label))
+        next_phi = _add_to_label_states(ops.add(moved, blank),
+                                        ops.add(ops.add(emit, blank), CTC_LOG_ZERO * (1.0 - repeat)))
+        pad = frame_padding[:, t:t + 1]
+        if pad.any():  # frames past a sequence's length change nothing
+            next_emit = ops.add(ops.multiply(emit, pad), ops.multiply(next_emit, 1.0 - pad))
+            next_phi = ops.add(ops.multiply(phi, pad), ops.multiply(next_phi, 1.0 - pad))
+        phi, emit = next_phi, next_emit
+    done = _add_to_label_states(phi, emit)
+    pick = ops.one_hot(label_length, label_count + 1, dtype)
+    return _tensor(ops.negative(ops.sum(ops.multiply(done, pick), axis=-1)))
+
+
+def ctc(y_true: Any, y_pred: Any) -> Tensor:
+    """CTC loss (Connectionist Temporal Classification) per sequence, as Keras's ``losses.ctc``.
+
+    Every frame of ``y_pred`` is used; a sequence's label length is its number of non-zero
+    labels (0 is the blank and the padding).
+
+    Parameters
+    ----------
+    y_true : (B, L) integer array
+        Labels in ``[1, C)``, padded with 0.
+    y_pred : (B, T, C) Tensor or array
+        Logits (not softmaxed).
+
+    Returns
+    -------
+    (B,) Tensor
+
+    Examples
+    --------
+    >>> logits = np.zeros((1, 2, 2), np.float32)   # 2 frames, blank or label 1, each 1/2
+    >>> ctc([[1]], logits).numpy().round(6)        # paths "1 1", "1 -", "- 1": -log(3/4)
+    array([0.287682], dtype=float32)
+    """
+    labels = np.asarray(_raw(y_true))
+    whole = labels.dtype.kind in "biu" or (labels.dtype.kind == "f" and (labels == np.round(labels)).all())
+    if labels.ndim != 2 or not whole:
+        raise ValueError(f"ctc: y_true must be integer labels of shape (batch_size, max_length), "
+                         f"got shape {labels.shape} and dtype {labels.dtype}.")
+    y_pred = _as_pred(y_pred)
+    shape = np.shape(_raw(y_pred))
+    if len(shape) != 3:
+        raise ValueError(f"ctc: y_pred must be logits of shape (batch_size, max_length, num_classes), "
+                         f"got shape {shape}.")
+    if len(labels) != shape[0]:
+        raise ValueError(f"ctc: y_true has {len(labels)} sequences but y_pred has {shape[0]}.")
+    if labels.size and (labels.min() < 0 or labels.max() >= shape[2]):
+        raise ValueError(f"ctc: labels must be in [0, {shape[2]}) for {shape[2]} classes (0 is the "
+                         f"blank), got values from {labels.min()} to {labels.max()}.")
+    label_length = (labels != 0).sum(axis=-1)
+    frames = np.full(shape[0], shape[1])
+    return ctc_loss(labels, y_pred, label_length, frames, mask_index=0)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
@@ -1549,13 +1671,30 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
         self.q = q
 
 
+class CTC(LossFunctionWrapper):
+    """CTC loss (Graves et al., 2006) between label sequences and per-frame logits; see ``ctc``.
+
+    ``y_true``: ``(B, L)`` integer labels (0 is the blank and the padding); ``y_pred``:
+    ``(B, T, C)`` logits.
+
+    Parameters
+    ----------
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "ctc"
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "ctc",
+                 dtype: Any = None) -> None:
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
 NAMES = registry.names("loss")
 NAMES.register_each([SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
                      MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
                      MeanSquaredLogarithmicError, Huber, Poisson, KLDivergence, Hinge, SquaredHinge,
                      CategoricalHinge, CosineSimilarity, LogCosh, BinaryFocalCrossentropy,
                      CategoricalFocalCrossentropy, Dice, Tversky, Circle,
-                     CategoricalGeneralizedCrossEntropy])
+                     CategoricalGeneralizedCrossEntropy, CTC])
 NAMES.register_table({
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
@@ -1574,7 +1713,7 @@ NAMES.register_table({
     "binary_focal_crossentropy": binary_focal_crossentropy,
     "categorical_focal_crossentropy": categorical_focal_crossentropy,
     "dice": dice, "tversky": tversky, "circle": circle,
-    "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy,
+    "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy, "ctc": ctc,
 })
 _CLASS_OF = {sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              categorical_crossentropy: CategoricalCrossentropy,
@@ -1587,7 +1726,7 @@ _CLASS_OF = {sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              log_cosh: LogCosh, binary_focal_crossentropy: BinaryFocalCrossentropy,
              categorical_focal_crossentropy: CategoricalFocalCrossentropy, dice: Dice,
              tversky: Tversky, circle: Circle,
-             categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy}
+             categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy, ctc: CTC}
 
 
 def _loss_class(obj: Any) -> type[Loss]:
@@ -1718,6 +1857,8 @@ def check_targets(loss: Any, y: Any, output_shape: tuple[int, ...],
     if fn is circle:
         _class_indices(y, who)
         return y
+    if fn is ctc:
+        return y  # label sequences: ctc checks them against the logits
     if fn is None or fn not in _CLASS_OF:
         return y  # a custom loss: its own business
     if y.ndim == len(pred_shape) - 1 and pred_shape[-1] == 1:
