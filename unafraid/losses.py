@@ -287,11 +287,13 @@ def _check_categorical_labels(y: np.ndarray, y_pred: Any, who: str) -> None:
     if y.shape == p_shape[:-1] or y.shape == p_shape[:-1] + (1,):
         raise ValueError(
             f"{who}: y_true has shape {y.shape}: integer class indices, but this loss expects "
-            f"one-hot labels of shape {p_shape}. Use SparseCategoricalCrossentropy "
+            f"one-hot labels of shape {p_shape} (y_true and y_pred must have the same shape). "
+            f"Use SparseCategoricalCrossentropy "
             f"(loss='sparse_categorical_crossentropy') for integer labels, or one-hot encode "
             f"them with unafraid.one_hot(y_true, {n}).")
-    raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p_shape}; one-hot "
-                     f"labels must have the predictions' shape.{_unflattened_hint(y.shape, p_shape)}")
+    raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p_shape}; y_true and "
+                     f"y_pred must have the same shape (one-hot labels)."
+                     f"{_unflattened_hint(y.shape, p_shape)}")
 
 
 def _gather(logp: Any, labels: np.ndarray, axis: int) -> Any:
