@@ -530,6 +530,14 @@ def test_keras_dice_tversky_with_axis(loss, expected):
     all_close(loss(IMG_TRUE, IMG_PRED), expected)
 
 
+def test_tversky_alpha_weighs_false_positives_and_beta_false_negatives():
+    # one true positive; a false negative (beta) or a false positive (alpha): 1 - 1 / (1 + weight)
+    fn_only = losses.tversky([[1.0, 1.0, 0.0]], [[1.0, 0.0, 0.0]], alpha=0.2, beta=0.8)
+    fp_only = losses.tversky([[1.0, 0.0, 0.0]], [[1.0, 1.0, 0.0]], alpha=0.2, beta=0.8)
+    all_close(fn_only, 1 - 1 / 1.8)
+    all_close(fp_only, 1 - 1 / 1.2)
+
+
 def test_dice_keras_docstring_mean_over_images():
     # Keras's Dice docstring: Dice()(y_true, y_pred) over the whole batch is 0.6164384
     all_close(losses.Dice()(IMG_TRUE, IMG_PRED), 0.6164384)
