@@ -27,6 +27,7 @@ METRICS = sorted(n for n, c in vars(metrics).items() if inspect.isclass(c)
 X = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float32)
 LABELS = np.arange(12) % 3
 SOFT = (np.eye(3)[LABELS] * 0.8 + 0.1).astype(np.float32)  # in (0, 1): every loss is finite
+INTEGER_LABELS = {"Circle", "CategoricalGeneralizedCrossEntropy"}  # losses of class indices
 
 
 def _model():
@@ -37,15 +38,19 @@ def _model():
 @pytest.mark.parametrize("name", LOSSES)
 def test_loss_object_round_trips_through_load_model(name, tmp_path):
     loss = getattr(losses, name)()
-    y = LABELS if name.startswith("Sparse") else SOFT
-    model = _model()
+    y = LABELS if name.startswith("Sparse") or name in INTEGER_LABELS else SOFT
+    model, x = _model(), X
+    if name == "CTC":  # label sequences (0 is the blank) and per-frame logits
+        x, y = X.reshape(3, 4, 3), 1 + np.arange(6).reshape(3, 2) % 2
+        tf.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4, 3)), keras.layers.Dense(3)])
     model.compile(optimizer="adam", loss=loss)
-    model.fit(X, y, epochs=1, verbose=0)
+    model.fit(x, y, epochs=1, verbose=0)
     path = tmp_path / "model.safetensors"
     model.save(path)
     loaded = keras.models.load_model(path)
     assert loaded.get_compile_config() == model.get_compile_config()
-    assert loaded.evaluate(X, y, verbose=0) == model.evaluate(X, y, verbose=0)
+    assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
 
 
 @pytest.mark.parametrize("name", METRICS)
@@ -77,3 +82,22 @@ def test_mean_sum_and_wrapped_function_configs_round_trip():
                                   {"half_error": half_error})
     wrapped.update_state(np.array([1.0, 3.0]), np.array([0.0, 0.0]))
     assert float(wrapped.result()) == 1.0  # mean of |y - 0| / 2 over [1, 3]
+
+
+@pytest.mark.parametrize("loss", [
+    losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.4, gamma=3.0, label_smoothing=0.1),
+    losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.3, 0.5], gamma=1.0, label_smoothing=0.1),
+    losses.Tversky(alpha=0.3, beta=0.7, axis=1), losses.Dice(axis=(1,)), losses.CosineSimilarity(axis=1),
+    losses.Circle(gamma=16.0, margin=0.25, remove_diagonal=False),
+    losses.CategoricalGeneralizedCrossEntropy(q=0.2)], ids=lambda loss: type(loss).__name__)
+def test_loss_arguments_round_trip_through_load_model(loss, tmp_path):
+    y = LABELS if type(loss).__name__ in INTEGER_LABELS else SOFT
+    model = _model()
+    model.compile(optimizer="adam", loss=loss)
+    model.fit(X, y, epochs=1, verbose=0)
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.get_compile_config() == model.get_compile_config()
+    assert loaded.get_compile_config()["loss"] == losses.serialize(loss)  # the arguments kept
+    assert loaded.evaluate(X, y, verbose=0) == model.evaluate(X, y, verbose=0)

@@ -47,7 +47,15 @@ __all__ = ["Loss", "LossFunctionWrapper", "SparseCategoricalCrossentropy",
            "categorical_crossentropy", "binary_crossentropy", "mean_squared_error",
            "mean_absolute_error", "mean_absolute_percentage_error",
            "mean_squared_logarithmic_error", "huber", "poisson", "kl_divergence", "mse", "mae",
-           "mape", "msle", "kld", "get", "serialize", "deserialize", "check_targets"]
+           "mape", "msle", "kld", "get", "serialize", "deserialize", "check_targets",
+           "Hinge", "SquaredHinge", "CategoricalHinge", "CosineSimilarity", "LogCosh",
+           "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "Dice", "Tversky", "Circle",
+           "CategoricalGeneralizedCrossEntropy", "hinge", "squared_hinge", "categorical_hinge",
+           "cosine_similarity", "log_cosh", "logcosh", "binary_focal_crossentropy",
+           "categorical_focal_crossentropy", "dice", "tversky", "circle",
+           "categorical_generalized_cross_entropy", "convert_binary_labels_to_hinge",
+           "l2_normalize", "pos_neg_masks", "masked_logsumexp", "smooth_binary_labels",
+           "smooth_categorical_labels", "CTC", "ctc", "ctc_loss", "logaddexp"]
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): probabilities are clipped to [EPSILON, 1 - EPSILON]
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -203,6 +211,17 @@ def _warn_not_probabilities(y_pred: Any, who: str) -> None:
             stacklevel=_user_stacklevel())
 
 
+def _warn_one_class(y_pred: Any, axis: int, who: str) -> None:
+    """Keras's SyntaxWarning: a categorical loss over an axis of size 1 is always 0."""
+    shape = np.shape(_raw(y_pred))
+    if shape and shape[axis] == 1:
+        warnings.warn(
+            f"In loss {who}, expected y_pred.shape to be (batch_size, num_classes) with "
+            f"num_classes > 1. Received: y_pred.shape={shape}. Consider using "
+            f"'binary_crossentropy' if you only have 2 classes.", SyntaxWarning,
+            stacklevel=_user_stacklevel())
+
+
 def _sparse_labels(y_true: Any, y_pred: Any, axis: int, who: str) -> np.ndarray:
     """Validated integer class indices of shape ``y_pred.shape`` without ``axis``."""
     y = np.asarray(_raw(y_true))
@@ -268,11 +287,13 @@ def _check_categorical_labels(y: np.ndarray, y_pred: Any, who: str) -> None:
     if y.shape == p_shape[:-1] or y.shape == p_shape[:-1] + (1,):
         raise ValueError(
             f"{who}: y_true has shape {y.shape}: integer class indices, but this loss expects "
-            f"one-hot labels of shape {p_shape}. Use SparseCategoricalCrossentropy "
+            f"one-hot labels of shape {p_shape} (y_true and y_pred must have the same shape). "
+            f"Use SparseCategoricalCrossentropy "
             f"(loss='sparse_categorical_crossentropy') for integer labels, or one-hot encode "
             f"them with unafraid.one_hot(y_true, {n}).")
-    raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p_shape}; one-hot "
-                     f"labels must have the predictions' shape.{_unflattened_hint(y.shape, p_shape)}")
+    raise ValueError(f"{who}: y_true has shape {y.shape} but y_pred has shape {p_shape}; y_true and "
+                     f"y_pred must have the same shape (one-hot labels)."
+                     f"{_unflattened_hint(y.shape, p_shape)}")
 
 
 def _gather(logp: Any, labels: np.ndarray, axis: int) -> Any:
@@ -416,9 +437,8 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     y_pred = _as_pred(y_pred)
     y = _float_targets(y_true, y_pred, who)
     _check_categorical_labels(y, y_pred, who)
-    if label_smoothing:
-        n = y.shape[axis]
-        y = ops.add(ops.multiply(y, 1.0 - label_smoothing), label_smoothing / n)
+    _warn_one_class(y_pred, axis, who)
+    y = smooth_categorical_labels(y, label_smoothing, axis)
     if from_logits:
         _warn_double_softmax(y_pred, axis, who)
         return _tensor(ops.softmax_cross_entropy(y_pred, y, axis=axis))
@@ -462,17 +482,39 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
     y = _expand_to_same_rank(_float_targets(y_true, y_pred, who), y_pred)
     if y.shape != np.shape(_raw(y_pred)):
         _same_shape(y, y_pred, who)
-    if label_smoothing:
-        y = ops.add(ops.multiply(y, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    y = smooth_binary_labels(y, label_smoothing)
     logits = y_pred if from_logits else _sigmoid_logits(y_pred)
-    if logits is not None:
-        per_entry = ops.subtract(ops.softplus(logits), ops.multiply(y, logits))
-    else:
+    if logits is None:
         _warn_not_probabilities(y_pred, who)
-        p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
-        per_entry = ops.negative(ops.add(ops.multiply(y, ops.log(p)),
-                                         ops.multiply(ops.subtract(1.0, y), ops.log(ops.subtract(1.0, p)))))
-    return _tensor(ops.mean(per_entry, axis=axis))
+    return _tensor(ops.mean(_binary_crossentropy_entries(y, y_pred, logits), axis=axis))
+
+
+def smooth_binary_labels(y: np.ndarray, label_smoothing: float) -> np.ndarray:
+    """Keras's binary label smoothing: ``y (1 - s) + s / 2`` (labels squeezed towards 0.5)."""
+    if not label_smoothing:
+        return y
+    return ops.add(ops.multiply(y, 1.0 - label_smoothing), 0.5 * label_smoothing)  # engine ops:
+    # a recorded train step (engine/record.py) then knows where the smoothed labels come from
+
+
+def smooth_categorical_labels(y: np.ndarray, label_smoothing: float, axis: int = -1) -> np.ndarray:
+    """Keras's categorical label smoothing: ``y (1 - s) + s / C``, ``C`` the size of ``axis``."""
+    if not label_smoothing:
+        return y
+    return ops.add(ops.multiply(y, 1.0 - label_smoothing), label_smoothing / y.shape[axis])
+
+
+def _binary_crossentropy_entries(y: np.ndarray, y_pred: Any, logits: Any) -> Any:
+    """``-(y log p + (1 - y) log(1 - p))`` entry by entry.
+
+    From logits ``z`` (when given) the stable ``softplus(z) - y z``; otherwise from
+    ``p = clip(y_pred, 1e-7, 1 - 1e-7)`` as Keras does.
+    """
+    if logits is not None:
+        return ops.subtract(ops.softplus(logits), ops.multiply(y, logits))
+    p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    return ops.negative(ops.add(ops.multiply(y, ops.log(p)),
+                                ops.multiply(ops.subtract(1.0, y), ops.log(ops.subtract(1.0, p)))))
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
@@ -581,6 +623,574 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
     t = ops.clip(y, EPSILON, 1.0)
     p = ops.clip(y_pred, EPSILON, 1.0)
     return _tensor(ops.sum(ops.multiply(t, ops.subtract(ops.log(t), ops.log(p))), axis=-1))
+
+
+# ---- more of Keras 3's loss functions (per-example values) -------------------------------------------
+def _paired(y_true: Any, y_pred: Any, who: str, expand: bool = False) -> tuple[np.ndarray, Any]:
+    """Targets (an array in the predictions' dtype) and predictions, of one shape.
+
+    ``expand=True`` first reshapes ``(N,)`` labels to ``(N, 1)`` against ``(N, 1)``
+    predictions (Keras's ``squeeze_or_expand_to_same_rank``), as for binary labels.
+    """
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, who)
+    if expand:
+        y = _expand_to_same_rank(y, y_pred)
+    _same_shape(y, y_pred, who)
+    return y, y_pred
+
+
+def _axes(axis: Any) -> Any:
+    """An axis argument as NumPy takes it (a saved config turns a tuple into a list)."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def convert_binary_labels_to_hinge(y_true: np.ndarray) -> np.ndarray:
+    """Labels for the hinge losses: 0/1 labels become -1/1; anything else is returned as is.
+
+    Examples
+    --------
+    >>> convert_binary_labels_to_hinge(np.array([0.0, 1.0]))
+    array([-1.,  1.])
+    """
+    y = np.asarray(y_true)
+    return 2.0 * y - 1.0 if np.isin(y, (0, 1)).all() else y
+
+
+def hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Hinge loss ``mean(max(1 - y_true y_pred, 0), axis=-1)``.
+
+    Parameters
+    ----------
+    y_true : (N, K) array
+        Labels in {-1, 1}; labels in {0, 1} are converted to {-1, 1}.
+    y_pred : (N, K) Tensor or array
+        Scores (no activation, or tanh).
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> hinge([[0.0, 1.0]], [[0.6, 0.4]]).numpy()
+    array([1.1], dtype=float32)
+    """
+    y, y_pred = _paired(y_true, y_pred, "hinge", expand=True)
+    margin = ops.subtract(1.0, ops.multiply(convert_binary_labels_to_hinge(y), y_pred))
+    return _tensor(ops.mean(ops.maximum(margin, 0.0), axis=-1))
+
+
+def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Squared hinge loss ``mean(max(1 - y_true y_pred, 0)^2, axis=-1)``; labels as in ``hinge``.
+
+    Examples
+    --------
+    >>> squared_hinge([[0.0, 1.0]], [[0.6, 0.4]]).numpy()
+    array([1.46], dtype=float32)
+    """
+    y, y_pred = _paired(y_true, y_pred, "squared_hinge", expand=True)
+    margin = ops.subtract(1.0, ops.multiply(convert_binary_labels_to_hinge(y), y_pred))
+    h = ops.maximum(margin, 0.0)
+    return _tensor(ops.mean(ops.multiply(h, h), axis=-1))
+
+
+def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Categorical hinge loss ``max(neg - pos + 1, 0)``.
+
+    ``pos = sum(y_true y_pred, axis=-1)`` is the score of the true class and
+    ``neg = max((1 - y_true) y_pred, axis=-1)`` the best score of another class.
+
+    Parameters
+    ----------
+    y_true : (N, C) array
+        One-hot labels.
+    y_pred : (N, C) Tensor or array
+        Scores.
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> categorical_hinge([[0.0, 1.0]], [[0.6, 0.4]]).numpy()
+    array([1.2], dtype=float32)
+    """
+    y, y_pred = _paired(y_true, y_pred, "categorical_hinge")
+    pos = ops.sum(ops.multiply(y, y_pred), axis=-1)
+    neg = ops.max(ops.multiply(1.0 - y, y_pred), axis=-1)
+    return _tensor(ops.maximum(ops.add(ops.subtract(neg, pos), 1.0), 0.0))
+
+
+def l2_normalize(x: Any, axis: Any = -1) -> Any:
+    """``x / sqrt(max(sum(x^2, axis), 1e-14))``: Keras's ``ops.normalize`` (zero vectors stay 0).
+
+    Works on arrays (NumPy) and Tensors (differentiable).
+    """
+    square_sum = ops.sum(ops.multiply(x, x), axis=axis, keepdims=True)
+    return ops.divide(x, ops.sqrt(ops.maximum(square_sum, EPSILON * EPSILON)))
+
+
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
+    """Negative cosine similarity ``-sum(l2_normalize(y_true) l2_normalize(y_pred), axis)``.
+
+    In [-1, 1]: -1 when the vectors point the same way, 0 when orthogonal (or
+    when either is the zero vector), so minimising it aligns the predictions.
+
+    Parameters
+    ----------
+    y_true, y_pred : (N, K) arrays of the same shape
+    axis : int, default -1
+        The axis holding the vectors.
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]).numpy().round(6)
+    array([-0., -1.], dtype=float32)
+    """
+    y, y_pred = _paired(y_true, y_pred, "cosine_similarity", expand=True)
+    both = ops.multiply(l2_normalize(y, axis), l2_normalize(y_pred, axis))
+    return _tensor(ops.negative(ops.sum(both, axis=axis)))
+
+
+def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
+    """``mean(log(cosh(y_pred - y_true)), axis=-1)``: the error ``e`` squared, halved, when small.
+
+    About ``|e| - log 2`` for large errors (less swayed by outliers than MSE). Computed as
+    ``e + softplus(-2e) - log 2``, finite for any error. Shapes must match.
+
+    Examples
+    --------
+    >>> log_cosh([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]]).numpy().round(5)  # log(cosh 1) / 2
+    array([0.21689, 0.     ], dtype=float32)
+    """
+    y, y_pred = _paired(y_true, y_pred, "log_cosh")
+    e = ops.subtract(y_pred, y)
+    logcosh = ops.subtract(ops.add(e, ops.softplus(ops.multiply(e, -2.0))), float(np.log(2.0)))
+    return _tensor(ops.mean(logcosh, axis=-1))
+
+
+logcosh = log_cosh
+
+
+def _focal_factor(one_minus_p: Any, gamma: float) -> Any:
+    """``(1 - p)^gamma`` (1 when gamma is 0, so a perfect prediction keeps a finite gradient)."""
+    return 1.0 if gamma == 0 else ops.power(one_minus_p, float(gamma))
+
+
+def binary_focal_crossentropy(y_true: Any, y_pred: Any, apply_class_balancing: bool = False,
+                              alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                              label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """Binary focal cross-entropy (Lin et al., 2017), averaged over ``axis``.
+
+    With ``p`` the predicted probability of class 1 and ``p_t = y p + (1 - y)(1 - p)``::
+
+        focal = (1 - p_t)^gamma * bce(y, p)
+        focal *= y alpha + (1 - y)(1 - alpha)        # only with apply_class_balancing
+
+    ``gamma = 0`` is the binary cross-entropy. From logits, ``p = sigmoid(z)`` and the
+    cross-entropy is the stable ``softplus(z) - y z`` (Keras clips ``p`` to
+    ``[1e-7, 1 - 1e-7]`` instead: the two agree unless ``|z| > 16``).
+
+    Parameters
+    ----------
+    y_true : (N, K) array
+        Labels in [0, 1].
+    y_pred : (N, K) Tensor or array
+        Probabilities, or logits with ``from_logits=True``.
+    apply_class_balancing : bool, default False
+    alpha : float, default 0.25
+        Weight of class 1 (class 0 gets ``1 - alpha``) when balancing.
+    gamma : float, default 2.0
+        Focusing parameter.
+    from_logits : bool, default False
+    label_smoothing : float, default 0.0
+        ``y <- y (1 - label_smoothing) + 0.5 label_smoothing``.
+    axis : int, default -1
+        Averaged over.
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> binary_focal_crossentropy([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]).numpy().round(3)
+    array([0.33 , 0.206], dtype=float32)
+    """
+    who = "binary_focal_crossentropy"
+    y, y_pred = _paired(y_true, y_pred, who, expand=True)
+    y = smooth_binary_labels(y, label_smoothing)
+    logits = y_pred if from_logits else _sigmoid_logits(y_pred)
+    if logits is None:
+        _warn_not_probabilities(y_pred, who)
+    p = ops.sigmoid(logits) if from_logits else y_pred
+    bce = _binary_crossentropy_entries(y, y_pred, logits)
+    p_t = ops.add(ops.multiply(y, p), ops.multiply(1.0 - y, ops.subtract(1.0, p)))
+    focal = ops.multiply(_focal_factor(ops.subtract(1.0, p_t), gamma), bce)
+    if apply_class_balancing:
+        focal = ops.multiply(y * alpha + (1.0 - y) * (1.0 - alpha), focal)
+    return _tensor(ops.mean(focal, axis=axis))
+
+
+def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: Any = 0.25, gamma: float = 2.0,
+                                   from_logits: bool = False, label_smoothing: float = 0.0,
+                                   axis: int = -1) -> Tensor:
+    """Categorical focal cross-entropy (Lin et al., 2017): ``sum_c alpha (1 - p_c)^gamma (-t_c log p_c)``.
+
+    ``p`` is renormalised along ``axis`` and clipped to ``[1e-7, 1 - 1e-7]`` (Keras); from
+    logits, ``p = softmax(z)`` and ``log p = log_softmax(z)`` (stable for any logit).
+
+    Parameters
+    ----------
+    y_true : (N, C) array
+        One-hot labels (or probabilities).
+    y_pred : (N, C) Tensor or array
+    alpha : float or sequence of C floats, default 0.25
+        Weight of each class (a sequence runs along the last axis).
+    gamma : float, default 2.0
+    from_logits : bool, default False
+    label_smoothing : float, default 0.0
+        ``t <- t (1 - label_smoothing) + label_smoothing / C``.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> categorical_focal_crossentropy([[0, 1, 0]], [[0.05, 0.9, 0.05]]).numpy()  # 0.25 0.1^2 -log 0.9
+    array([0.0002634], dtype=float32)
+    """
+    who = "categorical_focal_crossentropy"
+    y_pred = _as_pred(y_pred)
+    y = _float_targets(y_true, y_pred, who)
+    _check_categorical_labels(y, y_pred, who)
+    _warn_one_class(y_pred, axis, who)
+    y = smooth_categorical_labels(y, label_smoothing, axis)
+    if from_logits:
+        _warn_double_softmax(y_pred, axis, who)
+        logp = ops.log_softmax(y_pred, axis=axis)
+        p = ops.exp(logp)
+    else:
+        _warn_not_probabilities(y_pred, who)
+        p = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))
+        p = ops.clip(p, EPSILON, 1.0 - EPSILON)
+        logp = ops.log(p)
+    weight = ops.multiply(_focal_factor(ops.subtract(1.0, p), gamma),
+                          np.asarray(alpha, _raw(y_pred).dtype))
+    return _tensor(ops.sum(ops.multiply(weight, ops.multiply(logp, -y)), axis=axis))
+
+
+def dice(y_true: Any, y_pred: Any, axis: Any = None) -> Tensor:
+    """Dice loss ``1 - 2 sum(y_true y_pred) / (sum(y_true) + sum(y_pred) + 1e-7)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays of the same shape
+        Masks (segmentation) and predicted probabilities.
+    axis : int or tuple of int, optional
+        The axes summed over: ``None`` (default) gives one number for the whole
+        batch; ``(1, 2, 3)`` one per image of a ``(N, H, W, C)`` batch.
+
+    Returns
+    -------
+    Tensor, scalar or shaped like ``y_pred`` without ``axis``
+
+    Examples
+    --------
+    >>> dice([[1.0, 1.0, 0.0]], [[1.0, 0.0, 1.0]]).numpy()
+    array(0.5, dtype=float32)
+    """
+    y, y_pred = _paired(y_true, y_pred, "dice")
+    axis = _axes(axis)
+    intersection = ops.sum(ops.multiply(y, y_pred), axis=axis)
+    total = ops.add(ops.add(np.sum(y, axis=axis), ops.sum(y_pred, axis=axis)), EPSILON)
+    return _tensor(ops.subtract(1.0, ops.divide(ops.multiply(intersection, 2.0), total)))
+
+
+def tversky(y_true: Any, y_pred: Any, alpha: float = 0.5, beta: float = 0.5, axis: Any = None) -> Tensor:
+    """Tversky loss (Salehi et al., 2017): ``1 - TP / (TP + alpha FP + beta FN + 1e-7)``.
+
+    ``TP = sum(y_pred y_true)``, ``FP = sum(y_pred (1 - y_true))``, ``FN = sum((1 - y_pred) y_true)``
+    over ``axis``; ``alpha = beta = 0.5`` is the Dice loss.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays of the same shape
+    alpha : float, default 0.5
+        Weight of false positives.
+    beta : float, default 0.5
+        Weight of false negatives.
+    axis : int or tuple of int, optional
+        As in ``dice``.
+
+    Returns
+    -------
+    Tensor, scalar or shaped like ``y_pred`` without ``axis``
+
+    Examples
+    --------
+    >>> round(float(tversky([[1.0, 1.0, 0.0]], [[1.0, 0.0, 0.0]], alpha=0.2, beta=0.8)), 6)  # 1 - 1/1.8
+    0.444444
+    """
+    y, y_pred = _paired(y_true, y_pred, "tversky")
+    axis = _axes(axis)
+    tp = ops.sum(ops.multiply(y_pred, y), axis=axis)
+    fp = ops.sum(ops.multiply(y_pred, 1.0 - y), axis=axis)
+    fn = ops.sum(ops.multiply(ops.subtract(1.0, y_pred), y), axis=axis)
+    denominator = ops.add(ops.add(ops.add(tp, ops.multiply(fp, alpha)), ops.multiply(fn, beta)), EPSILON)
+    return _tensor(ops.subtract(1.0, ops.divide(tp, denominator)))
+
+
+def _class_indices(labels: Any, who: str, argument: str = "y_true") -> np.ndarray:
+    """Integer labels as a 1-D array (``(N, 1)`` is accepted)."""
+    y = np.asarray(_raw(labels))
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if y.ndim != 1 or y.dtype.kind not in "biuf" or (y.dtype.kind == "f" and (y != np.round(y)).any()):
+        raise ValueError(f"{who}: {argument} must be one integer label per example, shape (N,), got "
+                         f"shape {y.shape} and dtype {y.dtype}.")
+    return y.astype(np.int64)
+
+
+def pos_neg_masks(query_labels: np.ndarray, key_labels: np.ndarray,
+                  remove_diagonal: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean ``(N, M)`` masks of same-label and different-label pairs (Keras's ``build_pos_neg_masks``).
+
+    ``remove_diagonal`` drops the pairs ``(i, i)`` (an example with itself) from the positives.
+    """
+    positive = query_labels[:, None] == key_labels[None, :]
+    negative = ~positive
+    if remove_diagonal:
+        positive &= ~np.eye(len(query_labels), len(key_labels), dtype=bool)
+    return positive, negative
+
+
+def masked_logsumexp(x: Any, mask: np.ndarray) -> Any:
+    """``log sum_{j: mask[i, j]} exp(x[i, j])`` per row; ``-inf`` for a row with no entries.
+
+    Gradients flow only to the entries in ``mask`` and are finite everywhere.
+    """
+    present = mask.any(axis=1)
+    keep = mask | ~present[:, None]  # an empty row uses its own values, then is replaced by -inf
+    lse = ops.logsumexp(ops.where(keep, x, -np.inf), axis=1)
+    return ops.where(present, lse, -np.inf)
+
+
+def circle(y_true: Any, y_pred: Any, ref_labels: Any = None, ref_embeddings: Any = None,
+           remove_diagonal: bool = True, gamma: float = 80.0, margin: float = 0.4) -> Tensor:
+    """Circle loss (Sun et al., 2020) on L2-normalised embeddings, one value per example.
+
+    With cosine distances ``d = max(1 - y_pred ref_embeddings^T, 0)``, positives the
+    reference examples of the same label and negatives those of another::
+
+        s_p = -gamma max(margin + d, 0) (margin - d)         over positives
+        s_n = gamma max(1 + margin - d, 0) (1 - margin - d)   over negatives
+        loss_i = softplus(logsumexp_p(s_p) + logsumexp_n(s_n))
+
+    An example with no positive gets 0 (``Circle`` then leaves it out of the mean).
+
+    Parameters
+    ----------
+    y_true : (N,) integer array
+        Labels.
+    y_pred : (N, D) Tensor or array
+        Unit-norm embeddings (e.g. ``Dense`` then ``UnitNormalization``).
+    ref_labels : (M,) integer array, optional
+        Labels of the reference embeddings (default ``y_true``).
+    ref_embeddings : (M, D) array, optional
+        Reference embeddings (default ``y_pred``).
+    remove_diagonal : bool, default True
+        Leave out each example's similarity with itself.
+    gamma : float, default 80.0
+        Scale.
+    margin : float, default 0.4
+        Relaxation margin.
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> e = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], np.float32)
+    >>> circle([0, 0, 1], e, gamma=1.0).numpy().round(4)  # softplus(-0.12 - 0.16) first
+    array([0.5629, 0.7339, 0.    ], dtype=float32)
+    """
+    y_pred = _as_pred(y_pred)
+    labels = _class_indices(y_true, "circle")
+    ref = y_pred if ref_embeddings is None else _as_pred(ref_embeddings)
+    ref_labels = labels if ref_labels is None else _class_indices(ref_labels, "circle", "ref_labels")
+    positive, negative = pos_neg_masks(labels, ref_labels, remove_diagonal)
+    distance = ops.maximum(ops.subtract(1.0, ops.matmul(y_pred, ops.transpose(ref))), 0.0)
+    pos_weight = ops.maximum(ops.multiply(ops.add(distance, margin), positive), 0.0)
+    neg_weight = ops.maximum(ops.multiply(ops.subtract(1.0 + margin, distance), negative), 0.0)
+    pos_scores = ops.multiply(ops.multiply(pos_weight, ops.subtract(margin, distance)), -float(gamma))
+    neg_scores = ops.multiply(ops.multiply(neg_weight, ops.subtract(1.0 - margin, distance)),
+                              float(gamma))
+    both = ops.add(masked_logsumexp(pos_scores, positive), masked_logsumexp(neg_scores, negative))
+    return _tensor(ops.softplus(both))
+
+
+def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> Tensor:
+    """Generalized cross-entropy (Zhang & Sabuncu, 2018): ``(1 - p[label]^q) / q``.
+
+    Robust to noisy labels: ``q -> 0`` tends to the cross-entropy, ``q = 1`` is the
+    mean absolute error between the one-hot label and ``p``.
+
+    Parameters
+    ----------
+    y_true : (N,) or (N, 1) integer array
+        Class indices (any leading shape: ``(N, H, W)`` for segmentation).
+    y_pred : (N, C) Tensor or array
+        Probabilities.
+    q : float in (0, 1)
+
+    Returns
+    -------
+    (N,) Tensor
+
+    Examples
+    --------
+    >>> categorical_generalized_cross_entropy([1], [[0.36, 0.64]], q=0.5).numpy().round(6)
+    array([0.4], dtype=float32)
+    """
+    who = "categorical_generalized_cross_entropy"
+    y_pred = _as_pred(y_pred)
+    labels = _sparse_labels(y_true, y_pred, -1, who)
+    _warn_not_probabilities(y_pred, who)
+    p = _gather(y_pred, labels, -1)
+    return _tensor(ops.divide(ops.subtract(1.0, ops.power(p, float(q))), float(q)))
+
+
+def logaddexp(a: Any, b: Any) -> Any:
+    """``log(exp(a) + exp(b))``, stable, from engine ops (differentiable twice)."""
+    return ops.logsumexp(ops.stack([a, b]), axis=0)
+
+
+CTC_LOG_ZERO = -1e5  # optax's log_epsilon: the log-probability of an impossible state
+
+
+def _add_to_label_states(phi: Any, score: Any) -> Any:
+    """``phi[:, 1:] <- logaddexp(phi[:, 1:], score)``; ``phi[:, 0]`` (nothing emitted yet) is kept."""
+    head = ops.getitem(phi, (slice(None), slice(0, 1)))
+    tail = ops.getitem(phi, (slice(None), slice(1, None)))
+    return ops.concatenate([head, logaddexp(tail, score)], axis=1)
+
+
+def ctc_loss(target: Any, output: Any, target_length: Any, output_length: Any,
+             mask_index: int = 0) -> Tensor:
+    """CTC negative log-likelihood per sequence (Graves et al., 2006): Keras's ``ops.ctc_loss``.
+
+    The forward (alpha) recursion in log space, as optax's ``ctc_loss`` (which Keras's NumPy,
+    JAX and PyTorch backends follow). For each label position ``n`` two states are
+    tracked over time: ``phi[n]``, ``n`` labels emitted and now on a blank, and ``emit[n]``,
+    on label ``n``. At each step a blank keeps ``phi``, the label keeps ``emit`` (one step on
+    the same label), and a move to the next label is allowed from ``phi`` or, when the next
+    label differs, directly from ``emit``. The loss is ``-log`` of being done (on the last
+    label or the blank after it) at the last frame.
+
+    Parameters
+    ----------
+    target : (B, L) integer array
+        Labels, padded after ``target_length``.
+    output : (B, T, C) Tensor or array
+        Logits (not softmaxed).
+    target_length, output_length : (B,) integer arrays
+        The labels' and the frames' lengths.
+    mask_index : int, default 0
+        The blank class.
+
+    Returns
+    -------
+    (B,) Tensor
+    """
+    target = np.asarray(_raw(target)).astype(np.int64)
+    output = _as_pred(output)
+    batch, frames, classes = np.shape(_raw(output))
+    label_count = target.shape[1]
+    dtype = _raw(output).dtype
+    label_length = np.minimum(np.asarray(target_length, np.int64), label_count)
+    frame_padding = (np.arange(frames)[None, :] >= np.asarray(output_length)[:, None]).astype(dtype)
+
+    logp = ops.log_softmax(output, axis=-1)
+    repeat = np.zeros((batch, label_count), dtype)
+    repeat[:, :-1] = target[:, :-1] == target[:, 1:]
+    logp_blank = ops.getitem(logp, (slice(None), slice(None), mask_index))                 # (B, T)
+    one_hot_labels = np.swapaxes(ops.one_hot(target, classes, dtype), 1, 2)              # (B, C, L)
+    logp_labels = ops.matmul(logp, one_hot_labels)                                       # (B, T, L)
+
+    phi = np.full((batch, label_count + 1), CTC_LOG_ZERO, dtype)
+    phi[:, 0] = 0.0
+    emit = np.full((batch, label_count), CTC_LOG_ZERO, dtype)
+    for t in range(frames):
+        blank = ops.reshape(ops.getitem(logp_blank, (slice(None), t)), (batch, 1))
+        label = ops.getitem(logp_labels, (slice(None), t))
+        # emit -> phi of the next label (skipping the blank) only when that label differs
+        moved = _add_to_label_states(phi, ops.add(emit, CTC_LOG_ZERO * repeat))
+        next_emit = logaddexp(ops.add(ops.getitem(moved, (slice(None), slice(0, -1))), label),
+                              ops.add(emit, label))
+        next_phi = _add_to_label_states(ops.add(moved, blank),
+                                        ops.add(ops.add(emit, blank), CTC_LOG_ZERO * (1.0 - repeat)))
+        pad = frame_padding[:, t:t + 1]
+        if pad.any():  # frames past a sequence's length change nothing
+            next_emit = ops.add(ops.multiply(emit, pad), ops.multiply(next_emit, 1.0 - pad))
+            next_phi = ops.add(ops.multiply(phi, pad), ops.multiply(next_phi, 1.0 - pad))
+        phi, emit = next_phi, next_emit
+    done = _add_to_label_states(phi, emit)
+    pick = ops.one_hot(label_length, label_count + 1, dtype)
+    return _tensor(ops.negative(ops.sum(ops.multiply(done, pick), axis=-1)))
+
+
+def ctc(y_true: Any, y_pred: Any) -> Tensor:
+    """CTC loss (Connectionist Temporal Classification) per sequence, as Keras's ``losses.ctc``.
+
+    Every frame of ``y_pred`` is used; a sequence's label length is its number of non-zero
+    labels (0 is the blank and the padding).
+
+    Parameters
+    ----------
+    y_true : (B, L) integer array
+        Labels in ``[1, C)``, padded with 0.
+    y_pred : (B, T, C) Tensor or array
+        Logits (not softmaxed).
+
+    Returns
+    -------
+    (B,) Tensor
+
+    Examples
+    --------
+    >>> logits = np.zeros((1, 2, 2), np.float32)   # 2 frames, blank or label 1, each 1/2
+    >>> ctc([[1]], logits).numpy().round(6)        # paths "1 1", "1 -", "- 1": -log(3/4)
+    array([0.287682], dtype=float32)
+    """
+    labels = np.asarray(_raw(y_true))
+    whole = labels.dtype.kind in "biu" or (labels.dtype.kind == "f" and (labels == np.round(labels)).all())
+    if labels.ndim != 2 or not whole:
+        raise ValueError(f"ctc: y_true must be integer labels of shape (batch_size, max_length), "
+                         f"got shape {labels.shape} and dtype {labels.dtype}.")
+    y_pred = _as_pred(y_pred)
+    shape = np.shape(_raw(y_pred))
+    if len(shape) != 3:
+        raise ValueError(f"ctc: y_pred must be logits of shape (batch_size, max_length, num_classes), "
+                         f"got shape {shape}.")
+    if len(labels) != shape[0]:
+        raise ValueError(f"ctc: y_true has {len(labels)} sequences but y_pred has {shape[0]}.")
+    if labels.size and (labels.min() < 0 or labels.max() >= shape[2]):
+        raise ValueError(f"ctc: labels must be in [0, {shape[2]}) for {shape[2]} classes (0 is the "
+                         f"blank), got values from {labels.min()} to {labels.max()}.")
+    label_length = (labels != 0).sum(axis=-1)
+    frames = np.full(shape[0], shape[1])
+    return ctc_loss(labels, y_pred, label_length, frames, mask_index=0)
 
 
 mse = MSE = mean_squared_error
@@ -838,10 +1448,258 @@ class KLDivergence(LossFunctionWrapper):
         super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
 
+class Hinge(LossFunctionWrapper):
+    """Hinge loss ``max(1 - y_true y_pred, 0)``, labels in {-1, 1} (0/1 labels are converted).
+
+    Examples
+    --------
+    >>> round(float(Hinge()([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])), 6)
+    1.3
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "hinge",
+                 dtype: Any = None) -> None:
+        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """Squared hinge loss ``max(1 - y_true y_pred, 0)^2`` (labels as in ``Hinge``)."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "squared_hinge",
+                 dtype: Any = None) -> None:
+        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """Categorical hinge loss ``max(neg - pos + 1, 0)`` for one-hot labels (see ``categorical_hinge``)."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "categorical_hinge", dtype: Any = None) -> None:
+        super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Negative cosine similarity ``-sum(l2_normalize(y_true) l2_normalize(y_pred), axis)``.
+
+    Parameters
+    ----------
+    axis : int, default -1
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "cosine_similarity"
+    """
+
+    def __init__(self, axis: int = -1, reduction: str | None = "sum_over_batch_size",
+                 name: str = "cosine_similarity", dtype: Any = None) -> None:
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class LogCosh(LossFunctionWrapper):
+    """``mean(log(cosh(y_pred - y_true)))``: like MSE for small errors, like MAE for large ones."""
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "log_cosh",
+                 dtype: Any = None) -> None:
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Binary focal cross-entropy (Lin et al., 2017): ``(1 - p_t)^gamma bce`` (``binary_focal_crossentropy``).
+
+    Parameters
+    ----------
+    apply_class_balancing : bool, default False
+    alpha : float, default 0.25
+    gamma : float, default 2.0
+    from_logits : bool, default False
+    label_smoothing : float, default 0.0
+    axis : int, default -1
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "binary_focal_crossentropy"
+
+    Examples
+    --------
+    >>> loss = BinaryFocalCrossentropy(gamma=2.0, from_logits=True)
+    >>> round(float(loss([[0.0, 1.0, 0.0, 0.0]], [[-18.6, 0.51, 2.94, -12.8]])), 3)
+    0.691
+    """
+
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+                 from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "binary_focal_crossentropy", dtype: Any = None) -> None:
+        super().__init__(binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.apply_class_balancing = apply_class_balancing
+        self.alpha = alpha
+        self.gamma = gamma
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Categorical focal cross-entropy (Lin et al., 2017), see ``categorical_focal_crossentropy``.
+
+    Parameters
+    ----------
+    alpha : float or sequence of floats, default 0.25
+    gamma : float, default 2.0
+    from_logits : bool, default False
+    label_smoothing : float, default 0.0
+    axis : int, default -1
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "categorical_focal_crossentropy"
+
+    Examples
+    --------
+    >>> loss = CategoricalFocalCrossentropy()
+    >>> round(float(loss([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])), 4)
+    0.2332
+    """
+
+    def __init__(self, alpha: Any = 0.25, gamma: float = 2.0, from_logits: bool = False,
+                 label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size",
+                 name: str = "categorical_focal_crossentropy", dtype: Any = None) -> None:
+        super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         alpha=alpha, gamma=gamma, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
+        self.alpha = alpha
+        self.gamma = gamma
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class Dice(LossFunctionWrapper):
+    """Dice loss ``1 - 2 sum(y_true y_pred) / (sum(y_true) + sum(y_pred))``.
+
+    Parameters
+    ----------
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "dice"
+    axis : int or tuple of int, optional
+        Axes summed over (``None``: the whole batch, one number).
+
+    Examples
+    --------
+    >>> float(Dice()([[1.0, 1.0, 0.0]], [[1.0, 0.0, 1.0]]))
+    0.5
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "dice",
+                 axis: Any = None, dtype: Any = None) -> None:
+        axis = _axes(axis)
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class Tversky(LossFunctionWrapper):
+    """Tversky loss (Salehi et al., 2017) ``1 - TP / (TP + alpha FP + beta FN)``.
+
+    Parameters
+    ----------
+    alpha : float, default 0.5
+        Weight of false positives.
+    beta : float, default 0.5
+        Weight of false negatives.
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "tversky"
+    axis : int or tuple of int, optional
+    """
+
+    def __init__(self, alpha: float = 0.5, beta: float = 0.5,
+                 reduction: str | None = "sum_over_batch_size", name: str = "tversky",
+                 axis: Any = None, dtype: Any = None) -> None:
+        axis = _axes(axis)
+        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha,
+                         beta=beta, axis=axis)
+        self.alpha = alpha
+        self.beta = beta
+        self.axis = axis
+
+
+class Circle(LossFunctionWrapper):
+    """Circle loss (Sun et al., 2020) between integer labels and unit-norm embeddings.
+
+    Examples with no other example of their label get 0 and are left out of the
+    mean (Keras masks them). See ``circle`` for the formula.
+
+    Parameters
+    ----------
+    gamma : float, default 80.0
+    margin : float, default 0.4
+    remove_diagonal : bool, default True
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "circle"
+    """
+
+    def __init__(self, gamma: float = 80.0, margin: float = 0.4, remove_diagonal: bool = True,
+                 reduction: str | None = "sum_over_batch_size", name: str = "circle",
+                 dtype: Any = None) -> None:
+        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma,
+                         margin=margin, remove_diagonal=remove_diagonal)
+        self.gamma = gamma
+        self.margin = margin
+        self.remove_diagonal = remove_diagonal
+
+    def _values_and_mask(self, y_true, y_pred):
+        values = self.fn(y_true, y_pred, **self._fn_kwargs)
+        return values, _raw(values) > 0
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized cross-entropy (Zhang & Sabuncu, 2018) ``(1 - p[label]^q) / q`` for integer labels.
+
+    Parameters
+    ----------
+    q : float in (0, 1), default 0.5
+        Near 0: like the cross-entropy; near 1: like the mean absolute error (robust to noisy labels).
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "categorical_generalized_cross_entropy"
+
+    Examples
+    --------
+    >>> round(float(CategoricalGeneralizedCrossEntropy()([1], [[0.36, 0.64]])), 6)
+    0.4
+    """
+
+    def __init__(self, q: float = 0.5, reduction: str | None = "sum_over_batch_size",
+                 name: str = "categorical_generalized_cross_entropy", dtype: Any = None) -> None:
+        if not 0 < q < 1:
+            raise ValueError(f"CategoricalGeneralizedCrossEntropy: q must be in the interval (0, 1), "
+                             f"got q={q!r}. Use q=0.5 (the default), or a value nearer 0 to behave "
+                             f"more like the cross-entropy.")
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name,
+                         dtype=dtype, q=q)
+        self.q = q
+
+
+class CTC(LossFunctionWrapper):
+    """CTC loss (Graves et al., 2006) between label sequences and per-frame logits; see ``ctc``.
+
+    ``y_true``: ``(B, L)`` integer labels (0 is the blank and the padding); ``y_pred``:
+    ``(B, T, C)`` logits.
+
+    Parameters
+    ----------
+    reduction : str, default "sum_over_batch_size"
+    name : str, default "ctc"
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "ctc",
+                 dtype: Any = None) -> None:
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
 NAMES = registry.names("loss")
 NAMES.register_each([SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
                      MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-                     MeanSquaredLogarithmicError, Huber, Poisson, KLDivergence])
+                     MeanSquaredLogarithmicError, Huber, Poisson, KLDivergence, Hinge, SquaredHinge,
+                     CategoricalHinge, CosineSimilarity, LogCosh, BinaryFocalCrossentropy,
+                     CategoricalFocalCrossentropy, Dice, Tversky, Circle,
+                     CategoricalGeneralizedCrossEntropy, CTC])
 NAMES.register_table({
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
@@ -855,6 +1713,12 @@ NAMES.register_table({
     "huber": huber, "huber_loss": huber, "poisson": poisson,
     "kl_divergence": kl_divergence, "kld": kl_divergence,
     "kullback_leibler_divergence": kl_divergence,
+    "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
+    "cosine_similarity": cosine_similarity, "log_cosh": log_cosh, "logcosh": log_cosh,
+    "binary_focal_crossentropy": binary_focal_crossentropy,
+    "categorical_focal_crossentropy": categorical_focal_crossentropy,
+    "dice": dice, "tversky": tversky, "circle": circle,
+    "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy, "ctc": ctc,
 })
 _CLASS_OF = {sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              categorical_crossentropy: CategoricalCrossentropy,
@@ -862,7 +1726,12 @@ _CLASS_OF = {sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              mean_absolute_error: MeanAbsoluteError,
              mean_absolute_percentage_error: MeanAbsolutePercentageError,
              mean_squared_logarithmic_error: MeanSquaredLogarithmicError, huber: Huber,
-             poisson: Poisson, kl_divergence: KLDivergence}
+             poisson: Poisson, kl_divergence: KLDivergence, hinge: Hinge, squared_hinge: SquaredHinge,
+             categorical_hinge: CategoricalHinge, cosine_similarity: CosineSimilarity,
+             log_cosh: LogCosh, binary_focal_crossentropy: BinaryFocalCrossentropy,
+             categorical_focal_crossentropy: CategoricalFocalCrossentropy, dice: Dice,
+             tversky: Tversky, circle: Circle,
+             categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy, ctc: CTC}
 
 
 def _loss_class(obj: Any) -> type[Loss]:
@@ -984,14 +1853,22 @@ def check_targets(loss: Any, y: Any, output_shape: tuple[int, ...],
         return y
     if y.dtype.kind in "biuf" and not finite_checked:
         _check_finite(y, who)
-    if fn is categorical_crossentropy:
+    if fn in (categorical_crossentropy, categorical_focal_crossentropy, categorical_hinge):
         _check_categorical_labels(y, fake, who)
         return y
+    if fn is categorical_generalized_cross_entropy:
+        _sparse_labels(y, fake, -1, who)
+        return y
+    if fn is circle:
+        _class_indices(y, who)
+        return y
+    if fn is ctc:
+        return y  # label sequences: ctc checks them against the logits
     if fn is None or fn not in _CLASS_OF:
         return y  # a custom loss: its own business
     if y.ndim == len(pred_shape) - 1 and pred_shape[-1] == 1:
         y = y.reshape(*y.shape, 1)  # Keras: (N,) targets for a one-unit output
-    if fn is binary_crossentropy:
+    if fn in (binary_crossentropy, binary_focal_crossentropy):
         if y.shape != pred_shape:
             _same_shape(y, fake, who)
         if y.size and (y.min() < 0 or y.max() > 1):
