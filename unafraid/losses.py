@@ -654,7 +654,8 @@ def convert_binary_labels_to_hinge(y_true: np.ndarray) -> np.ndarray:
     array([-1.,  1.])
     """
     y = np.asarray(y_true)
-    return 2.0 * y - 1.0 if np.isin(y, (0, 1)).all() else y
+    # engine ops, so that a recorded train step knows where the labels come from
+    return ops.subtract(ops.multiply(y, 2.0), 1.0) if np.isin(y, (0, 1)).all() else y
 
 
 def hinge(y_true: Any, y_pred: Any) -> Tensor:
@@ -719,7 +720,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
     """
     y, y_pred = _paired(y_true, y_pred, "categorical_hinge")
     pos = ops.sum(ops.multiply(y, y_pred), axis=-1)
-    neg = ops.max(ops.multiply(1.0 - y, y_pred), axis=-1)
+    neg = ops.max(ops.multiply(ops.subtract(1.0, y), y_pred), axis=-1)
     return _tensor(ops.maximum(ops.add(ops.subtract(neg, pos), 1.0), 0.0))
 
 
@@ -831,10 +832,11 @@ def binary_focal_crossentropy(y_true: Any, y_pred: Any, apply_class_balancing: b
         _warn_not_probabilities(y_pred, who)
     p = ops.sigmoid(logits) if from_logits else y_pred
     bce = _binary_crossentropy_entries(y, y_pred, logits)
-    p_t = ops.add(ops.multiply(y, p), ops.multiply(1.0 - y, ops.subtract(1.0, p)))
+    p_t = ops.add(ops.multiply(y, p), ops.multiply(ops.subtract(1.0, y), ops.subtract(1.0, p)))
     focal = ops.multiply(_focal_factor(ops.subtract(1.0, p_t), gamma), bce)
     if apply_class_balancing:
-        focal = ops.multiply(y * alpha + (1.0 - y) * (1.0 - alpha), focal)
+        balance = ops.add(ops.multiply(y, alpha), ops.multiply(ops.subtract(1.0, y), 1.0 - alpha))
+        focal = ops.multiply(balance, focal)
     return _tensor(ops.mean(focal, axis=axis))
 
 
@@ -886,7 +888,7 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: Any = 0.25, 
         logp = ops.log(p)
     weight = ops.multiply(_focal_factor(ops.subtract(1.0, p), gamma),
                           np.asarray(alpha, _raw(y_pred).dtype))
-    return _tensor(ops.sum(ops.multiply(weight, ops.multiply(logp, -y)), axis=axis))
+    return _tensor(ops.sum(ops.multiply(weight, ops.multiply(logp, ops.negative(y))), axis=axis))
 
 
 def dice(y_true: Any, y_pred: Any, axis: Any = None) -> Tensor:
@@ -944,7 +946,7 @@ def tversky(y_true: Any, y_pred: Any, alpha: float = 0.5, beta: float = 0.5, axi
     y, y_pred = _paired(y_true, y_pred, "tversky")
     axis = _axes(axis)
     tp = ops.sum(ops.multiply(y_pred, y), axis=axis)
-    fp = ops.sum(ops.multiply(y_pred, 1.0 - y), axis=axis)
+    fp = ops.sum(ops.multiply(y_pred, ops.subtract(1.0, y)), axis=axis)
     fn = ops.sum(ops.multiply(ops.subtract(1.0, y_pred), y), axis=axis)
     denominator = ops.add(ops.add(ops.add(tp, ops.multiply(fp, alpha)), ops.multiply(fn, beta)), EPSILON)
     return _tensor(ops.subtract(1.0, ops.divide(tp, denominator)))
