@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..engine.tensor import Tensor, Variable, as_array, no_grad
 
 _name_counts: dict[str, int] = {}
@@ -205,8 +205,11 @@ class Layer:
     # ---- weights ------------------------------------------------------------------------------
     def add_weight(self, shape: tuple[int, ...], initializer: Any = "glorot_uniform",
                    dtype: str | None = None, trainable: bool = True, name: str | None = None,
-                   regularizer: Any = None) -> Variable:
-        """Create a weight named ``'<layer>/<name>'``, initialised from the seeded stream."""
+                   regularizer: Any = None, constraint: Any = None) -> Variable:
+        """Create a weight named ``'<layer>/<name>'``, initialised from the seeded stream.
+
+        ``constraint`` (``unafraid.constraints``) is applied by the optimizer after each update.
+        """
         init = initializers.get(initializer)
         budget = _weight_budget.get()
         if budget is not None:  # loading: the file's values replace these zeros
@@ -218,6 +221,7 @@ class Layer:
                        name=f"{self.name}/{name or f'variable_{len(self._weights)}'}",
                        trainable=trainable and self.trainable)
         var._regularizer = regularizers.get(regularizer)
+        var.constraint = constraints.get(constraint)
         var._freezable = trainable  # moving statistics stay non-trainable whatever the layer says
         self._weights.append(var)
         return var
