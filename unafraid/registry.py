@@ -6,8 +6,8 @@ names Keras gives them (``'adam'``, ``'glorot_uniform'``, ``'Dense'``...), when 
 module is imported. ``get``/``deserialize`` in those modules, and the model loader in
 ``unafraid.io``, look names up here, so a misspelt name gets the same help everywhere::
 
-    ValueError: Unknown optimizer 'adamm'. Did you mean 'adam'? Known optimizers: adagrad,
-    adam, adamw, rmsprop, sgd.
+    ValueError: Unknown optimizer 'adamm'. Did you mean 'adam'? Known optimizers: adadelta,
+    adagrad, adam, adamax, adamw, ftrl, lamb, lion, nadam, rmsprop, sgd.
 
 A lookup tries the name as written, then in lower case, so ``'Adam'``, ``'ADAM'`` and
 ``'adam'`` are the same optimizer while class names (``'MeanSquaredError'``) are matched
