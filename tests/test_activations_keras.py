@@ -91,6 +91,12 @@ def test_hard_sigmoid(low, high, shape):  # ActivationsTest.test_hard_sigmoid
 
 
 @pytest.mark.parametrize("low, high, shape", [*RANGES, (10, 100, (2, 5)), (-100, -10, (2, 5))])
+def test_sparse_sigmoid(low, high, shape):  # ActivationsTest.test_sparse_sigmoid
+    x = uniform(low, high, shape)
+    close(activations.sparse_sigmoid(x), np.where(x <= -1, 0, np.where(x >= 1, 1, 0.5 * (x + 1))))
+
+
+@pytest.mark.parametrize("low, high, shape", [*RANGES, (10, 100, (2, 5)), (-100, -10, (2, 5))])
 def test_log_sigmoid(low, high, shape):  # ActivationsTest.test_log_sigmoid
     x = uniform(low, high, shape)
     close(activations.log_sigmoid(x), np.vectorize(_ref_log_sigmoid)(x))
@@ -271,7 +277,7 @@ SMOOTH = {
     "selu": [0.0], "silu": [], "swish": [], "mish": [], "softsign": [0.0], "hard_sigmoid": [-3, 3],
     "hard_silu": [-3, 3], "log_sigmoid": [], "celu": [0.0], "exponential": [], "hard_tanh": [-1, 1],
     "tanh_shrink": [], "hard_shrink": [-0.5, 0.5], "soft_shrink": [-0.5, 0.5], "squareplus": [],
-    "sparse_plus": [-1, 1], "relu6": [0, 6],
+    "sparse_plus": [-1, 1], "relu6": [0, 6], "sparse_sigmoid": [-1, 1],
 }
 
 
@@ -313,7 +319,7 @@ def test_sparsemax_derivatives():
 # ---- names, layers, saving ---------------------------------------------------------------------
 NEW = ["selu", "silu", "swish", "mish", "relu6", "softsign", "hard_sigmoid", "hard_silu",
        "hard_swish", "log_sigmoid", "celu", "glu", "exponential", "hard_tanh", "tanh_shrink",
-       "hard_shrink", "soft_shrink", "squareplus", "sparse_plus", "sparsemax"]
+       "hard_shrink", "soft_shrink", "squareplus", "sparse_plus", "sparsemax", "sparse_sigmoid"]
 
 
 @pytest.mark.parametrize("name", NEW)

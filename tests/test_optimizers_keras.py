@@ -388,6 +388,7 @@ def test_min_max_norm():  # ConstraintsTest.test_min_max_norm
 
 
 def test_get_method():  # ConstraintsTest.test_get_method
+    assert isinstance(constraints.get("unit_norm"), constraints.UnitNorm)
     assert isinstance(constraints.get("non_neg"), constraints.NonNeg)
     assert constraints.get(None) is None
     with pytest.raises(ValueError):
@@ -418,3 +419,31 @@ def test_dense_kernel_constraint_holds_during_training(tmp_path):
     again = uf.keras.models.load_model(tmp_path / "c.safetensors")
     assert again.layers[0].kernel_constraint.get_config() == {"max_value": 0.5, "axis": 0}
     assert isinstance(again.layers[0].bias_constraint, constraints.NonNeg)
+
+
+def test_base_constraint():  # ConstraintsTest.test_default_constraint_call, test_constraint_*_config
+    x = np.array([1.0, 2.0, 3.0])
+    close(constraints.Constraint()(x), x)
+    assert constraints.Constraint().get_config() == {}
+    assert isinstance(constraints.Constraint.from_config({}), constraints.Constraint)
+
+
+@pytest.mark.parametrize("make", [lambda: constraints.MaxNorm(max_value=3.0, axis=1),
+                                  lambda: constraints.UnitNorm(axis=1),
+                                  lambda: constraints.MinMaxNorm(0.5, 2.0, rate=0.7, axis=1),
+                                  constraints.NonNeg])
+def test_from_config_gives_the_same_constraint(make):
+    # ConstraintsTest.test_{max_norm,unit_norm,min_max_norm}_get_config (restored part),
+    # test_non_neg_from_config, test_non_neg_serialization_roundtrip
+    fn = make()
+    restored = type(fn).from_config(fn.get_config())
+    assert restored.get_config() == fn.get_config()
+    x = get_example_array()
+    close(restored(x), fn(x), rtol=0, atol=0)
+
+
+def test_non_neg_cases():
+    # ConstraintsTest.test_non_neg_zeroes_negatives, ..._preserves_positives, ..._all_zeros_input
+    close(constraints.NonNeg()(np.full((5, 5), -3.0)), np.zeros((5, 5)))
+    close(constraints.NonNeg()(np.full((5, 5), 3.0)), np.full((5, 5), 3.0))
+    close(constraints.NonNeg()(np.zeros((5, 5))), np.zeros((5, 5)))

@@ -187,6 +187,11 @@ def hard_sigmoid(x: Any) -> Tensor:
     return _tensor(ops.clip(ops.add(ops.divide(_input(x), 6.0), 0.5), 0.0, 1.0))
 
 
+def sparse_sigmoid(x: Any) -> Tensor:
+    """``0`` for ``x <= -1``, ``1`` for ``x >= 1``, else ``(x + 1) / 2`` (Blondel et al., 2019)."""
+    return _tensor(ops.clip(ops.multiply(0.5, ops.add(_input(x), 1.0)), 0.0, 1.0))
+
+
 def hard_silu(x: Any) -> Tensor:
     """``x * hard_sigmoid(x)`` (Howard et al., 2019; also called hard_swish):
     ``0`` for ``x < -3``, ``x`` for ``x > 3``, else ``x (x + 3) / 6``."""
@@ -317,7 +322,7 @@ NAMES = registry.names("activation")
 NAMES.register_each([relu, sigmoid, tanh, softmax, log_softmax, leaky_relu, elu, gelu, softplus,
                      linear, relu6, selu, silu, mish, softsign, hard_sigmoid, hard_silu,
                      log_sigmoid, celu, glu, exponential, hard_tanh, tanh_shrink, hard_shrink,
-                     soft_shrink, threshold, squareplus, sparse_plus, sparsemax])
+                     soft_shrink, threshold, squareplus, sparse_plus, sparsemax, sparse_sigmoid])
 NAMES.register(silu, "swish")
 NAMES.register(hard_silu, "hard_swish")
 
