@@ -441,3 +441,68 @@ def test_prelu_layers_save_and_load(tmp_path):
 def test_gelu_reference_matches_keras():  # ActivationsTest.test_gelu (existing gelu, Keras's oracle)
     x = RNG.random((2, 5))
     close(activations.gelu(x[np.newaxis, :])[0], x * norm.cdf(x))
+
+
+# ---- ActivationsTest cases of the activations unafraid had before (softmax, softplus...) ---------
+def _ref_softmax(values):
+    m = np.max(values)
+    e = np.exp(values - m)
+    return e / np.sum(e)
+
+
+def _ref_log_softmax(values):
+    stabilized = values - np.max(values)
+    return stabilized - np.log(np.sum(np.exp(stabilized)))
+
+
+@pytest.mark.parametrize("fn, ref", [("softmax", _ref_softmax), ("log_softmax", _ref_log_softmax)])
+def test_softmax_family_over_axes(fn, ref):
+    # ActivationsTest.test_{softmax,log_softmax}_2d_axis_0, _3d_axis_tuple, _1d, _higher_dim,
+    # _higher_dim_multiple_axes, _negative_axis, test_temporal_{softmax,log_softmax}, test_softmax
+    f = getattr(activations, fn)
+    x = RNG.random((2, 5))
+    close(f(x[np.newaxis, :], axis=1)[0], np.stack([ref(x[:, i]) for i in range(5)], axis=1))
+    close(f(x, axis=-1), np.stack([ref(x[i, :]) for i in range(2)]))
+    close(f(x[np.newaxis, :])[0][0], ref(x[0]))
+    x1 = RNG.random(5)
+    close(f(x1), ref(x1))
+    x3 = RNG.random((2, 3, 5))
+    close(f(x3, axis=(1, 2)), np.stack([ref(x3[i]) for i in range(2)]))
+    x4 = RNG.random((2, 3, 4, 5))
+    close(f(x4, axis=(2, 3)), np.array([[ref(x4[i, j]) for j in range(3)] for i in range(2)]))
+    x5 = RNG.random((2, 3, 4, 5, 6))
+    close(f(x5, axis=(2, 3, 4)), np.array([[ref(x5[i, j]) for j in range(3)] for i in range(2)]))
+    xt = RNG.random((2, 2, 3)) * 10
+    close(f(xt[np.newaxis, :])[0][0, 0], ref(xt[0, 0]))
+
+
+@pytest.mark.parametrize("name, ref", [
+    ("softplus", lambda x: np.log(np.ones_like(x) + np.exp(x))),           # test_softplus
+    ("sigmoid", lambda x: np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),   # test_sigmoid
+                                   np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))),
+    ("tanh", np.tanh),                                                     # test_tanh
+    ("relu", lambda x: np.maximum(0, x)),                                  # test_relu
+    ("linear", lambda x: x),                                               # test_linear
+])
+@pytest.mark.parametrize("low, high, shape", [(0, 1, (2, 5)), (-10, 10, (5,)), (-10, 10, (3, 3, 3)),
+                                              (-1e-7, 1e-7, (2, 5)), (10, 100, (2, 5)),
+                                              (-100, -10, (2, 5))])
+def test_existing_elementwise(name, ref, low, high, shape):  # ActivationsTest.test_<name>
+    x = uniform(low, high, shape)
+    with np.errstate(over="ignore"):
+        expected = ref(x)
+    close(getattr(activations, name)(x), expected)
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.3])
+def test_leaky_relu(slope):  # ActivationsTest.test_leaky_relu
+    for x in (RNG.random((2, 5)), RNG.uniform(-1, 0, (2, 5))):
+        close(activations.leaky_relu(x[np.newaxis, :], negative_slope=slope)[0],
+              np.where(x > 0, x, slope * x))
+
+
+def test_elu():  # ActivationsTest.test_elu
+    x = RNG.random((2, 5))
+    close(activations.elu(x[np.newaxis, :])[0], x)
+    negative = np.array([[-1, -2]], dtype="float32")
+    close(activations.elu(negative[np.newaxis, :])[0], np.exp(negative) - 1)
