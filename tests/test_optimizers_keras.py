@@ -447,3 +447,39 @@ def test_non_neg_cases():
     close(constraints.NonNeg()(np.full((5, 5), -3.0)), np.zeros((5, 5)))
     close(constraints.NonNeg()(np.full((5, 5), 3.0)), np.full((5, 5), 3.0))
     close(constraints.NonNeg()(np.zeros((5, 5))), np.zeros((5, 5)))
+
+
+def test_lion_with_ema_in_fit():  # LionTest.test_ema (Keras checks only that fit runs)
+    model = uf.keras.Sequential([uf.keras.Input((5,)), uf.keras.layers.Dense(10)])
+    model.compile(optimizer=Lion(use_ema=True), loss="mse")
+    history = model.fit(np.zeros((1, 5), np.float32), np.zeros((1, 10), np.float32), verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert model.optimizer.state_dict()["0/average"].shape == (5, 10)
+
+
+def test_iterations_counter():  # OptimizerTest.test_iterations_counter
+    v, grads = var([[1.0, 2.0], [3.0, 4.0]]), np.ones((2, 2), np.float32)
+    optimizer = Adam(learning_rate=1.0)
+    assert optimizer.iterations == 0
+    optimizer.apply_gradients([(grads, v)])
+    assert optimizer.iterations == 1
+    optimizer.apply_gradients([(grads, v)])
+    assert optimizer.iterations == 2
+
+
+def test_empty_gradients():  # OptimizerTest.test_empty_gradients
+    with pytest.raises(ValueError, match="No gradients provided for any variable"):
+        SGD(learning_rate=1.0).apply_gradients([(None, var([[3.0, 4.0], [5.0, 6.0]]))])
+    v, v2 = var([[3.0, 4.0], [5.0, 6.0]]), var([[3.0, 4.0], [5.0, 6.0]])
+    with pytest.warns(UserWarning):
+        SGD(learning_rate=1.0).apply_gradients([(None, v), (np.ones((2, 2), np.float32), v2)])
+    close(v, [[3.0, 4.0], [5.0, 6.0]])
+    close(v2, [[2.0, 3.0], [4.0, 5.0]])
+
+
+def test_callable_learning_rate():  # OptimizerTest.test_callable_learning_rate
+    v = var([[1.0, 2.0], [3.0, 4.0]])
+    optimizer = SGD(learning_rate=lambda: 0.1)
+    optimizer.apply_gradients([(np.ones((2, 2), np.float32), v)])
+    close(v, [[0.9, 1.9], [2.9, 3.9]])
+    assert optimizer.iterations == 1
