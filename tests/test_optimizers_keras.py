@@ -426,6 +426,7 @@ def test_base_constraint():  # ConstraintsTest.test_default_constraint_call, tes
     close(constraints.Constraint()(x), x)
     assert constraints.Constraint().get_config() == {}
     assert isinstance(constraints.Constraint.from_config({}), constraints.Constraint)
+    assert constraints.NonNeg().get_config() == {}  # ConstraintsTest.test_non_neg_get_config
 
 
 @pytest.mark.parametrize("make", [lambda: constraints.MaxNorm(max_value=3.0, axis=1),
