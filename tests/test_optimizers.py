@@ -557,7 +557,7 @@ def test_get_resolves_names_dicts_and_instances():
     again = optimizers.get(optimizers.serialize(opt))
     assert isinstance(again, Adam) and again.learning_rate == 0.1
     with pytest.raises(ValueError, match=r"Did you mean 'adam'\?.*adagrad, adam, adamax, adamw"):
-        optimizers.get("adamm")
+        optimizers.get("adma")
     with pytest.raises(ValueError, match="Could not interpret"):
         optimizers.get(3)
 

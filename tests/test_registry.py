@@ -96,3 +96,10 @@ def test_loading_without_unafraid_models_says_how(tmp_path):
     assert "unknown layer class 'Sequential'" in out
     assert "load with unafraid.models.load_model" in out
     assert out.strip().endswith("Sequential")
+
+
+def test_suggestion_prefers_the_fewest_slips():
+    # kitten -> sitting: k->s, e->i, +g (3); adma -> adam: one swap of neighbours
+    assert registry.edit_distance("kitten", "sitting") == 3
+    assert registry.edit_distance("adma", "adam") == 1
+    assert registry.did_you_mean("adma", ["adamax", "adam", "adamw"]) == " Did you mean 'adam'?"
