@@ -38,8 +38,8 @@ def test_one_table_holds_every_kind():
 
 
 @pytest.mark.parametrize("kind,name,suggestion,known", [
-    ("optimizer", "adamm", "adam", "adagrad, adam, adamw, rmsprop, sgd."),
-    ("activation", "reul", "relu", "elu, gelu"),
+    ("optimizer", "adamm", "adam", "adagrad, adam, adamax, adamw, ftrl, lamb, lion, nadam, rmsprop, sgd."),
+    ("activation", "reul", "relu", "elu, exponential, gelu"),
     ("initializer", "he_normall", "he_normal", "constant, glorot_normal"),
     ("regularizer", "l22", "l2", "l1, l1_l2, l2."),
     ("loss", "mean_squared_eror", "mean_squared_error", "BinaryCrossentropy"),
@@ -96,3 +96,10 @@ def test_loading_without_unafraid_models_says_how(tmp_path):
     assert "unknown layer class 'Sequential'" in out
     assert "load with unafraid.models.load_model" in out
     assert out.strip().endswith("Sequential")
+
+
+def test_suggestion_prefers_the_fewest_slips():
+    # kitten -> sitting: k->s, e->i, +g (3); adma -> adam: one swap of neighbours
+    assert registry.edit_distance("kitten", "sitting") == 3
+    assert registry.edit_distance("adma", "adam") == 1
+    assert registry.did_you_mean("adma", ["adamax", "adam", "adamw"]) == " Did you mean 'adam'?"

@@ -16,7 +16,6 @@ def message(expr: str) -> str:
 
 @pytest.mark.parametrize("expr, says", [
     ("tf.keras.layers.LSTM", "not supported: unafraid has no recurrent layers"),
-    ("tf.keras.layers.ReLU", "unafraid's equivalent is unafraid.keras.layers.Activation('relu')"),
     ("tf.keras.layers.Embedding", "not supported"),
     ("tf.keras.applications", "no pretrained models"),
 ])

@@ -27,7 +27,8 @@ globals().update({name: getattr(_tf, name) for name in _tf.__all__
 
 _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",
-                    "regularizers", "utils", "cli", "data", "saved_model", "sklearn", "cells"}
+                    "regularizers", "utils", "cli", "data", "saved_model", "sklearn", "cells",
+                    "constraints"}
 _LAZY_NAMES = {"set_random_seed": "unafraid.random"}
 _LAZY_ALIASES = {"keras_format": "unafraid.io.keras_format", "onnx": "unafraid.io.onnx"}
 

@@ -1,4 +1,5 @@
-"""Optimizers (``tf.keras.optimizers``): SGD, Adam, AdamW, RMSprop, Adagrad.
+"""Optimizers (``tf.keras.optimizers``): SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
+Adadelta, Lion, Lamb, Ftrl.
 
 Each optimizer follows Keras 3's update rule exactly (same formula, same order of
 operations, same placement of epsilon, same order of clipping and weight decay), with
@@ -6,14 +7,23 @@ Keras's class names, arguments and defaults. Each rule is one short method,
 ``update_step(g, w, state, lr)``, written in the notation of its paper with plain NumPy
 expressions: read it beside the paper (cited in each class's docstring).
 
-How a step runs (``apply(grads, variables)``), as in Keras 3:
+How a step runs (``apply(grads, variables)``), as in Keras 3 (``base_optimizer.py``):
 
 1. ``None`` gradients are skipped;
-2. gradients are clipped (``clipnorm``, ``clipvalue`` or ``global_clipnorm``);
-3. decoupled weight decay ``w <- w - w * weight_decay * lr`` (when ``weight_decay`` is set);
-4. the optimizer's own ``update_step``, with ``lr`` the learning rate at step ``iterations``
-   (a schedule is called with ``iterations``, which is 0 for the first step);
-5. ``iterations += 1``.
+2. variables marked ``overwrite_with_gradient = True`` are set to their gradient (with
+   gradient accumulation: to the largest gradient of the cycle) and leave the step;
+3. with ``loss_scale_factor``, gradients are divided by it (``scale_loss`` multiplied the loss);
+4. with ``gradient_accumulation_steps = k``, gradients are summed over ``k`` calls; on the
+   k-th, their mean goes on (and the sums restart at zero), otherwise the step stops here;
+5. gradients are clipped (``clipnorm``, ``clipvalue`` or ``global_clipnorm``);
+6. decoupled weight decay ``w <- w - w * weight_decay * lr`` (when ``weight_decay`` is set);
+7. the optimizer's own ``update_step``, with ``lr`` the learning rate at the call count
+   (a schedule is called with it, 0 for the first call);
+8. with ``use_ema``, each variable's moving average ``a <- mu a + (1 - mu) w`` (``mu = 0``
+   at the first update), and every ``ema_overwrite_frequency`` updates ``w <- a``;
+9. each variable's ``constraint`` (``unafraid.constraints``): ``w <- constraint(w)``;
+10. the call count goes up by one (``iterations``, the count of updates, is it divided by
+    ``gradient_accumulation_steps``).
 
 Speed lives apart from the math, in ``unafraid.optimizers_fast``: the same rules written
 in place into preallocated scratch buffers (no parameter-sized allocation per step),
@@ -48,8 +58,8 @@ from . import registry, schedules
 from .engine.tensor import Tensor
 from .schedules import LearningRateSchedule
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "serialize",
-           "deserialize", "schedules"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nadam", "Adamax",
+           "Adadelta", "Lion", "Lamb", "Ftrl", "get", "serialize", "deserialize", "schedules"]
 
 State = dict[str, np.ndarray]   # one optimizer variable per slot name ("m", "v"...)
 
@@ -133,8 +143,20 @@ class Optimizer:
         Only one of ``clipnorm``, ``clipvalue``, ``global_clipnorm`` may be set.
     name : str, optional
         Defaults to Keras's name for the class (``'adam'``, ``'SGD'``...).
-    use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps
-        Accepted so Keras configs load; only their default values are supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of each variable (Polyak averaging); slot ``'average'``.
+        ``finalize_variable_values(variables)`` copies the averages into the variables.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average <- ema_momentum * average + (1 - ema_momentum) * w``.
+    ema_overwrite_frequency : int, optional
+        Every this many updates, overwrite the variables with their averages.
+    loss_scale_factor : float, optional
+        ``scale_loss(loss)`` multiplies the loss by it and ``apply`` divides the gradients by it
+        (Keras's static loss scaling). ``apply`` refuses to run if ``scale_loss`` was not called
+        since the last step, since its gradients would then be too small by this factor.
+    gradient_accumulation_steps : int >= 2, optional
+        Update only every this many calls, with the mean of their gradients (slot
+        ``'gradient_accumulator'``); ``iterations`` counts the updates.
 
     Attributes
     ----------
@@ -155,8 +177,8 @@ class Optimizer:
                  gradient_accumulation_steps: int | None = None, name: str | None = None,
                  **kwargs: Any) -> None:
         learning_rate = self._legacy_arguments(learning_rate, kwargs)
-        self._check_unsupported(use_ema=(use_ema, False), loss_scale_factor=(loss_scale_factor, None),
-                                gradient_accumulation_steps=(gradient_accumulation_steps, None))
+        self._check_options(use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                            gradient_accumulation_steps)
         self._check_clipping(clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                              weight_decay=weight_decay)
         self.name = name if name is not None else self.default_name
@@ -179,6 +201,8 @@ class Optimizer:
         self._decays: list[bool] = []              # per variable: apply weight decay?
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern[str] | None = None
+        self._globals: dict[str, np.ndarray] = {}  # state not per variable (Nadam's u_product)
+        self._loss_scaled = False                  # scale_loss called since the last step?
 
     def _legacy_arguments(self, learning_rate: Any, kwargs: dict[str, Any]) -> Any:
         """tf.keras 2's ``lr`` (warned) and ``decay`` (ignored, as in Keras 3); refuse the rest."""
@@ -195,11 +219,32 @@ class Optimizer:
                              f"Accepted: {', '.join(_init_args(type(self)))}.")
         return learning_rate
 
-    def _check_unsupported(self, **values: tuple[Any, Any]) -> None:
-        for arg, (value, default) in values.items():
-            if value != default:
-                raise NotImplementedError(f"{type(self).__name__}({arg}={value!r}) is not "
-                                          f"supported by unafraid yet; leave it at {default}.")
+    @staticmethod
+    def _check_options(use_ema: Any, ema_momentum: Any, ema_overwrite_frequency: Any,
+                       loss_scale_factor: Any, gradient_accumulation_steps: Any) -> None:
+        """Keras 3's checks of the EMA, loss-scaling and accumulation options (Keras's messages)."""
+        if gradient_accumulation_steps and (
+                isinstance(gradient_accumulation_steps, bool) or
+                not isinstance(gradient_accumulation_steps, int | np.integer) or
+                not gradient_accumulation_steps >= 2):
+            raise ValueError(f"`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if not _is_number(ema_momentum) or ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: "
+                                 f"ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (
+                    isinstance(ema_overwrite_frequency, bool) or
+                    not isinstance(ema_overwrite_frequency, int | np.integer) or
+                    ema_overwrite_frequency < 1):
+                raise ValueError(f"`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
+        if loss_scale_factor is not None and (
+                not _is_number(loss_scale_factor) or not math.isfinite(loss_scale_factor) or
+                loss_scale_factor <= 0):
+            raise ValueError(f"`loss_scale_factor` must be a finite number > 0 or None, got "
+                             f"{loss_scale_factor!r}. It multiplies the loss (scale_loss) and "
+                             f"divides the gradients; e.g. 1024.0.")
 
     @staticmethod
     def _check_clipping(clipnorm: Any, clipvalue: Any, global_clipnorm: Any, weight_decay: Any) -> None:
@@ -215,8 +260,19 @@ class Optimizer:
     # ---- hyperparameters ------------------------------------------------------------------------
     @property
     def iterations(self) -> int:
-        """Number of updates applied so far (an ``int`` with TensorFlow's ``.numpy()``)."""
-        return StepCount(self._iterations)
+        """Number of updates applied so far (an ``int`` with TensorFlow's ``.numpy()``).
+
+        With ``gradient_accumulation_steps = k`` it is the number of calls divided by ``k``
+        (rounded down), as in Keras; setting it sets the number of calls.
+        """
+        return StepCount(self.update_count)
+
+    @property
+    def update_count(self) -> int:
+        """``t - 1`` for the update about to run: the calls so far, divided by
+        ``gradient_accumulation_steps`` when set. Bias corrections use ``t = update_count + 1``."""
+        steps = self.gradient_accumulation_steps
+        return self._iterations // steps if steps else self._iterations
 
     @iterations.setter
     def iterations(self, value: int) -> None:
@@ -292,12 +348,25 @@ class Optimizer:
                     f"unafraid.Variable(np.zeros(shape, 'float32')).")
             self._index[id(var)] = len(self._variables)
             self._variables.append(var)
-            self._state.append({slot: self._init_slot(slot, data) for slot in self.slots})
+            self._state.append({slot: self._init_slot(slot, data) for slot in self.state_slots()})
             self._decays.append(self._uses_weight_decay(var))
             added = True
         if added:
             self._fast.allocate([v.data for v in self._variables])
+        if not self.built:
+            self._globals = self.init_globals(variables)
         self.built = True
+
+    def state_slots(self) -> tuple[str, ...]:
+        """The rule's ``slots``, then the options': ``'average'`` (use_ema) and
+        ``'gradient_accumulator'`` (gradient_accumulation_steps)."""
+        return (*self.slots, *(("average",) if self.use_ema else ()),
+                *(("gradient_accumulator",) if self.gradient_accumulation_steps else ()))
+
+    def init_globals(self, variables: Sequence[Any]) -> dict[str, np.ndarray]:
+        """State shared by all variables (0-d arrays, saved in ``state_dict`` under their names);
+        none by default (Nadam keeps its product of momentum coefficients here)."""
+        return {}
 
     def _init_slot(self, slot: str, data: np.ndarray) -> np.ndarray:
         return np.zeros(data.shape, data.dtype)
@@ -310,8 +379,9 @@ class Optimizer:
 
     @property
     def variables(self) -> list[np.ndarray]:
-        """The optimizer's state arrays (all slots of all variables, in build order)."""
-        return [a for state in self._state for a in state.values()]
+        """The optimizer's state arrays (all slots of all variables, in build order, then the
+        shared ones such as Nadam's ``u_product``)."""
+        return [*(a for state in self._state for a in state.values()), *self._globals.values()]
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """All optimizer state, as copies: ``'iterations'`` and ``'<variable index>/<slot>'``.
@@ -328,6 +398,7 @@ class Optimizer:
         for i, state in enumerate(self._state):
             for slot, arr in state.items():
                 out[f"{i}/{slot}"] = arr.copy()
+        out.update({name: arr.copy() for name, arr in self._globals.items()})
         return out
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -347,13 +418,14 @@ class Optimizer:
         expected = {"iterations": np.array(0, np.int64)}
         expected.update({f"{i}/{slot}": arr for i, st in enumerate(self._state)
                          for slot, arr in st.items()})
+        expected.update(self._globals)
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
         if missing or unexpected:
             raise ValueError(
                 f"{type(self).__name__} ('{self.name}') state does not match: missing keys "
                 f"{missing}, unexpected keys {unexpected}. The state must come from the same "
-                f"optimizer class and settings (slots: {list(self.slots)}) built on the same "
+                f"optimizer class and settings (slots: {list(self.state_slots())}) built on the same "
                 f"{len(self._variables)} variables in the same order.")
         arrays = {}
         for key, ref in expected.items():
@@ -363,6 +435,9 @@ class Optimizer:
                     raise ValueError(f"state['iterations'] must be a 0-d non-negative integer "
                                      f"array, got shape {arr.shape} dtype {arr.dtype}.")
             elif arr.shape != ref.shape or arr.dtype != ref.dtype:
+                if key in self._globals:
+                    raise ValueError(f"state['{key}'] has shape {arr.shape} and dtype {arr.dtype}; "
+                                     f"expected shape {ref.shape} and dtype {ref.dtype}.")
                 var = self._variables[int(key.split("/")[0])]
                 raise ValueError(
                     f"state['{key}'] (for variable '{getattr(var, 'name', '?')}') has shape "
@@ -388,19 +463,110 @@ class Optimizer:
         pairs = self._gradient_pairs(list(grads), trainable_variables)
         if not pairs:
             return
-        lr = self._lr_at(self._iterations)
+        pairs = self._overwrite_with_gradients(pairs)
+        if pairs:
+            pairs = self._unscale(pairs)
+            update = self._accumulate(pairs) if self.gradient_accumulation_steps else pairs
+            if update:
+                self._update(update, self._lr_at(self._iterations))
+            if self.use_ema:
+                self._update_moving_averages()
+            for _, var in pairs:
+                constraint = getattr(var, "constraint", None)
+                if constraint is not None:
+                    w = var.data
+                    w[...] = np.asarray(constraint(w))
+        for var in self._variables if self.use_ema else [v for _, v in pairs]:
+            var._edited()
+        self._iterations += 1
+
+    def _update(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
+        """Clip, decay and ``update_step`` (the plain rule, or its in-place twin)."""
+        self.before_update()
         kernel = self.fast_update(lr) if self.use_fast_path else None
         if kernel is None:
             self._plain_step(pairs, lr)
         else:
             self._fast_step(pairs, lr, *kernel)
-        for _, var in pairs:
-            constraint = getattr(var, "constraint", None)
-            if constraint is not None:
-                w = var.data
-                w[...] = np.asarray(constraint(w))
+
+    def before_update(self) -> None:
+        """Change the shared state once per update, before the variables' rules (Nadam's
+        ``u_product``); nothing by default."""
+
+    # ---- the options of a step (Keras 3's order) -----------------------------------------------
+    def _overwrite_with_gradients(self, pairs: list[tuple[np.ndarray, Any]]
+                                  ) -> list[tuple[np.ndarray, Any]]:
+        """Set each variable marked ``overwrite_with_gradient`` to its gradient; the other pairs.
+
+        With gradient accumulation, Keras keeps the running maximum of the cycle's gradients
+        and writes it on the cycle's last call.
+        """
+        rest = []
+        for g, var in pairs:
+            if not getattr(var, "overwrite_with_gradient", False):
+                rest.append((g, var))
+                continue
+            steps = self.gradient_accumulation_steps
+            if steps:
+                acc = self._state[self._index[id(var)]]["gradient_accumulator"]
+                if (self._iterations + 1) % steps == 0:
+                    var.data[...] = np.maximum(g, acc)
+                    acc[...] = 0
+                else:
+                    np.maximum(g, acc, out=acc)
+            else:
+                var.data[...] = g
             var._edited()
-        self._iterations += 1
+        return rest
+
+    def _unscale(self, pairs: list[tuple[np.ndarray, Any]]) -> list[tuple[np.ndarray, Any]]:
+        scale = self.loss_scale_factor
+        if scale is None:
+            return pairs
+        if not self._loss_scaled:
+            raise RuntimeError(
+                f"{type(self).__name__}(loss_scale_factor={scale}) divides the gradients by "
+                f"{scale}, so they must be gradients of optimizer.scale_loss(loss), the loss "
+                f"multiplied by {scale}; scale_loss was not called since the last step. Call "
+                f"loss = optimizer.scale_loss(loss) before taking gradients (Keras's train_step "
+                f"does), or drop loss_scale_factor (unafraid trains in float32 and needs none).")
+        self._loss_scaled = False
+        return [(g / np.asarray(scale, g.dtype), var) for g, var in pairs]
+
+    def _accumulate(self, pairs: list[tuple[np.ndarray, Any]]) -> list[tuple[np.ndarray, Any]]:
+        """Add the gradients to their sums; on every ``k``-th call return the means
+        ``(g + sum) / k`` and restart all sums at zero, else return nothing."""
+        steps = self.gradient_accumulation_steps
+        if (self._iterations + 1) % steps:
+            for g, var in pairs:
+                self._state[self._index[id(var)]]["gradient_accumulator"] += g
+            return []
+        means = [((g + self._state[self._index[id(var)]]["gradient_accumulator"]) / steps, var)
+                 for g, var in pairs]
+        for state in self._state:
+            state["gradient_accumulator"][...] = 0
+        return means
+
+    def _update_moving_averages(self) -> None:
+        """``a <- mu a + (1 - mu) w`` for every variable (``mu = 0`` at the first update), and
+        ``w <- a`` every ``ema_overwrite_frequency`` updates (Polyak & Juditsky, 1992)."""
+        mu = self.ema_momentum if self.update_count != 0 else 0.0
+        for var, state in zip(self._variables, self._state, strict=True):
+            a = state["average"]
+            a[...] = mu * a + (1 - mu) * var.data
+        freq = self.ema_overwrite_frequency
+        if freq and (self.update_count + 1) % freq == 0:
+            self._copy_averages(self._variables)
+
+    def _copy_averages(self, variables: Sequence[Any]) -> None:
+        if len(variables) != len(self._variables):
+            raise ValueError(f"The length of model variables ({len(variables)}) to override does "
+                             f"not match the length of model variables stored in the optimizer "
+                             f"({len(self._variables)}). Please check if the optimizer was called "
+                             f"on your model.")
+        for var, state in zip(variables, self._state, strict=True):
+            var.data[...] = state["average"]
+            var._edited()
 
     def _plain_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
         """Clip, decay, ``update_step``: the reference the fast path is tested against."""
@@ -537,11 +703,20 @@ class Optimizer:
 
     # ---- Keras API extras -----------------------------------------------------------------------
     def scale_loss(self, loss: Any) -> Any:
-        """The loss unchanged (no loss scaling in unafraid)."""
-        return loss
+        """``loss * loss_scale_factor`` (the loss unchanged when it is None), as in Keras.
+
+        ``apply`` then divides the gradients by the factor.
+        """
+        if self.loss_scale_factor is None:
+            return loss
+        self._loss_scaled = True
+        return loss * self.loss_scale_factor
 
     def finalize_variable_values(self, var_list: Any) -> None:
-        """Nothing to do (no EMA); present because Keras's ``fit`` calls it."""
+        """With ``use_ema``, overwrite the variables with their moving averages (Keras's ``fit``
+        calls it at the end of training); otherwise nothing."""
+        if self.use_ema and self.built:
+            self._copy_averages(list(var_list))
 
     # ---- serialisation --------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -687,7 +862,7 @@ class Adam(Optimizer):
 
     def step_size(self, lr: float) -> float:
         """``alpha_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)``, ``t = iterations + 1``."""
-        t = self._iterations + 1
+        t = self.update_count + 1
         return lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
 
     def update_step(self, g, w, state, lr):
@@ -864,7 +1039,9 @@ class Adagrad(Optimizer):
         self.epsilon = check_epsilon(type(self).__name__, epsilon)
 
     def _init_slot(self, slot, data):
-        return np.full(data.shape, self.initial_accumulator_value, data.dtype)
+        if slot == "accumulator":
+            return np.full(data.shape, self.initial_accumulator_value, data.dtype)
+        return super()._init_slot(slot, data)
 
     def update_step(self, g, w, state, lr):
         G = state["accumulator"]
@@ -880,6 +1057,376 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
+class Nadam(Optimizer):
+    """Nadam: Adam with Nesterov momentum (Dozat, 2016, "Incorporating Nesterov Momentum into
+    Adam", Algorithm 2), as in Keras 3 (``keras/src/optimizers/nadam.py``).
+
+    With step ``t`` (1 for the first update), the momentum schedule
+    ``mu_t = beta_1 (1 - 0.5 * 0.96^t)`` and its running product ``prod_t = mu_1 ... mu_t``::
+
+        m_t = m_{t-1} + (g_t - m_{t-1}) (1 - beta_1)
+        v_t = v_{t-1} + (g_t^2 - v_{t-1}) (1 - beta_2)
+        m_hat = mu_{t+1} m_t / (1 - prod_t mu_{t+1}) + (1 - mu_t) g_t / (1 - prod_t)
+        v_hat = v_t / (1 - beta_2^t)
+        w_t = w_{t-1} - lr m_hat / (sqrt(v_hat) + epsilon)
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    beta_1 : float, default 0.9
+    beta_2 : float, default 0.999
+    epsilon : float, default 1e-7
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'m'``, ``'v'`` per variable, and ``'u_product'`` (``prod_t``, a 0-d array in the
+    first variable's dtype, float32 without variables, as Keras keeps it).
+
+    Examples
+    --------
+    >>> opt = Nadam(learning_rate=1e-3)
+    """
+
+    default_name = "nadam"
+    slots = ("m", "v")
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        owner = type(self).__name__
+        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
+        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
+        self.epsilon = check_epsilon(owner, epsilon)
+
+    def init_globals(self, variables):
+        dtype = variables[0].data.dtype if len(variables) else np.dtype(np.float32)
+        return {"u_product": np.array(1.0, dtype)}
+
+    def mu(self, t: int) -> float:
+        """The momentum schedule ``mu_t = beta_1 (1 - 0.5 * 0.96^t)``."""
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+
+    def before_update(self) -> None:
+        prod = self._globals["u_product"]
+        prod[...] = prod * self.mu(self.update_count + 1)
+
+    def update_step(self, g, w, state, lr):
+        t = self.update_count + 1
+        mu_t, mu_next = self.mu(t), self.mu(t + 1)
+        prod_t = float(self._globals["u_product"])
+        m, v = state["m"], state["v"]
+        m += (g - m) * (1 - self.beta_1)
+        v += (np.square(g) - v) * (1 - self.beta_2)
+        m_hat = m * (mu_next / (1 - prod_t * mu_next)) + g * ((1 - mu_t) / (1 - prod_t))
+        v_hat = v / (1 - self.beta_2 ** t)
+        w -= m_hat * lr / (np.sqrt(v_hat) + self.epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Adamax(Optimizer):
+    """Adamax, Adam with the infinity norm (Kingma & Ba, 2015, Section 7.1, Algorithm 2), as in
+    Keras 3 (``keras/src/optimizers/adamax.py``).
+
+    With step ``t`` (1 for the first update)::
+
+        m_t = m_{t-1} + (g_t - m_{t-1}) (1 - beta_1)
+        u_t = max(beta_2 u_{t-1}, |g_t|)
+        w_t = w_{t-1} - lr m_t / ((1 - beta_1^t) (u_t + epsilon))
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    beta_1 : float, default 0.9
+    beta_2 : float, default 0.999
+    epsilon : float, default 1e-7
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'m'`` and ``'u'`` (the exponentially weighted infinity norm).
+
+    Examples
+    --------
+    >>> opt = Adamax(learning_rate=2e-3)
+    """
+
+    default_name = "adamax"
+    slots = ("m", "u")
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        owner = type(self).__name__
+        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
+        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
+        self.epsilon = check_epsilon(owner, epsilon)
+
+    def update_step(self, g, w, state, lr):
+        t = self.update_count + 1
+        m, u = state["m"], state["u"]
+        m += (g - m) * (1 - self.beta_1)
+        u[...] = np.maximum(u * self.beta_2, np.abs(g))
+        w -= lr * m / ((1 - self.beta_1 ** t) * (u + self.epsilon))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012, "ADADELTA: An Adaptive Learning Rate Method", Algorithm 1), as in
+    Keras 3 (``keras/src/optimizers/adadelta.py``).
+
+    With ``RMS[x] = sqrt(x + epsilon)``::
+
+        E[g^2]_t = rho E[g^2]_{t-1} + (1 - rho) g_t^2
+        dx_t = -RMS[E[dx^2]_{t-1}] g_t / RMS[E[g^2]_t]
+        E[dx^2]_t = rho E[dx^2]_{t-1} + (1 - rho) dx_t^2
+        w_t = w_{t-1} + lr dx_t
+
+    (The paper has no learning rate, i.e. ``lr = 1``; Keras's default is 0.001.)
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    rho : float, default 0.95
+    epsilon : float, default 1e-7
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'accumulated_grad'`` (``E[g^2]``) and ``'accumulated_delta_var'`` (``E[dx^2]``).
+
+    Examples
+    --------
+    >>> opt = Adadelta(learning_rate=1.0)
+    """
+
+    default_name = "adadelta"
+    slots = ("accumulated_grad", "accumulated_delta_var")
+
+    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.95, epsilon: float = 1e-7,
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        owner = type(self).__name__
+        self.rho = check_decay_rate(owner, "rho", rho, 0.95)
+        self.epsilon = check_epsilon(owner, epsilon)
+
+    def update_step(self, g, w, state, lr):
+        rho, eps = self.rho, self.epsilon
+        Eg2, Edx2 = state["accumulated_grad"], state["accumulated_delta_var"]
+        Eg2[...] = rho * Eg2 + (1 - rho) * np.square(g)
+        dx = -(np.sqrt(Edx2 + eps) * g / np.sqrt(Eg2 + eps))
+        Edx2[...] = rho * Edx2 + (1 - rho) * np.square(dx)
+        w += lr * dx
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Lion(Optimizer):
+    """Lion, EvoLved Sign Momentum (Chen et al., 2023, "Symbolic Discovery of Optimization
+    Algorithms", Program 1), as in Keras 3 (``keras/src/optimizers/lion.py``)::
+
+        w_t = w_{t-1} - lr sign(beta_1 m_{t-1} + (1 - beta_1) g_t)
+        m_t = beta_2 m_{t-1} + (1 - beta_2) g_t
+
+    Every entry moves by exactly ``lr`` (or 0), so Lion wants a learning rate 3-10 times
+    smaller than AdamW's.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    beta_1 : float, default 0.9
+        In (0, 1] (0 would make it sign SGD).
+    beta_2 : float, default 0.99
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'m'``.
+
+    Examples
+    --------
+    >>> opt = Lion(learning_rate=1e-4, weight_decay=0.01)
+    """
+
+    default_name = "lion"
+    slots = ("m",)
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.99,
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if not _is_number(beta_1) or beta_1 <= 0 or beta_1 > 1:
+            raise ValueError(f"Argument `beta_1` must be in the [0, 1] range. Otherwise, the "
+                             f"optimizer degenerates to SignSGD. Received: beta_1={beta_1}.")
+        if not _is_number(beta_2) or not 0 <= beta_2 <= 1:
+            raise ValueError(f"Lion: `beta_2` must be in [0, 1], got {beta_2!r} (Keras's default "
+                             f"is 0.99).")
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+
+    def update_step(self, g, w, state, lr):
+        m = state["m"]
+        w -= lr * np.sign(m * self.beta_1 + g * (1.0 - self.beta_1))
+        m[...] = m * self.beta_2 + g * (1.0 - self.beta_2)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+class Lamb(Optimizer):
+    """LAMB, layer-wise adaptive moments (You et al., 2020, "Large Batch Optimization for Deep
+    Learning: Training BERT in 76 minutes", Algorithm 2), as in Keras 3
+    (``keras/src/optimizers/lamb.py``).
+
+    With step ``t`` (1 for the first update), per variable (a "layer" of the paper)::
+
+        m_t = m_{t-1} + (g_t - m_{t-1}) (1 - beta_1)
+        v_t = v_{t-1} + (g_t^2 - v_{t-1}) (1 - beta_2)
+        r_t = (m_t / (1 - beta_1^t)) / (sqrt(v_t / (1 - beta_2^t)) + epsilon)
+        w_t = w_{t-1} - lr (||w_{t-1}|| / ||r_t||) r_t
+
+    The trust ratio ``||w|| / ||r||`` (L2 norms over the whole variable) is 1 when either norm
+    is 0. Keras's ``weight_decay`` is the decoupled decay of every optimizer, applied before.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    beta_1 : float, default 0.9
+    beta_2 : float, default 0.999
+    epsilon : float, default 1e-7
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'m'``, ``'v'``.
+
+    Examples
+    --------
+    >>> opt = Lamb(learning_rate=1e-3)
+    """
+
+    default_name = "lamb"
+    slots = ("m", "v")
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        owner = type(self).__name__
+        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
+        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
+        self.epsilon = check_epsilon(owner, epsilon)
+
+    def update_step(self, g, w, state, lr):
+        t = self.update_count + 1
+        m, v = state["m"], state["v"]
+        m += (g - m) * (1 - self.beta_1)
+        v += (np.square(g) - v) * (1 - self.beta_2)
+        r = (m / (1.0 - self.beta_1 ** t)) / (np.sqrt(v / (1.0 - self.beta_2 ** t)) + self.epsilon)
+        w_norm, r_norm = np.sqrt(np.sum(np.square(w))), np.sqrt(np.sum(np.square(r)))
+        ratio = w_norm / r_norm if w_norm > 0 and r_norm > 0 else 1.0
+        w -= ratio * lr * r
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+class Ftrl(Optimizer):
+    """FTRL-Proximal (McMahan et al., 2013, "Ad Click Prediction: a View from the Trenches",
+    Algorithm 1), with Keras 3's generalisations (``keras/src/optimizers/ftrl.py``).
+
+    With ``p = -learning_rate_power`` (the paper's ``p = 1/2``), ``lambda_1``, ``lambda_2``,
+    ``lambda_2' = l2_regularization_strength + beta / (2 lr)`` and the shrinkage
+    ``lambda_s = l2_shrinkage_regularization_strength``::
+
+        g~ = g + 2 lambda_s w
+        n_t = n_{t-1} + g^2
+        z_t = z_{t-1} + g~ - (n_t^p - n_{t-1}^p) / lr * w
+        w_t = (clip(z_t, -lambda_1, lambda_1) - z_t) / (n_t^p / lr + 2 lambda_2')
+
+    i.e. ``w = 0`` where ``|z| <= lambda_1``, else ``-(z - sign(z) lambda_1) / (...)``.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    learning_rate_power : float <= 0, default -0.5
+    initial_accumulator_value : float >= 0, default 0.1
+    l1_regularization_strength, l2_regularization_strength : float >= 0, default 0.0
+    l2_shrinkage_regularization_strength : float >= 0, default 0.0
+    beta : float, default 0.0
+        The paper's ``beta`` (added to the L2 strength as ``beta / (2 lr)``).
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'accumulator'`` (``n``, starting at ``initial_accumulator_value``) and
+    ``'linear'`` (``z``).
+
+    Examples
+    --------
+    >>> opt = Ftrl(learning_rate=0.1, l1_regularization_strength=0.01)
+    """
+
+    default_name = "ftrl"
+    slots = ("accumulator", "linear")
+
+    def __init__(self, learning_rate: Any = 0.001, learning_rate_power: float = -0.5,
+                 initial_accumulator_value: float = 0.1, l1_regularization_strength: float = 0.0,
+                 l2_regularization_strength: float = 0.0,
+                 l2_shrinkage_regularization_strength: float = 0.0, beta: float = 0.0,
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        checks = {"initial_accumulator_value": (initial_accumulator_value, "positive or zero"),
+                  "learning_rate_power": (-learning_rate_power
+                                          if _is_number(learning_rate_power) else None,
+                                          "negative or zero"),
+                  "l1_regularization_strength": (l1_regularization_strength, "positive or zero"),
+                  "l2_regularization_strength": (l2_regularization_strength, "positive or zero"),
+                  "l2_shrinkage_regularization_strength": (l2_shrinkage_regularization_strength,
+                                                           "positive or zero")}
+        given = {"initial_accumulator_value": initial_accumulator_value,
+                 "learning_rate_power": learning_rate_power,
+                 "l1_regularization_strength": l1_regularization_strength,
+                 "l2_regularization_strength": l2_regularization_strength,
+                 "l2_shrinkage_regularization_strength": l2_shrinkage_regularization_strength}
+        for arg, (value, sign) in checks.items():
+            if value is None or not _is_number(value) or value < 0:
+                raise ValueError(f"`{arg}` needs to be {sign}. Received: {arg}={given[arg]}.")
+        if not _is_number(beta):
+            raise ValueError(f"Ftrl: `beta` must be a number, got {beta!r}.")
+        self.learning_rate_power = float(learning_rate_power)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.l1_regularization_strength = float(l1_regularization_strength)
+        self.l2_regularization_strength = float(l2_regularization_strength)
+        self.l2_shrinkage_regularization_strength = float(l2_shrinkage_regularization_strength)
+        self.beta = float(beta)
+
+    def _init_slot(self, slot, data):
+        if slot == "accumulator":
+            return np.full(data.shape, self.initial_accumulator_value, data.dtype)
+        return super()._init_slot(slot, data)
+
+    def update_step(self, g, w, state, lr):
+        p = -self.learning_rate_power
+        l1 = self.l1_regularization_strength
+        l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
+        n, z = state["accumulator"], state["linear"]
+        g_shrunk = g + 2 * self.l2_shrinkage_regularization_strength * w
+        n_new = n + np.square(g)
+        z += g_shrunk - (np.power(n_new, p) - np.power(n, p)) / lr * w
+        quadratic = np.power(n_new, p) / lr + 2 * l2
+        w[...] = (np.clip(z, -l1, l1) - z) / quadratic
+        n[...] = n_new
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "l1_regularization_strength": self.l1_regularization_strength,
+                "l2_regularization_strength": self.l2_regularization_strength,
+                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+                "beta": self.beta}
+
+
 # ---- lookup ---------------------------------------------------------------------------------------
 NAMES = registry.names("optimizer", advice="Names are case-insensitive; or pass an optimizer such "
                        "as unafraid.optimizers.Adam(learning_rate=1e-3).")
@@ -888,6 +1435,8 @@ NAMES.register(Adam, "adam")
 NAMES.register(AdamW, "adamw")
 NAMES.register(RMSprop, "rmsprop")
 NAMES.register(Adagrad, "adagrad")
+for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl):
+    NAMES.register(_cls, _cls.default_name)
 
 
 def _init_args(cls: type) -> list[str]:
@@ -949,8 +1498,8 @@ def get(identifier: Any) -> Optimizer:
     Parameters
     ----------
     identifier : str, dict, Optimizer or Optimizer subclass
-        Names are case-insensitive: 'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'
-        (with Keras's default arguments).
+        Names are case-insensitive: 'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad', 'nadam',
+        'adamax', 'adadelta', 'lion', 'lamb', 'ftrl' (with Keras's default arguments).
 
     Raises
     ------

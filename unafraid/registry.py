@@ -6,8 +6,8 @@ names Keras gives them (``'adam'``, ``'glorot_uniform'``, ``'Dense'``...), when 
 module is imported. ``get``/``deserialize`` in those modules, and the model loader in
 ``unafraid.io``, look names up here, so a misspelt name gets the same help everywhere::
 
-    ValueError: Unknown optimizer 'adamm'. Did you mean 'adam'? Known optimizers: adagrad,
-    adam, adamw, rmsprop, sgd.
+    ValueError: Unknown optimizer 'adamm'. Did you mean 'adam'? Known optimizers: adadelta,
+    adagrad, adam, adamax, adamw, ftrl, lamb, lion, nadam, rmsprop, sgd.
 
 A lookup tries the name as written, then in lower case, so ``'Adam'``, ``'ADAM'`` and
 ``'adam'`` are the same optimizer while class names (``'MeanSquaredError'``) are matched
@@ -29,7 +29,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["Names", "names", "register", "lookup", "did_you_mean", "KINDS"]
+__all__ = ["Names", "names", "register", "lookup", "did_you_mean", "edit_distance", "KINDS"]
 
 
 def did_you_mean(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
@@ -45,8 +45,24 @@ def did_you_mean(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> s
         ``difflib``'s similarity threshold in [0, 1]: lower suggests more eagerly.
     """
     lowered = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=cutoff)
-    return f" Did you mean '{lowered[close[0]]}'?" if close else ""
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=cutoff)
+    if not close:
+        return ""
+    # of difflib's closest few, the fewest typing slips ('adma' is 'adam' swapped, not 'adamax')
+    best = min(close, key=lambda c: edit_distance(name.lower(), c))
+    return f" Did you mean '{lowered[best]}'?"
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn ``a`` into ``b``
+    (the optimal string alignment distance)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
 
 
 class Names:

@@ -74,8 +74,6 @@ KERAS_LAYERS: dict[str, str] = {
           f"write a Layer subclass whose call() combines its inputs"
        for n in ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
                  "Dot")},
-    "ReLU": _ACTIVATION_LAYER.replace("{act}", "relu"),
-    "ELU": _ACTIVATION_LAYER.replace("{act}", "elu"),
     "LeakyReLU": _ACTIVATION_LAYER.replace("{act}", "leaky_relu"),
     "Embedding": ("not supported in this version: one-hot encode the tokens "
                   "(unafraid.one_hot) and use Dense(units, use_bias=False), which is the same map"),

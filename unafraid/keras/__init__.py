@@ -17,6 +17,7 @@ from types import ModuleType
 from .. import (
     activations,
     callbacks,
+    constraints,
     initializers,
     layers,
     losses,
@@ -32,7 +33,7 @@ from . import backend, ops, random, utils
 for _name, _module in {"layers": layers, "models": models, "optimizers": optimizers,
                        "losses": losses, "metrics": metrics, "callbacks": callbacks,
                        "activations": activations, "initializers": initializers,
-                       "regularizers": regularizers}.items():
+                       "regularizers": regularizers, "constraints": constraints}.items():
     sys.modules[f"{__name__}.{_name}"] = _module
 sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
@@ -44,6 +45,6 @@ def __getattr__(name: str) -> ModuleType:
     raise missing_name_error(__name__, name, __all__, KERAS_NAMES)
 
 
-__all__ = ["activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
-           "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "Input",
-           "Model", "Sequential"]
+__all__ = ["activations", "backend", "callbacks", "constraints", "datasets", "initializers",
+           "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
+           "utils", "Input", "Model", "Sequential"]

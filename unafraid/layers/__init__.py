@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import registry
-from .activation import LeakyReLU
+from .activation import ELU, LeakyReLU, PReLU, ReLU
 from .base import Input, InputLayer, KerasTensor, Layer
 from .conv import (
     Conv1D,
@@ -54,7 +54,7 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "GlobalMaxPooling2D", "GlobalMaxPooling3D", "UpSampling1D", "UpSampling2D",
            "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
            "Cropping2D", "Cropping3D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-           "LeakyReLU", "Normalization"]
+           "LeakyReLU", "Normalization", "ReLU", "PReLU", "ELU"]
 # Keras's aliases
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..engine.tensor import Tensor, Variable, as_array, no_grad
 
 _name_counts: dict[str, int] = {}
@@ -205,8 +205,14 @@ class Layer:
     # ---- weights ------------------------------------------------------------------------------
     def add_weight(self, shape: tuple[int, ...], initializer: Any = "glorot_uniform",
                    dtype: str | None = None, trainable: bool = True, name: str | None = None,
-                   regularizer: Any = None) -> Variable:
-        """Create a weight named ``'<layer>/<name>'``, initialised from the seeded stream."""
+                   regularizer: Any = None, constraint: Any = None,
+                   overwrite_with_gradient: bool = False) -> Variable:
+        """Create a weight named ``'<layer>/<name>'``, initialised from the seeded stream.
+
+        ``constraint`` (``unafraid.constraints``) is applied by the optimizer after each update;
+        with ``overwrite_with_gradient=True`` the optimizer sets the weight to its gradient
+        instead of updating it (Keras 3's option, e.g. for statistics computed in the backward pass).
+        """
         init = initializers.get(initializer)
         budget = _weight_budget.get()
         if budget is not None:  # loading: the file's values replace these zeros
@@ -218,6 +224,8 @@ class Layer:
                        name=f"{self.name}/{name or f'variable_{len(self._weights)}'}",
                        trainable=trainable and self.trainable)
         var._regularizer = regularizers.get(regularizer)
+        var.constraint = constraints.get(constraint)
+        var.overwrite_with_gradient = bool(overwrite_with_gradient)
         var._freezable = trainable  # moving statistics stay non-trainable whatever the layer says
         self._weights.append(var)
         return var

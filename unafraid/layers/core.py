@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .. import random as _random
 from ..engine import ops
 from ..engine.tensor import Tensor
@@ -29,6 +29,9 @@ class Dense(Layer):
         ``'l2'``, ``unafraid.keras.regularizers.L2(1e-4)``...
     activity_regularizer : optional
         A penalty on the layer's outputs.
+    kernel_constraint, bias_constraint : optional
+        Applied by the optimizer after each update (``unafraid.constraints.MaxNorm(3)``,
+        ``'non_neg'``...).
 
     Shapes
     ------
@@ -47,7 +50,8 @@ class Dense(Layer):
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, **kwargs: Any) -> None:
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, int | np.integer) or units < 1:
             hint = (f" Use a whole number, e.g. Dense({max(1, int(units))})."
@@ -64,6 +68,8 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         n_in = input_shape[-1]
@@ -71,9 +77,11 @@ class Dense(Layer):
             raise ValueError(f"Dense layer '{self.name}' needs a known number of input features; "
                              f"got input shape {input_shape}.")
         self.kernel = self.add_weight((n_in, self.units), self.kernel_initializer,
-                                      name="kernel", regularizer=self.kernel_regularizer)
+                                      name="kernel", regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = (self.add_weight((self.units,), self.bias_initializer, name="bias",
-                                     regularizer=self.bias_regularizer)
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint)
                      if self.use_bias else None)
 
     def _check_input(self, x: Tensor) -> None:
@@ -101,7 +109,9 @@ class Dense(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Activation(Layer):
