@@ -182,8 +182,8 @@ def test_ema():  # OptimizerTest.test_ema
 def test_ema_finalize_and_fit():
     # OptimizerTest.test_ema_with_model_fit: SGD(0.1), Dense(2) with kernel ones, x = 1, y = 0,
     # mse over the two outputs: the gradient of each weight is w, so w: 1 -> 0.9 -> 0.81 and the
-    # average: 0.9 (first update) -> 0.9 * 0.9 + 0.1 * 0.81 = 0.891, Keras's number. Keras's fit
-    # then copies the averages into the weights (finalize_variable_values); called here.
+    # average: 0.9 (first update) -> 0.9 * 0.9 + 0.1 * 0.81 = 0.891, Keras's number. fit then
+    # copies the averages into the weights (finalize_variable_values), as Keras's fit does.
     optimizer = SGD(learning_rate=0.1, use_ema=True, ema_momentum=0.9)
     model = uf.keras.Sequential([uf.keras.Input((1,)),
                                  uf.keras.layers.Dense(2, kernel_initializer="ones", use_bias=False)])
@@ -191,9 +191,22 @@ def test_ema_finalize_and_fit():
     model.fit(np.ones((1, 1), np.float32), np.zeros((1, 2), np.float32), batch_size=1, epochs=2,
               verbose=0)
     close(optimizer.state_dict()["0/average"], [[0.891, 0.891]], atol=1e-5)
-    close(model.trainable_weights[0], [[0.81, 0.81]], atol=1e-6)
-    optimizer.finalize_variable_values(model.trainable_weights)
     close(model.trainable_weights[0], [[0.891, 0.891]], atol=1e-5)
+
+
+def test_fit_scales_the_loss_and_unscales_the_gradients():
+    # A power of two scales and unscales exactly: the same bits as training without scaling.
+    x = np.random.default_rng(0).random((64, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    trained = []
+    for factor in (None, 1024.0):
+        uf.set_random_seed(0)
+        model = uf.keras.Sequential([uf.keras.Input((3,)), uf.keras.layers.Dense(1)])
+        model.compile(loss="mse", optimizer=SGD(learning_rate=0.1, loss_scale_factor=factor))
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        trained.append((model.get_weights(), history.history["loss"]))
+    (w1, h1), (w2, h2) = trained
+    assert h1 == h2 and all(np.array_equal(a, b) for a, b in zip(w1, w2, strict=True))
 
 
 def test_constraints_are_applied():  # OptimizerTest.test_constraints_are_applied

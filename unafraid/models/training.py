@@ -148,7 +148,7 @@ class Trainer:
         y_pred = self(x, training=True)                                   # forward
         loss = self.compute_loss(x, y, y_pred, sample_weight)             # loss
         weights = self.trainable_weights
-        grads = gradients(loss, weights)                                  # backward
+        grads = gradients(self.optimizer.scale_loss(loss), weights)       # backward
         loss_value = float(loss.data)
         self.update_skipped = not finite_step(loss_value, grads)
         if not self.update_skipped:
@@ -260,6 +260,8 @@ class Trainer:
     def _replays_train_step(self) -> bool:
         if self._jit_compile is False or type(self).train_step is not Trainer.train_step:
             return False  # an overridden train_step runs as written
+        if getattr(self.optimizer, "loss_scale_factor", None) is not None:
+            return False  # the recording would not call scale_loss, which apply checks
         if self._jit_compile == "auto":
             parts = [*self._flat_layers(), *self._losses_per_output]
             return all(_is_builtin(p) for p in parts if p is not None)
@@ -350,6 +352,7 @@ class Trainer:
                     break
             if interrupt.fired:
                 interrupt.advise(history, epoch, step, batches.steps, epochs)
+            self.optimizer.finalize_variable_values(self.trainable_weights)  # use_ema: the averages
             cbs.on_train_end()
         return history
 
