@@ -48,9 +48,19 @@ def test_loss_object_round_trips_through_load_model(name, tmp_path):
     assert loaded.evaluate(X, y, verbose=0) == model.evaluate(X, y, verbose=0)
 
 
+# metrics whose first argument has no default (as in Keras), and non-default options to round-trip;
+# fit's logs hold one number per metric, so the per-class/per-threshold ones are made scalar
+ARGUMENTS = {"F1Score": {"average": "weighted", "threshold": 0.4},"SensitivityAtSpecificity": {"specificity": 0.5, "num_thresholds": 7},
+             "SpecificityAtSensitivity": {"sensitivity": 0.5, "class_id": 1},
+             "PrecisionAtRecall": {"recall": 0.5}, "RecallAtPrecision": {"precision": 0.5},
+             "TruePositives": {"thresholds": 0.2}, "FBetaScore": {"beta": 2.0, "average": "macro"},
+             "AUC": {"multi_label": True, "label_weights": [1.0, 2.0, 0.5], "curve": "PRGAIN"},
+             "SparseTopKCategoricalAccuracy": {"k": 2}, "R2Score": {"num_regressors": 1}}
+
+
 @pytest.mark.parametrize("name", METRICS)
 def test_metric_object_round_trips_through_load_model(name, tmp_path):
-    metric = getattr(metrics, name)()
+    metric = getattr(metrics, name)(**ARGUMENTS.get(name, {}))
     sparse = "Sparse" in name
     y = LABELS if sparse else np.eye(3, dtype=np.float32)[LABELS]
     model = _model()
