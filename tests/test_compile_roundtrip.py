@@ -50,7 +50,8 @@ def test_loss_object_round_trips_through_load_model(name, tmp_path):
 
 # metrics whose first argument has no default (as in Keras), and non-default options to round-trip;
 # fit's logs hold one number per metric, so the per-class/per-threshold ones are made scalar
-ARGUMENTS = {"F1Score": {"average": "weighted", "threshold": 0.4},"SensitivityAtSpecificity": {"specificity": 0.5, "num_thresholds": 7},
+ARGUMENTS = {"F1Score": {"average": "weighted", "threshold": 0.4},
+             "SensitivityAtSpecificity": {"specificity": 0.5, "num_thresholds": 7},
              "SpecificityAtSensitivity": {"sensitivity": 0.5, "class_id": 1},
              "PrecisionAtRecall": {"recall": 0.5}, "RecallAtPrecision": {"precision": 0.5},
              "TruePositives": {"thresholds": 0.2}, "FBetaScore": {"beta": 2.0, "average": "macro"},

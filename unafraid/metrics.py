@@ -1476,8 +1476,10 @@ class AUC(Metric):
 
     def reset_state(self) -> None:
         shape: tuple[int, ...] | None = (self.num_thresholds,)
-        if self.multi_label:
-            shape = (self.num_thresholds, self.num_labels) if self.num_labels else None
+        if self.multi_label:  # the number of labels is known from num_labels or the first batch
+            built = getattr(self, "true_positives", None)
+            shape = (self.num_thresholds, self.num_labels) if self.num_labels else (
+                None if built is None else built.shape)
         self._allocate(shape)
 
     def _allocate(self, shape: tuple[int, ...] | None) -> None:
