@@ -88,3 +88,33 @@ def test_mean_sum_and_wrapped_function_configs_round_trip():
                                   {"half_error": half_error})
     wrapped.update_state(np.array([1.0, 3.0]), np.array([0.0, 0.0]))
     assert float(wrapped.result()) == 1.0  # mean of |y - 0| / 2 over [1, 3]
+
+
+# Keras 3's metric strings for the metrics of issue 17 (the per-class F-scores are tested as objects
+# above: fit's logs hold one number per metric)
+METRIC_STRINGS = ["true_positives", "true_negatives", "false_positives", "false_negatives", "r2_score",
+                  "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle",
+                  "log_cosh_error", "logcosh", "cosine_similarity", "poisson", "kl_divergence", "kld",
+                  "hinge", "squared_hinge", "categorical_hinge", "auc", "precision", "recall"]
+
+
+@pytest.mark.parametrize("name", METRIC_STRINGS)
+def test_metric_string_compiles_fits_and_round_trips(name, tmp_path):
+    y = np.eye(3, dtype=np.float32)[LABELS]
+    model = _model()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=[name])
+    history = model.fit(X, y, epochs=1, verbose=0)
+    assert name in history.history  # named by the string, as in Keras 3
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.evaluate(X, y, verbose=0), model.evaluate(X, y, verbose=0))
+
+
+def test_metric_strings_name_keras_classes():
+    aliases = {"mape": "MeanAbsolutePercentageError", "msle": "MeanSquaredLogarithmicError",
+               "logcosh": "LogCoshError", "kld": "KLDivergence", "auc": "AUC", "r2_score": "R2Score",
+               "kl_divergence": "KLDivergence"}
+    for name in METRIC_STRINGS:
+        camel = aliases.get(name) or "".join(part.title() for part in name.split("_"))
+        assert type(metrics.get(name)).__name__ == camel, name
