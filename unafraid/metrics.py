@@ -299,7 +299,10 @@ class Metric:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name='{self.name}' result={self.result():.4g}>"
+        value = self.result()
+        shown = f"{float(value):.4g}" if np.ndim(value) == 0 else np.array2string(
+            np.asarray(value), precision=4)
+        return f"<{type(self).__name__} name='{self.name}' result={shown}>"
 
 
 class Mean(Metric):
