@@ -3623,3 +3623,56 @@ class TestMetricWrapper(KerasCase):
     # test_weighted_dynamic_shape: left out (symbolic KerasTensor shapes: unafraid has no symbolic tensors)
 
     # test_binary_accuracy_with_boolean_inputs: left out (a comparison op on a symbolic functional-API tensor)
+
+
+# ==== ported from keras/src/metrics/metric_test.py ==============================================
+# (test_end_to_end_flow: a Metric subclass written as in Keras, state from add_variable; the other
+#  cases there test Keras's stateless JAX-style API, dtype policies and pickling, left out)
+class ExampleMetric(metrics.Metric):
+    def __init__(self, name="mean_square_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.sum = self.add_variable(name="sum", shape=(), initializer="zeros")
+        self.total = self.add_variable(name="total", shape=(), initializer="zeros", dtype="int32")
+
+    def update_state(self, y_true, y_pred):
+        y_true = keras.ops.convert_to_tensor(y_true, dtype=self.dtype)
+        y_pred = keras.ops.convert_to_tensor(y_pred, dtype=self.dtype)
+        sum = keras.ops.sum((y_true - y_pred) ** 2)
+        self.sum.assign(self.sum + sum)
+        batch_size = keras.ops.shape(y_true)[0]
+        self.total.assign(self.total + batch_size)
+
+    def result(self):
+        _sum = keras.ops.cast(self.sum, dtype=self.dtype)
+        _total = keras.ops.cast(self.total, dtype=self.dtype)
+        _epsilon = keras.ops.cast(keras.backend.epsilon(), dtype=self.dtype)
+        return _sum / (_total + _epsilon)
+
+    def reset_state(self):
+        self.sum.assign(0)
+        self.total.assign(0)
+
+
+class TestMetric(KerasCase):
+    def test_end_to_end_flow(self):
+        metric = ExampleMetric(name="mse")
+        self.assertEqual(metric.name, "mse")
+        self.assertEqual(len(metric.variables), 2)
+
+        num_samples = 20
+        rng = np.random.default_rng(0)  # Keras: np.random.random
+        y_true = rng.random((num_samples, 3))
+        y_pred = rng.random((num_samples, 3))
+        batch_size = 8
+        for b in range(0, num_samples // batch_size + 1):
+            y_true_batch = y_true[b * batch_size : (b + 1) * batch_size]
+            y_pred_batch = y_pred[b * batch_size : (b + 1) * batch_size]
+            metric.update_state(y_true_batch, y_pred_batch)
+
+        self.assertAllClose(metric.total, 20)
+        result = metric.result()
+        self.assertAllClose(
+            result, np.sum((y_true - y_pred) ** 2) / num_samples
+        )
+        metric.reset_state()
+        self.assertEqual(metric.result(), 0.0)

@@ -228,7 +228,6 @@ class Metric:
                             f"{sorted(kwargs)}. Metric takes name= and dtype=.")
         self.name = name or self.default_name
         self.dtype = dtype
-        self.reset_state()
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         raise NotImplementedError
@@ -305,7 +304,20 @@ class Metric:
         return f"<{type(self).__name__} name='{self.name}' result={shown}>"
 
 
-class Mean(Metric):
+class _ArrayStateMetric(Metric):
+    """Base of unafraid's built-in metrics: ``reset_state`` (re)creates their NumPy state.
+
+    (A subclass of ``Metric`` written as in Keras makes its state with
+    ``add_variable`` after ``super().__init__``, so ``Metric.__init__`` itself
+    resets nothing.)
+    """
+
+    def __init__(self, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.reset_state()
+
+
+class Mean(_ArrayStateMetric):
     """The (weighted) mean of the values seen: ``sum(w x) / sum(w)``.
 
     Values with more axes than the weights are first averaged per sample, as in Keras.
@@ -348,7 +360,7 @@ class Mean(Metric):
         return self.total / self.count if self.count else 0.0
 
 
-class Sum(Metric):
+class Sum(_ArrayStateMetric):
     """The (weighted) sum of the values seen."""
 
     default_name = "sum"
@@ -740,7 +752,7 @@ def _check_2d(who: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
                          f"input shapes: y_pred.shape={y_pred.shape} and y_true.shape={y_true.shape}.")
 
 
-class R2Score(Metric):
+class R2Score(_ArrayStateMetric):
     """Coefficient of determination ``R^2 = 1 - SS_res / SS_tot`` per output column, over all batches.
 
     ``SS_res = sum w (y - y_hat)^2`` and ``SS_tot = sum w y^2 - (sum w y)^2 / sum w``
@@ -827,7 +839,7 @@ class R2Score(Metric):
                 "num_regressors": self.num_regressors}
 
 
-class FBetaScore(Metric):
+class FBetaScore(_ArrayStateMetric):
     """F-beta score ``(1 + beta^2) P R / (beta^2 P + R)`` from counts accumulated over batches.
 
     Inputs are ``(N, C)``: one-hot or multi-label ``y_true``, scores ``y_pred``.
@@ -1095,7 +1107,7 @@ def confusion_counts(y_true: Any, y_pred: Any, thresholds: Any, sample_weight: A
             (("tp", tp), ("fp", fp), ("tn", tn), ("fn", fn))}
 
 
-class _ConfusionMetric(Metric):
+class _ConfusionMetric(_ArrayStateMetric):
     """Base of the metrics read from weighted confusion counts at thresholds.
 
     Subclasses set ``thresholds`` (a list) before calling ``__init__`` and
@@ -1396,7 +1408,7 @@ def _pr_gain(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> 
     return np.maximum(recall_gain, 0.0), precision_gain
 
 
-class AUC(Metric):
+class AUC(_ArrayStateMetric):
     """Area under the ROC, precision-recall or PR-gain curve, approximated as Keras does.
 
     The curve is sampled at ``num_thresholds`` thresholds evenly spaced in
