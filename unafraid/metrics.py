@@ -1033,11 +1033,11 @@ def _bucket_counts(pred: np.ndarray, weights: np.ndarray, n: int, with_epsilon: 
     if with_epsilon:  # the first threshold is -epsilon: every prediction in [0, 1] is above it
         bucket = np.maximum(bucket, 0)
     bucket = bucket.astype(np.intp)
-    keep = bucket >= 0
-    label = np.broadcast_to(np.arange(pred.shape[1]), pred.shape)
-    counts = np.zeros((n, pred.shape[1]))
-    np.add.at(counts, (bucket[keep], label[keep]), weights[keep])
-    return np.cumsum(counts[::-1], axis=0)[::-1]
+    keep = bucket >= 0  # a prediction of 0 is above no threshold of [0, ..., 1]
+    n_labels = pred.shape[1]
+    cell = bucket * n_labels + np.arange(n_labels)  # (bucket, label) flattened
+    counts = np.bincount(cell[keep], weights=weights[keep], minlength=n * n_labels)
+    return np.cumsum(counts.reshape(n, n_labels)[::-1], axis=0)[::-1]
 
 
 def confusion_counts(y_true: Any, y_pred: Any, thresholds: Any, sample_weight: Any = None,
