@@ -53,9 +53,20 @@ def test_loss_object_round_trips_through_load_model(name, tmp_path):
     assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
 
 
+# metrics whose first argument has no default (as in Keras), and non-default options to round-trip;
+# fit's logs hold one number per metric, so the per-class/per-threshold ones are made scalar
+ARGUMENTS = {"F1Score": {"average": "weighted", "threshold": 0.4},
+             "SensitivityAtSpecificity": {"specificity": 0.5, "num_thresholds": 7},
+             "SpecificityAtSensitivity": {"sensitivity": 0.5, "class_id": 1},
+             "PrecisionAtRecall": {"recall": 0.5}, "RecallAtPrecision": {"precision": 0.5},
+             "TruePositives": {"thresholds": 0.2}, "FBetaScore": {"beta": 2.0, "average": "macro"},
+             "AUC": {"multi_label": True, "label_weights": [1.0, 2.0, 0.5], "curve": "PRGAIN"},
+             "SparseTopKCategoricalAccuracy": {"k": 2}, "R2Score": {"num_regressors": 1}}
+
+
 @pytest.mark.parametrize("name", METRICS)
 def test_metric_object_round_trips_through_load_model(name, tmp_path):
-    metric = getattr(metrics, name)()
+    metric = getattr(metrics, name)(**ARGUMENTS.get(name, {}))
     sparse = "Sparse" in name
     y = LABELS if sparse else np.eye(3, dtype=np.float32)[LABELS]
     model = _model()
@@ -101,3 +112,33 @@ def test_loss_arguments_round_trip_through_load_model(loss, tmp_path):
     assert loaded.get_compile_config() == model.get_compile_config()
     assert loaded.get_compile_config()["loss"] == losses.serialize(loss)  # the arguments kept
     assert loaded.evaluate(X, y, verbose=0) == model.evaluate(X, y, verbose=0)
+
+
+# Keras 3's metric strings for the metrics of issue 17 (the per-class F-scores are tested as objects
+# above: fit's logs hold one number per metric)
+METRIC_STRINGS = ["true_positives", "true_negatives", "false_positives", "false_negatives", "r2_score",
+                  "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle",
+                  "log_cosh_error", "logcosh", "cosine_similarity", "poisson", "kl_divergence", "kld",
+                  "hinge", "squared_hinge", "categorical_hinge", "auc", "precision", "recall"]
+
+
+@pytest.mark.parametrize("name", METRIC_STRINGS)
+def test_metric_string_compiles_fits_and_round_trips(name, tmp_path):
+    y = np.eye(3, dtype=np.float32)[LABELS]
+    model = _model()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=[name])
+    history = model.fit(X, y, epochs=1, verbose=0)
+    assert name in history.history  # named by the string, as in Keras 3
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.evaluate(X, y, verbose=0), model.evaluate(X, y, verbose=0))
+
+
+def test_metric_strings_name_keras_classes():
+    aliases = {"mape": "MeanAbsolutePercentageError", "msle": "MeanSquaredLogarithmicError",
+               "logcosh": "LogCoshError", "kld": "KLDivergence", "auc": "AUC", "r2_score": "R2Score",
+               "kl_divergence": "KLDivergence"}
+    for name in METRIC_STRINGS:
+        camel = aliases.get(name) or "".join(part.title() for part in name.split("_"))
+        assert type(metrics.get(name)).__name__ == camel, name

@@ -186,3 +186,24 @@ def test_serialize_round_trip():
         again = M.deserialize(config)
         assert type(again) is type(metric) and again.get_config() == metric.get_config()
     assert M.serialize("accuracy") == "accuracy"
+
+
+def test_repr_shows_one_value_per_class():
+    m = M.Precision(thresholds=[0.3, 0.7])
+    m.update_state([1, 0, 1, 0], [0.8, 0.5, 0.2, 0.1])  # above 0.3: 0.8 (tp), 0.5 (fp); above 0.7: 0.8
+    assert repr(m) == "<Precision name='precision' result=[0.5 1. ]>"
+
+
+def test_confusion_counts_by_hand():
+    # thresholds 0.25 and 0.75; positives at 0.9 (w 2) and 0.5 (w 1), negatives at 0.6 (w 3) and 0.1 (w 1)
+    counts = M.confusion_counts([1, 1, 0, 0], [0.9, 0.5, 0.6, 0.1], [0.25, 0.75],
+                                sample_weight=[2.0, 1.0, 3.0, 1.0])
+    np.testing.assert_array_equal(counts["tp"], [3.0, 2.0])
+    np.testing.assert_array_equal(counts["fp"], [3.0, 0.0])
+    np.testing.assert_array_equal(counts["fn"], [0.0, 1.0])
+    np.testing.assert_array_equal(counts["tn"], [1.0, 4.0])
+    # evenly spaced thresholds [0, 0.5, 1] count by buckets: the same numbers as comparing
+    even = M.confusion_counts([1, 1, 0, 0], [0.9, 0.5, 0.6, 0.1], [0.0, 0.5, 1.0],
+                              thresholds_distributed_evenly=True)
+    np.testing.assert_array_equal(even["tp"], [2.0, 1.0, 0.0])  # 0.5 is not above 0.5
+    np.testing.assert_array_equal(even["fp"], [2.0, 1.0, 0.0])

@@ -25,6 +25,7 @@ Example
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -38,9 +39,20 @@ __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccu
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
            "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
            "RootMeanSquaredError", "SparseCategoricalCrossentropy", "CategoricalCrossentropy",
-           "BinaryCrossentropy", "AUC", "Precision", "Recall", "accuracy", "binary_accuracy",
+           "BinaryCrossentropy", "AUC", "Precision", "Recall", "TruePositives", "TrueNegatives",
+           "FalsePositives", "FalseNegatives", "SensitivityAtSpecificity",
+           "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "R2Score",
+           "F1Score", "FBetaScore", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+           "LogCoshError", "CosineSimilarity", "Poisson", "KLDivergence", "Hinge", "SquaredHinge",
+           "CategoricalHinge", "accuracy", "binary_accuracy",
            "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
-           "sparse_top_k_categorical_accuracy", "get", "serialize", "deserialize"]
+           "sparse_top_k_categorical_accuracy", "mean_absolute_percentage_error",
+           "mean_squared_logarithmic_error", "log_cosh", "cosine_similarity", "poisson",
+           "kl_divergence", "hinge", "squared_hinge", "categorical_hinge", "confusion_counts",
+           "parse_thresholds", "evenly_spaced", "keep_top_k", "get", "serialize", "deserialize"]
+
+
+EPSILON = 1e-7  # keras.backend.epsilon()
 
 
 def _array(x: Any) -> np.ndarray:
@@ -64,15 +76,15 @@ def _same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.n
 
 # ---- per-sample functions (Keras 3 formulas) ------------------------------------------------------
 def accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``mean(y_true == y_pred, axis=-1)`` (exact equality)."""
+    """``y_true == y_pred`` entry by entry, as 0.0/1.0 (not averaged: weights may be per entry)."""
     y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
-    return np.mean(y_true == y_pred, axis=-1, dtype=np.float32)
+    return np.asarray(y_true == y_pred, np.float32)
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndarray:
-    """``mean(y_true == (y_pred > threshold), axis=-1)``."""
+    """``y_true == (y_pred > threshold)`` entry by entry, as 0.0/1.0."""
     y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
-    return np.mean(y_true == (y_pred > threshold), axis=-1, dtype=np.float32)
+    return np.asarray(y_true == (y_pred > threshold), np.float32)
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -89,15 +101,21 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
     return (y_true == np.argmax(y_pred, axis=-1)).astype(np.float32)
 
 
-def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> np.ndarray:
+def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
+                                      from_sorted_ids: bool = False) -> np.ndarray:
     """1 where the true class is among the ``k`` highest scores.
 
     Ties count in the true class's favour (as TensorFlow's ``in_top_k``): the
     true class is in the top k when fewer than ``k`` classes score strictly higher.
+    With ``from_sorted_ids=True``, ``y_pred`` holds class ids sorted from the
+    highest score down, ``(N, n >= k)``, and a hit is ``y_true`` among its first ``k``.
     """
     y_true, y_pred = _array(y_true), _array(y_pred)
     shape = y_true.shape if y_true.ndim < y_pred.ndim else y_true.shape[:-1]
     scores = y_pred.reshape(-1, y_pred.shape[-1])
+    if from_sorted_ids:
+        hit = np.any(y_true.reshape(-1, 1) == scores[:, :k], axis=1)
+        return hit.astype(np.float32).reshape(shape)
     labels = y_true.reshape(-1).astype(np.intp)
     target = scores[np.arange(len(labels)), labels]
     higher = np.sum(scores > target[:, None], axis=-1)
@@ -120,6 +138,76 @@ def _mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
     return np.mean(np.abs(y_true - y_pred), axis=-1)
 
 
+def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``100 mean(|y_true - y_pred| / max(|y_true|, 1e-7), axis=-1)``."""
+    y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
+    return 100.0 * np.mean(np.abs((y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON)), axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``mean((log(max(y_pred, 1e-7) + 1) - log(max(y_true, 1e-7) + 1))^2, axis=-1)``."""
+    y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
+    diff = np.log1p(np.maximum(y_pred, EPSILON)) - np.log1p(np.maximum(y_true, EPSILON))
+    return np.mean(np.square(diff), axis=-1)
+
+
+def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed as ``x + softplus(-2x) - log 2``."""
+    y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
+    x = np.asarray(y_pred - y_true, np.float64)
+    return np.mean(x + np.logaddexp(0.0, -2.0 * x) - np.log(2.0), axis=-1)
+
+
+def _l2_normalize(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x / max(||x||, 1e-7)`` along ``axis`` (Keras's ``normalize``)."""
+    square_sum = np.sum(np.square(x), axis=axis, keepdims=True)
+    return x / np.sqrt(np.maximum(square_sum, EPSILON * EPSILON))
+
+
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
+    """``sum(y_true / ||y_true|| * y_pred / ||y_pred||, axis)`` (1: same direction, -1: opposite)."""
+    y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
+    return np.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
+def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``mean(y_pred - y_true log(y_pred + 1e-7), axis=-1)``."""
+    y_true, y_pred = np.asarray(_array(y_true), np.float64), np.asarray(_array(y_pred), np.float64)
+    return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
+
+
+def kl_divergence(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``sum(t log(t / p), axis=-1)`` with ``t``, ``p`` clipped to [1e-7, 1]."""
+    t = np.clip(np.asarray(_array(y_true), np.float64), EPSILON, 1.0)
+    p = np.clip(np.asarray(_array(y_pred), np.float64), EPSILON, 1.0)
+    return np.sum(t * np.log(t / p), axis=-1)
+
+
+def _hinge_labels(y_true: Any) -> np.ndarray:
+    """0/1 labels become -1/+1; labels that are not all 0 or 1 are kept as they are."""
+    y = np.asarray(_array(y_true), np.float64)
+    return 2.0 * y - 1.0 if np.all((y == 0) | (y == 1)) else y
+
+
+def hinge(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``mean(max(1 - y_true y_pred, 0), axis=-1)`` with labels in {-1, 1} (0/1 labels converted)."""
+    return np.mean(np.maximum(1.0 - _hinge_labels(y_true) * _array(y_pred), 0.0), axis=-1)
+
+
+def squared_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``mean(max(1 - y_true y_pred, 0)^2, axis=-1)`` with labels in {-1, 1} (0/1 labels converted)."""
+    return np.mean(np.square(np.maximum(1.0 - _hinge_labels(y_true) * _array(y_pred), 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``max(max((1 - t) p) - sum(t p) + 1, 0)`` per sample, for one-hot ``t``."""
+    t, p = np.asarray(_array(y_true), np.float64), np.asarray(_array(y_pred), np.float64)
+    pos = np.sum(t * p, axis=-1)
+    neg = np.max((1.0 - t) * p, axis=-1)
+    return np.maximum(neg - pos + 1.0, 0.0)
+
+
 # ---- base classes ---------------------------------------------------------------------------------
 class Metric:
     """Base class: ``update_state`` accumulates, ``result`` reads, ``reset_state`` clears.
@@ -140,7 +228,6 @@ class Metric:
                             f"{sorted(kwargs)}. Metric takes name= and dtype=.")
         self.name = name or self.default_name
         self.dtype = dtype
-        self.reset_state()
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         raise NotImplementedError
@@ -211,10 +298,26 @@ class Metric:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name='{self.name}' result={self.result():.4g}>"
+        value = self.result()
+        shown = f"{float(value):.4g}" if np.ndim(value) == 0 else np.array2string(
+            np.asarray(value), precision=4)
+        return f"<{type(self).__name__} name='{self.name}' result={shown}>"
 
 
-class Mean(Metric):
+class _ArrayStateMetric(Metric):
+    """Base of unafraid's built-in metrics: ``reset_state`` (re)creates their NumPy state.
+
+    (A subclass of ``Metric`` written as in Keras makes its state with
+    ``add_variable`` after ``super().__init__``, so ``Metric.__init__`` itself
+    resets nothing.)
+    """
+
+    def __init__(self, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.reset_state()
+
+
+class Mean(_ArrayStateMetric):
     """The (weighted) mean of the values seen: ``sum(w x) / sum(w)``.
 
     Values with more axes than the weights are first averaged per sample, as in Keras.
@@ -257,7 +360,7 @@ class Mean(Metric):
         return self.total / self.count if self.count else 0.0
 
 
-class Sum(Metric):
+class Sum(_ArrayStateMetric):
     """The (weighted) sum of the values seen."""
 
     default_name = "sum"
@@ -393,6 +496,9 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     Parameters
     ----------
     k : int, default 5
+    from_sorted_ids : bool, default False
+        When True, ``y_pred`` is ``(N, n >= k)`` class ids sorted from the highest
+        score down (e.g. from a retrieval model), not ``(N, C)`` scores.
 
     Examples
     --------
@@ -400,12 +506,22 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     >>> m.update_state([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
     >>> m.result()
     0.5
+    >>> m = SparseTopKCategoricalAccuracy(k=1, from_sorted_ids=True)
+    >>> m.update_state([2, 1], [[1, 0, 3], [1, 2, 3]])
+    >>> m.result()
+    0.5
     """
 
     def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy",
-                 dtype: Any = None) -> None:
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+                 dtype: Any = None, from_sorted_ids: bool = False) -> None:
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
         self.k = k
+        self.from_sorted_ids = from_sorted_ids
+
+    def get_config(self) -> dict[str, Any]:  # as Keras: from_sorted_ids only when True
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        return {**config, "from_sorted_ids": True} if self.from_sorted_ids else config
 
 
 # ---- regression and probabilistic -----------------------------------------------------------------
@@ -437,12 +553,40 @@ class RootMeanSquaredError(Mean):
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
-    """Mean sparse categorical cross-entropy (see ``unafraid.losses``)."""
+    """Mean sparse categorical cross-entropy (see ``unafraid.losses``).
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+    ignore_class : int, optional
+        Samples with this label get a value of 0. As in Keras 3, they still
+        count in the mean's denominator when no ``sample_weight`` is given, and
+        their weight is set to 0 when one is.
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = SparseCategoricalCrossentropy(ignore_class=0)
+    >>> m.update_state([0, 1, 2], [[0.8, 0.1, 0.1], [0.05, 0.95, 0], [0.1, 0.8, 0.1]])
+    >>> round(m.result(), 4)  # (0 + -log 0.95 - log 0.1) / 3
+    0.7846
+    """
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, axis: int = -1) -> None:
+                 from_logits: bool = False, ignore_class: int | None = None, axis: int = -1) -> None:
         super().__init__(_losses.sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, axis=axis)
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+        self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if self.ignore_class is not None and sample_weight is not None:
+            y = _array(y_true)
+            if y.ndim == np.ndim(_array(y_pred)) and y.shape[-1] == 1:
+                y = y[..., 0]
+            valid, w = _same_rank(np.asarray(y != self.ignore_class, np.float64),
+                                  np.asarray(_array(sample_weight), np.float64))
+            sample_weight = w * valid
+        super().update_state(y_true, y_pred, sample_weight)
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
@@ -463,32 +607,517 @@ class BinaryCrossentropy(MeanMetricWrapper):
                          from_logits=from_logits, label_smoothing=label_smoothing)
 
 
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """Mean of ``100 |y_true - y_pred| / max(|y_true|, 1e-7)``.
+
+    Examples
+    --------
+    >>> m = MeanAbsolutePercentageError()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> m.result()
+    250000000.0
+    """
+
+    def __init__(self, name: str = "mean_absolute_percentage_error", dtype: Any = None) -> None:
+        super().__init__(mean_absolute_percentage_error, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """Mean of ``(log(1 + y_pred) - log(1 + y_true))^2`` (values below 1e-7 raised to 1e-7).
+
+    Examples
+    --------
+    >>> m = MeanSquaredLogarithmicError()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> round(m.result(), 4)  # log(2)^2 / 4
+    0.1201
+    """
+
+    def __init__(self, name: str = "mean_squared_logarithmic_error", dtype: Any = None) -> None:
+        super().__init__(mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
+class LogCoshError(MeanMetricWrapper):
+    """Mean of ``log(cosh(y_pred - y_true))`` (about ``x^2 / 2`` near 0 and ``|x| - log 2`` far away).
+
+    Examples
+    --------
+    >>> m = LogCoshError()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> round(m.result(), 4)  # log(cosh(1)) / 4
+    0.1084
+    """
+
+    def __init__(self, name: str = "logcosh", dtype: Any = None) -> None:
+        super().__init__(log_cosh, name=name, dtype=dtype)
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """Mean cosine similarity ``<y_true, y_pred> / (||y_true|| ||y_pred||)`` along ``axis``.
+
+    Parameters
+    ----------
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = CosineSimilarity(axis=1)
+    >>> m.update_state([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
+    >>> round(m.result(), 4)  # (0 + 1) / 2
+    0.5
+    """
+
+    def __init__(self, name: str = "cosine_similarity", dtype: Any = None, axis: int = -1) -> None:
+        super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
+
+
+class Poisson(MeanMetricWrapper):
+    """Mean Poisson deviance term ``y_pred - y_true log(y_pred + 1e-7)`` (for count data).
+
+    Examples
+    --------
+    >>> m = Poisson()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> round(m.result(), 4)  # (1 - 0 + 1 - log(1)) / 4
+    0.5
+    """
+
+    def __init__(self, name: str = "poisson", dtype: Any = None) -> None:
+        super().__init__(poisson, name=name, dtype=dtype)
+
+
+class KLDivergence(MeanMetricWrapper):
+    """Mean Kullback-Leibler divergence ``sum(t log(t / p))`` (both clipped to [1e-7, 1]).
+
+    Examples
+    --------
+    >>> m = KLDivergence()
+    >>> m.update_state([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])
+    >>> round(m.result(), 4)  # (log(1 / 0.4) + ~0) / 2
+    0.4581
+    """
+
+    def __init__(self, name: str = "kl_divergence", dtype: Any = None) -> None:
+        super().__init__(kl_divergence, name=name, dtype=dtype)
+
+
+class Hinge(MeanMetricWrapper):
+    """Mean hinge ``max(1 - y_true y_pred, 0)``; labels -1/1 (0/1 labels are converted).
+
+    Examples
+    --------
+    >>> m = Hinge()
+    >>> m.update_state([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])
+    >>> m.result()
+    1.3
+    """
+
+    def __init__(self, name: str = "hinge", dtype: Any = None) -> None:
+        super().__init__(hinge, name=name, dtype=dtype)
+
+
+class SquaredHinge(MeanMetricWrapper):
+    """Mean squared hinge ``max(1 - y_true y_pred, 0)^2``; labels -1/1 (0/1 labels are converted).
+
+    Examples
+    --------
+    >>> m = SquaredHinge()
+    >>> m.update_state([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])
+    >>> round(m.result(), 4)
+    1.86
+    """
+
+    def __init__(self, name: str = "squared_hinge", dtype: Any = None) -> None:
+        super().__init__(squared_hinge, name=name, dtype=dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """Mean categorical hinge ``max(max_{c != y} p_c - p_y + 1, 0)`` for one-hot labels.
+
+    Examples
+    --------
+    >>> m = CategoricalHinge()
+    >>> m.update_state([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])
+    >>> round(m.result(), 4)
+    1.4
+    """
+
+    def __init__(self, name: str = "categorical_hinge", dtype: Any = None) -> None:
+        super().__init__(categorical_hinge, name=name, dtype=dtype)
+
+
+def _check_2d(who: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    if y_true.ndim != 2 or y_pred.ndim != 2:
+        raise ValueError(f"{who} expects 2D inputs with shape (batch_size, output_dim). Received "
+                         f"input shapes: y_pred.shape={y_pred.shape} and y_true.shape={y_true.shape}.")
+
+
+class R2Score(_ArrayStateMetric):
+    """Coefficient of determination ``R^2 = 1 - SS_res / SS_tot`` per output column, over all batches.
+
+    ``SS_res = sum w (y - y_hat)^2`` and ``SS_tot = sum w y^2 - (sum w y)^2 / sum w``
+    (weighted). With ``num_regressors = p > 0`` the adjusted score
+    ``1 - (1 - R^2) (n - 1) / (n - p - 1)`` is returned (n = samples with a nonzero weight).
+
+    Parameters
+    ----------
+    class_aggregation : {'uniform_average', 'variance_weighted_average', None}
+        How the per-column scores are combined: plain mean, mean weighted by
+        ``SS_tot``, or none (an array of one score per column).
+    num_regressors : int, default 0
+
+    Examples
+    --------
+    >>> m = R2Score()
+    >>> m.update_state([[1.0], [2.0], [3.0]], [[1.0], [2.0], [4.0]])
+    >>> m.result()  # 1 - 1 / 2
+    0.5
+    """
+
+    default_name = "r2_score"
+
+    def __init__(self, class_aggregation: str | None = "uniform_average", num_regressors: int = 0,
+                 name: str = "r2_score", dtype: Any = None) -> None:
+        valid = (None, "uniform_average", "variance_weighted_average")
+        if class_aggregation not in valid:
+            raise ValueError(f"Invalid value for argument `class_aggregation`. Expected one of "
+                             f"{valid}. Received: class_aggregation={class_aggregation}")
+        if num_regressors < 0:
+            raise ValueError(f"Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                             f"Received: num_regressors={num_regressors}")
+        self.class_aggregation = class_aggregation
+        self.num_regressors = num_regressors
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self) -> None:
+        self.num_samples = 0.0
+        self.sum = self.squared_sum = self.total_mse = self.count = None
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_true, y_pred = _same_rank(np.asarray(_array(y_true), np.float64),
+                                    np.asarray(_array(y_pred), np.float64))
+        _check_2d("R2Score", y_true, y_pred)
+        w = np.asarray(1.0 if sample_weight is None else _array(sample_weight), np.float64)
+        w = np.broadcast_to(w[:, None] if w.ndim == 1 else w, y_true.shape)
+        if self.sum is None:
+            self.sum, self.squared_sum, self.total_mse, self.count = (
+                np.zeros(y_true.shape[1]) for _ in range(4))
+        self.sum = self.sum + np.sum(w * y_true, axis=0)
+        self.squared_sum = self.squared_sum + np.sum(w * y_true * y_true, axis=0)
+        self.total_mse = self.total_mse + np.sum(w * (y_true - y_pred) ** 2, axis=0)
+        self.count = self.count + np.sum(w, axis=0)
+        self.num_samples += float(np.sum(np.any(w != 0, axis=-1)))
+
+    def result(self) -> Any:
+        if self.sum is None:
+            return 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = self.squared_sum - self.sum * (self.sum / self.count)
+            raw = 1.0 - self.total_mse / total
+        raw = np.where(np.isinf(raw), 0.0, raw)
+        if self.class_aggregation == "uniform_average":
+            score = np.mean(raw)
+        elif self.class_aggregation == "variance_weighted_average":
+            score = np.sum(total * raw) / np.sum(total)
+        else:
+            score = raw
+        return _scalar_or_array(self._adjusted(score))
+
+    def _adjusted(self, score: Any) -> Any:
+        n, p = self.num_samples, self.num_regressors
+        if p == 0:
+            return score
+        if p >= n - 1:
+            warnings.warn("More independent predictors than datapoints in adjusted R2 score (or "
+                          "exactly n - 1, a division by zero). Falling back to standard R2 score.",
+                          stacklevel=3)
+            return score
+        return 1.0 - (1.0 - score) * (n - 1.0) / (n - p - 1.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
+
+
+class FBetaScore(_ArrayStateMetric):
+    """F-beta score ``(1 + beta^2) P R / (beta^2 P + R)`` from counts accumulated over batches.
+
+    Inputs are ``(N, C)``: one-hot or multi-label ``y_true``, scores ``y_pred``.
+    With ``threshold=None`` each row's highest score is the positive prediction;
+    otherwise every score ``> threshold`` is. ``P`` and ``R`` carry ``1e-7`` in
+    their denominators, as in Keras.
+
+    Parameters
+    ----------
+    average : {None, 'micro', 'macro', 'weighted'}
+        None: one score per class (an array); 'micro': from counts pooled over
+        classes; 'macro': mean of the class scores; 'weighted': mean weighted by
+        each class's (weighted) number of true labels.
+    beta : float, default 1.0
+        A Python float > 0: recall counts ``beta`` times as much as precision.
+    threshold : float, optional
+        In (0, 1].
+
+    Examples
+    --------
+    >>> m = FBetaScore(beta=2.0, threshold=0.5)
+    >>> m.update_state([[1, 1, 1], [1, 0, 0], [1, 1, 0]],
+    ...                [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]])
+    >>> [round(float(v), 4) for v in m.result()]
+    [0.3846, 0.9091, 0.8333]
+    """
+
+    default_name = "fbeta_score"
+
+    def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
+                 name: str = "fbeta_score", dtype: Any = None) -> None:
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError(f"Invalid `average` argument value. Expected one of: {{None, 'micro', "
+                             f"'macro', 'weighted'}}. Received: average={average}")
+        if not isinstance(beta, float):
+            raise ValueError(f"Invalid `beta` argument value. It should be a Python float. "
+                             f"Received: beta={beta} of type '{type(beta)}'")
+        if beta <= 0.0:
+            raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
+        if threshold is not None:
+            if not isinstance(threshold, float):
+                raise ValueError(f"Invalid `threshold` argument value. It should be a Python float. "
+                                 f"Received: threshold={threshold} of type '{type(threshold)}'")
+            if threshold > 1.0 or threshold <= 0.0:
+                raise ValueError(f"Invalid `threshold` argument value. It should verify 0 < threshold "
+                                 f"<= 1. Received: threshold={threshold}")
+        self.average, self.beta, self.threshold = average, beta, threshold
+        self.axis = None if average == "micro" else 0
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self) -> None:
+        self.true_positives = self.false_positives = None
+        self.false_negatives = self.intermediate_weights = None
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_true = np.asarray(_array(y_true), np.float64)
+        y_pred = np.asarray(_array(y_pred), np.float64)
+        _check_2d("FBetaScore", y_true, y_pred)
+        if self.threshold is None:
+            pred = (y_pred >= np.max(y_pred, axis=-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
+        else:
+            pred = y_pred > self.threshold
+        pred = pred.astype(np.float64)
+        w = None if sample_weight is None else np.asarray(_array(sample_weight), np.float64)
+        if w is not None and w.ndim < y_true.ndim:
+            w = w.reshape(w.shape + (1,) * (y_true.ndim - w.ndim))
+
+        def weighted_sum(values: np.ndarray) -> np.ndarray:
+            return np.sum(values if w is None else values * w, axis=self.axis)
+
+        if self.true_positives is None:
+            zeros = np.zeros(() if self.average == "micro" else y_pred.shape[-1])
+            self.true_positives = self.false_positives = zeros
+            self.false_negatives = self.intermediate_weights = zeros
+        self.true_positives = self.true_positives + weighted_sum(pred * y_true)
+        self.false_positives = self.false_positives + weighted_sum(pred * (1 - y_true))
+        self.false_negatives = self.false_negatives + weighted_sum((1 - pred) * y_true)
+        self.intermediate_weights = self.intermediate_weights + weighted_sum(y_true)
+
+    def result(self) -> Any:
+        if self.true_positives is None:
+            return 0.0
+        tp = self.true_positives
+        precision = tp / (tp + self.false_positives + EPSILON)
+        recall = tp / (tp + self.false_negatives + EPSILON)
+        b2 = self.beta ** 2
+        score = (1 + b2) * precision * recall / (b2 * precision + recall + EPSILON)
+        if self.average == "weighted":
+            weights = self.intermediate_weights / (np.sum(self.intermediate_weights) + EPSILON)
+            score = np.sum(score * weights)
+        elif self.average is not None:
+            score = np.mean(score)
+        return _scalar_or_array(score)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "average": self.average, "beta": self.beta,
+                "threshold": self.threshold}
+
+
+class F1Score(FBetaScore):
+    """F1 score ``2 P R / (P + R)``: ``FBetaScore`` with ``beta=1`` (see there for the arguments).
+
+    Examples
+    --------
+    >>> m = F1Score(threshold=0.5)
+    >>> m.update_state([[1, 1, 1], [1, 0, 0], [1, 1, 0]],
+    ...                [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]])
+    >>> [round(float(v), 4) for v in m.result()]
+    [0.5, 0.8, 0.6667]
+    """
+
+    default_name = "f1_score"
+
+    def __init__(self, average: str | None = None, threshold: float | None = None,
+                 name: str = "f1_score", dtype: Any = None) -> None:
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
 # ---- confusion-matrix metrics ---------------------------------------------------------------------
+NEG_INF = -1e10  # Keras's stand-in threshold when only top_k decides what is positive
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-def _weights(sample_weight: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _divide_no_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    return np.divide(a, b, out=np.zeros(a.shape), where=b != 0)
+
+
+def _scalar_or_array(value: np.ndarray) -> Any:
+    value = np.asarray(value)
+    return float(value) if value.ndim == 0 else value
+
+
+def parse_thresholds(thresholds: Any, default: float = 0.5) -> list[float]:
+    """Keras's ``parse_init_thresholds``: a list of thresholds, each checked to lie in [0, 1].
+
+    Examples
+    --------
+    >>> parse_thresholds(None), parse_thresholds(0.3), parse_thresholds([0.2, 0.8])
+    ([0.5], [0.3], [0.2, 0.8])
+    """
+    if thresholds is None:
+        return [default]
+    values = list(thresholds) if isinstance(thresholds, list | tuple | np.ndarray) else [thresholds]
+    invalid = [t for t in values if t is None or t < 0 or t > 1]
+    if invalid:
+        raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+    return [float(t) for t in values]
+
+
+def evenly_spaced(thresholds: Any) -> bool:
+    """True for ``[0, 1/(n-1), ..., 1]`` with n >= 3 (Keras then counts by buckets, O(N + T))."""
+    n = len(thresholds)
+    return n >= 3 and bool(np.allclose(thresholds, np.arange(n) / (n - 1), atol=EPSILON))
+
+
+def keep_top_k(y_pred: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` largest predictions kept, the others set to ``NEG_INF`` (first index wins ties)."""
+    drop = np.argsort(-y_pred, axis=-1, kind="stable")[..., k:]
+    out = np.array(y_pred, copy=True)
+    np.put_along_axis(out, drop, NEG_INF, axis=-1)
+    return out
+
+
+def _confusion_weights(sample_weight: Any, y_true: np.ndarray) -> np.ndarray | None:
+    """Keras's shaping of ``sample_weight`` for confusion counts: one weight per sample or per entry."""
     if sample_weight is None:
-        return np.ones(shape)
-    w = np.asarray(_array(sample_weight), np.float64)
-    if w.ndim < len(shape):
-        w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
-    return np.broadcast_to(w, shape)
+        return None
+    w = np.asarray(_array(sample_weight), np.float64)[..., None]
+    if w.ndim == y_true.ndim + 1 and w.shape[-1] == 1:
+        w = w[..., 0]
+    return w
 
 
-class _Confusion(Metric):
-    """Weighted true/false positive/negative counts at thresholds (``y_pred > threshold``)."""
+def _bucket_counts(pred: np.ndarray, weights: np.ndarray, n: int, with_epsilon: bool) -> np.ndarray:
+    """Weighted counts with ``pred > t_i`` for evenly spaced thresholds, by bucketing (Keras's fast path).
 
-    def __init__(self, thresholds: Any = None, top_k: int | None = None,
-                 class_id: int | None = None, name: str | None = None, dtype: Any = None) -> None:
-        self.init_thresholds = thresholds
-        default = 0.5 if top_k is None else -np.inf
-        thr = default if thresholds is None else thresholds
-        self.thresholds = np.atleast_1d(np.asarray(thr, np.float64))
-        self.top_k = top_k
-        self.class_id = class_id
-        super().__init__(name=name, dtype=dtype)
+    ``pred`` and ``weights`` are (M, L); the result is (n, L): bucket
+    ``ceil(p (n - 1)) - 1`` holds p, and a reversed cumulative sum counts every
+    prediction above each threshold.
+    """
+    bucket = np.ceil(pred * np.float32(n - 1)) - 1
+    if with_epsilon:  # the first threshold is -epsilon: every prediction in [0, 1] is above it
+        bucket = np.maximum(bucket, 0)
+    bucket = bucket.astype(np.intp)
+    keep = bucket >= 0  # a prediction of 0 is above no threshold of [0, ..., 1]
+    n_labels = pred.shape[1]
+    cell = bucket * n_labels + np.arange(n_labels)  # (bucket, label) flattened
+    counts = np.bincount(cell[keep], weights=weights[keep], minlength=n * n_labels)
+    return np.cumsum(counts.reshape(n, n_labels)[::-1], axis=0)[::-1]
+
+
+def confusion_counts(y_true: Any, y_pred: Any, thresholds: Any, sample_weight: Any = None,
+                     top_k: int | None = None, class_id: int | None = None,
+                     multi_label: bool = False, label_weights: Any = None,
+                     thresholds_distributed_evenly: bool = False) -> dict[str, np.ndarray]:
+    """Weighted true/false positives/negatives at each threshold, as Keras 3 counts them.
+
+    A prediction is positive at threshold ``t`` when ``y_pred > t``; a label is
+    positive when nonzero.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays of the same shape (a trailing axis of length 1 is matched up)
+    thresholds : list of float, length T
+    sample_weight : array, optional
+        One weight per sample or per entry (broadcast to ``y_pred``).
+    top_k : int, optional
+        Only each row's ``k`` largest predictions may be positive.
+    class_id : int, optional
+        Count only this column of ``(N, C)`` data.
+    multi_label : bool, default False
+        Count each column of ``(N, L)`` data separately: (T, L) counts.
+        Otherwise everything is flattened into one binary problem: (T,) counts.
+    label_weights : (L,) array, optional
+        Weights of the columns when the data is flattened.
+    thresholds_distributed_evenly : bool, default False
+        Count by buckets as Keras does for thresholds ``[0, 1/(T-1), ..., 1]``
+        (predictions are then clipped to [0, 1] first).
+
+    Returns
+    -------
+    dict with "tp", "fp", "tn", "fn": float64 arrays of shape (T,) or (T, L).
+    """
+    # compared in float32, as Keras's float32 state variables do
+    y_true, y_pred = _same_rank(_array(y_true), np.asarray(_array(y_pred), np.float32))
+    w = _confusion_weights(sample_weight, y_true)
+    if top_k is not None:
+        y_pred = keep_top_k(y_pred, top_k)
+    if class_id is not None:
+        if y_pred.ndim == 1:
+            raise ValueError(f"When class_id is provided, y_pred must be a 2D array with shape "
+                             f"(num_samples, num_classes), found shape: {y_pred.shape}")
+        y_true, y_pred = y_true[..., class_id, None], y_pred[..., class_id, None]
+    weights = np.ones(y_pred.shape) if w is None else np.broadcast_to(w, y_pred.shape)
+    if label_weights is not None and not multi_label:
+        weights = weights * np.broadcast_to(np.asarray(label_weights, np.float64), y_pred.shape)
+    pos = np.asarray(y_true).astype(bool)
+    if multi_label:
+        shape = (len(thresholds), y_pred.shape[-1])
+        pred, pos, weights = (a.reshape(-1, shape[1]) for a in (y_pred, pos, weights))
+    else:
+        shape = (len(thresholds),)
+        pred, pos, weights = (a.reshape(-1, 1) for a in (y_pred, pos, weights))
+    if thresholds_distributed_evenly:
+        with_epsilon = thresholds[0] < 0.0 or thresholds[-1] > 1.0
+        pred = np.clip(pred, 0.0, 1.0)
+        tp = _bucket_counts(pred, weights * pos, len(thresholds), with_epsilon)
+        fp = _bucket_counts(pred, weights * ~pos, len(thresholds), with_epsilon)
+    else:
+        above = pred[None] > np.asarray(thresholds, np.float32)[:, None, None]  # (T, M, L)
+        tp = np.sum(above * (weights * pos), axis=1)
+        fp = np.sum(above * (weights * ~pos), axis=1)
+    fn = np.sum(weights * pos, axis=0) - tp
+    tn = np.sum(weights * ~pos, axis=0) - fp
+    return {key: value.reshape(shape) for key, value in
+            (("tp", tp), ("fp", fp), ("tn", tn), ("fn", fn))}
+
+
+class _ConfusionMetric(_ArrayStateMetric):
+    """Base of the metrics read from weighted confusion counts at thresholds.
+
+    Subclasses set ``thresholds`` (a list) before calling ``__init__`` and
+    define ``result``; the counts are arrays ``true_positives``,
+    ``false_positives``, ``true_negatives`` and ``false_negatives`` of shape (T,).
+    """
+
+    thresholds: list[float]
+    top_k: int | None = None
+    class_id: int | None = None
 
     def reset_state(self) -> None:
         n = len(self.thresholds)
@@ -496,24 +1125,95 @@ class _Confusion(Metric):
         self.true_negatives, self.false_negatives = np.zeros(n), np.zeros(n)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        y_true, y_pred = _same_rank(_array(y_true), _array(y_pred).astype(np.float64))
-        w = _weights(sample_weight, y_pred.shape)
-        if self.top_k is not None:  # only each row's k largest predictions may be positive
-            drop = np.argsort(-y_pred, axis=-1, kind="stable")[..., self.top_k:]
-            y_pred = y_pred.copy()
-            np.put_along_axis(y_pred, drop, -np.inf, axis=-1)
-        if self.class_id is not None:
-            y_true, y_pred, w = (a[..., self.class_id] for a in (y_true, y_pred, w))
-        pos = np.asarray(y_true).astype(bool).ravel()
-        pred, w = y_pred.ravel(), np.ravel(w)
-        above = pred[None, :] > self.thresholds[:, None]
-        self.true_positives += (above & pos) @ w
-        self.false_positives += (above & ~pos) @ w
-        self.false_negatives += (~above & pos) @ w
-        self.true_negatives += (~above & ~pos) @ w
+        counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight, top_k=self.top_k,
+                                  class_id=self.class_id,
+                                  thresholds_distributed_evenly=evenly_spaced(self.thresholds))
+        self.true_positives += counts["tp"]
+        self.false_positives += counts["fp"]
+        self.true_negatives += counts["tn"]
+        self.false_negatives += counts["fn"]
 
-    def _finish(self, value: np.ndarray) -> Any:
-        return float(value[0]) if len(value) == 1 else value
+    def _one_per_threshold(self, value: np.ndarray) -> Any:
+        return float(value[0]) if len(self.thresholds) == 1 else value
+
+
+class _ConditionCount(_ConfusionMetric):
+    """The weighted count of one cell of the confusion matrix (``accumulator``)."""
+
+    cell = "tp"
+
+    def __init__(self, thresholds: Any = None, name: str | None = None, dtype: Any = None) -> None:
+        self.init_thresholds = thresholds
+        self.thresholds = parse_thresholds(thresholds, 0.5)
+        super().__init__(name=name, dtype=dtype)
+
+    @property
+    def accumulator(self) -> np.ndarray:
+        return {"tp": self.true_positives, "fp": self.false_positives,
+                "tn": self.true_negatives, "fn": self.false_negatives}[self.cell]
+
+    def result(self) -> Any:
+        return self._one_per_threshold(self.accumulator)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+_COUNT_DOC = """The (weighted) number of {what}: {rule}.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, default 0.5
+        A prediction is positive when ``y_pred > threshold``; a list gives one
+        count per threshold (an array). Use 0 for logits.
+    name : str, optional
+        Default ``'{default}'``.
+
+    Examples
+    --------
+    >>> m = {cls}()
+    >>> m.update_state({y_true}, {y_pred})
+    >>> m.result()
+    2.0
+    """
+
+
+class TruePositives(_ConditionCount):
+    __doc__ = _COUNT_DOC.format(what="true positives", rule="label nonzero and prediction above",
+                                default="true_positives", cls="TruePositives",
+                                y_true=[0, 1, 1, 1], y_pred=[1, 0, 1, 1])
+    default_name, cell = "true_positives", "tp"
+
+
+class FalsePositives(_ConditionCount):
+    __doc__ = _COUNT_DOC.format(what="false positives", rule="label 0 and prediction above",
+                                default="false_positives", cls="FalsePositives",
+                                y_true=[0, 1, 0, 0], y_pred=[0, 0, 1, 1])
+    default_name, cell = "false_positives", "fp"
+
+
+class TrueNegatives(_ConditionCount):
+    __doc__ = _COUNT_DOC.format(what="true negatives", rule="label 0 and prediction not above",
+                                default="true_negatives", cls="TrueNegatives",
+                                y_true=[0, 1, 0, 0], y_pred=[1, 1, 0, 0])
+    default_name, cell = "true_negatives", "tn"
+
+
+class FalseNegatives(_ConditionCount):
+    __doc__ = _COUNT_DOC.format(what="false negatives", rule="label nonzero and prediction not above",
+                                default="false_negatives", cls="FalseNegatives",
+                                y_true=[0, 1, 1, 1], y_pred=[0, 1, 0, 0])
+    default_name, cell = "false_negatives", "fn"
+
+
+class _PrecisionRecall(_ConfusionMetric):
+    def __init__(self, thresholds: Any = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str | None = None, dtype: Any = None) -> None:
+        self.init_thresholds = thresholds
+        self.top_k = top_k
+        self.class_id = class_id
+        self.thresholds = parse_thresholds(thresholds, 0.5 if top_k is None else NEG_INF)
+        super().__init__(name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
         thr = self.init_thresholds
@@ -522,21 +1222,18 @@ class _Confusion(Metric):
                 "class_id": self.class_id}
 
 
-def _divide_no_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.divide(a, b, out=np.zeros_like(a, dtype=np.float64), where=b != 0)
-
-
-class Precision(_Confusion):
+class Precision(_PrecisionRecall):
     """``TP / (TP + FP)`` with predictions ``y_pred > thresholds`` (0 when nothing is predicted positive).
 
     Parameters
     ----------
     thresholds : float or list of float, optional
-        Default 0.5; a list gives one result per threshold (an array).
+        Default 0.5 (or, with ``top_k``, every top-k prediction counts); a list
+        gives one result per threshold (an array).
     top_k : int, optional
         Only each row's ``k`` highest predictions may count as positive.
     class_id : int, optional
-        Restrict to one class (one column of multi-label data).
+        Restrict to one class (one column of ``(N, C)`` data).
 
     Examples
     --------
@@ -550,10 +1247,10 @@ class Precision(_Confusion):
 
     def result(self) -> Any:
         tp = self.true_positives
-        return self._finish(_divide_no_nan(tp, tp + self.false_positives))
+        return self._one_per_threshold(_divide_no_nan(tp, tp + self.false_positives))
 
 
-class Recall(_Confusion):
+class Recall(_PrecisionRecall):
     """``TP / (TP + FN)`` with predictions ``y_pred > thresholds`` (see ``Precision``).
 
     Examples
@@ -568,29 +1265,178 @@ class Recall(_Confusion):
 
     def result(self) -> Any:
         tp = self.true_positives
-        return self._finish(_divide_no_nan(tp, tp + self.false_negatives))
+        return self._one_per_threshold(_divide_no_nan(tp, tp + self.false_negatives))
 
 
-class AUC(Metric):
-    """Area under the ROC or precision-recall curve, approximated as Keras does.
+def _rates(m: _ConfusionMetric) -> dict[str, np.ndarray]:
+    """Sensitivity (= recall), specificity and precision at each threshold."""
+    tp, fp, tn, fn = m.true_positives, m.false_positives, m.true_negatives, m.false_negatives
+    return {"sensitivity": _divide_no_nan(tp, tp + fn), "recall": _divide_no_nan(tp, tp + fn),
+            "specificity": _divide_no_nan(tn, tn + fp), "precision": _divide_no_nan(tp, tp + fp)}
+
+
+class _AtConstraint(_ConfusionMetric):
+    """The best ``target`` rate over thresholds where the ``constrained`` rate is >= ``value``.
+
+    Thresholds are ``num_thresholds`` evenly spaced points of [0, 1] (0.5 alone when 1).
+    """
+
+    constrained, target, argument = "specificity", "sensitivity", "specificity"
+
+    def __init__(self, value: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None) -> None:
+        if value < 0 or value > 1:
+            raise ValueError(f"Argument `{self.argument}` must be in the range [0, 1]. "
+                             f"Received: {self.argument}={value}")
+        if num_thresholds <= 0:
+            raise ValueError(f"Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds}")
+        self.value = value
+        setattr(self, self.argument, value)
+        self.num_thresholds = num_thresholds
+        self.class_id = class_id
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+        else:
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0, *inner, 1.0]
+        super().__init__(name=name, dtype=dtype)
+
+    def result(self) -> float:
+        rates = _rates(self)
+        feasible = rates[self.constrained] >= self.value
+        return float(np.max(np.where(feasible, rates[self.target], 0.0), initial=0.0))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self.argument: self.value}
+
+
+class SensitivityAtSpecificity(_AtConstraint):
+    """The best sensitivity ``TP / (TP + FN)`` where specificity ``TN / (TN + FP)`` >= ``specificity``.
+
+    Parameters
+    ----------
+    specificity : float in [0, 1]
+    num_thresholds : int, default 200
+        Thresholds tried: ``num_thresholds`` evenly spaced points of [0, 1].
+    class_id : int, optional
+        Restrict to one column of ``(N, C)`` data.
+
+    Examples
+    --------
+    >>> m = SensitivityAtSpecificity(0.5)
+    >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+    >>> m.result()
+    0.5
+    """
+
+    default_name = "sensitivity_at_specificity"
+    constrained, target, argument = "specificity", "sensitivity", "specificity"
+
+    def __init__(self, specificity: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(specificity, num_thresholds, class_id, name, dtype)
+
+
+class SpecificityAtSensitivity(_AtConstraint):
+    """The best specificity where sensitivity >= ``sensitivity`` (see ``SensitivityAtSpecificity``).
+
+    Examples
+    --------
+    >>> m = SpecificityAtSensitivity(0.5)
+    >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+    >>> round(m.result(), 4)
+    0.6667
+    """
+
+    default_name = "specificity_at_sensitivity"
+    constrained, target, argument = "sensitivity", "specificity", "sensitivity"
+
+    def __init__(self, sensitivity: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
+
+
+class PrecisionAtRecall(_AtConstraint):
+    """The best precision at a threshold where recall >= ``recall`` (see ``SensitivityAtSpecificity``).
+
+    Examples
+    --------
+    >>> m = PrecisionAtRecall(0.5)
+    >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+    >>> m.result()
+    0.5
+    """
+
+    default_name = "precision_at_recall"
+    constrained, target, argument = "recall", "precision", "recall"
+
+    def __init__(self, recall: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(recall, num_thresholds, class_id, name, dtype)
+
+
+class RecallAtPrecision(_AtConstraint):
+    """The best recall at a threshold where precision >= ``precision`` (0 when no threshold reaches it).
+
+    Examples
+    --------
+    >>> m = RecallAtPrecision(0.8)
+    >>> m.update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])
+    >>> m.result()
+    0.5
+    """
+
+    default_name = "recall_at_precision"
+    constrained, target, argument = "precision", "recall", "precision"
+
+    def __init__(self, precision: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(precision, num_thresholds, class_id, name, dtype)
+
+
+def _pr_gain(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Recall gain and precision gain (Flach & Kull 2015), as Keras guards them.
+
+    With ``s = P / N``: ``recall_gain = 1 - s FN / TP`` and ``precision_gain =
+    1 - s FP / TP``; where TP = 0 they are 0 and 1, and recall gain is at least 0.
+    """
+    scale = _divide_no_nan(tp + fn, tn + fp)
+    recall_gain = np.where(tp == 0, 0.0, 1.0 - scale * _divide_no_nan(fn, tp))
+    precision_gain = np.where(tp == 0, 1.0, 1.0 - scale * _divide_no_nan(fp, tp))
+    return np.maximum(recall_gain, 0.0), precision_gain
+
+
+class AUC(_ArrayStateMetric):
+    """Area under the ROC, precision-recall or PR-gain curve, approximated as Keras does.
 
     The curve is sampled at ``num_thresholds`` thresholds evenly spaced in
     [0, 1] (plus ``-1e-7`` and ``1 + 1e-7`` at the ends); a prediction is
     positive when ``y_pred > threshold``. ``summation_method='interpolation'``
-    uses the trapezoidal rule for ROC and Davis & Goadrich's (2006) interpolation
-    for PR; ``'minoring'`` / ``'majoring'`` use left/right Riemann sums. This
-    approximation differs from the exact AUC by about ``1 / num_thresholds``.
-    Labels are binary (nonzero = positive); multi-label data is flattened.
+    uses the trapezoidal rule for ROC and PRGAIN and Davis & Goadrich's (2006)
+    interpolation for PR; ``'minoring'`` / ``'majoring'`` use left/right Riemann
+    sums. This approximation differs from the exact AUC by about ``1 / num_thresholds``.
+    Labels are binary (nonzero = positive).
 
     Parameters
     ----------
     num_thresholds : int, default 200
-    curve : {'ROC', 'PR'}, default 'ROC'
+    curve : {'ROC', 'PR', 'PRGAIN'}, default 'ROC'
+        PRGAIN is the precision-gain / recall-gain curve of Flach & Kull (2015).
     summation_method : {'interpolation', 'minoring', 'majoring'}
     name : str, optional
         Default 'auc'.
     thresholds : list of float, optional
-        Explicit thresholds in (0, 1) instead of ``num_thresholds``.
+        Explicit thresholds in [0, 1] instead of ``num_thresholds``.
+    multi_label : bool, default False
+        For ``(N, L)`` multi-label data: one AUC per column, then their mean
+        (weighted by ``label_weights``). When False, the data is flattened.
+    num_labels : int, optional
+        L, when known in advance (otherwise taken from the first batch).
+    label_weights : (L,) array, optional
+        Weights of the columns: of the per-label AUCs when ``multi_label``,
+        otherwise of each entry in the flattened counts.
     from_logits : bool, default False
         Apply a sigmoid to ``y_pred`` first.
 
@@ -609,74 +1455,104 @@ class AUC(Metric):
                  dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
                  num_labels: int | None = None, label_weights: Any = None,
                  from_logits: bool = False) -> None:
-        if curve.upper() not in ("ROC", "PR"):
-            raise ValueError(f"AUC curve must be 'ROC' or 'PR', got {curve!r}.")
-        if summation_method not in ("interpolation", "minoring", "majoring"):
-            raise ValueError(f"AUC summation_method must be 'interpolation', 'minoring' or "
-                             f"'majoring', got {summation_method!r}.")
-        if multi_label or label_weights is not None:
-            raise NotImplementedError("AUC(multi_label=True) and label_weights are not supported "
-                                      "yet; compute one AUC(class_id-wise) per label instead.")
+        curves = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
+        if str(curve).lower() not in curves:
+            raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are '
+                             f'["PR", "ROC", "PRGAIN"]')
+        if str(summation_method).lower() not in ("interpolation", "minoring", "majoring"):
+            raise ValueError(f'Invalid AUC summation method value: "{summation_method}". Expected '
+                             f'values are ["interpolation", "majoring", "minoring"]')
+        self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             inner = sorted(float(t) for t in thresholds)
             num_thresholds = len(inner) + 2
+            self._thresholds_distributed_evenly = evenly_spaced([0.0, *inner, 1.0])
         else:
             if num_thresholds <= 1:
-                raise ValueError(f"num_thresholds must be > 1, got {num_thresholds}.")
+                raise ValueError(f"Argument `num_thresholds` must be an integer > 1. "
+                                 f"Received: num_thresholds={num_thresholds}")
             inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self._thresholds_distributed_evenly = True
+        if num_labels and not multi_label:
+            raise ValueError("`num_labels` is needed only when `multi_label` is True.")
         self.num_thresholds = num_thresholds
-        self.curve = curve.upper()
-        self.summation_method = summation_method
-        self.from_logits = from_logits
+        self._thresholds = [-EPSILON, *inner, 1.0 + EPSILON]
+        self.curve = curves[str(curve).lower()]
+        self.summation_method = str(summation_method).lower()
         self.multi_label, self.num_labels = multi_label, num_labels
-        self._init_thresholds = thresholds
-        self.thresholds = np.array([-1e-7, *inner, 1.0 + 1e-7])
+        self.label_weights = None if label_weights is None else np.asarray(label_weights, np.float64)
+        self.from_logits = from_logits
         super().__init__(name=name, dtype=dtype)
 
+    @property
+    def thresholds(self) -> list[float]:
+        """The thresholds, with the end points ``-1e-7`` and ``1 + 1e-7``."""
+        return list(self._thresholds)
+
     def reset_state(self) -> None:
-        n = self.num_thresholds
-        self.true_positives, self.false_positives = np.zeros(n), np.zeros(n)
-        self.true_negatives, self.false_negatives = np.zeros(n), np.zeros(n)
+        shape: tuple[int, ...] | None = (self.num_thresholds,)
+        if self.multi_label:  # the number of labels is known from num_labels or the first batch
+            built = getattr(self, "true_positives", None)
+            shape = (self.num_thresholds, self.num_labels) if self.num_labels else (
+                None if built is None else built.shape)
+        self._allocate(shape)
+
+    def _allocate(self, shape: tuple[int, ...] | None) -> None:
+        self.true_positives = self.false_positives = None
+        self.true_negatives = self.false_negatives = None
+        if shape is not None:
+            self.true_positives, self.false_positives = np.zeros(shape), np.zeros(shape)
+            self.true_negatives, self.false_negatives = np.zeros(shape), np.zeros(shape)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        y_true, y_pred = _same_rank(_array(y_true), _array(y_pred).astype(np.float64))
+        y_pred = np.asarray(_array(y_pred), np.float64)
+        if self.multi_label and y_pred.ndim != 2:
+            raise ValueError(f"`y_pred` must have rank 2 when `multi_label=True`. Found rank "
+                             f"{y_pred.ndim}. Full shape received for `y_pred`: {y_pred.shape}")
+        if self.true_positives is None:
+            self._allocate((self.num_thresholds, y_pred.shape[1]))
         if self.from_logits:
             y_pred = _sigmoid(y_pred)
-        w = _weights(sample_weight, y_pred.shape).ravel()
-        pos = np.asarray(y_true).astype(bool).ravel()
-        # k[i] = number of thresholds strictly below prediction i: positive at thresholds[:k]
-        k = np.searchsorted(self.thresholds, y_pred.ravel(), side="left")
-        n = self.num_thresholds
-
-        def above(weights: np.ndarray) -> np.ndarray:  # sum of weights with prediction > thr[j]
-            counts = np.bincount(k, weights=weights, minlength=n + 1)
-            return np.cumsum(counts[::-1])[::-1][1:]
-
-        tp, fp = above(w * pos), above(w * ~pos)
-        self.true_positives += tp
-        self.false_positives += fp
-        self.false_negatives += float(np.sum(w * pos)) - tp
-        self.true_negatives += float(np.sum(w * ~pos)) - fp
+        counts = confusion_counts(
+            y_true, y_pred, self._thresholds, sample_weight, multi_label=self.multi_label,
+            label_weights=None if self.multi_label else self.label_weights,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly)
+        self.true_positives += counts["tp"]
+        self.false_positives += counts["fp"]
+        self.true_negatives += counts["tn"]
+        self.false_negatives += counts["fn"]
 
     def result(self) -> float:
+        if self.true_positives is None:
+            return 0.0
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return self._average_labels(self._interpolate_pr_auc())
         tp, fp, fn, tn = (self.true_positives, self.false_positives, self.false_negatives,
                           self.true_negatives)
-        if self.curve == "PR" and self.summation_method == "interpolation":
-            return self._interpolate_pr_auc()
-        recall = _divide_no_nan(tp, tp + fn)
         if self.curve == "ROC":
-            x, y = _divide_no_nan(fp, fp + tn), recall
+            x, y = _divide_no_nan(fp, fp + tn), _divide_no_nan(tp, tp + fn)
+        elif self.curve == "PR":
+            x, y = _divide_no_nan(tp, tp + fn), _divide_no_nan(tp, tp + fp)
         else:
-            x, y = recall, _divide_no_nan(tp, tp + fp)
+            x, y = _pr_gain(tp, fp, tn, fn)
         if self.summation_method == "interpolation":
             heights = (y[:-1] + y[1:]) / 2.0
         elif self.summation_method == "minoring":
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return float(np.sum((x[:-1] - x[1:]) * heights))
+        return self._average_labels((x[:-1] - x[1:]) * heights)
 
-    def _interpolate_pr_auc(self) -> float:
+    def _average_labels(self, terms: np.ndarray) -> float:
+        """Sum of the area terms; with ``multi_label``, the (label-weighted) mean of per-label areas."""
+        if not self.multi_label:
+            return float(np.sum(terms))
+        by_label = np.sum(terms, axis=0)
+        if self.label_weights is None:
+            return float(np.mean(by_label))
+        return float(_divide_no_nan(np.sum(by_label * self.label_weights), np.sum(self.label_weights)))
+
+    def _interpolate_pr_auc(self) -> np.ndarray:
         """Davis & Goadrich (2006): precision interpolated linearly in TP between thresholds."""
         tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
         dtp = tp[:-1] - tp[1:]
@@ -688,15 +1564,17 @@ class AUC(Metric):
         ratio = np.where(both, _divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_ratio = np.log(np.where(ratio > 0, ratio, 1.0))
-        increment = _divide_no_nan(slope * (dtp + intercept * log_ratio),
-                                   np.maximum(tp[1:] + fn[1:], 0))
-        return float(np.sum(increment))
+        return _divide_no_nan(slope * (dtp + intercept * log_ratio), np.maximum(tp[1:] + fn[1:], 0))
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "num_thresholds": self.num_thresholds,
-                "curve": self.curve, "summation_method": self.summation_method,
-                "thresholds": self._init_thresholds, "multi_label": self.multi_label,
-                "num_labels": self.num_labels, "from_logits": self.from_logits}
+        weights = None if self.label_weights is None else self.label_weights.tolist()
+        config = {**super().get_config(), "num_thresholds": self.num_thresholds,
+                  "curve": self.curve, "summation_method": self.summation_method,
+                  "multi_label": self.multi_label, "num_labels": self.num_labels,
+                  "label_weights": weights, "from_logits": self.from_logits}
+        if self._init_from_thresholds:
+            config["thresholds"] = self.thresholds[1:-1]
+        return config
 
 
 # ---- lookup ---------------------------------------------------------------------------------------
@@ -705,7 +1583,11 @@ NAMES.register_each([
     Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
     RootMeanSquaredError, SparseCategoricalCrossentropy, CategoricalCrossentropy,
-    BinaryCrossentropy, AUC, Precision, Recall])
+    BinaryCrossentropy, AUC, Precision, Recall, TruePositives, TrueNegatives, FalsePositives,
+    FalseNegatives, SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall,
+    RecallAtPrecision, R2Score, F1Score, FBetaScore, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, Poisson, KLDivergence, Hinge,
+    SquaredHinge, CategoricalHinge])
 NAMES.register_table({
     "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
@@ -719,12 +1601,30 @@ NAMES.register_table({
     "categorical_crossentropy": CategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
     "auc": AUC, "precision": Precision, "recall": Recall, "mean": Mean, "sum": Sum,
+    "true_positives": TruePositives, "true_negatives": TrueNegatives,
+    "false_positives": FalsePositives, "false_negatives": FalseNegatives,
+    "sensitivity_at_specificity": SensitivityAtSpecificity,
+    "specificity_at_sensitivity": SpecificityAtSensitivity,
+    "precision_at_recall": PrecisionAtRecall, "recall_at_precision": RecallAtPrecision,
+    "r2_score": R2Score, "f1_score": F1Score, "f_beta_score": FBetaScore,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "log_cosh_error": LogCoshError,
+    "cosine_similarity": CosineSimilarity, "poisson": Poisson, "kl_divergence": KLDivergence,
+    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
 })
+NAMES.register(LogCoshError, "logcosh", listed=False)  # tf.keras 2 spellings
+NAMES.register(KLDivergence, "kld", listed=False)
 _FUNCTIONS = {accuracy: Accuracy, binary_accuracy: BinaryAccuracy,
               categorical_accuracy: CategoricalAccuracy,
               sparse_categorical_accuracy: SparseCategoricalAccuracy,
               top_k_categorical_accuracy: TopKCategoricalAccuracy,
-              sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy}
+              sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
+              mean_absolute_percentage_error: MeanAbsolutePercentageError,
+              mean_squared_logarithmic_error: MeanSquaredLogarithmicError, log_cosh: LogCoshError,
+              cosine_similarity: CosineSimilarity, poisson: Poisson, kl_divergence: KLDivergence,
+              hinge: Hinge, squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge}
 
 
 def _accuracy_for(loss: Any, output_shape: Any, y_true_shape: Any, name: str) -> Metric:
