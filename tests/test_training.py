@@ -578,3 +578,19 @@ def test_a_model_subclass_built_functionally_keeps_its_train_step():
     model.fit(x, x[:, :1], batch_size=8, epochs=2, verbose=0)
     assert len(calls) == 4
     assert tf.keras.Model(inputs, layers.Dense(1)(inputs)).__class__.__name__ == "Functional"
+
+
+def test_metrics_with_one_value_per_class_reach_history_evaluate_and_the_bar(capsys):
+    """F1Score(average=None) and a list of thresholds give arrays, which Keras keeps in the logs."""
+    y = np.eye(4, dtype=np.float32)[Y]
+    model = seed_model()
+    model.compile("adam", "categorical_crossentropy",
+                  metrics=["f1_score", tf.keras.metrics.Precision(thresholds=[0.3, 0.5])])
+    history = model.fit(X, y, epochs=2, batch_size=32, verbose=2)
+    assert history.history["f1_score"][-1].shape == (4,)
+    assert history.history["precision"][-1].shape == (2,)
+    assert "f1_score: [" in capsys.readouterr().out
+    scores = model.evaluate(X, y, verbose=0, return_dict=True)
+    standalone = tf.keras.metrics.F1Score()
+    standalone.update_state(y, model.predict(X, verbose=0))
+    np.testing.assert_allclose(scores["f1_score"], standalone.result(), rtol=1e-6)

@@ -95,7 +95,7 @@ class History(Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
-            self.history.setdefault(k, []).append(float(v))
+            self.history.setdefault(k, []).append(v.copy() if isinstance(v, np.ndarray) else float(v))
 
     def plot(self, save: str | None = None) -> Any:
         """Draw the loss and metric curves with matplotlib; returns the Figure."""
@@ -427,16 +427,15 @@ class ProgbarLogger(Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.bar is not None:
             if batch % self.refresh_every == 0 and logs:
-                self.bar.set_postfix(logs, refresh=False)
+                self.bar.set_postfix(shown(logs), refresh=False)
             self.bar.update(1)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.bar is not None:
-            self.bar.set_postfix(logs or {}, refresh=False)
+            self.bar.set_postfix(shown(logs or {}), refresh=False)
             self._close()
         elif self.params.get("verbose") == 2 and logs:
-            print(f"Epoch {epoch + 1}/{self.params['epochs']} - "
-                  + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+            print(f"Epoch {epoch + 1}/{self.params['epochs']} - " + log_line(logs))
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._close()  # an epoch cut short (NaN, Ctrl-C, stop_training) still closes its bar
@@ -530,6 +529,21 @@ class NaNGuard(Callback):
             g.bit_generator.state = value
         for m, value in state["metrics"]:
             vars(m).update(value)
+
+
+def shown(logs: dict[str, Any]) -> dict[str, Any]:
+    """Logs for the progress bar: numbers as they are, arrays (one value per class) as text."""
+    return {k: _array_text(v) if isinstance(v, np.ndarray) else v for k, v in logs.items()}
+
+
+def log_line(logs: dict[str, Any]) -> str:
+    """``loss: 0.1234 - f1_score: [0.5000, 0.2500]``: logs as one line of text."""
+    return " - ".join(f"{k}: {_array_text(v) if isinstance(v, np.ndarray) else f'{v:.4f}'}"
+                      for k, v in logs.items())
+
+
+def _array_text(v: np.ndarray) -> str:
+    return "[" + ", ".join(f"{x:.4f}" for x in v.ravel()) + "]"
 
 
 def _metric_state(metric: Any) -> dict[str, Any]:

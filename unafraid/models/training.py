@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger
+from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger, log_line
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
 from ..threads import blas_threads_for, limited
@@ -243,7 +243,7 @@ class Trainer:
 
     def get_metrics_result(self) -> dict[str, float]:
         """Each metric's current value, by name."""
-        return {m.name: float(m.result()) for m in self.metrics}
+        return {m.name: log_value(m.result()) for m in self.metrics}
 
     def reset_metrics(self) -> None:
         """Clear every metric's state (``fit`` does so at each epoch's start)."""
@@ -454,7 +454,7 @@ class Trainer:
         if not logs:
             raise ValueError("evaluate got no batches (x is empty).")
         if verbose not in (0, "0"):
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+            print(log_line(logs))
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
@@ -652,6 +652,13 @@ def finite_step(loss_value: float, grads: list[Any]) -> bool:
         if not math.isfinite(float(np.dot(flat, flat))) and not np.isfinite(flat).all():
             return False
     return True
+
+
+def log_value(result: Any) -> Any:
+    """A metric's result as it goes into the logs: a float, or (one value per class or
+    threshold, e.g. ``F1Score(average=None)``) a NumPy array, as Keras keeps it."""
+    value = np.asarray(result.data if isinstance(result, Tensor) else result)
+    return float(value) if value.ndim == 0 else value.copy()
 
 
 def _batch_size(x: Any) -> int:
