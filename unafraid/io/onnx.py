@@ -4,7 +4,10 @@ Each layer becomes a few ONNX operators with its weights as initializers; the
 batch dimension is left dynamic (named ``batch``). The graph computes what
 ``model.predict`` computes: dropout is the identity and batch normalisation
 uses the moving averages. Layers are translated by the table
-:data:`CONVERTERS`; a layer not in it is named in the error.
+:data:`CONVERTERS`; a layer not in it is named in the error. Convolutions and
+pooling are channels last in unafraid and channels first in ONNX, so each sits
+between two ``Transpose`` nodes, with its padding written out for the input's
+(fixed) spatial sizes.
 
 The ``onnx`` package is an optional dependency (``pip install unafraid[onnx]``),
 imported only here; running the file needs ``onnxruntime``, which unafraid
