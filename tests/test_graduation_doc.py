@@ -1,7 +1,8 @@
 """docs/graduation.md: every Python block runs, in order, each in a fresh process, in one folder.
 
 Keras, JAX and onnxruntime come from the test extra; a missing one fails the block that needs it.
-Slow (it trains the seed model for an epoch in unafraid and one more in Keras 3 on JAX); CI runs it.
+Slow (it trains the seed model for an epoch in unafraid and one more in Keras 3 on JAX, then the
+Simple MNIST convnet on a slice of MNIST in unafraid, Keras and unafraid again); CI runs it.
 """
 
 import os
@@ -26,7 +27,7 @@ def python_blocks() -> list[str]:
 
 def test_every_python_block_runs(tmp_path):
     blocks = python_blocks()
-    assert len(blocks) == 5
+    assert len(blocks) == 9
     env = {**os.environ, "UNAFRAID_DATA": str(MNIST), "UNAFRAID_HOME": str(tmp_path / "home"),
            "PYTHONPATH": str(ROOT)}
     outputs = []
@@ -38,7 +39,11 @@ def test_every_python_block_runs(tmp_path):
     text = "".join(outputs)
     print(text)
     differences = [float(v) for v in re.findall(r"largest difference .*: (\S+)", text)]
-    assert len(differences) == 2 and max(differences) <= 1e-5
+    assert len(differences) == 5 and max(differences) <= 1e-5
     assert "Adam's step count: 1875" in outputs[1] and "Adam's step count: 3750" in outputs[2]
+    assert "Adam's step count: 47" in outputs[6] and "Adam's step count: 94" in outputs[7]
+    # the convnet's epochs: unafraid's, Keras's continuing from it, unafraid's again
+    losses = [float(v) for v in re.findall(r"epoch: loss (\S+)", text)]
+    assert len(losses) == 3 and losses[0] > losses[1] > losses[2]
     accuracies = [float(v) for v in re.findall(r"test accuracy (\S+)", text)]
     assert len(accuracies) == 4 and min(accuracies) > 0.95

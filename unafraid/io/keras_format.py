@@ -72,6 +72,20 @@ def _flatten_from_keras(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _one_pair(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """unafraid writes a 1-D layer's ``padding``/``cropping`` as ``[[before, after]]``; Keras's
+    ``ZeroPadding1D``/``Cropping1D`` take ``[before, after]`` (and unafraid reads both)."""
+    def to_keras(config: dict[str, Any]) -> dict[str, Any]:
+        (pair,) = config[key]
+        return {**config, key: list(pair)}
+    return to_keras
+
+
+def _no_trainable(config: dict[str, Any]) -> dict[str, Any]:
+    """Keras's ``SpatialDropout*`` take only ``rate``, ``data_format``, ``seed``, ``name``, ``dtype``."""
+    return {k: v for k, v in config.items() if k != "trainable"}
+
+
 @dataclass(frozen=True)
 class KerasLayer:
     """How one layer class maps between unafraid and Keras 3 (both use the same class name).
@@ -115,9 +129,20 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("BatchNormalization", {**_NORM_EXTRAS, "synchronized": False, "renorm": False,
                                       "renorm_clipping": None, "renorm_momentum": 0.99}),
     KerasLayer("LayerNormalization", {**_NORM_EXTRAS, "rms_scaling": False}),
+    # convolutions: same class names, arguments and kernel layouts ((*kernel_size, in, out),
+    # transposed (*kernel_size, out, in), depthwise (*kernel_size, in, depth_multiplier))
+    *(KerasLayer(name) for name in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
+                                    "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")),
+    # pooling, spatial reshaping and spatial dropout (no weights)
+    *(KerasLayer(f"{kind}{rank}D") for rank in (1, 2, 3) for kind in (
+        "MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling", "UpSampling")),
+    *(KerasLayer(f"{kind}{rank}D") for rank in (2, 3) for kind in ("ZeroPadding", "Cropping")),
+    KerasLayer("ZeroPadding1D", {"data_format": "channels_last"}, to_keras=_one_pair("padding")),
+    KerasLayer("Cropping1D", to_keras=_one_pair("cropping")),
+    *(KerasLayer(f"SpatialDropout{rank}D", to_keras=_no_trainable) for rank in (1, 2, 3)),
 ]}
-"""Every layer class that crosses between unafraid and Keras. Add a row to add a layer
-(convolutions and pooling slot in here with their ``keras_only`` arguments)."""
+"""Every layer class that crosses between unafraid and Keras. Add a row to add a layer, with
+the Keras arguments unafraid lacks in ``keras_only`` and any change of config or weight layout."""
 
 MODELS = ("Sequential", "Functional")
 # Arguments of Keras's initializers and regularizers that unafraid's lack, at their only value

@@ -4,7 +4,10 @@ Each layer becomes a few ONNX operators with its weights as initializers; the
 batch dimension is left dynamic (named ``batch``). The graph computes what
 ``model.predict`` computes: dropout is the identity and batch normalisation
 uses the moving averages. Layers are translated by the table
-:data:`CONVERTERS`; a layer not in it is named in the error.
+:data:`CONVERTERS`; a layer not in it is named in the error. Convolutions and
+pooling are channels last in unafraid and channels first in ONNX, so each sits
+between two ``Transpose`` nodes, with its padding written out for the input's
+(fixed) spatial sizes.
 
 The ``onnx`` package is an optional dependency (``pip install unafraid[onnx]``),
 imported only here; running the file needs ``onnxruntime``, which unafraid
@@ -28,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_write_bytes
+from ..engine.convolution import conv_transpose_window, conv_window
 from .common import model_classes
 
 OPSET = 17  # LayerNormalization-era ops; ReduceMean still takes its axes as an attribute
@@ -156,6 +160,188 @@ def _reshape(g: GraphBuilder, layer: Any, x: str) -> str:
     return g.op("Reshape", [x, g.const(shape, f"{layer.name}/shape")], layer.name)
 
 
+# ---- convolution and pooling: ONNX's Conv, ConvTranspose, MaxPool and AveragePool are channels
+# first, unafraid's layers channels last, so each is wrapped in two Transposes --------------------
+def _to_channels_first(g: GraphBuilder, x: str, nd: int, hint: str) -> str:
+    """``(N, *spatial, C)`` -> ``(N, C, *spatial)``."""
+    return g.op("Transpose", [x], hint, perm=[0, nd + 1, *range(1, nd + 1)])
+
+
+def _to_channels_last(g: GraphBuilder, x: str, nd: int, hint: str) -> str:
+    """``(N, C, *spatial)`` -> ``(N, *spatial, C)``."""
+    return g.op("Transpose", [x], hint, perm=[0, *range(2, nd + 2), 1])
+
+
+def spatial_sizes(layer: Any) -> tuple[int, ...]:
+    """The input's spatial sizes, which fix ONNX's explicit paddings (refused when unknown)."""
+    sizes = tuple(layer._build_shape[1:-1])
+    if any(n is None for n in sizes):
+        raise ValueError(f"Cannot export layer '{layer.name}' ({type(layer).__name__}) to ONNX: "
+                         f"its input's spatial sizes {sizes} are not all known, and the export "
+                         f"writes its padding for fixed sizes. Give the model's Input the full "
+                         f"example shape, e.g. Input((28, 28, 1)).")
+    return sizes
+
+
+def window_pads(win: Any, sizes: tuple[int, ...]) -> list[int]:
+    """ONNX's ``pads`` (all begins, then all ends) for unafraid's window: the zeros before each
+    axis, and after it as many as the last window reaches past the input (never negative:
+    inputs no window reads need no padding)."""
+    ends = [max(p - n - b, 0) for p, n, b in zip(win.padded, sizes, win.pad_before, strict=True)]
+    return [*win.pad_before, *ends]
+
+
+def _conv_weight(kernel: np.ndarray) -> np.ndarray:
+    """``(*kernel_size, in / groups, out)`` -> ONNX's ``(out, in / groups, *kernel_size)``; for a
+    transposed kernel ``(*kernel_size, out, in)`` the same permutation gives ONNX's
+    ``(in, out, *kernel_size)``."""
+    nd = kernel.ndim - 2
+    return np.ascontiguousarray(np.transpose(kernel, (nd + 1, nd, *range(nd))))
+
+
+def _depthwise_weight(kernel: np.ndarray) -> np.ndarray:
+    """``(kh, kw, C, m)`` -> ``(C m, 1, kh, kw)``: output channel ``c m + j`` reads channel ``c``."""
+    *k, c, m = kernel.shape
+    flat = kernel.reshape(*k, c * m)
+    return np.ascontiguousarray(np.moveaxis(flat, -1, 0)[:, None])
+
+
+def _conv_nchw(g: GraphBuilder, layer: Any, x: str, weight: np.ndarray, bias: Any, groups: int,
+               hint: str) -> str:
+    """ONNX Conv with the layer's kernel size, strides, dilation and padding (channels first)."""
+    sizes = spatial_sizes(layer)
+    kernel = tuple(weight.shape[2:])
+    win = conv_window(sizes, kernel, layer.strides, layer.padding, layer.dilation_rate)
+    inputs = [x, g.const(weight, f"{hint}/kernel")]
+    if bias is not None:
+        inputs.append(g.const(bias.data, f"{layer.name}/bias"))
+    return g.op("Conv", inputs, layer.name, kernel_shape=list(kernel), strides=list(layer.strides),
+                dilations=list(layer.dilation_rate), pads=window_pads(win, sizes), group=groups)
+
+
+def _conv(g: GraphBuilder, layer: Any, x: str) -> str:
+    """``activation(conv(x, kernel) + bias)``: Conv between two Transposes."""
+    nd = layer.rank
+    y = _conv_nchw(g, layer, _to_channels_first(g, x, nd, layer.name),
+                   _conv_weight(layer.kernel.data), layer.bias, layer.groups, layer.name)
+    return _activation(g, layer, layer.activation, _to_channels_last(g, y, nd, layer.name))
+
+
+def _depthwise_conv(g: GraphBuilder, layer: Any, x: str) -> str:
+    """A grouped Conv with one group per input channel."""
+    channels = layer.kernel.shape[-2]
+    y = _conv_nchw(g, layer, _to_channels_first(g, x, 2, layer.name),
+                   _depthwise_weight(layer.kernel.data), layer.bias, channels, layer.name)
+    return _activation(g, layer, layer.activation, _to_channels_last(g, y, 2, layer.name))
+
+
+def _separable_conv(g: GraphBuilder, layer: Any, x: str) -> str:
+    """The depthwise Conv, then a 1x1 Conv (stride 1, no padding) with the bias."""
+    kernel = layer.depthwise_kernel.data
+    y = _conv_nchw(g, layer, _to_channels_first(g, x, 2, layer.name), _depthwise_weight(kernel),
+                   None, kernel.shape[-2], f"{layer.name}/depthwise")
+    inputs = [y, g.const(_conv_weight(layer.pointwise_kernel.data), f"{layer.name}/pointwise")]
+    if layer.bias is not None:
+        inputs.append(g.const(layer.bias.data, f"{layer.name}/bias"))
+    y = g.op("Conv", inputs, layer.name, kernel_shape=[1, 1])
+    return _activation(g, layer, layer.activation, _to_channels_last(g, y, 2, layer.name))
+
+
+def _conv_transpose(g: GraphBuilder, layer: Any, x: str) -> str:
+    """ONNX ConvTranspose: the full transposed convolution, ``(n - 1) s + span`` long, less
+    ``pad_before`` at the start and whatever passes unafraid's output length at the end
+    (``output_padding`` when that output is longer)."""
+    nd = layer.rank
+    sizes = spatial_sizes(layer)
+    win = conv_transpose_window(sizes, layer.kernel_size, layer.strides, layer.padding,
+                                layer.output_padding, layer.dilation_rate)
+    full = [(n - 1) * s + sp for n, s, sp in zip(sizes, layer.strides, win.span, strict=True)]
+    ends = [f - b - out for f, b, out in zip(full, win.pad_before, win.in_size, strict=True)]
+    inputs = [_to_channels_first(g, x, nd, layer.name),
+              g.const(_conv_weight(layer.kernel.data), f"{layer.name}/kernel")]
+    if layer.bias is not None:
+        inputs.append(g.const(layer.bias.data, f"{layer.name}/bias"))
+    y = g.op("ConvTranspose", inputs, layer.name, kernel_shape=list(layer.kernel_size),
+             strides=list(layer.strides), dilations=list(layer.dilation_rate),
+             pads=[*win.pad_before, *(max(e, 0) for e in ends)],
+             output_padding=[max(-e, 0) for e in ends])
+    return _activation(g, layer, layer.activation, _to_channels_last(g, y, nd, layer.name))
+
+
+def _pool(op_type: str) -> Callable[[GraphBuilder, Any, str], str]:
+    """MaxPool (padding never wins) or AveragePool (padding not counted), channels first."""
+    def convert(g: GraphBuilder, layer: Any, x: str) -> str:
+        nd = layer.rank
+        sizes = spatial_sizes(layer)
+        win = conv_window(sizes, layer.pool_size, layer.strides, layer.padding, (1,) * nd)
+        extra = {"count_include_pad": 0} if op_type == "AveragePool" else {}
+        y = g.op(op_type, [_to_channels_first(g, x, nd, layer.name)], layer.name,
+                 kernel_shape=list(layer.pool_size), strides=list(layer.strides),
+                 pads=window_pads(win, sizes), **extra)
+        return _to_channels_last(g, y, nd, layer.name)
+    return convert
+
+
+def _global_pool(op_type: str) -> Callable[[GraphBuilder, Any, str], str]:
+    """ReduceMean or ReduceMax over the spatial axes, channels last as they are."""
+    def convert(g: GraphBuilder, layer: Any, x: str) -> str:
+        return g.op(op_type, [x], layer.name, axes=list(range(1, layer.rank + 1)),
+                    keepdims=int(layer.keepdims))
+    return convert
+
+
+def _up_sampling(g: GraphBuilder, layer: Any, x: str) -> str:
+    """Nearest neighbour: ``(N, h, w, C)`` -> Reshape ``(N, h, 1, w, 1, C)`` -> Expand
+    ``(N, h, s0, w, s1, C)`` -> Reshape ``(N, h s0, w s1, C)``."""
+    sizes = spatial_sizes(layer)
+    channels = layer._build_shape[-1]
+    spread = [d for n in sizes for d in (n, 1)]
+    y = _reshape_to(g, layer, x, [*spread, channels])
+    repeat = np.asarray([1, *(d for s in layer.size for d in (1, s)), 1], np.int64)
+    y = g.op("Expand", [y, g.const(repeat, f"{layer.name}/repeat")], layer.name)
+    return _reshape_to(g, layer, y, [*(n * s for n, s in zip(sizes, layer.size, strict=True)),
+                                     channels])
+
+
+def _reshape_to(g: GraphBuilder, layer: Any, x: str, example_shape: list[int]) -> str:
+    shape = np.asarray([0, *example_shape], np.int64)  # 0: keep the (dynamic) batch size
+    return g.op("Reshape", [x, g.const(shape, f"{layer.name}/shape")], layer.name)
+
+
+def _zero_padding(g: GraphBuilder, layer: Any, x: str) -> str:
+    """Pad with zeros: ONNX's ``pads`` are all begins (batch, spatial..., channels), then all ends."""
+    begins, ends = zip(*layer.padding, strict=True)
+    pads = np.asarray([0, *begins, 0, 0, *ends, 0], np.int64)
+    return g.op("Pad", [x, g.const(pads, f"{layer.name}/pads")], layer.name, mode="constant")
+
+
+def _cropping(g: GraphBuilder, layer: Any, x: str) -> str:
+    """Slice each spatial axis from ``before`` to ``-after`` (to the end when ``after`` is 0)."""
+    end = np.iinfo(np.int64).max
+    starts = np.asarray([lo for lo, _ in layer.cropping], np.int64)
+    ends = np.asarray([-hi if hi else end for _, hi in layer.cropping], np.int64)
+    axes = np.asarray(range(1, layer.rank + 1), np.int64)
+    return g.op("Slice", [x, g.const(starts, f"{layer.name}/starts"),
+                          g.const(ends, f"{layer.name}/ends"), g.const(axes, f"{layer.name}/axes")],
+                layer.name)
+
+
+def _spatial_converters() -> dict[str, Callable[[GraphBuilder, Any, str], str]]:
+    table: dict[str, Callable[[GraphBuilder, Any, str], str]] = {
+        "DepthwiseConv2D": _depthwise_conv, "SeparableConv2D": _separable_conv}
+    for rank in (1, 2, 3):
+        table.update({
+            f"Conv{rank}D": _conv, f"MaxPooling{rank}D": _pool("MaxPool"),
+            f"AveragePooling{rank}D": _pool("AveragePool"),
+            f"GlobalAveragePooling{rank}D": _global_pool("ReduceMean"),
+            f"GlobalMaxPooling{rank}D": _global_pool("ReduceMax"),
+            f"UpSampling{rank}D": _up_sampling, f"ZeroPadding{rank}D": _zero_padding,
+            f"Cropping{rank}D": _cropping,
+            f"SpatialDropout{rank}D": lambda g, layer, x: x})  # the identity at inference
+    table.update({"Conv1DTranspose": _conv_transpose, "Conv2DTranspose": _conv_transpose})
+    return table
+
+
 CONVERTERS: dict[str, Callable[[GraphBuilder, Any, str], str]] = {
     "Dense": _dense,
     "Activation": lambda g, layer, x: _activation(g, layer, layer.activation, x),
@@ -166,9 +352,9 @@ CONVERTERS: dict[str, Callable[[GraphBuilder, Any, str], str]] = {
     "BatchNormalization": _batch_norm,
     "LayerNormalization": _layer_norm,
     "InputLayer": lambda g, layer, x: x,
+    **_spatial_converters(),
 }
-"""Layer class name -> function ``(graph, layer, input name) -> output name``. Convolution and
-pooling layers slot in here (ONNX's Conv and MaxPool/AveragePool take NCHW: transpose around them)."""
+"""Layer class name -> function ``(graph, layer, input name) -> output name``."""
 
 
 def _convert(g: GraphBuilder, layer: Any, x: Any) -> Any:
