@@ -46,7 +46,18 @@ def test_opting_out_needs_a_reason():
                 assert block.skip_reason, f"{path.name}:{block.line}: '# not run: <reason>'"
 
 
-@pytest.mark.parametrize("path", [_param(p) for p in DOCS if python_blocks(p)])
+# Pages whose blocks a test of their own runs (with more checks), so that they run only once.
+RUN_ELSEWHERE = {"graduation.md": "tests/test_graduation_doc.py"}
+
+
+def test_pages_run_elsewhere_have_their_test():
+    for name, test in RUN_ELSEWHERE.items():
+        assert (ROOT / "docs" / name).exists() and (ROOT / test).exists(), (name, test)
+        assert f'"docs" / "{name}"' in (ROOT / test).read_text(), test
+
+
+@pytest.mark.parametrize("path", [_param(p) for p in DOCS
+                                  if python_blocks(p) and p.name not in RUN_ELSEWHERE])
 def test_every_python_block_runs(path, tmp_path):
     blocks = [{"where": f"{path.relative_to(ROOT).as_posix()}:{b.line}", "code": b.code}
               for b in python_blocks(path) if b.skip_reason is None]
