@@ -110,7 +110,8 @@ class WGANGP:
     generator, critic : unafraid.models.Sequential
     history : unafraid.callbacks.History
         Per generator step: ``critic_loss``, ``generator_loss``, ``wasserstein``
-        (mean D(real) - mean D(fake) on the last critic batch) and ``gradient_penalty``.
+        (mean D(real) - mean D(fake) on the last critic batch, before that step's update) and
+        ``gradient_penalty`` (unweighted, same batch).
     n_classes : int
         0 when unconditional.
     """
@@ -165,14 +166,21 @@ class WGANGP:
         return rng.standard_normal((n, self.latent_dim)).astype(self.dtype)
 
     # ------------------------------------------------------------------ the losses
-    def critic_loss(self, weights: Any, real: np.ndarray, fake: np.ndarray, eps: np.ndarray,
-                    condition: np.ndarray | None = None) -> Any:
-        """``mean D(fake) - mean D(real) + lambda * gradient_penalty`` (a scalar Tensor)."""
+    def critic_terms(self, weights: Any, real: np.ndarray, fake: np.ndarray, eps: np.ndarray,
+                     condition: np.ndarray | None = None) -> tuple[Any, tuple[Any, Any]]:
+        """``(L_D, (wasserstein, penalty))``: the critic's loss and, for the history, its two
+        parts, ``mean D(real) - mean D(fake)`` and the gradient penalty (unweighted)."""
         import unafraid as uf
 
         score = (uf.mean(self.critic(self._inputs(fake, condition), training=True))
                  - uf.mean(self.critic(self._inputs(real, condition), training=True)))
-        return score + self.penalty * gradient_penalty(self.critic, real, fake, eps, condition)
+        penalty = gradient_penalty(self.critic, real, fake, eps, condition)
+        return score + self.penalty * penalty, (-score, penalty)
+
+    def critic_loss(self, weights: Any, real: np.ndarray, fake: np.ndarray, eps: np.ndarray,
+                    condition: np.ndarray | None = None) -> Any:
+        """``mean D(fake) - mean D(real) + lambda * gradient_penalty`` (a scalar Tensor)."""
+        return self.critic_terms(weights, real, fake, eps, condition)[0]
 
     def generator_loss(self, weights: Any, z: np.ndarray, condition: np.ndarray | None = None) -> Any:
         """``-mean D(G(z))`` (a scalar Tensor)."""
@@ -240,7 +248,7 @@ class WGANGP:
             checkpoint_dir.mkdir(parents=True, exist_ok=True)
         rng, b = self.rng, self.batch_size
         c_weights, g_weights = self.critic.trainable_weights, self.generator.trainable_weights
-        critic_step = uf.value_and_grad(self.critic_loss)
+        critic_step = uf.value_and_grad(self.critic_terms, has_aux=True)
         generator_step = uf.value_and_grad(self.generator_loss)
         log = self.history.history
         with progress_bar(total=steps, desc="WGAN-GP", unit="step", disable=not verbose) as bar:
@@ -250,14 +258,13 @@ class WGANGP:
                     cond = None if labels is None else one_hot(labels[rows], self.n_classes)
                     fake = self._generate(self._noise(b, rng), cond)
                     eps = rng.random((b, 1)).astype(self.dtype)
-                    c_loss, c_grads = critic_step(c_weights, x[rows], fake, eps, cond)
+                    (c_loss, c_parts), c_grads = critic_step(c_weights, x[rows], fake, eps, cond)
                     self.c_opt.apply(c_grads, c_weights)
                 cond = None if labels is None else one_hot(labels[rng.integers(0, len(x), b)],
                                                             self.n_classes)
                 g_loss, g_grads = generator_step(g_weights, self._noise(b, rng), cond)
                 self.g_opt.apply(g_grads, g_weights)
-                self._record(log, c_loss, g_loss, x[rows], fake, eps,
-                             None if labels is None else one_hot(labels[rows], self.n_classes))
+                self._record(log, c_loss, c_parts, g_loss)
                 self.steps_done += 1
                 bar.update(1)
                 bar.set_postfix({"W": f"{log['wasserstein'][-1]:.3f}",
@@ -269,22 +276,12 @@ class WGANGP:
             self.save_checkpoint(checkpoint_dir)
         return self
 
-    def _record(self, log: dict, c_loss: Any, g_loss: Any, real: np.ndarray, fake: np.ndarray,
-                eps: np.ndarray, cond: np.ndarray | None) -> None:
-        """Append this step's losses; the penalty is recomputed from the last critic loss."""
-        d_real = float(np.mean(self._score(real, cond)))
-        d_fake = float(np.mean(self._score(fake, cond)))
-        c = float(np.asarray(c_loss))
+    def _record(self, log: dict, c_loss: Any, c_parts: tuple[Any, Any], g_loss: Any) -> None:
+        """Append this generator step's losses; the critic's are those of its last step."""
         self.history.epoch.append(self.steps_done)
-        for key, value in (("critic_loss", c), ("generator_loss", float(np.asarray(g_loss))),
-                           ("wasserstein", d_real - d_fake),
-                           ("gradient_penalty", (c - (d_fake - d_real)) / self.penalty
-                            if self.penalty else 0.0)):
-            log.setdefault(key, []).append(value)
-
-    def _score(self, x: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
-        inputs = x if cond is None else np.concatenate([x, cond], axis=1)
-        return np.asarray(self.critic(inputs, training=False))
+        for key, value in (("critic_loss", c_loss), ("generator_loss", g_loss),
+                           ("wasserstein", c_parts[0]), ("gradient_penalty", c_parts[1])):
+            log.setdefault(key, []).append(float(np.asarray(value)))
 
     def _generate(self, z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
         inputs = z if cond is None else np.concatenate([z, cond], axis=1)
