@@ -158,6 +158,12 @@ def run_cells(args: argparse.Namespace) -> int:
                         "history": ae.history},
         "most_confusing_test_cells": worst["cell"].tolist(),
     }
+    gan_sections: list[Any] = []
+    if getattr(args, "gan", False):  # unafraid cells --gan: see unafraid/cells/gan_report.py
+        from .gan_report import gan_results
+        metrics["gan"], gan_sections = gan_results(expression, codes, classes, counts.var_names,
+                                                   train, test, args.gan_steps, args.seed, out,
+                                                   verbose=not args.quiet)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     _write_h5ad(adata, out / "cells.h5ad")
     shown = worst[["cell", "true_type", "predicted_type", "second_type", "margin", "top_genes"]]
@@ -180,6 +186,7 @@ def run_cells(args: argparse.Namespace) -> int:
         ("image", out / "classifier_history.png", "Classifier: loss and training accuracy"),
         ("image", out / "autoencoder_history.png", "Autoencoder: NB negative log-likelihood per "
                                                    "cell, training and validation cells"),
+        *gan_sections,
     ])
     say(f"Wrote {out}/: metrics.json, cells.h5ad, report.html and figures.")
     return 0
@@ -208,6 +215,9 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--likelihood", choices=["nb", "zinb", "poisson"], default="nb")
     c.add_argument("--embedding", choices=["pca", "umap", "auto"], default="pca",
                    help="2-D embedding of the latent space (default pca)")
+    c.add_argument("--gan", action="store_true", help="also train a WGAN-GP on the training "
+                   "cells and add generated-cell metrics, baselines and a PCA to the report")
+    c.add_argument("--gan-steps", type=int, default=3000, help="WGAN-GP generator steps (3000)")
     c.add_argument("--out", default="unafraid-cells", help="output folder (./unafraid-cells)")
     c.add_argument("--quiet", action="store_true", help="print nothing")
     c.set_defaults(func=run_cells)
