@@ -432,6 +432,59 @@ minimum = _binary(ops.minimum, "The smaller of ``x`` and ``y``, elementwise.")
 pow = _binary(ops.power, "``x ** y``, elementwise.")  # noqa: A001
 
 
+class Sin(engine.Function):
+    """``sin(x)``; its VJP ``g * cos(x)`` is written with engine ops, so it differentiates again."""
+
+    name = "sin"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.sin(x)
+
+    @staticmethod
+    def vjp(ctx, g, x):  # d sin(x) = cos(x) dx
+        return (ops.multiply(g, Cos.apply(x)),)
+
+
+class Cos(engine.Function):
+    """``cos(x)``; its VJP ``-g * sin(x)`` is written with engine ops, so it differentiates again."""
+
+    name = "cos"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.cos(x)
+
+    @staticmethod
+    def vjp(ctx, g, x):  # d cos(x) = -sin(x) dx
+        return (ops.negative(ops.multiply(g, Sin.apply(x))),)
+
+
+def sin(x: Any, name: str | None = None) -> Tensor:
+    """Sine, elementwise (radians); records its gradient ``cos(x)``.
+
+    >>> float(sin(0.0))
+    0.0
+    """
+    return _t(Sin.apply(_t(x)))
+
+
+def cos(x: Any, name: str | None = None) -> Tensor:
+    """Cosine, elementwise (radians); records its gradient ``-sin(x)``.
+
+    >>> float(cos(0.0))
+    1.0
+    """
+    return _t(Cos.apply(_t(x)))
+
+
+def tan(x: Any, name: str | None = None) -> Tensor:
+    """Tangent, elementwise: ``sin(x) / cos(x)``, differentiable through both."""
+    return _t(ops.divide(sin(x), cos(x)))
+
+
 def square(x: Any, name: str | None = None) -> Tensor:
     """``x * x``, elementwise."""
     return _t(ops.multiply(x, x))
@@ -696,7 +749,8 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | N
 
 
 math = SimpleNamespace(
-    abs=abs, add=add, add_n=add_n, argmax=argmax, argmin=argmin, ceil=ceil, count_nonzero=count_nonzero,
+    abs=abs, add=add, add_n=add_n, argmax=argmax, argmin=argmin, ceil=ceil, cos=cos,
+    count_nonzero=count_nonzero,
     cumsum=cumsum, digamma=digamma, divide=divide, equal=equal, exp=exp, expm1=expm1, floor=floor,
     greater=greater, greater_equal=greater_equal, is_finite=is_finite, is_inf=is_inf, is_nan=is_nan,
     l2_normalize=l2_normalize, less=less, less_equal=less_equal, lgamma=lgamma, log=log,
@@ -705,11 +759,72 @@ math = SimpleNamespace(
     pow=pow, reciprocal=reciprocal, reduce_all=reduce_all, reduce_any=reduce_any,
     reduce_logsumexp=reduce_logsumexp, reduce_max=reduce_max, reduce_mean=reduce_mean,
     reduce_min=reduce_min, reduce_prod=reduce_prod, reduce_std=reduce_std, reduce_sum=reduce_sum,
-    reduce_variance=reduce_variance, round=round, rsqrt=rsqrt, sigmoid=sigmoid, sign=sign,
+    reduce_variance=reduce_variance, round=round, rsqrt=rsqrt, sigmoid=sigmoid, sign=sign, sin=sin,
     softplus=softplus, sqrt=sqrt, square=square, squared_difference=squared_difference,
-    subtract=subtract, tanh=tanh, truediv=truediv)
+    subtract=subtract, tan=tan, tanh=tanh, truediv=truediv)
 linalg = SimpleNamespace(matmul=matmul, norm=norm, l2_normalize=l2_normalize, eye=eye,
                          global_norm=global_norm, tensordot=tensordot)
+
+
+class AdjustContrast(engine.Function):
+    """``tf.image.adjust_contrast``: TensorFlow registers no gradient for it, and neither does this."""
+
+    name = "adjust_contrast"
+
+    @staticmethod
+    def forward(ctx, images, factor):
+        mean = images.mean(axis=(-3, -2), keepdims=True)
+        return ((images - mean) * factor + mean).astype(images.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx, g, *saved):
+        raise LookupError("gradient registry has no entry for: AdjustContrastv2 (tf.image.adjust_contrast "
+                          "has no gradient, in TensorFlow as here; write the formula "
+                          "(x - mean) * factor + mean with tf ops to differentiate it)")
+
+
+def adjust_contrast(images: Any, contrast_factor: Any) -> Tensor:
+    """``(x - mean) * contrast_factor + mean``, the mean over each channel of each image.
+
+    ``images`` has shape ``(..., height, width, channels)``. Like TensorFlow's, it has no
+    gradient: ``tape.gradient`` through it raises ``LookupError``.
+    """
+    return _t(AdjustContrast.apply(_t(images), _t(contrast_factor)))
+
+
+image = SimpleNamespace(adjust_contrast=adjust_contrast)
+UnconnectedGradients = SimpleNamespace(NONE="none", ZERO="zero")
+
+
+# ---- TensorFlow's initializer names (tf.random_normal_initializer() ...) ----------------------
+def random_normal_initializer(mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> Any:
+    """``tf.random_normal_initializer``: Keras's ``RandomNormal`` (TensorFlow's defaults 0, 0.05)."""
+    from .initializers import RandomNormal
+    return RandomNormal(mean=mean, stddev=stddev, seed=seed)
+
+
+def random_uniform_initializer(minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> Any:
+    """``tf.random_uniform_initializer``: Keras's ``RandomUniform`` (defaults -0.05, 0.05)."""
+    from .initializers import RandomUniform
+    return RandomUniform(minval=minval, maxval=maxval, seed=seed)
+
+
+def zeros_initializer() -> Any:
+    """``tf.zeros_initializer()``: Keras's ``Zeros``."""
+    from .initializers import Zeros
+    return Zeros()
+
+
+def ones_initializer() -> Any:
+    """``tf.ones_initializer()``: Keras's ``Ones``."""
+    from .initializers import Ones
+    return Ones()
+
+
+def constant_initializer(value: Any = 0) -> Any:
+    """``tf.constant_initializer(value)``: Keras's ``Constant``."""
+    from .initializers import Constant
+    return Constant(value)
 
 
 # ---- devices and version -------------------------------------------------------------------
@@ -786,5 +901,7 @@ __all__ = [
     "count_nonzero", "cumsum", "norm", "l2_normalize", "math", "linalg", "PhysicalDevice",
     "list_physical_devices", "list_logical_devices", "config", "device", "version", "GradientTape",
     "Module",
-    "function", "TensorSpec",
+    "function", "TensorSpec", "sin", "cos", "tan", "image", "UnconnectedGradients",
+    "random_normal_initializer", "random_uniform_initializer", "zeros_initializer", "ones_initializer",
+    "constant_initializer",
 ]
