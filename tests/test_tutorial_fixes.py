@@ -172,3 +172,18 @@ def test_array_to_img_scales_like_keras():
     assert raw.mode == "RGB" and np.asarray(raw).max() == 255
     with pytest.raises(ValueError, match="channels"):
         tf.keras.utils.array_to_img(np.zeros((2, 2)))
+
+
+def test_a_dtype_given_as_tensorflows_enum_number():
+    z = tf.zeros(1, 1)  # the subclassing guide's call: TensorFlow reads dtype 1 as float32
+    assert z.shape == (1,) and z.dtype == np.float32
+    assert tf.ones((2,), 9).dtype == np.int64  # DT_INT64 = 9 in TensorFlow's types.proto
+    with pytest.raises(TypeError, match="DataType number"):
+        tf.zeros(1, 7)  # 7 is DT_STRING
+
+
+def test_one_hot_of_whole_number_floats_reads_them_as_integers():
+    out = tf.one_hot(np.array([2.0, 0.0], np.float32), depth=3).numpy()
+    np.testing.assert_array_equal(out, [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(TypeError, match="whole numbers"):
+        tf.one_hot(np.array([0.5]), depth=3)

@@ -24,8 +24,17 @@ from tests.tutorials.manifest import TUTORIALS
 
 REPO = Path(__file__).resolve().parent.parent
 STANDINS = REPO / "tests" / "tutorials"
-EXPECTED_TO_FAIL = {  # name -> the error it stops at, the same in Keras 3
-    "custom_layers": "got multiple values for argument 'shape'",
+# name -> the error each stops at today (docs/from_tensorflow.md says why). A fix makes its test
+# fail until the tutorial is moved out of this table, so the table stays the true status.
+EXPECTED_TO_FAIL = {
+    "custom_layers": "got multiple values for argument 'shape'",  # Keras 3 refuses it too
+    "basic_regression": "(Normalization) has no Keras 3 equivalent",  # .keras writer lacks it
+    "customizing_fit": "has no attribute 'compiled_loss'",  # tf.keras 2 API, gone in Keras 3
+    "sequential_model": "has no attribute 'inputs'",
+    "functional_api": "has no attribute 'plot_model'",
+    "subclassing": "has no attribute 'add_metric'",  # Keras 3 refuses add_metric too
+    "serialization_and_saving": "Cannot save the architecture of 'custom_model'",
+    "own_callbacks": "np.Inf` was removed in the NumPy 2.0 release",
 }
 LIMIT_S = float(os.environ.get("UNAFRAID_TUTORIAL_LIMIT_S", "900"))
 

@@ -48,7 +48,17 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
+# TensorFlow's DataType enum numbers (types.proto): tf.zeros(1, 1) means dtype 1, float32
+TF_DTYPE_ENUM = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8",
+                 9: "int64", 10: "bool", 17: "uint16", 19: "float16", 22: "uint32", 23: "uint64"}
+
+
 def _dtype(dtype: Any) -> Any:
+    if isinstance(dtype, int) and not isinstance(dtype, builtins.bool):
+        if dtype not in TF_DTYPE_ENUM:
+            raise TypeError(f"dtype={dtype} is not a TensorFlow DataType number unafraid knows "
+                            f"({sorted(TF_DTYPE_ENUM)}); pass a dtype such as tf.float32.")
+        return np.dtype(TF_DTYPE_ENUM[dtype])
     return None if dtype is None else np.dtype(dtype)
 
 
@@ -218,12 +228,12 @@ def _collect(module: Module, keep: Any) -> list[engine.Variable]:
 
 def zeros(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
     """A Tensor of zeros."""
-    return Tensor(np.zeros(_shape_tuple(shape), dtype))
+    return Tensor(np.zeros(_shape_tuple(shape), _dtype(dtype)))
 
 
 def ones(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
     """A Tensor of ones."""
-    return Tensor(np.ones(_shape_tuple(shape), dtype))
+    return Tensor(np.ones(_shape_tuple(shape), _dtype(dtype)))
 
 
 def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
@@ -276,12 +286,16 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
             axis: int | None = None, dtype: Any = None, name: str | None = None) -> Tensor:
     """Integer ``indices`` to one-hot vectors of length ``depth``, on a new last axis.
 
-    An index outside ``[0, depth)`` gives a row of ``off_value`` (TensorFlow's rule).
+    An index outside ``[0, depth)`` gives a row of ``off_value`` (TensorFlow's rule). Float
+    indices that are all whole numbers (labels kept as float32) are read as integers; any other
+    float is refused.
     """
     idx = np.asarray(as_array(indices))
+    if idx.dtype.kind == "f" and np.all(np.isfinite(idx)) and np.all(idx == np.round(idx)):
+        idx = idx.astype(np.int64)  # labels stored as floats (y.astype("float32")), all whole numbers
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot needs integer indices, got dtype {idx.dtype}. Cast them: "
-                        f"tf.cast(labels, tf.int64).")
+        raise TypeError(f"one_hot needs integer indices (or floats that are all whole numbers), "
+                        f"got dtype {idx.dtype}. Cast them: tf.cast(labels, tf.int64).")
     on = 1 if on_value is None else as_array(on_value).item()
     off = 0 if off_value is None else as_array(off_value).item()
     dtype = _dtype(dtype) or (np.asarray(on).dtype if on_value is not None else float32)
