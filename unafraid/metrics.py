@@ -121,6 +121,19 @@ def _mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
 
 # ---- base classes ---------------------------------------------------------------------------------
+def library_reset_state(metric: Any) -> None:
+    """Set up a new metric's state with the nearest ``reset_state`` that unafraid defines.
+
+    A user's subclass may override ``reset_state`` with code that reads attributes its own
+    ``__init__`` makes only after ``super().__init__()`` (as the Keras guides do); like Keras,
+    the constructor therefore never calls the user's override.
+    """
+    for cls in type(metric).__mro__:
+        if "reset_state" in cls.__dict__ and cls.__module__.startswith("unafraid."):
+            cls.__dict__["reset_state"](metric)
+            return
+
+
 class Metric:
     """Base class: ``update_state`` accumulates, ``result`` reads, ``reset_state`` clears.
 
@@ -140,7 +153,7 @@ class Metric:
                             f"{sorted(kwargs)}. Metric takes name= and dtype=.")
         self.name = name or self.default_name
         self.dtype = dtype
-        self.reset_state()
+        library_reset_state(self)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         raise NotImplementedError
