@@ -2,6 +2,8 @@
 
 ``edits`` are applied on every run, ``shrink`` only when ``$UNAFRAID_TUTORIAL_SHRINK`` is set
 (CI's time budget). Each edit is ``(old, new, why)``: ``old`` must occur exactly once.
+``metric`` is ``(regex, minimum)``: the last number the regex finds in the output must reach the
+minimum (set below the shrunk runs' numbers and Keras 3's, see docs/from_tensorflow.md).
 """
 
 TF_DOCS = "tensorflow/docs"
@@ -22,14 +24,17 @@ SHRUNK = "fewer epochs / steps for CI (UNAFRAID_TUTORIAL_SHRINK)"
 
 TUTORIALS = [
     tf_docs("quickstart_beginner", "tutorials/quickstart/beginner.ipynb",
+            metric=(r"accuracy: ([0-9.]+)\n", 0.85),
             shrink=[("model.fit(x_train, y_train, epochs=5)",
                      "model.fit(x_train[:6000], y_train[:6000], epochs=1)", SHRUNK)]),
     tf_docs("quickstart_advanced", "tutorials/quickstart/advanced.ipynb",
+            metric=(r"Test Accuracy: ([0-9.]+)", 75.0),
             shrink=[("EPOCHS = 5", "EPOCHS = 1", SHRUNK),
                     ("x_train, x_test = x_train / 255.0, x_test / 255.0",
                      "x_train, x_test, y_train, y_test = x_train[:1000] / 255.0, x_test[:500] / 255.0, "
                      "y_train[:1000], y_test[:500]", SHRUNK)]),
     tf_docs("custom_training_walkthrough", "tutorials/customization/custom_training_walkthrough.ipynb",
+            metric=(r"Test set accuracy: ([0-9.]+)%", 50.0),
             edits=[("import tensorflow_datasets as tfds", "import tutorial_data as tfds",
                     "data stand-in: iris (4 features, 3 classes) for penguins")],
             shrink=[("num_epochs = 201", "num_epochs = 51", SHRUNK)]),
@@ -38,11 +43,13 @@ TUTORIALS = [
                     "url = __import__('tutorial_data').auto_mpg_file()",
                     "data stand-in: synthetic auto MPG table")]),
     tf_docs("basic_classification", "tutorials/keras/classification.ipynb",
+            metric=(r"Test accuracy: ([0-9.]+)", 0.85),
             edits=[("fashion_mnist = tf.keras.datasets.fashion_mnist",
                     "fashion_mnist = tf.keras.datasets.mnist", "data stand-in: MNIST for Fashion-MNIST")],
             shrink=[("model.fit(train_images, train_labels, epochs=10)",
                      "model.fit(train_images[:6000], train_labels[:6000], epochs=1)", SHRUNK)]),
     tf_docs("load_numpy", "tutorials/load_data/numpy.ipynb",
+            metric=(r"sparse_categorical_accuracy: ([0-9.]+)\n", 0.8),
             edits=[("path = tf.keras.utils.get_file('mnist.npz', DATA_URL)",
                     "path = __import__('tutorial_data').mnist_npz()", "data stand-in: local mnist.npz")],
             shrink=[("model.fit(train_dataset, epochs=10)", "model.fit(train_dataset.take(100), epochs=1)",
@@ -71,6 +78,7 @@ TUTORIALS = [
                      ("y_train = y_train[:-10000]", "y_train = y_train[:-10000][:3000]", SHRUNK)]),
     keras_io("serialization_and_saving", "guides/serialization_and_saving.py"),
     keras_io("antirectifier", "examples/keras_recipes/antirectifier.py",
+             metric=(r"sparse_categorical_accuracy: ([0-9.]+)\n", 0.93),
              shrink=[("epochs = 20", "epochs = 1", SHRUNK)]),
     keras_io("own_callbacks", "guides/writing_your_own_callbacks.py"),
 ]
