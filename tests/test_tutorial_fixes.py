@@ -213,3 +213,9 @@ def test_a_metric_whose_reset_state_reads_its_own_variables_can_be_built():
     mean = tf.keras.metrics.Mean()  # built-in metrics still start from their reset state
     mean.update_state([2.0, 4.0])
     assert float(mean.result()) == 3.0
+
+
+def test_add_metric_is_refused_with_the_way_out_as_in_keras_3():
+    layer = tf.keras.layers.Dense(2, name="endpoint")
+    with pytest.raises(NotImplementedError, match="'endpoint'.*removed in Keras 3.*compile"):
+        layer.add_metric(1.0, name="accuracy")
