@@ -80,7 +80,7 @@ def test_the_metric_checks_read_the_tutorials_output():
     assert {name: values[-1] for name, values in found.items()} == {
         "quickstart_beginner": "0.8979", "quickstart_advanced": "83.80",
         "custom_training_walkthrough": "56.667", "basic_classification": "0.8956",
-        "load_numpy": "0.8475", "antirectifier": "0.9559"}
+        "load_numpy": "0.8475", "antirectifier": "0.9559", "training_loop_from_scratch": "0.6706"}
 
 
 SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_tensorflow.md
@@ -90,6 +90,8 @@ SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_
     "basic_classification": "loss: 0.3647 - accuracy: 0.8956\nTest accuracy: 0.8956\n",
     "load_numpy": "[loss=12.1, sparse_categorical_accuracy=0.756]\nloss: 4.4136 - "
                   "sparse_categorical_accuracy: 0.8475\n",
+    "training_loop_from_scratch": "Validation acc: 0.6410\nTraining acc over epoch: 0.7448\n"
+                                  "Validation acc: 0.6706\n",
     "antirectifier": "val_sparse_categorical_accuracy=0.958]\nloss: 0.1514 - "
                      "sparse_categorical_accuracy: 0.9559\n",
 }
