@@ -53,8 +53,9 @@ Run it with the benchmark environment's Python (it must have unafraid, and which
         --data ../shared/data/mnist --out results.json --markdown results.md
 
 ``--quick`` trains on a tenth of the data (a smoke run). ``--busy 1`` keeps one CPU-bound background
-process running throughout (the contention measurement: a scientist's other programs). ``--from-json results.json --markdown
-out.md`` rebuilds the tables from a saved run without re-running anything.
+process running throughout (the contention measurement: a scientist's other programs).
+``--from-json results.json --markdown out.md`` rebuilds the tables from a saved run without
+re-running anything.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -88,10 +89,11 @@ class GradientTape:
                 raise TypeError(f"GradientTape.watch takes Tensors, got {type(t).__name__}. "
                                 f"Make one first: x = tf.constant(x), then watch(x) and compute "
                                 f"with x.")
-            if t.dtype.kind != "f":
-                raise TypeError(f"GradientTape.watch: {t._label()} has dtype {t.dtype}; only "
-                                f"floating-point tensors have gradients. Cast it first: "
-                                f"tf.cast(x, tf.float32).")
+            if t.dtype.kind != "f":  # TensorFlow warns and leaves it unwatched (its gradient: None)
+                warnings.warn(f"GradientTape.watch: {t._label()} has dtype {t.dtype}; only "
+                              f"floating-point tensors have gradients, so its gradient will be "
+                              f"None. Cast it first: tf.cast(x, tf.float32).", stacklevel=2)
+                continue
             if not t.requires_grad:
                 t.requires_grad = True
                 self._made_watchable.append(t)
@@ -117,9 +119,9 @@ class GradientTape:
 
         Parameters
         ----------
-        target : Tensor, or a list of Tensors
+        target : Tensor, or a nested list / tuple / dict of Tensors
             A non-scalar target is summed (its gradient is that of ``sum(target)``),
-            and a list of targets too, as in TensorFlow.
+            and so are several targets, as in TensorFlow.
         sources : Tensor, or a nested list / tuple / dict of Tensors
             Variables, watched tensors, or intermediate results.
         output_gradients : Tensor or list, optional
@@ -142,13 +144,12 @@ class GradientTape:
                 raise TypeError(f"GradientTape.gradient: sources must be Tensors or Variables, "
                                 f"got {type(s).__name__}. Watch a tf.constant instead of a NumPy "
                                 f"array: x = tf.constant(x); tape.watch(x).")
-        targets = target if isinstance(target, list | tuple) else [target]
+        targets, _ = tree_flatten(target)  # a list, tuple or dict of targets is summed, as in TF
         if output_gradients is None:
             out_grads = [None if not isinstance(t, Tensor) or t.size == 1 else np.ones(t.shape,
                          t.dtype) for t in targets]
         else:
-            out_grads = output_gradients if isinstance(output_gradients, list | tuple) else [
-                output_gradients]
+            out_grads, _ = tree_flatten(output_gradients)
         # while another tape records (or this one, still open), record the gradient to
         # differentiate it again
         higher = any(t._recording for t in _active.tapes)

@@ -48,7 +48,17 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
+# TensorFlow's DataType enum numbers (types.proto): tf.zeros(1, 1) means dtype 1, float32
+TF_DTYPE_ENUM = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8",
+                 9: "int64", 10: "bool", 17: "uint16", 19: "float16", 22: "uint32", 23: "uint64"}
+
+
 def _dtype(dtype: Any) -> Any:
+    if isinstance(dtype, int) and not isinstance(dtype, builtins.bool):
+        if dtype not in TF_DTYPE_ENUM:
+            raise TypeError(f"dtype={dtype} is not a TensorFlow DataType number unafraid knows "
+                            f"({sorted(TF_DTYPE_ENUM)}); pass a dtype such as tf.float32.")
+        return np.dtype(TF_DTYPE_ENUM[dtype])
     return None if dtype is None else np.dtype(dtype)
 
 
@@ -218,12 +228,12 @@ def _collect(module: Module, keep: Any) -> list[engine.Variable]:
 
 def zeros(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
     """A Tensor of zeros."""
-    return Tensor(np.zeros(_shape_tuple(shape), dtype))
+    return Tensor(np.zeros(_shape_tuple(shape), _dtype(dtype)))
 
 
 def ones(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
     """A Tensor of ones."""
-    return Tensor(np.ones(_shape_tuple(shape), dtype))
+    return Tensor(np.ones(_shape_tuple(shape), _dtype(dtype)))
 
 
 def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
@@ -276,12 +286,16 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
             axis: int | None = None, dtype: Any = None, name: str | None = None) -> Tensor:
     """Integer ``indices`` to one-hot vectors of length ``depth``, on a new last axis.
 
-    An index outside ``[0, depth)`` gives a row of ``off_value`` (TensorFlow's rule).
+    An index outside ``[0, depth)`` gives a row of ``off_value`` (TensorFlow's rule). Float
+    indices that are all whole numbers (labels kept as float32) are read as integers; any other
+    float is refused.
     """
     idx = np.asarray(as_array(indices))
+    if idx.dtype.kind == "f" and np.all(np.isfinite(idx)) and np.all(idx == np.round(idx)):
+        idx = idx.astype(np.int64)  # labels stored as floats (y.astype("float32")), all whole numbers
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot needs integer indices, got dtype {idx.dtype}. Cast them: "
-                        f"tf.cast(labels, tf.int64).")
+        raise TypeError(f"one_hot needs integer indices (or floats that are all whole numbers), "
+                        f"got dtype {idx.dtype}. Cast them: tf.cast(labels, tf.int64).")
     on = 1 if on_value is None else as_array(on_value).item()
     off = 0 if off_value is None else as_array(off_value).item()
     dtype = _dtype(dtype) or (np.asarray(on).dtype if on_value is not None else float32)
@@ -430,6 +444,59 @@ truediv = divide
 maximum = _binary(ops.maximum, "The larger of ``x`` and ``y``, elementwise.")
 minimum = _binary(ops.minimum, "The smaller of ``x`` and ``y``, elementwise.")
 pow = _binary(ops.power, "``x ** y``, elementwise.")  # noqa: A001
+
+
+class Sin(engine.Function):
+    """``sin(x)``; its VJP ``g * cos(x)`` is written with engine ops, so it differentiates again."""
+
+    name = "sin"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.sin(x)
+
+    @staticmethod
+    def vjp(ctx, g, x):  # d sin(x) = cos(x) dx
+        return (ops.multiply(g, Cos.apply(x)),)
+
+
+class Cos(engine.Function):
+    """``cos(x)``; its VJP ``-g * sin(x)`` is written with engine ops, so it differentiates again."""
+
+    name = "cos"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.cos(x)
+
+    @staticmethod
+    def vjp(ctx, g, x):  # d cos(x) = -sin(x) dx
+        return (ops.negative(ops.multiply(g, Sin.apply(x))),)
+
+
+def sin(x: Any, name: str | None = None) -> Tensor:
+    """Sine, elementwise (radians); records its gradient ``cos(x)``.
+
+    >>> float(sin(0.0))
+    0.0
+    """
+    return _t(Sin.apply(_t(x)))
+
+
+def cos(x: Any, name: str | None = None) -> Tensor:
+    """Cosine, elementwise (radians); records its gradient ``-sin(x)``.
+
+    >>> float(cos(0.0))
+    1.0
+    """
+    return _t(Cos.apply(_t(x)))
+
+
+def tan(x: Any, name: str | None = None) -> Tensor:
+    """Tangent, elementwise: ``sin(x) / cos(x)``, differentiable through both."""
+    return _t(ops.divide(sin(x), cos(x)))
 
 
 def square(x: Any, name: str | None = None) -> Tensor:
@@ -696,7 +763,8 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | N
 
 
 math = SimpleNamespace(
-    abs=abs, add=add, add_n=add_n, argmax=argmax, argmin=argmin, ceil=ceil, count_nonzero=count_nonzero,
+    abs=abs, add=add, add_n=add_n, argmax=argmax, argmin=argmin, ceil=ceil, cos=cos,
+    count_nonzero=count_nonzero,
     cumsum=cumsum, digamma=digamma, divide=divide, equal=equal, exp=exp, expm1=expm1, floor=floor,
     greater=greater, greater_equal=greater_equal, is_finite=is_finite, is_inf=is_inf, is_nan=is_nan,
     l2_normalize=l2_normalize, less=less, less_equal=less_equal, lgamma=lgamma, log=log,
@@ -705,11 +773,72 @@ math = SimpleNamespace(
     pow=pow, reciprocal=reciprocal, reduce_all=reduce_all, reduce_any=reduce_any,
     reduce_logsumexp=reduce_logsumexp, reduce_max=reduce_max, reduce_mean=reduce_mean,
     reduce_min=reduce_min, reduce_prod=reduce_prod, reduce_std=reduce_std, reduce_sum=reduce_sum,
-    reduce_variance=reduce_variance, round=round, rsqrt=rsqrt, sigmoid=sigmoid, sign=sign,
+    reduce_variance=reduce_variance, round=round, rsqrt=rsqrt, sigmoid=sigmoid, sign=sign, sin=sin,
     softplus=softplus, sqrt=sqrt, square=square, squared_difference=squared_difference,
-    subtract=subtract, tanh=tanh, truediv=truediv)
+    subtract=subtract, tan=tan, tanh=tanh, truediv=truediv)
 linalg = SimpleNamespace(matmul=matmul, norm=norm, l2_normalize=l2_normalize, eye=eye,
                          global_norm=global_norm, tensordot=tensordot)
+
+
+class AdjustContrast(engine.Function):
+    """``tf.image.adjust_contrast``: TensorFlow registers no gradient for it, and neither does this."""
+
+    name = "adjust_contrast"
+
+    @staticmethod
+    def forward(ctx, images, factor):
+        mean = images.mean(axis=(-3, -2), keepdims=True)
+        return ((images - mean) * factor + mean).astype(images.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx, g, *saved):
+        raise LookupError("gradient registry has no entry for: AdjustContrastv2 (tf.image.adjust_contrast "
+                          "has no gradient, in TensorFlow as here; write the formula "
+                          "(x - mean) * factor + mean with tf ops to differentiate it)")
+
+
+def adjust_contrast(images: Any, contrast_factor: Any) -> Tensor:
+    """``(x - mean) * contrast_factor + mean``, the mean over each channel of each image.
+
+    ``images`` has shape ``(..., height, width, channels)``. Like TensorFlow's, it has no
+    gradient: ``tape.gradient`` through it raises ``LookupError``.
+    """
+    return _t(AdjustContrast.apply(_t(images), _t(contrast_factor)))
+
+
+image = SimpleNamespace(adjust_contrast=adjust_contrast)
+UnconnectedGradients = SimpleNamespace(NONE="none", ZERO="zero")
+
+
+# ---- TensorFlow's initializer names (tf.random_normal_initializer() ...) ----------------------
+def random_normal_initializer(mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> Any:
+    """``tf.random_normal_initializer``: Keras's ``RandomNormal`` (TensorFlow's defaults 0, 0.05)."""
+    from .initializers import RandomNormal
+    return RandomNormal(mean=mean, stddev=stddev, seed=seed)
+
+
+def random_uniform_initializer(minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> Any:
+    """``tf.random_uniform_initializer``: Keras's ``RandomUniform`` (defaults -0.05, 0.05)."""
+    from .initializers import RandomUniform
+    return RandomUniform(minval=minval, maxval=maxval, seed=seed)
+
+
+def zeros_initializer() -> Any:
+    """``tf.zeros_initializer()``: Keras's ``Zeros``."""
+    from .initializers import Zeros
+    return Zeros()
+
+
+def ones_initializer() -> Any:
+    """``tf.ones_initializer()``: Keras's ``Ones``."""
+    from .initializers import Ones
+    return Ones()
+
+
+def constant_initializer(value: Any = 0) -> Any:
+    """``tf.constant_initializer(value)``: Keras's ``Constant``."""
+    from .initializers import Constant
+    return Constant(value)
 
 
 # ---- devices and version -------------------------------------------------------------------
@@ -786,5 +915,7 @@ __all__ = [
     "count_nonzero", "cumsum", "norm", "l2_normalize", "math", "linalg", "PhysicalDevice",
     "list_physical_devices", "list_logical_devices", "config", "device", "version", "GradientTape",
     "Module",
-    "function", "TensorSpec",
+    "function", "TensorSpec", "sin", "cos", "tan", "image", "UnconnectedGradients",
+    "random_normal_initializer", "random_uniform_initializer", "zeros_initializer", "ones_initializer",
+    "constant_initializer",
 ]

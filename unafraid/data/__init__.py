@@ -14,7 +14,8 @@ from .dataset import (
     Cardinality,
     Dataset,
     TensorSpec,
+    TextLineDataset,
 )
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Cardinality", "Dataset",
-           "TensorSpec", "experimental"]
+           "TensorSpec", "TextLineDataset", "experimental"]

@@ -754,6 +754,43 @@ class _Zip(Dataset):
 
 
 # ---- CSV -----------------------------------------------------------------------------------
+class TextLineDataset(Dataset):
+    """The lines of text files, one element each, as in ``tf.data.TextLineDataset``.
+
+    Each element is a 0-d NumPy ``bytes`` array (TensorFlow's string tensors are bytes) holding
+    one line without its line ending. Files are streamed line by line, one after the other.
+
+    Parameters
+    ----------
+    filenames : str, path, or list of them
+    compression_type : None or ''
+        Compressed files are refused: decompress them first.
+    buffer_size : ignored (reading is buffered by Python)
+    num_parallel_reads : ignored (files are read in order)
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> lines = tf.data.TextLineDataset("notes.txt")  # doctest: +SKIP
+    >>> [line.decode() for line in lines.as_numpy_iterator()]  # doctest: +SKIP
+    ['first line', 'second line']
+    """
+
+    def __init__(self, filenames: Any, compression_type: Any = None, buffer_size: Any = None,
+                 num_parallel_reads: Any = None, name: str | None = None) -> None:
+        if compression_type:
+            raise ValueError(f"TextLineDataset: compression_type={compression_type!r} is not "
+                             f"supported; decompress the file first.")
+        many = isinstance(filenames, list | tuple | np.ndarray)
+        self.filenames = [str(f) for f in filenames] if many else [str(filenames)]
+
+    def _iterate(self) -> Iterator[Any]:
+        for filename in self.filenames:
+            with open(filename, "rb") as f:
+                for line in f:
+                    yield np.asarray(line.rstrip(b"\r\n") if line.endswith(b"\n") else line)
+
+
 class CsvDataset(Dataset):
     """Rows of numeric CSV files as tuples of scalars (``tf.data.experimental.CsvDataset``).
 

@@ -37,9 +37,34 @@ for _f in (float, int, bool, len):  # float(t), int(t), bool(t), len(t): those o
     setattr(Tensor, f"__{_f.__name__}__", lambda self, _f=_f: _f(self.data))
 
 for _name in ["exp", "log", "log1p", "expm1", "sqrt", "tanh", "sigmoid", "relu", "sign", "abs",
-              "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax",
-              "squeeze", "swapaxes", "clip"]:
+              "logsumexp", "softmax", "log_softmax", "squeeze", "swapaxes", "clip"]:
     setattr(Tensor, _name, getattr(ops, _name))
+
+
+_NUMPY_ONLY = {"dtype", "out", "where", "initial"}
+
+
+def _reduction(name: str) -> Any:
+    """``x.mean(axis)`` records a gradient; ``np.mean(x, axis)`` leaves the engine.
+
+    NumPy's functions (``np.mean(x)``, ``np.sum(x)``) call the method with NumPy's own keywords
+    (``dtype=``, ``out=``): then the result is a plain NumPy value with no gradient, as in
+    TensorFlow, where a tensor handed to NumPy leaves the tape.
+    """
+    op = getattr(ops, name)
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.keys() & _NUMPY_ONLY:  # called by np.mean(x), np.sum(x), ...
+            return getattr(np, name)(self.data, *args, **kwargs)
+        return op(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = op.__doc__
+    return method
+
+
+for _name in ["sum", "mean", "max", "min", "var", "std"]:
+    setattr(Tensor, _name, _reduction(_name))
 
 
 def _reshape(self: Tensor, *shape: Any) -> Any:

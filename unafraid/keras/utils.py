@@ -55,6 +55,38 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
     return x / np.where(norm == 0, 1, norm)
 
 
+def array_to_img(x: Any, data_format: str | None = None, scale: bool = True,
+                 dtype: Any = None) -> Any:
+    """A PIL image from an array of shape ``(height, width, channels)`` (channels 1, 3 or 4).
+
+    As Keras: with ``scale=True`` the values are shifted and scaled to 0..255
+    (``(x - min) / (max - min) * 255``); otherwise they are used as they are. Needs Pillow
+    (``pip install pillow``), imported only here.
+
+    >>> img = array_to_img(np.zeros((4, 4, 1)))  # doctest: +SKIP
+    >>> img.size  # doctest: +SKIP
+    (4, 4)
+    """
+    try:
+        from PIL import Image
+    except ImportError as e:
+        raise ImportError("keras.utils.array_to_img needs Pillow: pip install pillow") from e
+    a = np.asarray(x, dtype=np.float64)
+    if data_format == "channels_first":
+        a = np.moveaxis(a, 0, -1)
+    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"array_to_img expects shape (height, width, channels) with 1, 3 or 4 "
+                         f"channels, got {a.shape}.")
+    if scale:
+        a = a - a.min()
+        top = a.max()
+        a = a / top * 255 if top > 0 else a
+    a = np.clip(a, 0, 255).astype(np.uint8)
+    if a.shape[-1] == 1:
+        return Image.fromarray(a[:, :, 0], "L")
+    return Image.fromarray(a, "RGB" if a.shape[-1] == 3 else "RGBA")
+
+
 class PyDataset:
     """Batches by index, Keras 3's way: subclass it and define ``__len__`` and ``__getitem__``.
 
@@ -120,4 +152,4 @@ class PyDataset:
 
 Sequence = PyDataset  # the Keras 2 name
 
-__all__ = ["PyDataset", "Sequence", "set_random_seed", "to_categorical", "normalize"]
+__all__ = ["PyDataset", "array_to_img", "Sequence", "set_random_seed", "to_categorical", "normalize"]

@@ -313,6 +313,13 @@ class Layer:
             out += layer.losses
         return out
 
+    def add_metric(self, *args: Any, **kwargs: Any) -> None:
+        """Refused, as in Keras 3 (tf.keras 2 had it): track metrics another way."""
+        raise NotImplementedError(
+            f"Layer '{self.name}': add_metric() was removed in Keras 3, and unafraid does not have "
+            f"it either. Put the metric in model.compile(metrics=[...]), or make a metric in "
+            f"__init__ (keras.metrics.Mean(name=...)) and call its update_state() in call().")
+
     def add_loss(self, loss: Any) -> None:
         """Add a scalar penalty, computed in ``call``, to the training loss (Keras's ``add_loss``).
 

@@ -334,6 +334,8 @@ def check_swapped(x: np.ndarray, y: np.ndarray | None, example_shape: Any) -> No
     want = tuple(example_shape)
     if _fits(tuple(x.shape[1:]), want) or not _fits(tuple(y.shape[1:]), want):
         return
+    if want[-1:] == (1,) and _fits(tuple(x.shape[1:]), want[:-1]):  # Keras adds x's last axis
+        return
     raise ValueError(
         f"x and y look swapped: the model expects examples of shape {want}, and y has that "
         f"shape ({y.shape}) while x has {x.shape}. Pass the features first: "

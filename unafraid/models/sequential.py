@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import ops
 from ..io.saving import deserialize_layer, serialize_layer
 from ..layers.base import InputLayer, KerasTensor, Layer
 from .data import unbatched_hint
@@ -115,6 +116,8 @@ class Sequential(Model):
             return
         got = tuple(xs[0].shape)
         want = tuple(expected[1:])
+        if adds_last_axis(got, expected):  # Keras adds the axis (see call)
+            return
         if len(got) - 1 == len(want) and all(w is None or w == g for w, g in zip(
                 want, got[1:], strict=True)):
             return
@@ -140,6 +143,8 @@ class Sequential(Model):
 
     def call(self, inputs: Any, training: bool = False) -> Any:
         x = inputs
+        if adds_last_axis(tuple(getattr(x, "shape", ())), self._input_batch_shape):
+            x = ops.expand_dims(x, -1)  # 1-D x for a model built on (None, 1), as Keras 3 does
         for layer in self._layers:
             x = layer(x, training=training)
         return x
@@ -179,3 +184,10 @@ def _layer_list(layers: Any) -> list[Any]:
     raise TypeError(f"Sequential expects a list of layers, got {type(layers).__name__}: "
                     f"{str(layers)[:100]}. Pass e.g. Sequential([Dense(64, activation='relu'), "
                     f"Dense(10)]).")
+
+
+def adds_last_axis(got: tuple[int, ...], expected: Any) -> bool:
+    """Whether data of shape ``got`` gets a last axis of 1 to match ``expected`` (Keras 3's rule:
+    a 1-D ``x`` of ``n`` numbers for a model whose examples have shape ``(1,)``)."""
+    return (expected is not None and len(expected) >= 2 and expected[-1] == 1
+            and len(got) == len(expected) - 1)

@@ -1,0 +1,74 @@
+"""The converter of the official TensorFlow / Keras tutorials of issue 16 (imports changed only).
+
+The tutorials themselves are not in this repository (their code is read from checkouts named by
+``$UNAFRAID_TUTORIAL_SOURCES``), so running them is a script run by hand, like a benchmark:
+``python -m tests.tutorials.run`` (docs/from_tensorflow.md records its results). The tests here
+check the converter on a small notebook written for the purpose, and the runner's metric patterns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.tutorials.convert import apply_edits, change_imports, notebook_code
+from tests.tutorials.manifest import TUTORIALS
+from tests.tutorials.run import EXPECTED_TO_FAIL
+
+
+def test_imports_are_changed_and_marked():
+    code = change_imports("import tensorflow as tf\nfrom tensorflow import keras\n"
+                          "from tensorflow.keras import layers\nimport keras\nx = 1\n")
+    lines = code.splitlines()
+    assert lines[0] == "import unafraid as tf  # unafraid: import changed"
+    assert lines[1] == "from unafraid import keras  # unafraid: import changed"
+    assert lines[2] == "from unafraid.keras import layers  # unafraid: import changed"
+    assert lines[3] == "from unafraid import keras  # unafraid: import changed"
+    assert lines[4] == "x = 1"
+
+
+def test_notebook_code_drops_shell_lines_and_markdown():
+    nb = {"cells": [{"cell_type": "markdown", "source": ["# Title"]},
+                    {"cell_type": "code", "source": ["!pip install tf-nightly\n", "%matplotlib inline\n",
+                                                     "x = 2\n"]},
+                    {"cell_type": "code", "source": ["print(x)"]}]}
+    assert notebook_code(json.dumps(nb)) == "x = 2\n\nprint(x)\n"
+
+
+def test_an_edit_must_match_exactly_once():
+    assert apply_edits("a = 1\n", [("a = 1", "a = 2", "why")], "t") == "a = 2  # unafraid: why\n"
+    with pytest.raises(ValueError, match="matched 0 times"):
+        apply_edits("a = 1\n", [("b = 1", "b = 2", "why")], "t")
+    with pytest.raises(ValueError, match="matched 2 times"):
+        apply_edits("a = 1\na = 1\n", [("a = 1", "a = 2", "why")], "t")
+
+
+def test_the_manifest_names_twenty_tutorials():
+    assert len(TUTORIALS) == 20
+    assert len({t["name"] for t in TUTORIALS}) == 20
+    assert set(EXPECTED_TO_FAIL) <= {t["name"] for t in TUTORIALS}
+
+
+def test_the_metric_checks_read_the_tutorials_output():
+    found = {t["name"]: re.findall(t["metric"][0], SAMPLE_OUTPUT[t["name"]])
+             for t in TUTORIALS if "metric" in t}
+    assert {name: values[-1] for name, values in found.items()} == {
+        "quickstart_beginner": "0.8979", "quickstart_advanced": "83.80",
+        "custom_training_walkthrough": "56.667", "basic_classification": "0.8956",
+        "load_numpy": "0.8475", "antirectifier": "0.9559", "training_loop_from_scratch": "0.6706"}
+
+
+SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_tensorflow.md
+    "quickstart_beginner": "loss: 0.3761 - accuracy: 0.8979\n",
+    "quickstart_advanced": "Epoch 1, Loss: 0.90, Accuracy: 72.30, Test Loss: 0.50, Test Accuracy: 83.80\n",
+    "custom_training_walkthrough": "Epoch 050: Loss: 0.954, Accuracy: 69.167%\nTest set accuracy: 56.667%\n",
+    "basic_classification": "loss: 0.3647 - accuracy: 0.8956\nTest accuracy: 0.8956\n",
+    "load_numpy": "[loss=12.1, sparse_categorical_accuracy=0.756]\nloss: 4.4136 - "
+                  "sparse_categorical_accuracy: 0.8475\n",
+    "training_loop_from_scratch": "Validation acc: 0.6410\nTraining acc over epoch: 0.7448\n"
+                                  "Validation acc: 0.6706\n",
+    "antirectifier": "val_sparse_categorical_accuracy=0.958]\nloss: 0.1514 - "
+                     "sparse_categorical_accuracy: 0.9559\n",
+}
