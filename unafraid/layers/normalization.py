@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from .. import initializers
+import numpy as np
+
+from .. import initializers, regularizers
 from ..checks import check_axis, check_number
 from ..engine import ops
 from ..engine.tensor import Tensor
 from .base import Layer
+from .merging import MaskOp
+
+EPSILON = 1e-7  # Keras's backend.epsilon(): guards the masked moments' division
 
 
 def _axes(axis: int | list[int], ndim: int) -> tuple[int, ...]:
@@ -32,6 +38,31 @@ def _normalize(x: Any, mean: Any, var: Any, epsilon: float, gamma: Any, beta: An
     return y
 
 
+def masked_moments(x: Any, mask: Any, reduce: tuple[int, ...]) -> tuple[Any, Any]:
+    """Mean and (biased) variance of ``x`` over ``reduce``, counting only the entries where
+    ``mask`` (``x``'s shape without the last axis) is True (Keras 3's ``_moments``)::
+
+        mean = sum(m * x) / (sum(m) + 1e-7),   var = sum(m * (x - mean)**2) / (sum(m) + 1e-7)
+    """
+    m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+    m = MaskOp.apply(m, x, how="expand_like")
+    masked = ops.where(m, x, 0.0)
+    weights = ops.sum(ops.cast(m, x.dtype), axis=reduce, keepdims=True)
+    mean = ops.divide(ops.sum(masked, axis=reduce, keepdims=True), ops.add(weights, EPSILON))
+    diff = ops.where(m, ops.subtract(x, mean), 0.0)
+    var = ops.divide(ops.sum(ops.multiply(diff, diff), axis=reduce, keepdims=True),
+                     ops.add(weights, EPSILON))
+    return mean, var
+
+
+def _refuse(layer: str, **options: Any) -> None:
+    """Keras options that unafraid does not have yet: refused by name, never silently ignored."""
+    for name, value in options.items():
+        if value is not None:
+            raise ValueError(f"{layer}: {name}={value!r} is not supported in this version; leave "
+                             f"it at its default.")
+
+
 class BatchNormalization(Layer):
     """Normalises each feature with batch statistics in training, moving averages otherwise.
 
@@ -47,14 +78,35 @@ class BatchNormalization(Layer):
     epsilon : float, default 1e-3
     center, scale : bool, default True
         Learn ``beta`` / ``gamma``.
+    beta_regularizer, gamma_regularizer : optional
+        Penalties on ``beta`` / ``gamma`` added to the loss (``'l2'``, ``L2(1e-4)``...).
+
+    Masking
+    -------
+    ``call(x, training, mask=None)``: with a mask ``(batch, ..., )`` (one axis fewer than
+    ``x``, e.g. from ``Masking``), the batch statistics in training use only the unmasked
+    steps: ``mean = sum(m * x) / (sum(m) + 1e-7)``, likewise the variance (Keras 3's rule).
     """
+
+    supports_masking = True
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
                  center: bool = True, scale: bool = True,
                  beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
                  moving_mean_initializer: Any = "zeros",
-                 moving_variance_initializer: Any = "ones", **kwargs: Any) -> None:
+                 moving_variance_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, renorm: bool = False,
+                 renorm_clipping: dict[str, float] | None = None, renorm_momentum: float = 0.99,
+                 synchronized: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        _refuse("BatchNormalization", beta_constraint=beta_constraint,
+                gamma_constraint=gamma_constraint, synchronized=synchronized or None,
+                renorm=renorm or None)
+        self.renorm, self.renorm_clipping, self.renorm_momentum = (
+            renorm, renorm_clipping, renorm_momentum)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.axis = check_axis("BatchNormalization", axis)
         self.momentum = check_number(
             "BatchNormalization", "momentum", momentum, low=0, high=1,
@@ -70,20 +122,29 @@ class BatchNormalization(Layer):
     def build(self, input_shape: tuple[int, ...]) -> None:
         keep = _axes(self.axis, len(input_shape))
         shape = tuple(input_shape[a] for a in keep)
-        self.gamma = self.add_weight(shape, self.inits["gamma"], name="gamma") if self.scale else None
-        self.beta = self.add_weight(shape, self.inits["beta"], name="beta") if self.center else None
+        self.gamma = self.add_weight(shape, self.inits["gamma"], name="gamma",
+                                     regularizer=self.gamma_regularizer) if self.scale else None
+        self.beta = self.add_weight(shape, self.inits["beta"], name="beta",
+                                    regularizer=self.beta_regularizer) if self.center else None
         self.moving_mean = self.add_weight(shape, self.inits["moving_mean"], name="moving_mean",
                                            trainable=False)
         self.moving_variance = self.add_weight(shape, self.inits["moving_variance"],
                                                name="moving_variance", trainable=False)
 
-    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
+    def call(self, inputs: Tensor, training: bool = False, mask: Any = None) -> Tensor:
         keep = _axes(self.axis, inputs.ndim)
         reduce = tuple(i for i in range(inputs.ndim) if i not in keep)
         pshape = _param_shape(inputs.shape, keep)
+        if mask is not None and np.ndim(getattr(mask, "data", mask)) != inputs.ndim - 1:
+            raise ValueError(f"BatchNormalization '{self.name}': the mask provided should be one "
+                             f"dimension less than the inputs. Received: mask.shape="
+                             f"{np.shape(getattr(mask, 'data', mask))}, inputs.shape={inputs.shape}")
         if training and self.trainable:  # frozen: inference mode, as in Keras 3
-            mean = ops.mean(inputs, axis=reduce, keepdims=True)
-            var = ops.var(inputs, axis=reduce, keepdims=True)
+            if mask is None:
+                mean = ops.mean(inputs, axis=reduce, keepdims=True)
+                var = ops.var(inputs, axis=reduce, keepdims=True)
+            else:
+                mean, var = masked_moments(inputs, mask, reduce)
             m = self.momentum
             ops.assign_moving_average(self.moving_mean, mean, m)
             ops.assign_moving_average(self.moving_variance, var, m)
@@ -98,7 +159,9 @@ class BatchNormalization(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                **{f"{k}_initializer": initializers.serialize(v) for k, v in self.inits.items()}}
+                **{f"{k}_initializer": initializers.serialize(v) for k, v in self.inits.items()},
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
 
 
 class LayerNormalization(Layer):
@@ -109,12 +172,33 @@ class LayerNormalization(Layer):
     axis : int or list of int, default -1
     epsilon : float, default 1e-3
     center, scale : bool, default True
+    beta_regularizer, gamma_regularizer : optional
+        Penalties on ``beta`` / ``gamma`` added to the loss.
+    rms_scaling : bool, default False
+        Keras 3's deprecated option, with Keras's exact formula: ``gamma * x / sqrt(var + eps)``
+        (no centring, no ``beta``; it scales by the variance, not the root mean square).
+        Keras warns that it is deprecated; so does unafraid.
+
+    A mask passes through unchanged (each example is normalised on its own).
     """
+
+    supports_masking = True
 
     def __init__(self, axis: int | list[int] = -1, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros",
-                 gamma_initializer: Any = "ones", **kwargs: Any) -> None:
+                 gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, rms_scaling: bool = False, **kwargs: Any) -> None:
+        if rms_scaling:
+            warnings.warn("You passed `rms_scaling=True`, which is deprecated (in Keras too). This "
+                          "argument scales the input by the variance, not the root mean square.",
+                          DeprecationWarning, stacklevel=2)
         super().__init__(**kwargs)
+        _refuse("LayerNormalization", beta_constraint=beta_constraint,
+                gamma_constraint=gamma_constraint)
+        self.rms_scaling = bool(rms_scaling)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.axis = check_axis("LayerNormalization", axis)
         self.epsilon = check_number("LayerNormalization", "epsilon", epsilon, low=0, low_open=True,
                                     hint="Use a small positive number such as 1e-3 (the default).")
@@ -125,14 +209,20 @@ class LayerNormalization(Layer):
     def build(self, input_shape: tuple[int, ...]) -> None:
         keep = _axes(self.axis, len(input_shape))
         shape = tuple(input_shape[a] for a in keep)
-        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma") if self.scale else None
-        self.beta = self.add_weight(shape, self.beta_initializer, name="beta") if self.center else None
+        self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
+                                     regularizer=self.gamma_regularizer) if (
+            self.scale or self.rms_scaling) else None
+        self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
+                                    regularizer=self.beta_regularizer) if (
+            self.center and not self.rms_scaling) else None
 
     def call(self, inputs: Tensor) -> Tensor:
         axes = _axes(self.axis, inputs.ndim)
         mean = ops.mean(inputs, axis=axes, keepdims=True)
         var = ops.var(inputs, axis=axes, keepdims=True)
         pshape = _param_shape(inputs.shape, axes)
+        if self.rms_scaling:  # Keras's formula: x * rsqrt(var + eps) * gamma, not centred
+            return _normalize(inputs, 0.0, var, self.epsilon, self.gamma, None, pshape)
         return _normalize(inputs, mean, var, self.epsilon, self.gamma, self.beta, pshape)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -140,6 +230,8 @@ class LayerNormalization(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
+                "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
