@@ -220,3 +220,219 @@ def test_merge_inputs_of_different_ranks_broadcast():
 def test_merge_layer_called_on_one_tensor_says_how():
     with pytest.raises(ValueError, match=r"list of inputs.*Add\(\)\(\[a, b\]\)"):
         layers.Add()(np.ones((2, 3)))
+
+
+# ---- RepeatVector, Permute ----------------------------------------------------------------------
+def test_repeat_vector():
+    """repeat_vector_test: test_repeat_vector, dynamic batch / dimension, invalid n."""
+    x = rng.random((2, 5)).astype("float32")
+    np.testing.assert_array_equal(layers.RepeatVector(3)(x).numpy(),
+                                  np.repeat(x.reshape(2, 1, 5), 3, axis=1))
+    assert layers.RepeatVector(n=3)(layers.Input(batch_shape=(None, 5))).shape == (None, 3, 5)
+    assert layers.RepeatVector(n=3)(layers.Input(batch_shape=(2, None))).shape == (2, 3, None)
+    for bad in ("3", 3.5, [3]):
+        with pytest.raises(TypeError, match="Expected an integer value for `n`"):
+            layers.RepeatVector(n=bad)
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match="should be a positive integer"):
+            layers.RepeatVector(n=bad)
+    layer = layers.RepeatVector(3, dtype="float64")
+    uf.check_grad(lambda x: uf.sum(uf.tanh(layer(x)) * np.arange(12.0).reshape(1, 3, 4)),
+                  rng.normal(size=(2, 4)), order=2)
+
+
+def test_permute():
+    """permute_test: test_permute (dense), dynamic batch, invalid dims."""
+    x = rng.random((10, 3, 5, 5)).astype("float32")
+    np.testing.assert_array_equal(layers.Permute((3, 1, 2))(x).numpy(),
+                                  np.transpose(x, (0, 3, 1, 2)))
+    assert layers.Permute((2, 1))(layers.Input(batch_shape=(None, 3, 5))).shape == (None, 5, 3)
+    for dims in ((0, 1, 2), (1, 4, 2)):
+        with pytest.raises(ValueError, match=r"Invalid permutation .*dims.*"):
+            layers.Permute(dims)
+    layer = layers.Permute((2, 1), dtype="float64")
+    uf.check_grad(lambda x: uf.sum(uf.tanh(layer(x)) * np.arange(6.0).reshape(1, 3, 2)),
+                  rng.normal(size=(2, 2, 3)), order=2)
+
+
+# ---- noise and activity regularisation ----------------------------------------------------------
+def test_gaussian_noise_correctness():
+    """gaussian_noise_test.test_gaussian_noise_correctness."""
+    out = layers.GaussianNoise(0.3, seed=1337)(np.ones((20, 500)), training=True).numpy()
+    np.testing.assert_allclose(np.std(out), 0.3, atol=0.02)
+    np.testing.assert_array_equal(layers.GaussianNoise(0.3)(np.ones((2, 3))).numpy(), 1.0)
+
+
+def test_gaussian_dropout_correctness():
+    """gaussian_dropout_test.test_gaussian_dropout_correctness."""
+    out = layers.GaussianDropout(0.3, seed=1337)(np.ones((20, 500)), training=True).numpy()
+    np.testing.assert_allclose(np.std(out), np.sqrt(0.3 / (1 - 0.3)), atol=0.02)
+    np.testing.assert_array_equal(layers.GaussianDropout(0.3)(np.ones((2, 3))).numpy(), 1.0)
+
+
+def test_alpha_dropout_correctness_and_noise_shape():
+    """alpha_dropout_test: correctness, partial noise shape (dynamic, static), invalid rate."""
+    out = layers.AlphaDropout(0.3, seed=1337)(np.ones((20, 500), "float32"), training=True)
+    np.testing.assert_allclose(np.std(out.numpy()), 1.0, atol=1e-1)
+    for noise_shape in ((None, 1, None), (20, 1, 10)):
+        out = layers.AlphaDropout(0.5, noise_shape=noise_shape)(np.ones((20, 5, 10)),
+                                                                training=True).numpy()
+        np.testing.assert_array_equal(out[:, 0, :], out[:, 1, :])
+    for rate in (-0.5, 1.5):
+        with pytest.raises(ValueError, match="Invalid value received for argument `rate`. "
+                                             "Expected a float value between 0 and 1."):
+            layers.AlphaDropout(rate=rate)
+
+
+def test_alpha_dropout_formula_by_hand():
+    """The affine map of Klambauer et al. (2017): kept x -> a x + b, dropped -> a alpha' + b."""
+    alpha_p = -1.6732632423543772 * 1.0507009873554805
+    rate = 0.25
+    a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
+    b = -a * alpha_p * rate
+    x = rng.normal(size=(50, 40))
+    y = layers.AlphaDropout(rate, seed=3, dtype="float64")(x, training=True).numpy()
+    kept = np.isclose(y, a * x + b)
+    assert np.all(kept | np.isclose(y, a * alpha_p + b))
+    assert 0.2 < 1 - kept.mean() < 0.3
+
+
+@pytest.mark.parametrize("make", [lambda: layers.GaussianNoise(0.2, seed=1, dtype="float64"),
+                                  lambda: layers.GaussianDropout(0.2, seed=1, dtype="float64"),
+                                  lambda: layers.AlphaDropout(0.2, seed=1, dtype="float64")],
+                         ids=["gaussian_noise", "gaussian_dropout", "alpha_dropout"])
+def test_noise_layers_gradient_with_a_fixed_draw(make):
+    """The gradient for one draw: re-seeding the generator makes each evaluation the same draw."""
+    layer = make()
+    x = rng.normal(size=(3, 4))
+
+    def f(x):
+        layer.generator = uf.random.make_generator(5)
+        return uf.sum(uf.tanh(layer(x, training=True)))
+
+    uf.check_grad(f, x, order=2)
+
+
+def test_activity_regularization_correctness():
+    """activity_regularization_test.test_correctness."""
+    layer = layers.ActivityRegularization(l1=0.2, l2=0.3)
+    layer(2 * np.ones((1,)))
+    assert len(layer.losses) == 1
+    np.testing.assert_allclose(float(layer.losses[0]), 4 * 0.3 + 2 * 0.2, rtol=1e-6)
+
+
+def test_noise_layers_train_reproducibly_compiled_and_eager():
+    """Two identical runs give the same bits; the compiled step matches the eager one."""
+    def run(jit):
+        uf.random.set_seed(4)
+        model = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(8, activation="tanh"),
+                                  layers.GaussianNoise(0.1), layers.GaussianDropout(0.2),
+                                  layers.AlphaDropout(0.1), layers.ActivityRegularization(l2=1e-3),
+                                  layers.Dense(1)])
+        model.compile("sgd", "mse", jit_compile=jit)
+        x = np.random.default_rng(0).normal(size=(64, 6)).astype("float32")
+        model.fit(x, x[:, :1], epochs=3, batch_size=16, verbose=0, shuffle=False)
+        return [w.copy() for w in model.get_weights()]
+
+    eager, again, compiled = run(False), run(False), run(True)
+    for a, b, c in zip(eager, again, compiled, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+# ---- Embedding ----------------------------------------------------------------------------------
+def test_embedding_correctness_and_masking():
+    """embedding_test: test_correctness, test_masking, test_compute_mask_no_masking,
+    test_embedding_basics (shapes), test_weights_constructor_arg, invalid dims."""
+    layer = layers.Embedding(input_dim=3, output_dim=2)
+    layer.build()
+    layer.embeddings.assign(np.array([[0.0, 0.0], [2.0, 2.0], [3.0, 3.0]], "float32"))
+    np.testing.assert_allclose(layer(np.array([2, 1, 0])).numpy(), [[3, 3], [2, 2], [0, 0]])
+    masked = layers.Embedding(input_dim=3, output_dim=2, mask_zero=True)
+    masked.build()
+    np.testing.assert_array_equal(masked.compute_mask(np.array([2, 1, 0])).data,
+                                  [True, True, False])
+    assert layers.Embedding(3, 2).compute_mask(np.array([2, 1, 0])) is None
+    assert layers.Embedding(4, 3)(np.array([1, 2], "int32")).shape == (2, 3)
+    assert layers.Embedding(5, 4, mask_zero=True)(np.array([[1, 2, 0], [0, 0, 4]])).shape == (
+        2, 3, 4)
+    for weights in (np.ones((3, 4)), [np.ones((3, 4))]):
+        np.testing.assert_array_equal(layers.Embedding(3, 4, weights=weights)(
+            np.array([0, 2])).numpy(), 1.0)
+    for bad in (3.7, 4.0, "3", None, True, False, -1, 0):
+        with pytest.raises(ValueError, match="`input_dim` must be a positive integer"):
+            layers.Embedding(input_dim=bad, output_dim=8)
+        with pytest.raises(ValueError, match="`output_dim` must be a positive integer"):
+            layers.Embedding(input_dim=10, output_dim=bad)
+
+
+def test_embedding_gradient_and_out_of_range_ids():
+    layer = layers.Embedding(5, 3, dtype="float64")
+    layer.build()
+    ids = np.array([[1, 4, 1], [0, 2, 2]])
+
+    def f(table):
+        object.__setattr__(layer, "embeddings", table)
+        return uf.sum(uf.tanh(layer.call(uf.constant(ids.astype("float64")))))
+
+    uf.check_grad(f, rng.normal(size=(5, 3)), order=2)
+    with pytest.raises(ValueError, match=r"input_dim=5.*\[0, 5\).*7"):
+        layers.Embedding(5, 3)(np.array([[1, 7]]))
+
+
+def test_embedding_mask_reaches_the_loss_in_fit(tmp_path):
+    """mask_zero=True: padded steps change neither the loss nor the gradients."""
+    uf.random.set_seed(1)
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Embedding(6, 3, mask_zero=True),
+                              layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.array([[1, 2, 0, 0], [3, 4, 5, 0]])
+    y = np.zeros((2, 4, 1), "float32")
+    pred = model(x).numpy()
+    expected = np.mean(np.concatenate([pred[0, :2, 0], pred[1, :3, 0]]) ** 2)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), expected, rtol=1e-6)
+    model.save(tmp_path / "e.safetensors")
+    again = keras.models.load_model(tmp_path / "e.safetensors")
+    np.testing.assert_array_equal(again(x).numpy(), pred)
+
+
+# ---- Lambda -------------------------------------------------------------------------------------
+def test_lambda_correctness_and_shapes():
+    """lambda_layer_test: test_correctness, test_correctness_lambda_shape, test_lambda_basics."""
+    np.testing.assert_allclose(layers.Lambda(lambda x: x ** 2)(2 * np.ones((2, 3))).numpy(), 4.0)
+    np.testing.assert_allclose(layers.Lambda(lambda x: x ** 2, output_shape=lambda s: s)(
+        2 * np.ones((2, 3))).numpy(), 4.0)
+
+    def stacker(x):
+        return uf.concatenate([x, x], axis=1)
+
+    inp = keras.Input(shape=(3,))
+    assert layers.Lambda(stacker, output_shape=(6,))(inp).shape == (None, 6)
+    assert layers.Lambda(stacker, output_shape=lambda s: (s[0], s[1] * 2))(inp).shape == (None, 6)
+    assert layers.Lambda(stacker)(inp).shape == (None, 6)
+    assert layers.Lambda(uf.square if hasattr(uf, "square") else stacker).supports_masking is False
+    assert layers.Lambda(stacker, mask=np.ones((2, 3), bool)).supports_masking is True
+
+
+def test_lambda_in_process_only(tmp_path):
+    """A model with a Lambda trains and predicts, refuses to be saved (naming the layer), and
+    no file can create one (Keras's test_from_config_fails_closed_without_safe_mode_scope)."""
+    inp = keras.Input(shape=(3,))
+    out = layers.Dense(1)(layers.Lambda(lambda x: x * 2.0, name="doubler")(inp))
+    model = keras.Model(inp, out)
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "doubler" in "\n".join(lines)
+    with pytest.raises(ValueError, match="doubler"):
+        model.save(tmp_path / "l.safetensors")
+    assert not (tmp_path / "l.safetensors").exists()
+    with pytest.raises(ValueError, match="Lambda"):
+        layers.Lambda(lambda x: x).get_config()
+    with pytest.raises(ValueError, match="Lambda"):
+        layers.Lambda.from_config({"function": "x"})
+    spec = {"class_name": "Lambda", "config": {"function": "lambda x: x"}}
+    from unafraid.io.saving import deserialize_layer
+    with pytest.raises(ModelFileError, match="unknown layer class 'Lambda'"):
+        deserialize_layer(spec)

@@ -93,7 +93,7 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-                raise ValueError(f"Embedding: {name} must be a positive integer, got {value!r}. "
+                raise ValueError(f"Embedding: `{name}` must be a positive integer, got {value!r}. "
                                  f"E.g. Embedding(input_dim=vocabulary_size, output_dim=16).")
         if embeddings_constraint is not None:
             raise ValueError("Embedding: embeddings_constraint is not supported; leave it None.")
@@ -114,7 +114,8 @@ class Embedding(Layer):
                                           self.embeddings_initializer, name="embeddings",
                                           regularizer=self.embeddings_regularizer)
         if self._initial_weights is not None:
-            self.set_weights(list(self._initial_weights))
+            weights = self._initial_weights
+            self.set_weights([weights] if np.ndim(weights) == 2 else list(weights))
             self._initial_weights = None
 
     def _ids(self, inputs: Tensor) -> Tensor:

@@ -86,3 +86,8 @@ class Lambda(Layer):
             f"model files never hold code (loading a file never runs any). Replace it with a "
             f"small Layer subclass whose call() does the same, or save the weights only with "
             f"model.save_weights(path) and re-create the model in code.")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Lambda:
+        raise ValueError("A Lambda layer cannot be created from a config: that would run code "
+                         "from a file, which unafraid never does. Re-create it in code.")

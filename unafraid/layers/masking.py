@@ -86,6 +86,39 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
+def apply_keras_mask(values: Any, out_mask: Any, y_pred: Any, reduction: str | None
+                     ) -> tuple[Any, Any]:
+    """What ``Loss.__call__`` does with ``y_pred``'s Keras mask (Keras 3's ``apply_mask``).
+
+    Masked entries of the per-example ``values`` get weight 0; with a mean reduction
+    (``'sum_over_batch_size'``, ``'mean'``) the others get ``total / valid``, so the mean
+    runs over the valid entries only: ``sum(values * mask) / sum(mask)``.
+
+    Returns ``(values, out_mask)`` for ``losses._reduce``. With only ``y_pred``'s mask, it is
+    folded into ``values`` with engine ops (a compiled training step recomputes it for each
+    batch); with a loss's own mask too (``ignore_class``), the two are combined (``and``)
+    and returned as ``out_mask``, as Keras does.
+    """
+    mask = keras_mask(y_pred)
+    if mask is None or isinstance(mask, list):
+        return values, out_mask
+    if out_mask is not None:
+        return values, combine_masks(y_pred, out_mask)
+    values = values if isinstance(values, Tensor) else Tensor(np.asarray(values))
+    m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+    if m.shape != values.shape:
+        if m.shape[: values.ndim] == values.shape or values.shape[: m.ndim] != m.shape:
+            raise ValueError(f"The loss values have shape {values.shape} but the predictions' "
+                             f"mask has shape {m.shape}; the mask must be the values' shape or "
+                             f"a prefix of it (e.g. (batch, timesteps)).")
+        m = ops.reshape(m, (*m.shape, *(1,) * (values.ndim - m.ndim)))
+    weights = ops.cast(m, values.dtype)
+    if reduction in ("mean", "sum_over_batch_size"):
+        valid = ops.maximum(ops.sum(weights), 1.0)  # all masked: the weights are all 0 anyway
+        weights = ops.multiply(weights, ops.divide(float(m.size), valid))
+    return ops.multiply(values, weights), None
+
+
 def combine_masks(y_pred: Any, out_mask: Any = None) -> np.ndarray | None:
     """The mask a loss applies: ``y_pred``'s Keras mask and the loss's own (``ignore_class``).
 

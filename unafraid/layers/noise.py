@@ -86,7 +86,7 @@ class AlphaDropoutOp(Function):
 def _check_fraction(layer: str, name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not (
             0 <= value <= 1):
-        raise ValueError(f"{layer}: invalid value received for argument `{name}`. Expected a "
+        raise ValueError(f"{layer}: Invalid value received for argument `{name}`. Expected a "
                          f"float value between 0 and 1. Received: {name}={value!r}")
     return float(value)
 

@@ -268,7 +268,7 @@ class RepeatVector(Layer):
     def __init__(self, n: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(n, int) or isinstance(n, bool):
-            raise TypeError(f"RepeatVector: expected an integer value for `n`, got {type(n)}.")
+            raise TypeError(f"RepeatVector: Expected an integer value for `n`, got {type(n)}.")
         if n <= 0:
             raise ValueError(f"RepeatVector: argument `n` should be a positive integer. "
                              f"Received: n={n}")

@@ -30,6 +30,7 @@ import numpy as np
 from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
+from ..layers.masking import apply_mask, keras_mask
 from ..threads import blas_threads_for, limited
 from . import data as _data
 from .batches import (
@@ -207,15 +208,17 @@ class Trainer:
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
                         ) -> dict[str, float]:
         """Update the compiled metrics with one batch; return every metric's running value."""
-        preds = [p.data if isinstance(p, Tensor) else p for p in (
-            y_pred if isinstance(y_pred, list | tuple) else [y_pred])]
+        outs = y_pred if isinstance(y_pred, list | tuple) else [y_pred]
+        masks = [keras_mask(p) for p in outs]  # Keras's masks weight the metrics too (k17c)
+        preds = [p.data if isinstance(p, Tensor) else p for p in outs]
         if y is not None:
             if self._metrics_per_output is None:
                 self._resolve_metrics(preds)
             ys = list(y) if isinstance(y, list | tuple) and len(preds) > 1 else [y]
-            for metrics, target, p in zip(self._metrics_per_output, ys, preds, strict=True):
+            for metrics, target, p, mask in zip(self._metrics_per_output, ys, preds, masks,
+                                                strict=True):
                 for m, weighted in metrics:
-                    m.update_state(target, p, sample_weight if weighted else None)
+                    m.update_state(target, p, apply_mask(sample_weight if weighted else None, mask))
         return self.get_metrics_result()
 
     @property
