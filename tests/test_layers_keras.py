@@ -436,3 +436,272 @@ def test_lambda_in_process_only(tmp_path):
     from unafraid.io.saving import deserialize_layer
     with pytest.raises(ModelFileError, match="unknown layer class 'Lambda'"):
         deserialize_layer(spec)
+
+
+# ---- tabular preprocessing ----------------------------------------------------------------------
+@pytest.mark.parametrize("output_mode,inputs,expected", [
+    # discretization_test.test_correctness (dense)
+    ("int", [[-1.0, 0.0, 0.1, 0.8, 1.2]], [[0, 1, 1, 2, 3]]),
+    ("one_hot", [0.1, 0.8], [[0, 1, 0, 0], [0, 0, 1, 0]]),
+    ("multi_hot", [[0.1, 0.8]], [[0, 1, 1, 0]]),
+    ("one_hot", [[[0.15, 0.75], [0.85, 0.45]]],
+     [[[[0, 1, 0, 0], [0, 0, 1, 0]], [[0, 0, 1, 0], [0, 1, 0, 0]]]]),
+    ("multi_hot", [[[0.15, 0.75], [0.85, 0.45]]], [[[0, 1, 1, 0], [0, 1, 1, 0]]]),
+    ("count", [[0.1, 0.8, 0.9]], [[0, 1, 2, 0]]),
+], ids=["int", "one_hot_rank_1", "multi_hot_rank_2", "one_hot_rank_3", "multi_hot_rank_3",
+        "count"])
+def test_discretization_correctness(output_mode, inputs, expected):
+    layer = layers.Discretization(bin_boundaries=[0.0, 0.5, 1.0], output_mode=output_mode)
+    np.testing.assert_array_equal(layer(np.array(inputs)).numpy(), expected)
+
+
+def test_discretization_fixed_bins_adapt_and_errors():
+    """discretization_test: fixed bins, test_adapt_flow, adapt with a generator / list / steps,
+    test_init_num_bins_and_bin_boundaries_raises, test_call_before_adapt_raises, shapes."""
+    layer = layers.Discretization(bin_boundaries=[0.0, 0.35, 0.5, 1.0])
+    x = np.array([[-1.0, 0.0, 0.1, 0.2, 0.4, 0.5, 1.0, 1.2, 0.98]])
+    np.testing.assert_array_equal(layer(x).numpy(), [[0, 1, 1, 1, 2, 3, 4, 4, 3]])
+    layer = layers.Discretization(num_bins=4)
+    layer.adapt(rng.random((32, 3)))
+    assert len(layer.bin_boundaries) == 3
+    assert layer(np.array([[0.0, 0.1, 0.3]])).numpy().dtype.kind == "i"
+    layer = layers.Discretization(num_bins=4)
+    layer.adapt(rng.uniform(0, 10, size=(20,)) for _ in range(5))
+    assert len(layer.bin_boundaries) == 3
+    layer = layers.Discretization(num_bins=3)
+    layer.adapt([np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])])
+    assert len(layer.bin_boundaries) == 2
+    # quantiles by hand: 4 bins of 0..99 split at the quartiles 24, 49, 74 (rank / 100 steps)
+    layer = layers.Discretization(num_bins=4)
+    layer.adapt(np.arange(100.0))
+    np.testing.assert_allclose(layer.bin_boundaries, [24.0, 49.0, 74.0], rtol=1e-5)
+    with pytest.raises(ValueError, match="Both `num_bins` and `bin_boundaries`"):
+        layers.Discretization(num_bins=3, bin_boundaries=[0.0, 1.0])
+    with pytest.raises(ValueError, match="either `num_bins` or `bin_boundaries`"):
+        layers.Discretization()
+    with pytest.raises(ValueError, match="You need .* call .*adapt"):
+        layers.Discretization(num_bins=3)([[0.1, 0.8, 0.9]])
+    for mode, shape in (("int", (None, 3, 4)), ("one_hot", (None, 3, 4, 5)),
+                        ("multi_hot", (None, 4, 5)), ("count", (None, 4, 5))):
+        # test_symbolic_tensor_output_shape
+        layer = layers.Discretization(bin_boundaries=[0.0, 1.0, 2.0, 5.0], output_mode=mode)
+        assert layer(layers.Input(shape=(3, 4))).shape == shape
+        assert layer(rng.uniform(0, 3, size=(2, 3, 4))).shape[1:] == shape[1:]
+
+
+def test_category_encoding():
+    """category_encoding_test: count, weighted count, batched count, multi_hot, one_hot, errors."""
+    count = layers.CategoryEncoding(num_tokens=6, output_mode="count")
+    np.testing.assert_array_equal(count(np.array([1, 2, 3, 1])).numpy(), [0, 2, 1, 1, 0, 0])
+    np.testing.assert_array_equal(count(np.array([[1, 2, 3, 1], [0, 3, 1, 0]])).numpy(),
+                                  [[0, 2, 1, 1, 0, 0], [2, 1, 0, 1, 0, 0]])
+    weights = np.array([[0.1, 0.2], [0.1, 0.1], [0.2, 0.3], [0.4, 0.2]])
+    np.testing.assert_allclose(count(np.array([[0, 1], [0, 0], [1, 2], [3, 1]]),
+                                     count_weights=weights).numpy(),
+                               [[0.1, 0.2, 0, 0, 0, 0], [0.2, 0, 0, 0, 0, 0],
+                                [0, 0.2, 0.3, 0, 0, 0], [0, 0.2, 0, 0.4, 0, 0]], rtol=1e-6)
+    multi = layers.CategoryEncoding(num_tokens=6, output_mode="multi_hot")
+    np.testing.assert_array_equal(multi(np.array([3, 2, 0, 1])).numpy(), [1, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(multi(np.array([[3, 2, 0, 1], [3, 2, 0, 1]])).numpy(),
+                                  [[1, 1, 1, 1, 0, 0]] * 2)
+    one = layers.CategoryEncoding(num_tokens=4, output_mode="one_hot")
+    np.testing.assert_array_equal(one(np.array([3, 2, 0, 1])).numpy(), np.eye(4)[[3, 2, 0, 1]])
+    assert one(np.array([[3], [2], [0], [1]])).shape == (4, 4)
+    assert layers.CategoryEncoding(num_tokens=6, output_mode="one_hot")(
+        np.array([[3, 2, 0, 1], [3, 2, 0, 1]])).shape == (2, 4, 6)
+    with pytest.raises(ValueError, match="num_tokens must be set"):
+        layers.CategoryEncoding(output_mode="multi_hot")
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="`num_tokens` must be >= 1"):
+            layers.CategoryEncoding(num_tokens=bad)
+    with pytest.raises(ValueError, match="`count_weights` is not used"):
+        layers.CategoryEncoding(num_tokens=4)(np.array([0, 1, 2, 3]), count_weights=np.ones(4))
+    with pytest.raises(ValueError, match="Unknown arg for output_mode"):
+        layers.CategoryEncoding(num_tokens=4, output_mode="invalid_mode")
+    with pytest.raises(ValueError, match=r"0 <= values < num_tokens.*num_tokens=4"):
+        layers.CategoryEncoding(num_tokens=4)(np.array([0, 4]))
+
+
+def test_integer_lookup():
+    """integer_lookup_test: test_adapt_flow (int, one_hot, multi_hot, count), fixed and set
+    vocabulary."""
+    adapt_data = [1, 1, 1, 2, 2, 3]
+    layer = layers.IntegerLookup(output_mode="int")
+    layer.adapt(adapt_data)
+    np.testing.assert_array_equal(layer([1, 2, 4]).numpy(), [1, 2, 0])
+    np.testing.assert_array_equal(layer([[1, 2, 4], [2, 3, 5]]).numpy(), [[1, 2, 0], [2, 3, 0]])
+    layer = layers.IntegerLookup(output_mode="one_hot")
+    layer.adapt(adapt_data)
+    np.testing.assert_array_equal(layer([1, 2, 4]).numpy(),
+                                  [[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0]])
+    layer = layers.IntegerLookup(output_mode="multi_hot")
+    layer.adapt(adapt_data)
+    np.testing.assert_array_equal(layer([1, 2, 4]).numpy(), [1, 1, 1, 0])
+    layer = layers.IntegerLookup(output_mode="count")
+    layer.adapt(adapt_data)
+    np.testing.assert_array_equal(layer([1, 2, 3, 4, 1, 2, 1]).numpy(), [1, 3, 2, 1])
+    layer = layers.IntegerLookup(output_mode="int", vocabulary=[1, 2, 3, 4])
+    np.testing.assert_array_equal(layer([2, 3, 4, 5]).numpy(), [2, 3, 4, 0])
+    layer = layers.IntegerLookup(output_mode="int")
+    layer.set_vocabulary([1, 2, 3, 4])
+    np.testing.assert_array_equal(layer([2, 3, 4, 5]).numpy(), [2, 3, 4, 0])
+
+
+def test_integer_lookup_docstring_examples():
+    """integer_lookup.py docstring: vocabulary, mask token, several OOV indices, invert."""
+    vocab = [12, 36, 1138, 42]
+    data = np.array([[12, 1138, 42], [42, 1000, 36]])
+    np.testing.assert_array_equal(layers.IntegerLookup(vocabulary=vocab)(data).numpy(),
+                                  [[1, 3, 4], [4, 0, 2]])
+    layer = layers.IntegerLookup(vocabulary=vocab, num_oov_indices=2)
+    np.testing.assert_array_equal(layer(data).numpy(), [[2, 4, 5], [5, 0, 3]])
+    layer = layers.IntegerLookup(vocabulary=vocab, mask_token=0)
+    np.testing.assert_array_equal(layer(np.array([[12, 1138, 42], [42, 0, 36]])).numpy(),
+                                  [[2, 4, 5], [5, 0, 3]])
+    layer = layers.IntegerLookup(vocabulary=vocab, invert=True)
+    np.testing.assert_array_equal(layer(np.array([[1, 3, 4], [4, 0, 2]])).numpy(),
+                                  [[12, 1138, 42], [42, -1, 36]])
+    layer = layers.IntegerLookup(vocabulary=vocab, output_mode="one_hot")
+    assert layer.vocabulary_size() == 5
+    assert layer.get_vocabulary() == [-1, 12, 36, 1138, 42]
+    assert layer.get_vocabulary(include_special_tokens=False) == vocab
+
+
+def test_string_lookup():
+    """string_lookup_test: test_adapt_flow, adapt with a generator / steps, fixed vocabulary;
+    string_lookup.py docstring (vocabulary, multi_hot, invert)."""
+    layer = layers.StringLookup(output_mode="int")
+    layer.adapt(["a", "a", "a", "b", "b", "c"])
+    np.testing.assert_array_equal(layer(["b", "c", "d"]).numpy(), [2, 3, 0])
+    assert "a" in layer.get_vocabulary()
+
+    def gen():
+        yield ["cat", "dog"]
+        yield ["bird", "cat"]
+
+    layer = layers.StringLookup()
+    layer.adapt(gen())
+    assert {"cat", "dog", "bird"} <= set(layer.get_vocabulary())
+    np.testing.assert_array_equal(
+        layers.StringLookup(output_mode="int", vocabulary=["a", "b", "c"])(["b", "c", "d"]).numpy(),
+        [2, 3, 0])
+    vocab = ["a", "b", "c", "d"]
+    data = np.array([["a", "c", "d"], ["d", "z", "b"]])
+    np.testing.assert_array_equal(layers.StringLookup(vocabulary=vocab)(data).numpy(),
+                                  [[1, 3, 4], [4, 0, 2]])
+    np.testing.assert_array_equal(
+        layers.StringLookup(vocabulary=vocab, output_mode="multi_hot")(data).numpy(),
+        [[0, 1, 0, 1, 1], [1, 0, 1, 0, 1]])
+    inverse = layers.StringLookup(vocabulary=vocab, invert=True)
+    assert inverse(np.array([[1, 3, 4], [4, 0, 2]])).tolist() == [["a", "c", "d"],
+                                                                  ["d", "[UNK]", "b"]]
+
+
+def test_lookups_save_and_load_with_the_model(tmp_path):
+    """The adapted state travels in the config (plain JSON), so the loaded model is the same."""
+    disc = layers.Discretization(num_bins=4)
+    disc.adapt(rng.random((32, 2)))
+    look = layers.IntegerLookup(output_mode="multi_hot")
+    look.adapt([1, 1, 1, 2, 2, 3])
+    enc = layers.CategoryEncoding(num_tokens=4, output_mode="count")
+    for layer, x in ((disc, rng.random((3, 2))), (look, np.array([[1, 2, 4]])),
+                     (enc, np.array([[0, 3, 3]]))):
+        inp = keras.Input(shape=x.shape[1:])
+        model = keras.Model(inp, layer(inp))
+        model.save(tmp_path / "p.safetensors")
+        again = keras.models.load_model(tmp_path / "p.safetensors")
+        np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
+
+
+# ---- normalisation options and Dense ------------------------------------------------------------
+def test_layer_normalization_keras_outputs():
+    """layer_normalization_test: test_output, test_output_with_rms_scaling, test_unsorted_axis."""
+    layer = layers.LayerNormalization(beta_initializer="ones", gamma_initializer="ones")
+    np.testing.assert_allclose(layer(np.arange(5, dtype="float32")[None, :]).numpy(),
+                               [[-0.41386, 0.29307, 1.0, 1.70693, 2.41386]], rtol=1e-5)
+    with pytest.warns(DeprecationWarning, match="rms_scaling"):
+        layer = layers.LayerNormalization(rms_scaling=True, gamma_initializer="ones")
+    np.testing.assert_allclose(layer(np.arange(5, dtype="float32")[None, :]).numpy(),
+                               [[0.0, 0.70693, 1.41386, 2.12079, 2.82772]], rtol=1e-5, atol=1e-6)
+    assert [w.name.split("/")[1] for w in layer.weights] == ["gamma"]
+    x = rng.normal(size=(2, 3, 4)).astype("float32")
+    np.testing.assert_allclose(layers.LayerNormalization(axis=[-2, -1])(x).numpy(),
+                               layers.LayerNormalization(axis=[-1, -2])(x).numpy(), rtol=1e-6)
+
+
+def test_layer_normalization_rms_scaling_gradient():
+    with pytest.warns(DeprecationWarning):
+        layer = layers.LayerNormalization(rms_scaling=True, dtype="float64")
+    layer.build((3, 5))
+
+    def f(x, gamma):
+        object.__setattr__(layer, "gamma", gamma)
+        return uf.sum(uf.tanh(layer.call(x)))
+
+    uf.check_grad(f, rng.normal(size=(3, 5)), rng.normal(size=5) + 1, order=2)
+
+
+@pytest.mark.parametrize("cls", [layers.BatchNormalization, layers.LayerNormalization])
+def test_normalization_regularizers_add_their_penalties(cls, tmp_path):
+    """beta_regularizer / gamma_regularizer: l1 * sum|beta| + l2 * sum(gamma**2) in losses."""
+    layer = cls(beta_regularizer=keras.regularizers.L1(0.1),
+                gamma_regularizer=keras.regularizers.L2(0.01),
+                beta_initializer="ones", gamma_initializer=keras.initializers.Constant(2.0))
+    layer(np.ones((2, 3), "float32"))
+    np.testing.assert_allclose(sorted(float(v) for v in layer.losses),
+                               sorted([0.1 * 3 * 1.0, 0.01 * 3 * 4.0]), rtol=1e-6)
+    model = keras.Sequential([keras.Input(shape=(3,)), layer])
+    model.save(tmp_path / "n.safetensors")
+    again = keras.models.load_model(tmp_path / "n.safetensors")
+    np.testing.assert_allclose(sorted(float(v) for v in again.losses),
+                               sorted(float(v) for v in layer.losses), rtol=1e-6)
+
+
+def test_normalization_refuses_what_it_does_not_have():
+    with pytest.raises(ValueError, match="renorm"):
+        layers.BatchNormalization(renorm=True)
+    with pytest.raises(ValueError, match="gamma_constraint"):
+        layers.LayerNormalization(gamma_constraint="non_neg")
+
+
+def test_dense_activation_set_after_construction(tmp_path):
+    layer = layers.Dense(2, kernel_initializer="ones")
+    layer.activation = "relu"
+    np.testing.assert_array_equal(layer(np.array([[-1.0, -1.0], [1.0, 1.0]])).numpy(),
+                                  [[0.0, 0.0], [2.0, 2.0]])
+    layer.activation = uf.tanh
+    np.testing.assert_allclose(layer(np.array([[1.0, 0.0]])).numpy(), np.tanh([[1.0, 1.0]]),
+                               rtol=1e-6)
+    layer.activation = "sigmoid"
+    model = keras.Sequential([keras.Input(shape=(2,)), layer])
+    model.save(tmp_path / "d.safetensors")
+    again = keras.models.load_model(tmp_path / "d.safetensors")
+    assert again.layers[0].get_config()["activation"] == "sigmoid"
+    x = rng.normal(size=(3, 2)).astype("float32")
+    np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
+
+
+# ---- every new layer: saved and loaded, listed in summary ---------------------------------------
+@pytest.mark.parametrize("make,shape", [
+    (lambda: layers.RepeatVector(3), (4,)), (lambda: layers.Permute((2, 1)), (3, 4)),
+    (lambda: layers.GaussianNoise(0.1, seed=2), (4,)),
+    (lambda: layers.GaussianDropout(0.1, seed=2), (4,)),
+    (lambda: layers.AlphaDropout(0.1, noise_shape=(None, 1), seed=2), (4,)),
+    (lambda: layers.ActivityRegularization(l1=0.01, l2=0.02), (4,)),
+    (lambda: layers.Embedding(10, 3, mask_zero=True), (5,)),
+    (lambda: layers.Masking(mask_value=-1.0), (3, 2)),
+    (lambda: layers.Softmax(axis=(1, 2)), (3, 2)),
+], ids=["RepeatVector", "Permute", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+        "ActivityRegularization", "Embedding", "Masking", "Softmax"])
+def test_new_layers_save_load_and_summary(make, shape, tmp_path):
+    layer = make()
+    model = keras.Sequential([keras.Input(shape=shape), layer])
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert type(layer).__name__ in "\n".join(lines)
+    x = rng.integers(0, 10, size=(2, *shape)).astype("float32")
+    model.save(tmp_path / "s.safetensors")
+    again = keras.models.load_model(tmp_path / "s.safetensors")
+    assert type(again.layers[0]) is type(layer)
+    assert again.layers[0].get_config() == layer.get_config() | {"name": again.layers[0].name}
+    np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
