@@ -106,6 +106,8 @@ def apply_keras_mask(values: Any, out_mask: Any, y_pred: Any, reduction: str | N
         return values, combine_masks(y_pred, out_mask)
     values = values if isinstance(values, Tensor) else Tensor(np.asarray(values))
     m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+    if m.ndim > values.ndim and m.shape[: values.ndim] == values.shape and m.size == values.size:
+        m = ops.reshape(m, values.shape)  # (N, 1) against (N,): Keras squeezes
     if m.shape != values.shape:
         if m.shape[: values.ndim] == values.shape or values.shape[: m.ndim] != m.shape:
             raise ValueError(f"The loss values have shape {values.shape} but the predictions' "
@@ -172,3 +174,19 @@ def metric_sample_weight(y_pred: Any, sample_weight: Any) -> Any:
     if mask is None or isinstance(mask, list):
         return sample_weight
     return apply_mask(sample_weight, mask, "sum")
+
+
+def makes_masks(layers: Any) -> bool:
+    """Whether any of ``layers`` creates a Keras mask (``Masking``, ``Embedding(mask_zero=True)``,
+    a ``Lambda`` with ``mask=``, or a user layer with its own ``compute_mask``).
+
+    A compiled (replayed) training step returns plain arrays, without the mask the metrics
+    need, so a model that makes masks trains with the eager step (the same numbers).
+    """
+    for layer in layers:
+        own = type(layer).compute_mask is not Layer.compute_mask
+        if isinstance(layer, Masking) or getattr(layer, "mask_zero", False) or (
+                getattr(layer, "mask", None) is not None and own) or (
+                own and not type(layer).__module__.startswith("unafraid.")):
+            return True
+    return False

@@ -30,7 +30,7 @@ import numpy as np
 from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
-from ..layers.masking import apply_mask, keras_mask
+from ..layers.masking import apply_mask, keras_mask, makes_masks
 from ..threads import blas_threads_for, limited
 from . import data as _data
 from .batches import (
@@ -261,6 +261,8 @@ class Trainer:
     def _replays_train_step(self) -> bool:
         if self._jit_compile is False or type(self).train_step is not Trainer.train_step:
             return False  # an overridden train_step runs as written
+        if makes_masks(self._flat_layers()):
+            return False  # the replay returns no masks, which the metrics need (k17c)
         if self._jit_compile == "auto":
             parts = [*self._flat_layers(), *self._losses_per_output]
             return all(_is_builtin(p) for p in parts if p is not None)
