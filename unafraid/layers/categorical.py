@@ -140,7 +140,7 @@ class Discretization(_NumpyLayer):
     >>> layer = tf.keras.layers.Discretization(bin_boundaries=[0.0, 1.0, 2.0])
     >>> layer(np.array([[-1.5, 1.0, 3.4, 0.5], [0.0, 3.0, 1.3, 0.0]])).numpy()
     array([[0, 2, 3, 1],
-           [1, 3, 2, 1]])
+           [1, 3, 2, 1]], dtype=int32)
     """
 
     def __init__(self, bin_boundaries: list[float] | None = None, num_bins: int | None = None,
