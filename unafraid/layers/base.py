@@ -356,7 +356,7 @@ class Layer:
         # as one list with spread_inputs=True and replays them the same way
         if kwargs.pop("spread_inputs", False):
             inputs, args = inputs[0], (*inputs[1:], *args)
-        if _any_symbolic(inputs) or (args and _any_symbolic(list(args))):
+        if any_symbolic(inputs) or (args and any_symbolic(list(args))):
             if args:
                 return self._call_symbolic([inputs, *args], training,
                                            {**kwargs, "spread_inputs": True})
@@ -567,7 +567,8 @@ def _is_shape_list(shape: Any) -> bool:
     return isinstance(shape, list) and all(isinstance(s, tuple | list) for s in shape)
 
 
-def _any_symbolic(x: Any) -> bool:
+def any_symbolic(x: Any) -> bool:
+    """Whether ``x`` (a tensor or a list of them) holds a symbolic ``KerasTensor``."""
     if isinstance(x, KerasTensor):
         return True
     if isinstance(x, list | tuple):

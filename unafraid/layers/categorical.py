@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.tensor import Tensor
-from .base import Layer, _any_symbolic
+from .base import Layer, any_symbolic
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 
@@ -78,7 +78,7 @@ class _NumpyLayer(Layer):
     """A layer computed in NumPy on raw values (no gradient, any input dtype)."""
 
     def __call__(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
-        if _any_symbolic(inputs):
+        if any_symbolic(inputs):
             return super().__call__(inputs, *args, training=training, **kwargs)
         out = self.transform(_values(inputs), *args, **kwargs)
         return Tensor(out) if out.dtype.kind in "fiub" else out
