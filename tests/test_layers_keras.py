@@ -658,8 +658,8 @@ def test_normalization_regularizers_add_their_penalties(cls, tmp_path):
 
 
 def test_normalization_refuses_what_it_does_not_have():
-    with pytest.raises(ValueError, match="renorm"):
-        layers.BatchNormalization(renorm=True)
+    with pytest.raises(ValueError, match="synchronized"):
+        layers.BatchNormalization(synchronized=True)
     with pytest.raises(ValueError, match="gamma_constraint"):
         layers.LayerNormalization(gamma_constraint="non_neg")
 
@@ -705,3 +705,117 @@ def test_new_layers_save_load_and_summary(make, shape, tmp_path):
     assert type(again.layers[0]) is type(layer)
     assert again.layers[0].get_config() == layer.get_config() | {"name": again.layers[0].name}
     np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
+
+
+# ---- BatchNormalization(renorm=True) ------------------------------------------------------------
+def test_batchnorm_renorm_invalid_clipping_keys():
+    """batch_normalization_test.test_renorm_invalid_clipping_keys."""
+    with pytest.raises(ValueError, match="Received invalid keys"):
+        layers.BatchNormalization(renorm=True, renorm_clipping={"random_key": 1.0})
+    with pytest.raises(ValueError, match="rmax should be"):
+        layers.BatchNormalization(renorm=True, renorm_clipping={"rmax": 0.0, "rmin": 1.0})
+    with pytest.raises(ValueError, match="dmax should be non-negative"):
+        layers.BatchNormalization(renorm=True, renorm_clipping={"rmax": 1.0, "dmax": -1.0})
+
+
+def test_batchnorm_renorm_stddev_initializer_and_inference():
+    """batch_normalization_test: test_renorm_stddev_initializer, test_renorm_inference."""
+    layer = layers.BatchNormalization(renorm=True,
+                                      moving_variance_initializer=keras.initializers.Constant(4.0))
+    layer.build((None, 5))
+    np.testing.assert_allclose(layer.moving_stddev.numpy(), np.full(5, 2.0), atol=1e-6)
+    np.testing.assert_allclose(layer.renorm_stddev.numpy(), np.full(5, 2.0), atol=1e-6)
+    bn, bn_renorm = layers.BatchNormalization(), layers.BatchNormalization(renorm=True)
+    bn.build((None, 10))
+    bn_renorm.build((None, 10))
+    for attr in ["gamma", "beta", "moving_mean", "moving_variance"]:
+        value = np.abs(rng.normal(size=10)).astype("float32")
+        getattr(bn, attr).assign(value)
+        getattr(bn_renorm, attr).assign(value)
+    x = rng.normal(size=(4, 10)).astype("float32")
+    np.testing.assert_allclose(bn(x).numpy(), bn_renorm(x).numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_batchnorm_renorm_correctness():
+    """batch_normalization_test.test_renorm_correctness (its hand-computed expectations)."""
+    epsilon, momentum, renorm_momentum = 1e-3, 0.9, 0.8
+    layer = layers.BatchNormalization(axis=-1, epsilon=epsilon, momentum=momentum, renorm=True,
+                                      renorm_momentum=renorm_momentum)
+    layer.build((None, 3))
+    init = {"moving_mean": rng.normal(0.0, 1.0, 3),
+            "moving_variance": np.abs(rng.normal(1.0, 0.5, 3)),
+            "renorm_mean": rng.normal(0.0, 1.0, 3),
+            "renorm_stddev": np.abs(rng.normal(1.0, 0.5, 3)),
+            "gamma": rng.normal(1.0, 0.1, 3), "beta": rng.normal(0.0, 0.1, 3)}
+    init["moving_stddev"] = np.sqrt(init["moving_variance"])
+    for name, value in init.items():
+        getattr(layer, name).assign(value.astype("float32"))
+    x = np.array([[4.0, 6.0, 2.0], [8.0, -2.0, 5.0], [6.0, 4.0, 3.0]], "float32")
+    batch_mean, batch_stddev = x.mean(0), np.sqrt(x.var(0) + epsilon)
+    r = batch_stddev / init["renorm_stddev"]
+    d = (batch_mean - init["renorm_mean"]) / init["renorm_stddev"]
+    expected = (((x - batch_mean) / batch_stddev) * r + d) * init["gamma"] + init["beta"]
+    np.testing.assert_allclose(layer(x, training=True).numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(layer.renorm_mean.numpy(), init["renorm_mean"] * renorm_momentum
+                               + batch_mean * (1 - renorm_momentum), atol=1e-5)
+    np.testing.assert_allclose(layer.renorm_stddev.numpy(), init["renorm_stddev"] *
+                               renorm_momentum + batch_stddev * (1 - renorm_momentum), atol=1e-5)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), init["moving_mean"] * momentum
+                               + batch_mean * (1 - momentum), atol=1e-5)
+    moving_stddev = init["moving_stddev"] * momentum + batch_stddev * (1 - momentum)
+    np.testing.assert_allclose(layer.moving_stddev.numpy(), moving_stddev, atol=1e-5)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), moving_stddev ** 2 - epsilon,
+                               atol=1e-5)
+
+
+def test_batchnorm_renorm_gradient_save_and_compiled_step(tmp_path):
+    """r and d carry no gradient: the layer's gradient equals that of the same formula with r
+    and d frozen at their values (itself checked against central differences); saving keeps the
+    options; compiled training gives the eager step's bits."""
+    layer = layers.BatchNormalization(renorm=True, renorm_clipping={"rmax": 3.0, "rmin": 0.3,
+                                                                    "dmax": 5.0}, dtype="float64")
+    layer.build((None, 3))
+    layer.renorm_stddev.assign(np.array([0.5, 2.0, 1.0]))
+    layer.renorm_mean.assign(np.array([1.0, -1.0, 0.0]))
+    x = rng.normal(2.0, 3.0, size=(6, 3))
+    eps = layer.epsilon
+    sigma = np.sqrt(x.var(0) + eps)
+    r0 = np.clip(sigma / np.array([0.5, 2.0, 1.0]), 0.3, 3.0)
+    d0 = np.clip((x.mean(0) - np.array([1.0, -1.0, 0.0])) / np.array([0.5, 2.0, 1.0]), -5, 5)
+    weights = np.arange(18.0).reshape(6, 3) / 10
+
+    def frozen(x):
+        mean = uf.mean(x, axis=0, keepdims=True)
+        var = uf.mean((x - mean) ** 2, axis=0, keepdims=True)
+        return uf.sum(uf.tanh((x - mean) / uf.sqrt(var + eps) * r0 + d0) * weights)
+
+    uf.check_grad(frozen, x)
+    state = [w.numpy().copy() for w in layer.non_trainable_weights]
+
+    def renorm(x):
+        for w, v in zip(layer.non_trainable_weights, state, strict=True):
+            w.assign(v)
+        return uf.sum(uf.tanh(layer(x, training=True)) * weights)
+
+    np.testing.assert_allclose(float(renorm(x)), float(frozen(x)), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(uf.grad(renorm)(x)), np.asarray(uf.grad(frozen)(x)),
+                               rtol=1e-10, atol=1e-12)
+    config = layer.get_config()
+    assert config["renorm"] is True and config["renorm_clipping"]["rmax"] == 3.0
+
+    def run(jit):
+        uf.random.set_seed(2)
+        model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(4),
+                                  layers.BatchNormalization(renorm=True), layers.Dense(1)])
+        model.compile("sgd", "mse", jit_compile=jit)
+        data = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+        model.fit(data, data[:, :1], epochs=3, batch_size=8, verbose=0, shuffle=False)
+        return model
+
+    eager, compiled = run(False), run(True)
+    for a, b in zip(eager.get_weights(), compiled.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    eager.save(tmp_path / "r.safetensors")
+    again = keras.models.load_model(tmp_path / "r.safetensors")
+    np.testing.assert_array_equal(again(x[:, :3].astype("float32")).numpy(),
+                                  eager(x[:, :3].astype("float32")).numpy())

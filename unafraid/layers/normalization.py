@@ -10,7 +10,7 @@ import numpy as np
 from .. import initializers, regularizers
 from ..checks import check_axis, check_number
 from ..engine import ops
-from ..engine.tensor import Tensor
+from ..engine.tensor import Function, Tensor
 from .base import Layer
 from .merging import MaskOp
 
@@ -53,6 +53,46 @@ def masked_moments(x: Any, mask: Any, reduce: tuple[int, ...]) -> tuple[Any, Any
     var = ops.divide(ops.sum(ops.multiply(diff, diff), axis=reduce, keepdims=True),
                      ops.add(weights, EPSILON))
     return mean, var
+
+
+class StopGradient(Function):
+    """The same values, with no gradient (batch renormalization's ``r`` and ``d``)."""
+
+    name = "stop_gradient"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def vjp(ctx, g):
+        return (None,)
+
+
+class SqrtInitializer(initializers.Initializer):
+    """``sqrt`` of another initializer's values (renorm's stddev from the variance's)."""
+
+    def __init__(self, init: Any) -> None:
+        self.init = init
+
+    def __call__(self, shape: tuple[int, ...], dtype: Any = "float32") -> np.ndarray:
+        return np.sqrt(np.asarray(self.init(shape, dtype))).astype(dtype)
+
+
+def _check_renorm_clipping(clipping: dict[str, float] | None) -> dict[str, float]:
+    clipping = dict(clipping or {})
+    keys = ["rmax", "rmin", "dmax"]
+    if set(clipping) - set(keys):
+        raise ValueError(f"Received invalid keys for `renorm_clipping` argument: {clipping}. "
+                         f"Supported values: {keys}.")
+    rmax, rmin, dmax = (clipping.get(k) for k in keys)
+    if rmax is not None and rmin is not None and rmax < rmin:
+        raise ValueError(f"rmax should be greater than rmin in the `renorm_clipping` argument. "
+                         f"Received: rmax={rmax}, rmin={rmin}.")
+    if dmax is not None and dmax < 0:
+        raise ValueError(f"dmax should be non-negative in the `renorm_clipping` argument. "
+                         f"Received: dmax={dmax}.")
+    return clipping
 
 
 def _refuse(layer: str, **options: Any) -> None:
@@ -101,10 +141,9 @@ class BatchNormalization(Layer):
                  synchronized: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         _refuse("BatchNormalization", beta_constraint=beta_constraint,
-                gamma_constraint=gamma_constraint, synchronized=synchronized or None,
-                renorm=renorm or None)
-        self.renorm, self.renorm_clipping, self.renorm_momentum = (
-            renorm, renorm_clipping, renorm_momentum)
+                gamma_constraint=gamma_constraint, synchronized=synchronized or None)
+        self.renorm, self.renorm_momentum = bool(renorm), float(renorm_momentum)
+        self.renorm_clipping = _check_renorm_clipping(renorm_clipping) if renorm else renorm_clipping
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.axis = check_axis("BatchNormalization", axis)
@@ -130,6 +169,14 @@ class BatchNormalization(Layer):
                                            trainable=False)
         self.moving_variance = self.add_weight(shape, self.inits["moving_variance"],
                                                name="moving_variance", trainable=False)
+        if self.renorm:  # Keras's order and names; the stddevs start at sqrt(variance init)
+            stddev_init = SqrtInitializer(self.inits["moving_variance"])
+            self.moving_stddev = self.add_weight(shape, stddev_init, name="moving_stddev",
+                                                 trainable=False)
+            self.renorm_mean = self.add_weight(shape, self.inits["moving_mean"],
+                                               name="renorm_mean", trainable=False)
+            self.renorm_stddev = self.add_weight(shape, stddev_init, name="renorm_stddev",
+                                                 trainable=False)
 
     def call(self, inputs: Tensor, training: bool = False, mask: Any = None) -> Tensor:
         keep = _axes(self.axis, inputs.ndim)
@@ -145,6 +192,8 @@ class BatchNormalization(Layer):
                 var = ops.var(inputs, axis=reduce, keepdims=True)
             else:
                 mean, var = masked_moments(inputs, mask, reduce)
+            if self.renorm:
+                return self._renorm_call(inputs, mean, var, pshape)
             m = self.momentum
             ops.assign_moving_average(self.moving_mean, mean, m)
             ops.assign_moving_average(self.moving_variance, var, m)
@@ -153,11 +202,50 @@ class BatchNormalization(Layer):
             var = ops.reshape(self.moving_variance, pshape)
         return _normalize(inputs, mean, var, self.epsilon, self.gamma, self.beta, pshape)
 
+    def _renorm_call(self, inputs: Tensor, mean: Any, var: Any, pshape: tuple[int, ...]) -> Any:
+        """Batch renormalization (Ioffe, 2017), as Keras 3 computes it::
+
+            r = clip(sigma_B / sigma_renorm, rmin, rmax),  d = clip((mu_B - mu_renorm) /
+            sigma_renorm, -dmax, dmax),  y = ((x - mu_B) / sigma_B * r + d) * gamma + beta
+
+        with ``sigma_B = sqrt(var_B + eps)``, no gradient through ``r`` and ``d``, then the
+        renorm and moving statistics updated (``moving_variance = relu(moving_stddev**2 - eps)``).
+        """
+        stddev = ops.sqrt(ops.add(var, self.epsilon))
+        renorm_mean = ops.reshape(self.renorm_mean, pshape)
+        renorm_stddev = ops.maximum(ops.reshape(self.renorm_stddev, pshape),
+                                    float(np.sqrt(self.epsilon)))
+        r = ops.divide(stddev, renorm_stddev)
+        d = ops.divide(ops.subtract(mean, renorm_mean), renorm_stddev)
+        clip = self.renorm_clipping
+        if clip.get("rmin") is not None:
+            r = ops.maximum(r, float(clip["rmin"]))
+        if clip.get("rmax") is not None:
+            r = ops.minimum(r, float(clip["rmax"]))
+        if clip.get("dmax") is not None:
+            d = ops.clip(d, -float(clip["dmax"]), float(clip["dmax"]))
+        r, d = StopGradient.apply(r), StopGradient.apply(d)
+        y = ops.add(ops.multiply(ops.divide(ops.subtract(inputs, mean), stddev), r), d)
+        if self.gamma is not None:
+            y = ops.multiply(y, ops.reshape(self.gamma, pshape))
+        if self.beta is not None:
+            y = ops.add(y, ops.reshape(self.beta, pshape))
+        ops.assign_moving_average(self.renorm_mean, mean, self.renorm_momentum)
+        ops.assign_moving_average(self.renorm_stddev, stddev, self.renorm_momentum)
+        ops.assign_moving_average(self.moving_mean, mean, self.momentum)
+        ops.assign_moving_average(self.moving_stddev, stddev, self.momentum)
+        new_var = ops.relu(ops.subtract(ops.multiply(self.moving_stddev, self.moving_stddev),
+                                        self.epsilon))
+        ops.assign_moving_average(self.moving_variance, new_var, 0.0)
+        return y
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "renorm": self.renorm, "renorm_clipping": self.renorm_clipping,
+                "renorm_momentum": self.renorm_momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 **{f"{k}_initializer": initializers.serialize(v) for k, v in self.inits.items()},
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
