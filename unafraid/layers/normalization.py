@@ -120,6 +120,12 @@ class BatchNormalization(Layer):
         Learn ``beta`` / ``gamma``.
     beta_regularizer, gamma_regularizer : optional
         Penalties on ``beta`` / ``gamma`` added to the loss (``'l2'``, ``L2(1e-4)``...).
+    renorm : bool, default False
+        Batch renormalization (see ``_renorm_call`` for the formula).
+    renorm_clipping : dict, optional
+        Bounds ``rmin``, ``rmax`` on ``r`` and ``dmax`` on ``|d|``.
+    renorm_momentum : float, default 0.99
+        Momentum of the renorm statistics ``renorm_mean`` / ``renorm_stddev``.
 
     Masking
     -------
