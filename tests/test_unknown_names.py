@@ -16,7 +16,7 @@ def message(expr: str) -> str:
 
 @pytest.mark.parametrize("expr, says", [
     ("tf.keras.layers.LSTM", "not supported: unafraid has no recurrent layers"),
-    ("tf.keras.layers.Embedding", "not supported"),
+    ("tf.keras.layers.MultiHeadAttention", "not supported: unafraid has no attention layers"),
     ("tf.keras.applications", "no pretrained models"),
 ])
 def test_a_known_tensorflow_name_gets_its_equivalent_or_advice(expr, says):

@@ -39,6 +39,7 @@ import numpy as np
 from . import registry
 from .engine import ops
 from .engine.tensor import Tensor
+from .layers.masking import apply_keras_mask
 
 __all__ = ["Loss", "LossFunctionWrapper", "SparseCategoricalCrossentropy",
            "CategoricalCrossentropy", "BinaryCrossentropy", "MeanSquaredError",
@@ -1241,6 +1242,7 @@ class Loss:
             Multiplies each example's loss before the reduction.
         """
         values, mask = self._values_and_mask(y_true, y_pred)
+        values, mask = apply_keras_mask(values, mask, y_pred, self.reduction)  # masking (k17c)
         return _reduce(values, sample_weight, self.reduction, mask)
 
     def _values_and_mask(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:

@@ -34,6 +34,7 @@ import numpy as np
 from . import losses as _losses
 from . import registry
 from .engine.tensor import Tensor
+from .layers.masking import metric_sample_weight
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
@@ -401,6 +402,7 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
+        sample_weight = metric_sample_weight(y_pred, sample_weight)  # Keras's mask (k17c)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         super().update_state(_array(values), sample_weight)
 

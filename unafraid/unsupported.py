@@ -70,24 +70,13 @@ KERAS_LAYERS: dict[str, str] = {
         "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
         "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
         "UpSampling2D", "ZeroPadding2D", "Cropping2D")},
-    **{n: f"{_IN_A_LATER_VERSION}: build the model with the functional API's layers it has, or "
-          f"write a Layer subclass whose call() combines its inputs"
-       for n in ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-                 "Dot")},
     "LeakyReLU": _ACTIVATION_LAYER.replace("{act}", "leaky_relu"),
-    "Embedding": ("not supported in this version: one-hot encode the tokens "
-                  "(unafraid.one_hot) and use Dense(units, use_bias=False), which is the same map"),
     "Attention": "not supported: unafraid has no attention layers",
     "MultiHeadAttention": "not supported: unafraid has no attention layers",
-    "Lambda": ("not supported (it would store Python code in saved files): write a small Layer "
-               "subclass with a call() method"),
     "Rescaling": "not needed: scale the NumPy array before fit, e.g. x / 255.0",
     "Normalization": ("not supported: standardise the NumPy array before fit "
                       "(sklearn.preprocessing.StandardScaler, or (x - mean) / std)"),
-    "GaussianNoise": "not supported: Dropout is the regularising noise layer unafraid has",
     "SpatialDropout2D": "not supported: use Dropout",
-    "Permute": f"{_IN_A_LATER_VERSION}: use Reshape, or transpose the NumPy array",
-    "RepeatVector": _IN_A_LATER_VERSION,
 }
 
 KERAS_NAMES: dict[str, str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import registry
 from .activation import ELU, LeakyReLU, PReLU, ReLU
 from .base import Input, InputLayer, KerasTensor, Layer
+from .categorical import CategoryEncoding, Discretization, IntegerLookup, StringLookup
 from .conv import (
     Conv1D,
     Conv1DTranspose,
@@ -15,6 +16,28 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Reshape, Softmax
+from .embedding import Embedding
+from .lambda_layer import Lambda
+from .masking import Masking
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
     AveragePooling1D,
@@ -36,6 +59,8 @@ from .reshaping import (
     Cropping1D,
     Cropping2D,
     Cropping3D,
+    Permute,
+    RepeatVector,
     UpSampling1D,
     UpSampling2D,
     UpSampling3D,
@@ -54,7 +79,16 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "GlobalMaxPooling2D", "GlobalMaxPooling3D", "UpSampling1D", "UpSampling2D",
            "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
            "Cropping2D", "Cropping3D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-           "LeakyReLU", "Normalization", "ReLU", "PReLU", "ELU"]
+           "LeakyReLU", "Normalization", "ReLU", "PReLU", "ELU",
+           # merging, masking, noise, embedding, tabular preprocessing (issue 17)
+           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+           "Masking", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+           "Embedding", "RepeatVector", "Permute", "Discretization", "CategoryEncoding",
+           "IntegerLookup", "StringLookup", "Lambda"]
+# functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
+_NOT_SAVED = {"Input", "KerasTensor", "Lambda", "add", "subtract", "multiply", "average",
+              "maximum", "minimum", "concatenate", "dot"}
 # Keras's aliases
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
@@ -62,7 +96,7 @@ GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 Convolution1D, Convolution2D = Conv1D, Conv2D
 
-BUILTIN_LAYERS = {name: globals()[name] for name in __all__ if name not in ("Input", "KerasTensor")}
+BUILTIN_LAYERS = {name: globals()[name] for name in __all__ if name not in _NOT_SAVED}
 
 # The classes a saved model file may name (``Layer`` itself is abstract); unafraid.models adds
 # Sequential and Functional. unafraid.io builds layers only from this table.

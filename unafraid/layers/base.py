@@ -13,6 +13,7 @@ import inspect
 import math
 import re
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -180,6 +181,7 @@ class Layer:
         self._build_shape: tuple[int | None, ...] | None = None
         self._activity_losses: list[Any] = []
         self._call_has_training = _call_takes_training(type(self), self.call)
+        self._call_has_mask = _call_takes_mask(type(self), self.call)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # As in Keras, a layer built by hand (layer.build(shape)) counts as built: calling it
@@ -369,16 +371,21 @@ class Layer:
         # as one list with spread_inputs=True and replays them the same way
         if kwargs.pop("spread_inputs", False):
             inputs, args = inputs[0], (*inputs[1:], *args)
-        if _any_symbolic(inputs) or (args and _any_symbolic(list(args))):
+        if any_symbolic(inputs) or (args and any_symbolic(list(args))):
             if args:
                 return self._call_symbolic([inputs, *args], training,
                                            {**kwargs, "spread_inputs": True})
             return self._call_symbolic(inputs, training, kwargs)
+        previous_mask = keras_mask(inputs)  # read before the cast, which makes new Tensors
         x = _to_tensors(inputs, self.dtype)
         self._maybe_build(_shapes(x))
         self._check_input(x)
         if self._call_has_training:
             kwargs["training"] = bool(training)
+        if self._call_has_mask:
+            if kwargs.get("mask") is None:
+                kwargs["mask"] = previous_mask
+            previous_mask = kwargs["mask"]
         args = tuple(_to_tensor(a, self.dtype) if isinstance(a, Tensor | np.ndarray) else a
                      for a in args)
         outermost = _call_depth.n == 0
@@ -386,9 +393,46 @@ class Layer:
             self._clear_added_losses()
         _call_depth.n += 1
         try:
-            return self.call(x, *args, **kwargs)
+            out = self.call(x, *args, **kwargs)
         finally:
             _call_depth.n -= 1
+        self._set_mask_metadata(x, out, previous_mask)
+        return out
+
+    # ---- masking (Keras's ``_keras_mask``: the mask rides on the output tensor) ----------------
+    supports_masking: bool = False
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of the output, given the input's (Keras's rule: pass it on unchanged).
+
+        A mask is a boolean Tensor shaped like the input without its last axis
+        (``(batch, timesteps)``): True marks the steps that count. A layer whose
+        ``supports_masking`` is True passes it on; override this to compute a new one.
+        """
+        return previous_mask
+
+    def _set_mask_metadata(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
+        """Attach ``compute_mask``'s result to the outputs (as ``_keras_mask``), as Keras does."""
+        supports = self.__dict__.get("supports_masking", self.supports_masking or (
+            type(self).compute_mask is not Layer.compute_mask))  # an explicit setting wins
+        if not supports:
+            if any(m is not None for m in _flat_masks(previous_mask)):
+                warnings.warn(f"Layer '{self.name}' ({type(self).__name__}) was passed an input "
+                              f"with a mask attached to it, but it does not support masking: "
+                              f"the mask is dropped, and later layers will not see it.",
+                              stacklevel=3)
+            return
+        outs = list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+        if all(getattr(o, "_keras_mask", None) is not None for o in outs):
+            return  # the call set the masks itself (Masking does)
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        masks = list(masks) if isinstance(outputs, list | tuple) and isinstance(
+            masks, list | tuple) else [masks] * len(outs)
+        for o, m in zip(outs, masks, strict=True):
+            if isinstance(o, Tensor) and m is not None and getattr(o, "_keras_mask", None) is None:
+                o._keras_mask = m
 
     def _check_input(self, x: Any) -> None:
         """Compare the input with the shape the layer was built for (override for a clearer message)."""
@@ -475,6 +519,28 @@ def _marks_built(build: Any) -> Any:
 _takes_training: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
 
+_takes_mask: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
+
+
+def _call_takes_mask(cls: type, call: Any) -> bool:
+    """Whether ``call`` accepts ``mask=`` (then it gets the input's mask, as in Keras)."""
+    if cls not in _takes_mask:
+        _takes_mask[cls] = "mask" in inspect.signature(call).parameters
+    return _takes_mask[cls]
+
+
+def keras_mask(x: Any) -> Any:
+    """The mask a tensor carries (``x._keras_mask``), or None; a list of them for a list."""
+    if isinstance(x, list | tuple):
+        masks = [getattr(v, "_keras_mask", None) for v in x]
+        return None if all(m is None for m in masks) else masks
+    return getattr(x, "_keras_mask", None)
+
+
+def _flat_masks(mask: Any) -> list[Any]:
+    return list(mask) if isinstance(mask, list | tuple) else [mask]
+
+
 def _call_takes_training(cls: type, call: Any) -> bool:
     """Whether ``call`` accepts ``training=`` (inspected once per class: layers are made often)."""
     if cls not in _takes_training:
@@ -516,7 +582,8 @@ def _is_shape_list(shape: Any) -> bool:
     return isinstance(shape, list) and all(isinstance(s, tuple | list) for s in shape)
 
 
-def _any_symbolic(x: Any) -> bool:
+def any_symbolic(x: Any) -> bool:
+    """Whether ``x`` (a tensor or a list of them) holds a symbolic ``KerasTensor``."""
     if isinstance(x, KerasTensor):
         return True
     if isinstance(x, list | tuple):

@@ -9,8 +9,22 @@ import numpy as np
 from .. import activations, constraints, initializers, regularizers
 from .. import random as _random
 from ..engine import ops
-from ..engine.tensor import Tensor
+from ..engine.tensor import Function, Tensor
 from .base import Layer
+
+
+class MaskGreater(Function):
+    """``x > value`` as a boolean mask (no gradient)."""
+
+    name = "mask_greater"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return np.asarray(x > value)
+
+    @staticmethod
+    def vjp(ctx, g):
+        return (None,)
 
 
 class Dense(Layer):
@@ -45,7 +59,12 @@ class Dense(Layer):
     >>> layer = tf.keras.layers.Dense(512, activation="relu")
     >>> layer(tf.ones((2, 784))).shape
     (2, 512)
+
+    The activation may be set after construction (``layer.activation = 'relu'``, or a
+    function); it is looked up as in the constructor and saved with the layer.
     """
+
+    supports_masking = True
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
@@ -70,6 +89,15 @@ class Dense(Layer):
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+
+    @property
+    def activation(self) -> Any:
+        """The activation function (setting a name or a function looks it up, as ``__init__``)."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, value: Any) -> None:
+        self._activation = activations.get(value)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         n_in = input_shape[-1]
@@ -117,6 +145,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function: ``Activation('relu')``."""
 
+    supports_masking = True
+
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -131,15 +161,60 @@ class Activation(Layer):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
+def _large_negative(dtype: Any) -> float:
+    """Keras's ``_large_negative_number``: what masked logits become before the softmax."""
+    return -3e4 if np.dtype(dtype) == np.float16 else -1e9
+
+
 class Softmax(Layer):
-    """Softmax along ``axis``: ``exp(x) / sum(exp(x), axis)``."""
+    """Softmax along ``axis``: ``exp(x) / sum(exp(x), axis)``.
 
-    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+    Parameters
+    ----------
+    axis : int or tuple of int, default -1
+
+    ``call(inputs, mask=None)``: ``mask`` (bool, or numbers where > 0.5 counts as True;
+    broadcastable to ``inputs``, not of higher rank) marks the entries that take part;
+    masked entries get probability 0, and an entirely masked row is all zeros (Keras 3).
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> tf.keras.layers.Softmax()(np.array([[1.0, 1.0, 5.0]]),
+    ...                           mask=np.array([[True, True, False]])).numpy()
+    array([[0.5, 0.5, 0. ]], dtype=float32)
+    """
+
+    supports_masking = True
+
+    def __init__(self, axis: int | tuple[int, ...] = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.axis = axis
+        self.axis = list(axis) if isinstance(axis, list | tuple) else axis
 
-    def call(self, inputs: Tensor) -> Tensor:
-        return activations.softmax(inputs, axis=self.axis)
+    def call(self, inputs: Tensor, mask: Any = None) -> Tensor:
+        if mask is not None:
+            mask = self._bool_mask(inputs, mask)
+            inputs = ops.where(mask, inputs, _large_negative(inputs.dtype))
+        axis = self.axis
+        if isinstance(axis, list) and len(axis) > 1:
+            ax = tuple(a % inputs.ndim for a in axis)
+            outputs = ops.exp(ops.subtract(inputs, ops.logsumexp(inputs, axis=ax, keepdims=True)))
+        else:
+            outputs = activations.softmax(inputs, axis=axis[0] if isinstance(axis, list) else axis)
+        if mask is not None:
+            outputs = ops.where(mask, outputs, 0.0)
+        return outputs
+
+    def _bool_mask(self, inputs: Tensor, mask: Any) -> Any:
+        shape = np.shape(getattr(mask, "data", mask))
+        ok = len(shape) <= inputs.ndim and all(
+            m in (1, i) for m, i in zip(shape[::-1], inputs.shape[::-1], strict=False))
+        if not ok:
+            raise ValueError(f"Softmax '{self.name}': the `mask` must be broadcastable to `inputs` "
+                             f"and must not have more dimensions. Received: inputs.shape="
+                             f"{inputs.shape}, mask.shape={shape}")
+        m = mask if isinstance(mask, Tensor) else Tensor(np.asarray(mask))
+        return m if m.dtype == np.bool_ else MaskGreater.apply(m, value=0.5)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -201,6 +276,8 @@ class Dropout(Layer):
     The mask is drawn from a generator derived from the global seed (or ``seed=``),
     so training is reproducible.
     """
+
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape: tuple[int, ...] | None = None,
                  seed: int | None = None, **kwargs: Any) -> None:

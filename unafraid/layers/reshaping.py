@@ -253,3 +253,71 @@ class Cropping3D(_Cropping):
 
     def __init__(self, cropping: Any = ((1, 1), (1, 1), (1, 1)), **kwargs: Any) -> None:
         super().__init__(cropping, **kwargs)
+
+
+class RepeatVector(Layer):
+    """Repeats each example ``n`` times: ``(batch, features)`` to ``(batch, n, features)``.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.keras.layers.RepeatVector(3)(tf.ones((2, 4))).shape
+    (2, 3, 4)
+    """
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"RepeatVector: Expected an integer value for `n`, got {type(n)}.")
+        if n <= 0:
+            raise ValueError(f"RepeatVector: argument `n` should be a positive integer. "
+                             f"Received: n={n}")
+        self.n = n
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) != 2:
+            raise ValueError(f"RepeatVector '{self.name}' expects inputs of shape (batch, "
+                             f"features); got shape {tuple(input_shape)}. Flatten them first.")
+
+    def call(self, inputs: Tensor) -> Tensor:
+        x = ops.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1]))
+        return ops.broadcast_to(x, (inputs.shape[0], self.n, inputs.shape[1]))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n": self.n}
+
+
+class Permute(Layer):
+    """Permutes the axes of each example: ``dims`` (1-based, the batch axis stays first).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.keras.layers.Permute((2, 1))(tf.ones((5, 10, 64))).shape
+    (5, 64, 10)
+    """
+
+    def __init__(self, dims: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Invalid permutation argument `dims` for Permute Layer. The set of "
+                             f"indices in `dims` must be consecutive and start from 1. Received "
+                             f"dims={tuple(dims)}")
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(f"Permute '{self.name}' with dims={self.dims} expects inputs of rank "
+                             f"{len(self.dims) + 1}; got shape {tuple(input_shape)}.")
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return ops.transpose(inputs, (0, *self.dims))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "dims": list(self.dims)}

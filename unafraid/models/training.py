@@ -30,6 +30,7 @@ import numpy as np
 from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger, log_line
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
+from ..layers.masking import apply_mask, keras_mask, makes_masks
 from ..threads import blas_threads_for, limited
 from . import data as _data
 from .batches import (
@@ -209,15 +210,17 @@ class Trainer:
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
                         ) -> dict[str, float]:
         """Update the compiled metrics with one batch; return every metric's running value."""
-        preds = [p.data if isinstance(p, Tensor) else p for p in (
-            y_pred if isinstance(y_pred, list | tuple) else [y_pred])]
+        outs = y_pred if isinstance(y_pred, list | tuple) else [y_pred]
+        masks = [keras_mask(p) for p in outs]  # Keras's masks weight the metrics too (k17c)
+        preds = [p.data if isinstance(p, Tensor) else p for p in outs]
         if y is not None:
             if self._metrics_per_output is None:
                 self._resolve_metrics(preds)
             ys = list(y) if isinstance(y, list | tuple) and len(preds) > 1 else [y]
-            for metrics, target, p in zip(self._metrics_per_output, ys, preds, strict=True):
+            for metrics, target, p, mask in zip(self._metrics_per_output, ys, preds, masks,
+                                                strict=True):
                 for m, weighted in metrics:
-                    m.update_state(target, p, sample_weight if weighted else None)
+                    m.update_state(target, p, apply_mask(sample_weight if weighted else None, mask))
         return self.get_metrics_result()
 
     @property
@@ -262,6 +265,8 @@ class Trainer:
             return False  # an overridden train_step runs as written
         if getattr(self.optimizer, "loss_scale_factor", None) is not None:
             return False  # the recording would not call scale_loss, which apply checks
+        if makes_masks(self._flat_layers()):
+            return False  # the replay returns no masks, which the metrics need
         if self._jit_compile == "auto":
             parts = [*self._flat_layers(), *self._losses_per_output]
             return all(_is_builtin(p) for p in parts if p is not None)
