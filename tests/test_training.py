@@ -594,3 +594,15 @@ def test_metrics_with_one_value_per_class_reach_history_evaluate_and_the_bar(cap
     standalone = tf.keras.metrics.F1Score()
     standalone.update_state(y, model.predict(X, verbose=0))
     np.testing.assert_allclose(scores["f1_score"], standalone.result(), rtol=1e-6)
+
+
+def test_the_blas_controller_sees_libraries_loaded_after_it(monkeypatch):
+    """A controller cached before scipy loaded its own OpenBLAS left that one on all threads."""
+    import sys
+    import types
+
+    from unafraid import threads
+    first = threads._controller()
+    assert threads._controller() is first  # nothing imported since: the same one
+    monkeypatch.setitem(sys.modules, "a_module_with_its_own_blas", types.ModuleType("m"))
+    assert threads._controller() is not first

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 SMALL_GEMM = 32 * 1024 * 1024  # multiply-adds of one product: 32 x 1024 x 1024
 
-_CONTROLLER: list[Any] = []
+_CONTROLLER: list[tuple[int, Any]] = []  # (len(sys.modules) when made, the controller)
 
 
 def blas_threads_for(weights: list[Any], batch_size: int) -> int | None:
@@ -61,14 +62,16 @@ def limited(threads: int | None) -> Iterator[None]:
 
 
 def _controller() -> Any:
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _CONTROLLER.append(None)
-        else:
-            _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
+    """A controller of the BLAS libraries loaded now. It is made again whenever Python has
+    imported modules since (one made before, say, scipy loaded its own OpenBLAS would leave that
+    library unlimited); making one takes about a millisecond."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    if not _CONTROLLER or _CONTROLLER[0][0] != len(sys.modules):
+        _CONTROLLER[:] = [(len(sys.modules), ThreadpoolController())]
+    return _CONTROLLER[0][1]
 
 
 def _threads_from_env(value: str) -> int:
