@@ -29,6 +29,7 @@ _LAZY = {
     "embedding_2d": "explore", "plot_embedding": "explore", "cell_table": "explore",
     "most_confusing_cells": "explore", "confusion_frame": "explore", "top_genes": "explore",
     "knn_accuracy": "explore", "silhouette": "explore",
+    "simulate_counts": "simulate",
 }
 
 

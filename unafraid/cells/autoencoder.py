@@ -55,6 +55,11 @@ class CountAutoencoder:
     max_epochs : int, default 400
     patience : int, default 30
         Stop after this many epochs without a better validation loss.
+    lr_patience : int or None, default 10
+        Halve the learning rate (``lr_factor``) after every ``lr_patience`` epochs without a
+        better validation loss, as Keras's ``ReduceLROnPlateau`` (scVI's
+        ``reduce_lr_on_plateau``); None keeps it constant.
+    lr_factor : float, default 0.5
     validation_fraction : float, default 0.1
         Fraction of the cells held out (at random, seeded) for early stopping.
     target_sum : float, default 1e4
@@ -85,6 +90,7 @@ class CountAutoencoder:
     def __init__(self, latent_dim: int = 10, hidden: tuple[int, ...] = (64,),
                  likelihood: str = "nb", dispersion: str = "gene", learning_rate: float = 1e-3,
                  batch_size: int = 32, max_epochs: int = 400, patience: int = 30,
+                 lr_patience: int | None = 10, lr_factor: float = 0.5,
                  validation_fraction: float = 0.1, target_sum: float = 1e4, dropout: float = 0.0,
                  scale: bool = False, seed: int = 0) -> None:
         if likelihood not in LIKELIHOODS:
@@ -100,6 +106,8 @@ class CountAutoencoder:
         self.likelihood, self.dispersion = likelihood, dispersion
         self.learning_rate, self.batch_size = float(learning_rate), int(batch_size)
         self.max_epochs, self.patience = int(max_epochs), int(patience)
+        self.lr_patience = None if lr_patience is None else int(lr_patience)
+        self.lr_factor = float(lr_factor)
         self.validation_fraction, self.target_sum, self.seed = validation_fraction, target_sum, seed
         self.dropout, self.scale = float(dropout), bool(scale)
         self.mean_: np.ndarray | None = None
@@ -244,6 +252,7 @@ class CountAutoencoder:
             self._fit_scaling(counts, np.sort(train_idx))
         weights = self.trainable_weights
         best, best_weights, waited = math.inf, [w.data.copy() for w in weights], 0
+        self.optimizer.learning_rate = self.learning_rate
         for epoch in range(self.max_epochs):
             train_loss = self._epoch(counts, train_idx, codes, weights)
             val_loss = float(np.mean(self._nll_of(counts, val_idx, codes)))
@@ -258,6 +267,8 @@ class CountAutoencoder:
                 waited += 1
                 if waited >= self.patience:
                     break
+                if self.lr_patience and waited % self.lr_patience == 0:  # a plateau: smaller steps
+                    self.optimizer.learning_rate = self.optimizer.learning_rate * self.lr_factor
         for w, b in zip(weights, best_weights, strict=True):
             w.assign(b)
         return self
