@@ -27,8 +27,6 @@ import threading
 import time
 from typing import Any
 
-import numpy as np
-
 
 def rss_bytes() -> int:
     """The process's resident memory now."""
