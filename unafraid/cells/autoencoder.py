@@ -55,8 +55,8 @@ class CountAutoencoder:
     max_epochs : int, default 400
     patience : int, default 30
         Stop after this many epochs without a better validation loss.
-    lr_patience : int or None, default 10
-        Halve the learning rate (``lr_factor``) after every ``lr_patience`` epochs without a
+    lr_patience : int or None, default None
+        Multiply the learning rate by ``lr_factor`` after every ``lr_patience`` epochs without a
         better validation loss, as Keras's ``ReduceLROnPlateau`` (scVI's
         ``reduce_lr_on_plateau``); None keeps it constant.
     lr_factor : float, default 0.5
@@ -90,7 +90,7 @@ class CountAutoencoder:
     def __init__(self, latent_dim: int = 10, hidden: tuple[int, ...] = (64,),
                  likelihood: str = "nb", dispersion: str = "gene", learning_rate: float = 1e-3,
                  batch_size: int = 32, max_epochs: int = 400, patience: int = 30,
-                 lr_patience: int | None = 10, lr_factor: float = 0.5,
+                 lr_patience: int | None = None, lr_factor: float = 0.5,
                  validation_fraction: float = 0.1, target_sum: float = 1e4, dropout: float = 0.0,
                  scale: bool = False, seed: int = 0) -> None:
         if likelihood not in LIKELIHOODS:
