@@ -42,6 +42,5 @@ def test_one_epoch_on_a_sparse_matrix_stays_below_twice_its_size_plus_the_model(
                          env={**os.environ, "PYTHONPATH": ROOT})
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["sparse_bytes"] > 100e6
-    assert result["peak_above_before"] < 2 * (result["sparse_bytes"] + result["model_bytes"])
-    dense_bytes = 20000 * 2000 * 4
-    assert result["peak_above_before"] < result["sparse_bytes"] + 0.5 * dense_bytes
+    assert result["ratio"] < 2  # the matrix and the epoch: below twice the matrix plus the model
+    assert result["epoch_extra"] < result["dense_bytes"]  # never the whole matrix densified
