@@ -34,6 +34,9 @@ from .data import CountMatrix, labels_from_obs, log_normalize, read_counts, writ
 __all__ = ["CountAutoencoder"]
 
 LIKELIHOODS = ("nb", "zinb", "poisson")
+#: Cells per batch when computing the likelihood without training: its temporaries are about 25
+#: arrays of cells x genes, so 128 cells of 2,000 genes need about 25 MB.
+NLL_ROWS = 128
 DISPERSIONS = ("gene", "gene-label", "cell")
 
 
@@ -311,7 +314,7 @@ class CountAutoencoder:
     def _nll_of(self, counts: CountMatrix, index: np.ndarray, codes: Any) -> np.ndarray:
         out = []
         with no_grad():
-            for rows, x in counts.batches(index, 512):
+            for rows, x in counts.batches(index, NLL_ROWS):
                 lab = None if codes is None else codes[rows]
                 out.append(np.asarray(self._forward(x, counts.library_size[rows], lab).data))
         return np.concatenate(out) if out else np.zeros(0, np.float32)
