@@ -242,7 +242,7 @@ class EpochBatches:
     def __init__(self, X: Any, Y: np.ndarray | None, sw: np.ndarray | None, batch_size: int,
                  rng: np.random.Generator | None = None) -> None:
         self.sparse = hasattr(X, "toarray")
-        self.X = X.astype(np.float32) if self.sparse else np.ascontiguousarray(X, np.float32)
+        self.X = X.astype(np.float32, copy=False) if self.sparse else np.ascontiguousarray(X, np.float32)
         self.Y, self.batch_size, self.rng = Y, batch_size, rng
         self.sw = None if sw is None or np.all(sw == sw[0]) else sw  # equal weights: none
         self.order: np.ndarray | None = None  # the order drawn for the epoch under way
