@@ -16,6 +16,11 @@ median wall time of one ``cross_val_score`` call and the median of the per-round
 Run::
 
     python benchmarks/sklearn_vs_mlp.py --repeats 3
+    python benchmarks/sklearn_vs_mlp.py --repeats 3 --blas-threads 1   # both on one BLAS thread
+
+By default each estimator uses BLAS as it chooses: unafraid's ``fit`` runs a small network on one
+thread, MLP on BLAS's default (all cores); ``--blas-threads N`` limits both, to compare the
+training loops alone.
 
 Targets (issue 20): score >= MLP's, time <= 0.5x MLP's. On a shared, loaded machine the times say
 little: run it on a quiet one before quoting any.
@@ -24,6 +29,7 @@ little: run it on a quiet one before quoting any.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import warnings
@@ -68,9 +74,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="rounds of interleaved runs")
     parser.add_argument("--hidden", type=int, nargs="+", default=[100],
                         help="hidden layer sizes, the same for both (default: 100)")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit BLAS to this many threads for both estimators")
     args = parser.parse_args()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.blas_threads, user_api="blas")
+        os.environ["UNAFRAID_BLAS_THREADS"] = str(args.blas_threads)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, {args.repeats} interleaved rounds")
+    print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, {args.repeats} interleaved rounds, "
+          f"BLAS threads: {args.blas_threads or 'default'}")
     print(f"{'data set':24} {'estimator':22} {'CV score':>9} {'time (s)':>9} {'time / MLP':>11}")
     for name, estimators, (X, y), cv in tasks(tuple(args.hidden)):
         times: dict[str, list[float]] = {k: [] for k in estimators}

@@ -159,3 +159,20 @@ def test_autoencoder_errors():
         cells.CountAutoencoder(likelihood="gaussian")
     with pytest.raises(RuntimeError, match="call fit"):
         cells.CountAutoencoder().get_latent(np.zeros((2, 3)))
+
+
+def test_autoencoder_learning_rate_halves_on_validation_plateaus():
+    from unafraid.cells import CountAutoencoder, simulate_counts
+    X, _ = simulate_counts(80, 30, n_types=2, seed=3)
+    ae = CountAutoencoder(hidden=(8,), latent_dim=2, learning_rate=0.3, max_epochs=12,
+                          patience=100, lr_patience=2, lr_factor=0.5, seed=0).fit(X)
+    best, stale, expected = np.inf, 0, 0.3  # the rule, replayed on the recorded validation losses
+    for v in ae.history["val_loss"]:
+        best, stale = (v, 0) if v < best else (best, stale + 1)
+        if stale and stale % 2 == 0:
+            expected *= 0.5
+    assert expected < 0.3  # the plateaus happened, so the test can fail
+    assert ae.optimizer.learning_rate == pytest.approx(expected)
+    plain = CountAutoencoder(hidden=(8,), latent_dim=2, learning_rate=0.3, max_epochs=4,
+                             patience=100, seed=0).fit(X)
+    assert plain.optimizer.learning_rate == pytest.approx(0.3)

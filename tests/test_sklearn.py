@@ -342,3 +342,24 @@ def test_a_subclassed_model_trains_and_predicts_in_float32_with_a_warning():
     assert proba.shape == (150, 3) and proba.dtype == np.float64
     np.testing.assert_allclose(proba, clf.model_.predict(X.astype(np.float32), verbose=0),
                                atol=1e-6)
+
+
+def test_fit_trains_through_model_fit_with_the_replayed_step():
+    from unafraid.models.training import CompiledTrainStep
+    X, y = iris()
+    clf = NeuralNetClassifier(**FAST).fit(X, y)
+    step = clf.model_.make_train_function()
+    assert isinstance(step, CompiledTrainStep)  # Model.fit's compiled step, not train_on_batch
+    assert any(c.proven for c in step.compiled.values())  # later steps were replayed
+
+
+def test_partial_fit_epochs_are_the_epochs_of_one_fit():
+    # epoch k takes the k-th order drawn from the estimator's seed, however the epochs are run
+    X, y = iris()
+    kw = dict(hidden_layer_sizes=(8,), batch_size=32, n_iter_no_change=None)
+    once = NeuralNetClassifier(epochs=4, **kw).fit(X, y)
+    steps = NeuralNetClassifier(**kw)
+    for _ in range(4):
+        steps.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_array_equal(once.predict_proba(X), steps.predict_proba(X))
+    assert once.history_["loss"] == steps.history_["loss"]

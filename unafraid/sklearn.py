@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import random as _random
+from .callbacks import Callback
 
 try:
     from sklearn.base import (
@@ -207,6 +208,88 @@ def batch_weights(sw: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
     return (w * (len(w) / w.sum())).astype(np.float32)
 
 
+def stratified_split_rows(labels: np.ndarray | None, n: int, fraction: float,
+                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation row indices: a seeded sample of ``fraction`` of the ``n`` rows,
+    stratified by ``labels`` when given; an error when no training row would be left."""
+    from .models.data import stratified_split
+    tr, va = stratified_split(labels, n, fraction, rng)
+    if len(tr) == 0:
+        raise ValueError(f"validation_split={fraction} leaves no training rows among {n}.")
+    return tr, va
+
+
+class EpochBatches:
+    """The batches of one epoch, each time it is iterated: what the estimators give
+    ``Model.fit`` (and, for validation, ``evaluate``).
+
+    Each batch is ``(x, y)`` or ``(x, y, w)``: ``x`` X's rows as float32 (a sparse X is
+    densified one batch at a time, never whole), ``y`` the targets' rows (``Y=None``: the
+    rows of ``x`` themselves, for an autoencoder), ``w`` the weights scaled to mean 1 in the
+    batch (``batch_weights``); a batch whose weights are all zero is skipped. With a
+    generator ``rng`` the rows are shuffled: each epoch takes the next permutation drawn from
+    it, so epoch k's order is the k-th draw whether the epochs run in one ``fit``, across warm
+    starts or as ``partial_fit`` calls (an iteration that stops early, as ``fit``'s look at
+    the first batch, keeps its order for the next one).
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse CSR (n, n_features) ;  Y : ndarray (n, ...) or None
+    sw : ndarray (n,) float64 or None ;  batch_size : int
+    rng : numpy.random.Generator or None (None: the rows in their order)
+    """
+
+    def __init__(self, X: Any, Y: np.ndarray | None, sw: np.ndarray | None, batch_size: int,
+                 rng: np.random.Generator | None = None) -> None:
+        self.sparse = hasattr(X, "toarray")
+        self.X = X.astype(np.float32, copy=False) if self.sparse else np.ascontiguousarray(X, np.float32)
+        self.Y, self.batch_size, self.rng = Y, batch_size, rng
+        self.sw = None if sw is None or np.all(sw == sw[0]) else sw  # equal weights: none
+        self.order: np.ndarray | None = None  # the order drawn for the epoch under way
+
+    def __len__(self) -> int:
+        return math.ceil(self.X.shape[0] / self.batch_size)
+
+    def __iter__(self) -> Any:
+        n, size = self.X.shape[0], self.batch_size
+        if self.order is None:
+            self.order = np.arange(n) if self.rng is None else self.rng.permutation(n)
+        order = self.order
+        # dense X: the epoch's rows in order, once, so that each batch is a slice (no copy)
+        X = self.X if self.sparse or self.rng is None else self.X[order]
+        Y = self.Y if self.Y is None or self.rng is None else self.Y[order]
+        for start in range(0, n, size):
+            rows = slice(start, start + size)
+            w = batch_weights(self.sw, order[rows])
+            if w is not None and not np.any(w > 0):
+                continue  # all weights zero: nothing to learn from this batch
+            x = X[order[rows]].toarray() if self.sparse else X[rows]
+            y = x if Y is None else Y[rows]
+            yield (x, y) if w is None else (x, y, w)
+        self.order = None  # used up: the next epoch draws its own
+
+
+class NoImprovementStop(Callback):
+    """``MLPClassifier``'s stopping rule: stop after ``patience`` epochs in a row whose
+    monitored loss (``val_loss`` when there is one, else ``loss``) does not fall below the
+    best so far minus ``tol``."""
+
+    def __init__(self, patience: int, tol: float) -> None:
+        super().__init__()
+        self.patience, self.tol = patience, tol
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.best, self.stale = np.inf, 0
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        monitored = logs.get("val_loss", logs.get("loss", np.inf))
+        self.stale = self.stale + 1 if monitored > self.best - self.tol else 0
+        self.best = min(self.best, monitored)
+        if self.stale >= self.patience:
+            self.model.stop_training = True
+
+
 class NeuralNetBase(BaseEstimator):
     """Shared parameters and training loop (not for direct use).
 
@@ -341,6 +424,8 @@ class NeuralNetBase(BaseEstimator):
                                     kernel_initializer=GlorotUniform(seed=seeds[-1]))])
         net.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate),
                     loss=self.loss if self.loss is not None else self._default_loss)
+        if self.model is None:
+            return net  # ends in Dense(n_outputs) by construction
         out = net.predict(np.zeros((1, n_features), np.float32), verbose=0)
         if not isinstance(out, np.ndarray) or out.shape[-1] != n_outputs:
             raise ValueError(f"{type(self).__name__}: the network must end in {n_outputs} "
@@ -356,101 +441,42 @@ class NeuralNetBase(BaseEstimator):
         return min(200, n) if self.batch_size == "auto" else int(self.batch_size)
 
     # ---- training ---------------------------------------------------------------------
-    def _train(self, X: Any, Y: np.ndarray, sw: np.ndarray | None, epochs: int,
+    def _train(self, X: Any, Y: np.ndarray | None, sw: np.ndarray | None, epochs: int,
                labels: np.ndarray | None = None, validation: bool = True) -> None:
-        """Mini-batch training of ``self.model_`` for at most ``epochs`` epochs.
+        """Train ``self.model_`` for at most ``epochs`` epochs through ``Model.fit``.
 
-        Batches are densified here (``dense_rows``), so sparse X is never densified whole.
-        ``labels`` (class indices) make the validation split stratified.
+        ``Model.fit`` replays the compiled training step and runs small networks on one BLAS
+        thread. It reads its batches from :class:`EpochBatches`, which densifies sparse X one
+        batch at a time and draws each epoch's order from the estimator's seed. ``Y=None``
+        means the targets are the inputs (an autoencoder). ``labels`` (class indices) make the
+        validation split stratified.
         """
-        from .callbacks import CallbackList, History
-        from .models.data import stratified_split
-        net, rng = self.model_, self._rng
         self._twins = {}  # the weights change: predictions need new float64 twins
         n = X.shape[0]
         val = None
         if validation and self.validation_split:
-            tr, va = stratified_split(labels, n, float(self.validation_split), rng)
-            if len(tr) == 0:
-                raise ValueError(f"validation_split={self.validation_split} leaves no training "
-                                 f"rows among {n}.")
-            val = (X[va], rows_of(Y, X[va], va), None if sw is None else sw[va])
-            X, Y, sw, n = X[tr], rows_of(Y, X[tr], tr), None if sw is None else sw[tr], len(tr)
-        bs = self._batch_size(n)
-        steps = math.ceil(n / bs)
-        history = History()
-        cbs = CallbackList([history, *copy.deepcopy(list(self.callbacks or []))], net,
-                           {"epochs": epochs, "steps": steps, "verbose": self.verbose})
-        net.stop_training = False
-        best, stale = np.inf, 0
-        cbs.on_train_begin()
-        for epoch in range(epochs):
-            cbs.on_epoch_begin(epoch)
-            order = rng.permutation(n) if self.shuffle else np.arange(n)
-            total, count = 0.0, 0.0
-            for step in range(steps):
-                idx = order[step * bs:(step + 1) * bs]
-                w = batch_weights(sw, idx)
-                if w is not None and not np.any(w > 0):
-                    continue  # all weights zero: nothing to learn from this batch
-                cbs.on_train_batch_begin(step)
-                loss = net.train_on_batch(float32_rows(X, idx), Y[idx], sample_weight=w)
-                if not math.isfinite(loss):
-                    warnings.warn(f"{type(self).__name__}: the loss became {loss} at epoch "
-                                  f"{epoch + 1}, batch {step + 1}; training stopped. Try a "
-                                  f"smaller learning_rate (e.g. {self._lr_hint()}) or scale "
-                                  f"the features (StandardScaler).", RuntimeWarning,
-                                  stacklevel=3)
-                    net.stop_training = True
-                    break
-                k = len(idx) if sw is None else float(sw[idx].sum())
-                total, count = total + loss * k, count + k
-                cbs.on_train_batch_end(step, {"loss": loss})
-                if net.stop_training:
-                    break
-            logs = {"loss": total / max(count, 1e-12)}
-            if val is not None:
-                logs["val_loss"] = self._loss_on(*val)
-            cbs.on_epoch_end(epoch, logs)
-            if self.verbose:
-                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
-                    f"{k}: {v:.4f}" for k, v in logs.items()))
-            if net.stop_training:
-                break
-            if self.n_iter_no_change is not None:  # MLPClassifier's rule
-                monitored = logs.get("val_loss", logs["loss"])
-                stale = stale + 1 if monitored > best - self.tol else 0
-                best = min(best, monitored)
-                if stale >= self.n_iter_no_change:
-                    break
-        cbs.on_train_end()
+            tr, va = stratified_split_rows(labels, n, float(self.validation_split), self._rng)
+            val = EpochBatches(X[va], None if Y is None else Y[va], None if sw is None else sw[va],
+                               PREDICT_BATCH)
+            X, Y, sw = X[tr], None if Y is None else Y[tr], None if sw is None else sw[tr]
+        batches = EpochBatches(X, Y, sw, self._batch_size(X.shape[0]),
+                               self._order_rng if self.shuffle else None)
+        callbacks = copy.deepcopy(list(self.callbacks or []))
+        if self.n_iter_no_change is not None:
+            callbacks.append(NoImprovementStop(int(self.n_iter_no_change), float(self.tol)))
+        history = self.model_.fit(batches, epochs=epochs, validation_data=val,
+                                  callbacks=callbacks, verbose=2 if self.verbose else 0)
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(values)
         self.n_iter_ = len(self.history_.get("loss", []))
-
-    def _lr_hint(self) -> str:
-        return f"{(self.learning_rate or 1e-3) / 10:g}"
-
-    def _loss_on(self, X: Any, Y: np.ndarray, sw: np.ndarray | None) -> float:
-        """The compiled loss on (X, Y), evaluated in batches (weighted mean over rows)."""
-        total, count = 0.0, 0.0
-        for start in range(0, X.shape[0], PREDICT_BATCH):
-            idx = np.arange(start, min(start + PREDICT_BATCH, X.shape[0]))
-            w = batch_weights(sw, idx)
-            if w is not None and not np.any(w > 0):
-                continue
-            value = self.model_.evaluate(float32_rows(X, idx), Y[idx], sample_weight=w,
-                                         batch_size=len(idx), verbose=0)
-            k = len(idx) if sw is None else float(sw[idx].sum())
-            total, count = total + float(value) * k, count + k
-        return total / max(count, 1e-12)
 
     def _start(self, X: Any, n_outputs: int, output_activation: Any,
                meta: dict[str, Any]) -> None:
         """A fresh network and generator (a fresh fit)."""
         seed = seed_from_random_state(self.random_state)
-        build_seed, shuffle_seed = spawn_seeds(seed, 2)
-        self._rng = _random.make_generator(shuffle_seed)
+        build_seed, split_seed, order_seed = spawn_seeds(seed, 3)
+        self._rng = _random.make_generator(split_seed)  # validation splits
+        self._order_rng = _random.make_generator(order_seed)  # each epoch's order of the rows
         with _random.seed_scope(build_seed):  # a model-building function's layers draw from it
             self.model_ = self._build(X.shape[1], n_outputs, output_activation, meta, build_seed)
         self.history_ = {}
@@ -813,7 +839,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
         if fresh:
             self._start(X, int(self.n_components), None,
                         {"n_features_in": X.shape[1], "n_components": self.n_components})
-        self._train(X, RowsOf(X), sw, epochs, validation=validation)
+        self._train(X, None, sw, epochs, validation=validation)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -842,22 +868,6 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
         super().__setstate__(state)
         if "model_" in state:
             self.encoder_, self.decoder_ = self.model_.layers[0], self.model_.layers[1]
-
-
-class RowsOf:
-    """The targets of an autoencoder: ``RowsOf(X)[idx]`` is X's rows ``idx`` densified, so sparse
-    X is never densified whole (and dense X is not copied)."""
-
-    def __init__(self, X: Any) -> None:
-        self.X = X
-
-    def __getitem__(self, idx: Any) -> np.ndarray:
-        return float32_rows(self.X, idx)
-
-
-def rows_of(Y: Any, X_rows: Any, idx: np.ndarray) -> Any:
-    """Rows ``idx`` of the targets ``Y``; an autoencoder's targets follow its inputs ``X_rows``."""
-    return RowsOf(X_rows) if isinstance(Y, RowsOf) else Y[idx]
 
 
 SAMPLE_WEIGHT_REASON = (

@@ -30,6 +30,7 @@ _LAZY = {
     "most_confusing_cells": "explore", "confusion_frame": "explore", "top_genes": "explore",
     "knn_accuracy": "explore", "silhouette": "explore",
     "WGANGP": "gan",
+    "simulate_counts": "simulate",
 }
 
 

@@ -34,6 +34,9 @@ from .data import CountMatrix, labels_from_obs, log_normalize, read_counts, writ
 __all__ = ["CountAutoencoder"]
 
 LIKELIHOODS = ("nb", "zinb", "poisson")
+#: Cells per batch when computing the likelihood without training: its temporaries are about 25
+#: arrays of cells x genes, so 128 cells of 2,000 genes need about 25 MB.
+NLL_ROWS = 128
 DISPERSIONS = ("gene", "gene-label", "cell")
 
 
@@ -55,6 +58,11 @@ class CountAutoencoder:
     max_epochs : int, default 400
     patience : int, default 30
         Stop after this many epochs without a better validation loss.
+    lr_patience : int or None, default None
+        Multiply the learning rate by ``lr_factor`` after every ``lr_patience`` epochs without a
+        better validation loss, as Keras's ``ReduceLROnPlateau`` (scVI's
+        ``reduce_lr_on_plateau``); None keeps it constant.
+    lr_factor : float, default 0.5
     validation_fraction : float, default 0.1
         Fraction of the cells held out (at random, seeded) for early stopping.
     target_sum : float, default 1e4
@@ -85,6 +93,7 @@ class CountAutoencoder:
     def __init__(self, latent_dim: int = 10, hidden: tuple[int, ...] = (64,),
                  likelihood: str = "nb", dispersion: str = "gene", learning_rate: float = 1e-3,
                  batch_size: int = 32, max_epochs: int = 400, patience: int = 30,
+                 lr_patience: int | None = None, lr_factor: float = 0.5,
                  validation_fraction: float = 0.1, target_sum: float = 1e4, dropout: float = 0.0,
                  scale: bool = False, seed: int = 0) -> None:
         if likelihood not in LIKELIHOODS:
@@ -100,6 +109,8 @@ class CountAutoencoder:
         self.likelihood, self.dispersion = likelihood, dispersion
         self.learning_rate, self.batch_size = float(learning_rate), int(batch_size)
         self.max_epochs, self.patience = int(max_epochs), int(patience)
+        self.lr_patience = None if lr_patience is None else int(lr_patience)
+        self.lr_factor = float(lr_factor)
         self.validation_fraction, self.target_sum, self.seed = validation_fraction, target_sum, seed
         self.dropout, self.scale = float(dropout), bool(scale)
         self.mean_: np.ndarray | None = None
@@ -244,6 +255,7 @@ class CountAutoencoder:
             self._fit_scaling(counts, np.sort(train_idx))
         weights = self.trainable_weights
         best, best_weights, waited = math.inf, [w.data.copy() for w in weights], 0
+        self.optimizer.learning_rate = self.learning_rate
         for epoch in range(self.max_epochs):
             train_loss = self._epoch(counts, train_idx, codes, weights)
             val_loss = float(np.mean(self._nll_of(counts, val_idx, codes)))
@@ -258,6 +270,8 @@ class CountAutoencoder:
                 waited += 1
                 if waited >= self.patience:
                     break
+                if self.lr_patience and waited % self.lr_patience == 0:  # a plateau: smaller steps
+                    self.optimizer.learning_rate = self.optimizer.learning_rate * self.lr_factor
         for w, b in zip(weights, best_weights, strict=True):
             w.assign(b)
         return self
@@ -300,7 +314,7 @@ class CountAutoencoder:
     def _nll_of(self, counts: CountMatrix, index: np.ndarray, codes: Any) -> np.ndarray:
         out = []
         with no_grad():
-            for rows, x in counts.batches(index, 512):
+            for rows, x in counts.batches(index, NLL_ROWS):
                 lab = None if codes is None else codes[rows]
                 out.append(np.asarray(self._forward(x, counts.library_size[rows], lab).data))
         return np.concatenate(out) if out else np.zeros(0, np.float32)

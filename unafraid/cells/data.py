@@ -31,6 +31,8 @@ __all__ = ["CountMatrix", "CountWarning", "read_counts", "check_counts", "librar
 
 #: Rows per block when scanning a dense matrix (checks, library sizes) without big temporaries.
 BLOCK_ROWS = 4096
+#: Stored values of a sparse matrix checked at a time (a few MB of temporaries).
+CHUNK_VALUES = 1 << 20
 
 
 class CountWarning(UserWarning):
@@ -163,7 +165,7 @@ def check_counts(X: Any, obs_names: Sequence[Any] | None = None,
     Count likelihoods assume non-negative integers. Normalised or log-transformed data are
     a common mistake (scanpy's ``.X`` after ``normalize_total`` + ``log1p``); the warning names
     the offending cells and genes and how to fix it. Dense matrices are scanned in blocks
-    of :data:`BLOCK_ROWS` rows.
+    of :data:`BLOCK_ROWS` rows, sparse ones read in place.
 
     Parameters
     ----------
@@ -191,20 +193,16 @@ def check_counts(X: Any, obs_names: Sequence[Any] | None = None,
     bad_rows: list[np.ndarray] = []
     bad_cols: list[np.ndarray] = []
     if X.dtype.kind in "fc" or (X.dtype.kind == "i"):
-        for start, block in _blocks(X):
-            if _is_sparse(block):
-                vals, rows, cols = block.data, _csr_rows(block), block.indices
-            else:
-                rows, cols = np.nonzero(block)
-                vals = block[rows, cols]
+        for vals, where in _value_chunks(X):
             is_neg = vals < 0
             is_frac = np.abs(vals - np.round(vals)) > tolerance
             bad = is_neg | is_frac | ~np.isfinite(vals)
             neg += int(is_neg.sum())
             frac += int(is_frac.sum())
             if bad.any():
-                bad_rows.append(rows[bad] + start)
-                bad_cols.append(cols[bad])
+                rows, cols = where(bad)
+                bad_rows.append(rows)
+                bad_cols.append(cols)
     cells = np.unique(np.concatenate(bad_rows)) if bad_rows else np.zeros(0, int)
     genes = np.unique(np.concatenate(bad_cols)) if bad_cols else np.zeros(0, int)
     if neg or frac:
@@ -220,15 +218,29 @@ def check_counts(X: Any, obs_names: Sequence[Any] | None = None,
     return {"negative": neg, "non_integer": frac, "cells": cells, "genes": genes}
 
 
-def _blocks(X: Any) -> Iterator[tuple[int, Any]]:
+def _value_chunks(X: Any) -> Iterator[tuple[np.ndarray, Any]]:
+    """The stored values of ``X`` a chunk at a time, each with ``where(mask) -> (rows, cols)`` of
+    the masked values: a CSR matrix's values are read in place, :data:`CHUNK_VALUES` at a time
+    (no copy of the matrix, temporaries of a few MB); a dense one a block of rows at a time."""
+    if _is_sparse(X):
+        for a in range(0, X.nnz, CHUNK_VALUES):
+            b = min(a + CHUNK_VALUES, X.nnz)
+
+            def where(mask: np.ndarray, a: int = a, b: int = b) -> tuple[np.ndarray, np.ndarray]:
+                positions = a + np.flatnonzero(mask)
+                return np.searchsorted(X.indptr, positions, side="right") - 1, X.indices[a:b][mask]
+
+            yield X.data[a:b], where
+        return
     for start in range(0, X.shape[0], BLOCK_ROWS):
-        block = X[start:start + BLOCK_ROWS]
-        yield start, block if _is_sparse(block) else np.asarray(block)
+        block = np.asarray(X[start:start + BLOCK_ROWS])
+        rows, cols = np.nonzero(block)
 
+        def where_dense(mask: np.ndarray, rows: np.ndarray = rows, cols: np.ndarray = cols,
+                        start: int = start) -> tuple[np.ndarray, np.ndarray]:
+            return rows[mask] + start, cols[mask]
 
-def _csr_rows(block: Any) -> np.ndarray:
-    """Row index of every stored value of a CSR matrix."""
-    return np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        yield block[rows, cols], where_dense
 
 
 def read_counts(data: Any, layer: str | None = None, use_raw: bool = False,

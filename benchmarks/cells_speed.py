@@ -1,0 +1,151 @@
+"""Issue 19's speed target: the count autoencoder's CPU time per epoch, unafraid against PyTorch.
+
+The same NB autoencoder 765-64-10-64-765 (encoder on log1p of counts normalised to 1e4, decoder to
+log-softmax + log library size, one inverse dispersion per gene), Adam 1e-3, batch 32, on the
+training cells of pbmc68k_reduced's fixed split (stratified 25% test, random_state 0; 10% of the
+rest held out for validation, as ``CountAutoencoder`` does: 473 training cells). Each epoch is
+one pass over the training cells plus the validation NLL, as in ``CountAutoencoder.fit``.
+
+Each tool runs in its own subprocess at one thread (``OPENBLAS_NUM_THREADS=1``,
+``torch.set_num_threads(1)``), the tools taking turns for ``--repeats`` rounds; the CPU time
+(``time.process_time``) of ``--epochs`` epochs after one warm-up epoch is divided by the epochs.
+The table gives each tool's median CPU seconds per epoch and the median per-round ratio to
+PyTorch. scVI is not run (it is not in the benchmark environment); the issue's figure for it is
+0.17 CPU s per epoch.
+
+PyTorch runs with ``--torch-python`` (a Python that has torch; it needs only NumPy and torch):
+
+    python benchmarks/cells_speed.py --torch-python /path/to/benchvenv/bin/python --repeats 3
+
+Not measured yet on a quiet machine: no figures are quoted in the docs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HIDDEN, LATENT, BATCH, LR = 64, 10, 32, 1e-3
+
+
+def training_counts(path: str) -> None:
+    """Write the training and validation cells' counts (float32) to ``path`` (.npz)."""
+    from sklearn.model_selection import train_test_split
+
+    import unafraid as uf
+    from unafraid import cells
+    adata = uf.datasets.pbmc68k_reduced()
+    y, _ = cells.labels_from_obs(adata, "bulk_labels")
+    tr, _ = train_test_split(np.arange(adata.n_obs), stratify=y, test_size=0.25, random_state=0)
+    counts = np.asarray(adata.layers["counts"][tr].toarray() if hasattr(adata.layers["counts"], "toarray")
+                        else adata.layers["counts"][tr], np.float32)
+    order = np.random.default_rng(0).permutation(len(counts))
+    n_val = int(round(0.1 * len(counts)))
+    np.savez(path, train=counts[order[n_val:]], val=counts[order[:n_val]])
+
+
+def run_unafraid(data: dict, epochs: int) -> float:
+    """CPU seconds per epoch of unafraid's CountAutoencoder (its own training loop)."""
+    from unafraid.cells import CountAutoencoder
+    x = np.concatenate([data["train"], data["val"]])
+    fraction = len(data["val"]) / len(x)
+    CountAutoencoder(max_epochs=1, validation_fraction=fraction).fit(x)  # warm-up
+    ae = CountAutoencoder(max_epochs=epochs, patience=epochs + 1, lr_patience=None,
+                          validation_fraction=fraction)
+    start = time.process_time()
+    ae.fit(x)
+    return (time.process_time() - start) / epochs
+
+
+def run_torch(data: dict, epochs: int) -> float:
+    """CPU seconds per epoch of the same autoencoder written in PyTorch."""
+    import torch
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    genes = data["train"].shape[1]
+    encoder = torch.nn.Sequential(torch.nn.Linear(genes, HIDDEN), torch.nn.ReLU(),
+                                  torch.nn.Linear(HIDDEN, LATENT))
+    decoder = torch.nn.Sequential(torch.nn.Linear(LATENT, HIDDEN), torch.nn.ReLU(),
+                                  torch.nn.Linear(HIDDEN, genes))
+    log_theta = torch.nn.Parameter(torch.zeros(genes))
+    params = [*encoder.parameters(), *decoder.parameters(), log_theta]
+    optimizer = torch.optim.Adam(params, lr=LR)
+
+    def nll(x: torch.Tensor) -> torch.Tensor:
+        lib = x.sum(1, keepdim=True).clamp(min=1)
+        z = encoder(torch.log1p(x / lib * 1e4))
+        log_mu = torch.log_softmax(decoder(z), -1) + torch.log(lib)
+        theta = torch.exp(log_theta)
+        log_theta_mu = torch.logaddexp(log_theta, log_mu)
+        ll = (theta * (log_theta - log_theta_mu) + x * (log_mu - log_theta_mu)
+              + torch.lgamma(x + theta) - torch.lgamma(theta) - torch.lgamma(x + 1))
+        return -ll.sum(-1)
+
+    train, val = torch.from_numpy(data["train"]), torch.from_numpy(data["val"])
+    gen = torch.Generator().manual_seed(0)
+
+    def epoch() -> None:
+        for idx in torch.randperm(len(train), generator=gen).split(BATCH):
+            loss = nll(train[idx]).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            nll(val).mean()
+
+    epoch()  # warm-up
+    start = time.process_time()
+    for _ in range(epochs):
+        epoch()
+    return (time.process_time() - start) / epochs
+
+
+def worker(tool: str, path: str, epochs: int) -> None:
+    data = dict(np.load(path))
+    seconds = run_unafraid(data, epochs) if tool == "unafraid" else run_torch(data, epochs)
+    print(json.dumps({"tool": tool, "cpu_s_per_epoch": seconds}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--torch-python", default=None, help="a Python with torch (default: skip torch)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--worker", nargs=2, metavar=("TOOL", "COUNTS"), help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        worker(args.worker[0], args.worker[1], args.epochs)
+        return
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "UNAFRAID_BLAS_THREADS": "1"}
+    pythons = {"unafraid": sys.executable}
+    if args.torch_python:
+        pythons["torch"] = args.torch_python
+    times: dict[str, list[float]] = {tool: [] for tool in pythons}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "counts.npz")
+        training_counts(path)
+        for _ in range(args.repeats):
+            for tool, python in pythons.items():  # interleaved: unafraid, torch, unafraid, ...
+                out = subprocess.run([python, os.path.abspath(__file__), "--epochs", str(args.epochs),
+                                      "--worker", tool, path], capture_output=True, text=True,
+                                     env=env, check=True)
+                times[tool].append(json.loads(out.stdout.strip().splitlines()[-1])["cpu_s_per_epoch"])
+    print(f"{args.epochs} epochs after a warm-up, {args.repeats} interleaved rounds, one thread")
+    print(f"{'tool':10} {'CPU s / epoch':>14} {'ratio to torch':>15}")
+    for tool, values in times.items():
+        ratio = (statistics.median(a / b for a, b in zip(values, times["torch"], strict=True))
+                 if "torch" in times else float("nan"))
+        print(f"{tool:10} {statistics.median(values):14.4f} {ratio:15.2f}")
+
+
+if __name__ == "__main__":
+    main()
