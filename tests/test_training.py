@@ -444,8 +444,13 @@ def test_ctrl_c_during_validation_resumes_with_the_next_epoch(capsys):
     x = rng.normal(size=(32, 3)).astype(np.float32)
     model = tf.keras.Sequential([layers.Dense(1, input_shape=(3,))])
     model.compile("sgd", "mse")
-    history = model.fit(x, x[:, :1], epochs=5, verbose=0, validation_split=0.25,
-                        callbacks=[CtrlCAtEpochEnd()])
+    # As at a terminal: a test worker (pytest-xdist) may have inherited SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        history = model.fit(x, x[:, :1], epochs=5, verbose=0, validation_split=0.25,
+                            callbacks=[CtrlCAtEpochEnd()])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert history.epoch == [0, 1]
     said = capsys.readouterr().out
     assert "at the end of epoch 2" in said and "initial_epoch=2)" in said
