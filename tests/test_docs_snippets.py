@@ -47,7 +47,7 @@ def test_opting_out_needs_a_reason():
 
 
 # Pages whose blocks a test of their own runs (with more checks), so that they run only once.
-RUN_ELSEWHERE = {"graduation.md": "tests/test_graduation_doc.py"}
+RUN_ELSEWHERE = {"graduation.md": "tests/test_graduation_doc.py", "cells.md": "tests/test_cells_docs.py"}
 
 
 def test_pages_run_elsewhere_have_their_test():
