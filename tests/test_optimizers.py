@@ -349,7 +349,6 @@ def test_fast_path_has_the_bits_of_the_plain_rule(rule, dtype, monkeypatch):
         for kernels, min_total in itertools.product([None, compiled], [10 ** 9, 1]):
             monkeypatch.setattr(fast, "_LOADED", [kernels])
             monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", min_total)
-            monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL_NUMPY", min_total)
             monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 16)   # halves of the small variables too
             fast_w, fast_state = train_bits(make, w0, grads, use_fast_path=True)
             for a, b in zip(fast_w, plain_w, strict=True):
@@ -372,16 +371,11 @@ def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(
     assert calls == [1] and opt._fast.has_helper_scratch
     opt.apply([np.ones(3, np.float32)], [uf.Variable(np.ones(3, np.float32))])
     assert calls == [1]                                   # small steps stay on one core
-    monkeypatch.setattr(fast, "_LOADED", [None])          # NumPy's kernels: from smaller steps
-    w = uf.Variable(np.ones(fast.PARALLEL_MIN_TOTAL_NUMPY, np.float32))
-    Adam().apply([np.ones_like(w.data)], [w])
-    assert calls == [1, 1]
 
 
 def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
-    monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL_NUMPY", 1)
     monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
     import threading
     main = threading.get_ident()
@@ -429,7 +423,6 @@ def test_a_rule_of_your_own_needs_only_update_step(monkeypatch):
     """Without a kernel, update_step runs whole: never cut in halves (it need not be elementwise)."""
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
-    monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL_NUMPY", 1)
     monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 2)
     monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])
 

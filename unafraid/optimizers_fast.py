@@ -33,8 +33,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["FastPath", "sgd", "adam", "adam_numpy", "rmsprop", "adagrad", "weight_decay", "kernels", "status",
-           "warm_up", "PARALLEL_MIN_TOTAL", "PARALLEL_MIN_TOTAL_NUMPY", "PARALLEL_MIN_SIZE",
-           "parallel_min_total"]
+           "warm_up", "PARALLEL_MIN_TOTAL", "PARALLEL_MIN_SIZE"]
 
 State = dict[str, np.ndarray]
 Kernel = Callable[..., None]   # kernel(g, w, state, s1, s2, **scalars): updates w and state in place
@@ -42,11 +41,8 @@ Kernel = Callable[..., None]   # kernel(g, w, state, s1, s2, **scalars): updates
 N_SCRATCH = 3  # two for the update, one for a clipped gradient
 
 # A step updating at least PARALLEL_MIN_TOTAL elements in all runs on two cores, each variable
-# of at least PARALLEL_MIN_SIZE elements cut in halves (see FastPath.run_on_two_cores). Without
-# numba an update makes about twelve passes over memory instead of one, so the hand-over to the
-# helper thread (tens of microseconds) pays off from smaller steps: PARALLEL_MIN_TOTAL_NUMPY.
+# of at least PARALLEL_MIN_SIZE elements cut in halves (see FastPath.run_on_two_cores).
 PARALLEL_MIN_TOTAL = 1 << 20
-PARALLEL_MIN_TOTAL_NUMPY = 1 << 17
 PARALLEL_MIN_SIZE = 1 << 16
 
 
@@ -197,7 +193,7 @@ class FastPath:
             jobs: list[tuple[int, np.ndarray, np.ndarray, State]]) -> None:
         """``kernel(g, w, state, s1, s2, **scalars)`` for each job ``(index, g, w, state)``."""
         total = sum(w.size for _, _, w, _ in jobs)
-        if total >= parallel_min_total() and helper_thread() is not None:
+        if total >= PARALLEL_MIN_TOTAL and helper_thread() is not None:
             self.run_on_two_cores(kernel, scalars, jobs)
             return
         for i, g, w, state in jobs:
@@ -237,11 +233,6 @@ class FastPath:
             error = future.exception()  # always wait: the helper must not outlive the step
         if error is not None:
             raise error
-
-
-def parallel_min_total() -> int:
-    """The fewest elements a step updates to run on two cores (fewer with NumPy's kernels)."""
-    return PARALLEL_MIN_TOTAL if kernels() is not None else PARALLEL_MIN_TOTAL_NUMPY
 
 
 def _contiguous(*arrays: np.ndarray) -> bool:
