@@ -435,6 +435,61 @@ def test_a_finite_loss_with_a_nan_gradient_stops_at_that_step_and_changes_nothin
     spy.assert_unchanged_since(5)
 
 
+def test_a_custom_train_step_applying_nan_gradients_stops_at_that_step_and_changes_nothing():
+    class ApplyingWhateverItGets(tf.keras.Model):  # Keras's "customizing fit" step, no checks
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred)
+            grads = tape.gradient(loss, self.trainable_weights)
+            if self.optimizer.iterations == 5:  # the 6th step: finite loss, one NaN gradient
+                grads[0] = np.full_like(np.asarray(grads[0]), np.nan)
+            self.optimizer.apply(grads, self.trainable_weights)
+            return self.compute_metrics(x, y, y_pred)
+
+    tf.set_random_seed(5)
+    inputs = tf.keras.Input((6, 6))
+    h = layers.Dropout(0.3)(layers.Dense(16, activation="relu")(layers.Flatten()(inputs)))
+    outputs = layers.Dense(4, activation="softmax")(layers.BatchNormalization()(h))
+    model = ApplyingWhateverItGets(inputs, outputs)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    spy = StateBeforeEachStep()
+    with pytest.warns(RuntimeWarning) as said:
+        model.fit(X, Y, batch_size=32, epochs=1, verbose=0, callbacks=[spy])
+    text = " ".join(str(w.message) for w in said)
+    assert "Adam skipped update 6" in text and "epoch 1, batch 6." in text, text
+    spy.assert_unchanged_since(5)  # weights, BatchNormalization, Adam's m and v, generators
+    assert model.optimizer.skipped_updates == 1 and model.optimizer.iterations == 5
+
+
+def test_the_optimizer_leaves_everything_as_it_was_when_a_gradient_is_not_finite():
+    w = tf.Variable(np.array([1.0, 2.0], np.float32))
+    b = tf.Variable(np.array([0.5], np.float32))
+    opt = tf.keras.optimizers.Adam(0.1)
+    opt.apply([np.array([0.3, -0.2], np.float32), np.array([1.0], np.float32)], [w, b])
+    before = ([w.numpy().copy(), b.numpy().copy()], opt.state_dict())
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.warns(RuntimeWarning, match=r"Adam skipped update 2: the gradient of \['"):
+            opt.apply([np.array([0.3, bad], np.float32), np.array([1.0], np.float32)], [w, b])
+        np.testing.assert_array_equal(w.numpy(), before[0][0])  # both variables untouched,
+        np.testing.assert_array_equal(b.numpy(), before[0][1])  # the finite one's too
+        after = opt.state_dict()
+        assert after.keys() == before[1].keys()
+        assert all(np.array_equal(after[k], before[1][k]) for k in after)
+    assert opt.iterations == 1 and opt.skipped_updates == 3
+    # finite, but squared it overflows float32: Adam's v would become inf and freeze w[0]
+    with pytest.warns(RuntimeWarning, match="squared norm overflows float32"):
+        opt.apply([np.array([3e19, -2e19], np.float32), np.array([1.0], np.float32)], [w, b])
+    np.testing.assert_array_equal(w.numpy(), before[0][0])
+    assert opt.iterations == 1 and opt.skipped_updates == 4
+    with warnings.catch_warnings():  # large, but its square fits: applied
+        warnings.simplefilter("error")
+        opt.apply([np.array([1e18, -1e18], np.float32), np.array([1.0], np.float32)], [w, b])
+    assert opt.iterations == 2 and np.isfinite(opt.state_dict()["0/v"]).all()
+    assert w.numpy()[0] < before[0][0][0] and w.numpy()[1] > before[0][0][1]
+
+
 def test_ctrl_c_during_validation_resumes_with_the_next_epoch(capsys):
     class CtrlCAtEpochEnd(tf.keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

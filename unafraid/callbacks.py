@@ -452,10 +452,11 @@ class NaNGuard(Callback):
 
     Before each step it keeps what a step may change besides the trainable weights: the
     other weights (BatchNormalization's moving statistics), the random generators' positions
-    (dropout masks) and the metrics. ``Model.train_step`` does not apply the update of a
-    non-finite loss or gradient (and sets ``model.update_skipped``), so the weights and the
-    optimizer's state are unchanged; should the weights have become non-finite anyway (a
-    custom ``train_step`` applying NaN gradients, or finite gradients times a learning rate
+    (dropout masks) and the metrics. The weights and the optimizer's state need no copy:
+    ``Model.train_step`` does not apply the update of a non-finite loss (and sets
+    ``model.update_skipped``), and the optimizer skips any update whose gradients hold NaN or
+    infinity (counting it in ``optimizer.skipped_updates``), a custom ``train_step``'s too.
+    Should the weights have become non-finite anyway (finite gradients times a learning rate
     that overflows float32), the full state of the last checkpoint in memory (taken every
     ``every`` steps: weights, optimizer state, generators, metrics) is put back instead.
     """
@@ -477,11 +478,13 @@ class NaNGuard(Callback):
             self.full = self._full_state()
         self.seen += 1
         self.before = self._step_state()
+        self.skips = self._skipped_updates()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         model = self.model
-        skipped = getattr(model, "update_skipped", False)  # a non-finite loss or gradient
+        skipped = (getattr(model, "update_skipped", False)  # a non-finite loss or gradient
+                   or self._skipped_updates() > self.skips)
         if not skipped and (loss is None or math.isfinite(loss)):
             return
         if all(np.isfinite(w.data).all() for w in model.trainable_weights):
@@ -496,7 +499,8 @@ class NaNGuard(Callback):
                         f"{batch + 1 - (self.seen - 1) % self.every}.")
         model.stop_training = True
         what = ("the loss became NaN or infinite" if loss is None or not math.isfinite(loss)
-                else f"the loss was finite ({loss:.6g}) but a gradient was NaN or infinite")
+                else f"the loss was finite ({loss:.6g}) but a gradient was NaN, infinite "
+                f"or too large to square in float32")
         warnings.warn(
             f"Training stopped: {what} at epoch "
             f"{self.epoch + 1}, batch {batch + 1}. {restored} Likely causes: a learning rate "
@@ -506,6 +510,9 @@ class NaNGuard(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch
+
+    def _skipped_updates(self) -> int:
+        return getattr(self.model.optimizer, "skipped_updates", 0)
 
     def _step_state(self) -> dict[str, Any]:
         return {"weights": [w.data.copy() for w in self.others],

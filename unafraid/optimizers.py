@@ -67,6 +67,22 @@ State = dict[str, np.ndarray]   # one optimizer variable per slot name ("m", "v"
 sys.modules.setdefault(f"{__name__}.schedules", schedules)
 
 
+def usable_gradients(grads: Sequence[np.ndarray]) -> bool:
+    """Whether every gradient ``g`` has a finite ``g . g`` (one dot product each).
+
+    That is false for a NaN or an infinity anywhere, and for a finite gradient so large that
+    its squared norm overflows (a norm above about 1.8e19 in float32): squared, such a value
+    would make Adam's ``v`` infinite and freeze its weight for good, silently.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the answer, not a fault
+        for g in grads:
+            if g.dtype.kind in "fc":
+                flat = g.reshape(-1)
+                if not math.isfinite(float(np.dot(flat, flat))):
+                    return False
+    return True
+
+
 # ---- argument checks ------------------------------------------------------------------------------
 def _is_number(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float | np.floating | np.integer)
@@ -193,6 +209,7 @@ class Optimizer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.learning_rate = learning_rate
         self.built = False
+        self.skipped_updates = 0  # updates not applied: a gradient held NaN or infinity
         self._iterations = 0
         self._variables: list[Any] = []            # the model variables, in build order
         self._index: dict[int, int] = {}           # id(variable) -> position in _variables
@@ -459,9 +476,18 @@ class Optimizer:
             Same shapes as the variables; ``None`` entries are skipped (with a warning).
         trainable_variables : list of Variable, optional
             Defaults to the variables the optimizer was built with.
+
+        If any gradient holds NaN or infinity, or its squared norm overflows (see
+        ``usable_gradients``), nothing changes (no variable, no slot, not ``iterations``):
+        the update is skipped with a ``RuntimeWarning`` and counted in ``skipped_updates``.
+        (Keras would write the NaN into the weights; its ``LossScaleOptimizer`` skips such
+        steps the same way.)
         """
         pairs = self._gradient_pairs(list(grads), trainable_variables)
         if not pairs:
+            return
+        if not usable_gradients([g for g, _ in pairs]):
+            self._skip(pairs)
             return
         pairs = self._overwrite_with_gradients(pairs)
         if pairs:
@@ -479,6 +505,19 @@ class Optimizer:
         for var in self._variables if self.use_ema else [v for _, v in pairs]:
             var._edited()
         self._iterations += 1
+
+    def _skip(self, pairs: list[tuple[np.ndarray, Any]]) -> None:
+        """Leave every variable, slot and ``iterations`` as it is, count the skip and say why."""
+        self.skipped_updates += 1
+        bad = [getattr(var, "name", "?") for g, var in pairs if not usable_gradients([g])]
+        warnings.warn(
+            f"{type(self).__name__} skipped update {self._iterations + 1}: the gradient of "
+            f"{bad[:3]}{' and others' if len(bad) > 3 else ''} holds NaN or infinity (or its "
+            f"squared norm overflows {pairs[0][0].dtype}), so the "
+            f"weights and the optimizer's state were left as they were (writing NaN into them "
+            f"would lose the model). Common causes: a learning rate too high, unscaled inputs, "
+            f"or log(0) / 0-division in a custom loss. optimizer.skipped_updates counts these.",
+            RuntimeWarning, stacklevel=3)
 
     def _update(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
         """Clip, decay and ``update_step`` (the plain rule, or its in-place twin)."""

@@ -151,9 +151,7 @@ class Trainer:
         weights = self.trainable_weights
         grads = gradients(self.optimizer.scale_loss(loss), weights)       # backward
         loss_value = float(loss.data)
-        self.update_skipped = not finite_step(loss_value, grads)
-        if not self.update_skipped:
-            self.optimizer.apply(grads, weights)                          # update
+        self.update_skipped = not apply_if_finite(self.optimizer, loss_value, grads, weights)  # update
         self._loss_tracker.update_state([loss_value], sample_weight=[_batch_size(x)])
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -572,9 +570,7 @@ class CompiledTrainStep:
         batch = [*xs, *ys] + ([sample_weight] if sample_weight is not None else [])
         (loss_value, *y_pred), grads = compiled(batch, weights)
         loss_value = float(loss_value)
-        model.update_skipped = not finite_step(loss_value, grads)
-        if not model.update_skipped:
-            model.optimizer.apply(grads, weights)
+        model.update_skipped = not apply_if_finite(model.optimizer, loss_value, grads, weights)
         model._loss_tracker.update_state([loss_value], sample_weight=[len(xs[0])])
         return model.compute_metrics(x, y, one_or_list(y_pred), sample_weight)
 
@@ -642,21 +638,17 @@ def _plus(total: Any, value: Any) -> Any:
     return value if total is None else total + value
 
 
-def finite_step(loss_value: float, grads: list[Any]) -> bool:
-    """Whether a step's loss and every gradient are finite, so that its update may be applied.
+def apply_if_finite(optimizer: Any, loss_value: float, grads: list[Any], weights: list[Any]) -> bool:
+    """Apply the update unless the loss is NaN or infinite; whether it was applied.
 
-    One dot product per gradient: a NaN or an infinity anywhere makes ``g . g`` non-finite.
-    Only when it is (which a huge but finite gradient can also cause) is each value checked.
+    The optimizer itself skips an update whose gradients hold NaN or infinity (see
+    ``Optimizer.apply``), so either way the weights and the optimizer's state stay as they were.
     """
     if not math.isfinite(loss_value):
         return False
-    for g in grads:
-        if g is None or g.dtype.kind not in "fc":
-            continue
-        flat = g.reshape(-1)
-        if not math.isfinite(float(np.dot(flat, flat))) and not np.isfinite(flat).all():
-            return False
-    return True
+    skipped = optimizer.skipped_updates
+    optimizer.apply(grads, weights)
+    return optimizer.skipped_updates == skipped
 
 
 def log_value(result: Any) -> Any:
