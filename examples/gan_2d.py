@@ -61,7 +61,8 @@ def gradient_penalty(critic: uf.keras.Model, real: np.ndarray, fake: np.ndarray,
 
 def train(steps: int = 2000, batch_size: int = 256, n_critic: int = 5, penalty: float = 10.0,
           learning_rate: float = 1e-3, seed: int = 0, log_every: int = 0) -> dict[str, float]:
-    """Train; returns the mean distance to the nearest mode before and after."""
+    """Train; returns the mean distance to the nearest mode before and after training, and
+    (with ``log_every``) after every ``log_every`` steps, under ``"distances"``."""
     uf.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     generator, critic = build()
@@ -69,6 +70,7 @@ def train(steps: int = 2000, batch_size: int = 256, n_critic: int = 5, penalty: 
     c_opt = uf.keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
     z_eval = rng.standard_normal((2000, 2)).astype(np.float32)
     before = distance_to_modes(generator.predict(z_eval, batch_size=2000))
+    distances = []
 
     def critic_loss(weights, real, fake, eps):
         score = uf.mean(critic(fake, training=True)) - uf.mean(critic(real, training=True))
@@ -91,10 +93,11 @@ def train(steps: int = 2000, batch_size: int = 256, n_critic: int = 5, penalty: 
         g_opt.apply(g_grads, generator.trainable_weights)
         if log_every and (step + 1) % log_every == 0:
             dist = distance_to_modes(generator.predict(z_eval, batch_size=2000))
+            distances.append(dist)
             print(f"step {step + 1:5d}  critic loss {float(c_value):8.4f}  generator loss "
                   f"{float(g_value):8.4f}  distance to modes {dist:.3f}")
     after = distance_to_modes(generator.predict(z_eval, batch_size=2000))
-    return {"distance_before": before, "distance_after": after}
+    return {"distance_before": before, "distance_after": after, "distances": distances}
 
 
 if __name__ == "__main__":
