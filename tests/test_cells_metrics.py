@@ -75,6 +75,21 @@ def test_gene_gene_corr_hand_worked_and_constant_genes_dropped():
     assert M.gene_gene_corr(with_constant, np.c_[y, np.ones(4)]) == pytest.approx(oracle, rel=1e-10)
 
 
+def test_gene_gene_corr_compares_the_most_variable_genes_of_the_real_cells():
+    r = rng(12)
+    real = r.normal(size=(80, 10)) * np.arange(1, 11)  # gene g has standard deviation g + 1
+    sample = r.normal(size=(70, 10)) * np.arange(10, 0, -1)
+    sample[:, 9] += sample[:, 8]
+    top = [6, 7, 8, 9]  # the four largest variances of `real`, whatever the sample's
+    ca, cb = np.corrcoef(real[:, top], rowvar=False), np.corrcoef(sample[:, top], rowvar=False)
+    iu = np.triu_indices(4, 1)
+    oracle = stats.pearsonr(ca[iu], cb[iu])[0]
+    assert M.gene_gene_corr(real, sample, n_genes=4) == pytest.approx(oracle, rel=1e-10)
+    assert M.gene_gene_corr(real, sample, n_genes=None) == M.gene_gene_corr(real, sample, n_genes=10)
+    assert M.gene_gene_corr(real, sample, n_genes=4) != pytest.approx(
+        M.gene_gene_corr(real, sample, n_genes=None))
+
+
 def test_marginal_corrs_against_scipy():
     a = np.maximum(rng(10).normal(size=(40, 7)), 0)
     b = np.maximum(rng(11).normal(size=(30, 7)) + np.arange(7) * 0.1, 0)

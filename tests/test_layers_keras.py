@@ -10,6 +10,7 @@ import pytest
 
 import unafraid as uf
 from unafraid import keras
+from unafraid.constraints import MaxNorm
 from unafraid.io.saving import ModelFileError
 from unafraid.layers.base import keras_mask
 
@@ -657,11 +658,41 @@ def test_normalization_regularizers_add_their_penalties(cls, tmp_path):
                                sorted(float(v) for v in layer.losses), rtol=1e-6)
 
 
-def test_normalization_refuses_what_it_does_not_have():
-    with pytest.raises(ValueError, match="synchronized"):
-        layers.BatchNormalization(synchronized=True)
-    with pytest.raises(ValueError, match="gamma_constraint"):
-        layers.LayerNormalization(gamma_constraint="non_neg")
+@pytest.mark.parametrize("make", [
+    lambda: layers.BatchNormalization(beta_constraint="non_neg", gamma_constraint=MaxNorm(0.5, axis=0)),
+    lambda: layers.LayerNormalization(beta_constraint="non_neg", gamma_constraint=MaxNorm(0.5, axis=0)),
+], ids=["BatchNormalization", "LayerNormalization"])
+def test_normalization_constraints_are_applied_after_each_update_and_saved(make, tmp_path):
+    # SGD(1): a gradient of +1 takes beta from 0 to -1, and non_neg puts it back to 0; then -0.5
+    # takes it to 0.5, which stays. gamma starts at ones (norm 2 over its 4 entries), a zero
+    # gradient leaves it there, and MaxNorm(0.5) rescales it to norm 0.5: 0.25 each.
+    layer = make()
+    layer.build((None, 4))
+    opt = keras.optimizers.SGD(1.0)
+    opt.apply([np.full(4, 0.0, np.float32), np.full(4, 1.0, np.float32)], [layer.gamma, layer.beta])
+    np.testing.assert_array_equal(layer.beta.numpy(), np.zeros(4, np.float32))  # -1 -> 0
+    np.testing.assert_allclose(layer.gamma.numpy(), np.full(4, 0.25), rtol=1e-6)  # norm 2 -> 0.5
+    opt.apply([np.zeros(4, np.float32), np.full(4, -0.5, np.float32)], [layer.gamma, layer.beta])
+    np.testing.assert_array_equal(layer.beta.numpy(), np.full(4, 0.5, np.float32))  # kept
+    model = keras.Sequential([keras.Input(shape=(4,)), make()])
+    model.save(tmp_path / "n.safetensors")
+    again = keras.models.load_model(tmp_path / "n.safetensors").layers[0]
+    assert again.beta.constraint.get_config() == {}
+    assert again.gamma.constraint.get_config() == {"max_value": 0.5, "axis": 0}
+
+
+def test_embeddings_constraint_and_synchronized_batch_normalization():
+    layer = layers.Embedding(3, 2, embeddings_constraint="non_neg", embeddings_initializer="ones")
+    layer.build((None, 1))
+    keras.optimizers.SGD(1.0).apply([np.full((3, 2), 2.0, np.float32)], [layer.embeddings])
+    np.testing.assert_array_equal(layer.embeddings.numpy(), np.zeros((3, 2), np.float32))  # 1-2 -> 0
+    assert layer.get_config()["embeddings_constraint"]["class_name"] == "NonNeg"
+    # synchronized: one process holds the whole batch, so the statistics are the batch's
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    a = layers.BatchNormalization(synchronized=True)
+    b = layers.BatchNormalization()
+    np.testing.assert_array_equal(a(x, training=True).numpy(), b(x, training=True).numpy())
+    assert a.get_config()["synchronized"] is True
 
 
 def test_dense_activation_set_after_construction(tmp_path):

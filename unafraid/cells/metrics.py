@@ -10,6 +10,7 @@ metric                      what it is                                          
 :func:`two_sample_auc`      cross-validated ROC AUC of a random forest telling R from X  0.5
 :func:`mmd2`                unbiased MMD^2, RBF kernel, on 50 PCs fit on training cells  0
 :func:`gene_gene_corr`      Pearson r between the two gene-gene correlation matrices     1
+                           (of the 100 most variable genes)
 :func:`marginal_corrs`      Pearson r of per-gene means, variances, fractions of zeros   1
 :func:`type_distance`       total variation between predicted cell-type proportions      0
 :func:`knn_precision_recall`  Kynkaanniemi et al. (2019), k = 5, on all genes           1, 1
@@ -38,13 +39,16 @@ import numpy as np
 __all__ = ["two_sample_auc", "PCA", "median_bandwidth", "mmd2", "rbf_mmd2", "gene_gene_corr",
            "marginal_corrs", "total_variation", "type_proportions", "fit_type_classifier",
            "type_distance", "knn_precision_recall", "independent_marginals", "clipped_gaussian",
-           "mode_dropping", "baselines", "evaluate", "require_sklearn", "N_COMPONENTS", "K_NN"]
+           "mode_dropping", "baselines", "evaluate", "require_sklearn", "N_COMPONENTS", "K_NN",
+           "N_GENE_PAIRS_GENES"]
 
 #: Principal components fit on the training cells, for MMD and k-NN precision/recall.
 N_COMPONENTS = 50
 #: Neighbours that set each cell's ball radius in k-NN precision and recall (Kynkaanniemi et al.
 #: use 3 on thousands of images; with a few hundred cells 5 gives real cells a recall near 0.75).
 K_NN = 5
+#: The most variable genes (of the real cells) whose correlations ``gene_gene_corr`` compares.
+N_GENE_PAIRS_GENES = 100
 
 
 def require_sklearn() -> Any:
@@ -221,13 +225,20 @@ def _corr_matrix(x: np.ndarray) -> np.ndarray:
     return (c.T @ c) / np.outer(s, s)
 
 
-def gene_gene_corr(real: Any, sample: Any) -> float:
+def gene_gene_corr(real: Any, sample: Any, n_genes: int | None = N_GENE_PAIRS_GENES) -> float:
     """How well the sample keeps which genes go up and down together.
 
-    Let ``C_R`` and ``C_X`` be the (G, G) Pearson correlation matrices of the genes over the
-    cells of ``real`` and of ``sample``, on the genes whose variance is positive in both
-    samples (a constant gene has no correlation). The result is the Pearson correlation between
-    the entries of ``C_R`` and ``C_X`` above the diagonal (G (G - 1) / 2 pairs of genes).
+    Take the ``n_genes`` genes of largest variance in ``real`` (all genes when ``n_genes`` is
+    None or at least G; ties by gene order), and of those the genes whose variance is positive
+    in both samples (a constant gene has no correlation). Let ``C_R`` and ``C_X`` be the Pearson
+    correlation matrices of these genes over the cells of ``real`` and of ``sample``. The result
+    is the Pearson correlation between the entries of ``C_R`` and ``C_X`` above the diagonal.
+
+    Why the most variable genes: on all 765 genes of pbmc68k_reduced, 175 real cells against
+    175 other real cells give only 0.51, because most genes are rarely detected and their
+    correlations are noise; on the 100 most variable, real cells give 0.96, the clipped
+    Gaussian with the training covariance 0.94, mode dropping 0.76 and independent genes 0.01,
+    the values that the issue's reference implementation reports (0.96, 0.95, 0.73, 0.01).
 
     Genes sampled independently give about 0; 1 means the same correlation structure up to a
     positive affine map.
@@ -241,12 +252,16 @@ def gene_gene_corr(real: Any, sample: Any) -> float:
     """
     real, sample = _matrix(real, "real"), _matrix(sample, "sample")
     _same_genes(real, sample, "gene_gene_corr")
-    keep = (real.var(0) > 0) & (sample.var(0) > 0)
+    genes = np.arange(real.shape[1])
+    if n_genes is not None and n_genes < len(genes):
+        genes = np.sort(np.argsort(-real.var(0), kind="stable")[:n_genes])
+    a, b = real[:, genes], sample[:, genes]
+    keep = (a.var(0) > 0) & (b.var(0) > 0)
     if keep.sum() < 3:
         raise ValueError(f"gene_gene_corr: only {int(keep.sum())} genes vary in both samples; "
                          f"need at least 3 (3 pairs of genes).")
     upper = np.triu_indices(int(keep.sum()), 1)
-    a, b = _corr_matrix(real[:, keep])[upper], _corr_matrix(sample[:, keep])[upper]
+    a, b = _corr_matrix(a[:, keep])[upper], _corr_matrix(b[:, keep])[upper]
     return float(np.corrcoef(a, b)[0, 1])
 
 

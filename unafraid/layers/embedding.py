@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..engine import ops
 from ..engine.tensor import Function, Tensor
 from .base import Layer
@@ -67,6 +67,8 @@ class Embedding(Layer):
         Size of each vector.
     embeddings_initializer : default 'uniform' (uniform on [-0.05, 0.05], as in Keras)
     embeddings_regularizer : optional
+    embeddings_constraint : optional
+        Applied to the whole table by the optimizer after each update (e.g. ``'unit_norm'``).
     mask_zero : bool, default False
         Id 0 is padding: the output carries a mask (``ids != 0``) that later layers and
         the loss use. Then ``input_dim`` must count the padding id too.
@@ -95,8 +97,6 @@ class Embedding(Layer):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
                 raise ValueError(f"Embedding: `{name}` must be a positive integer, got {value!r}. "
                                  f"E.g. Embedding(input_dim=vocabulary_size, output_dim=16).")
-        if embeddings_constraint is not None:
-            raise ValueError("Embedding: embeddings_constraint is not supported; leave it None.")
         if lora_rank is not None:
             raise ValueError("Embedding: lora_rank (LoRA fine-tuning) is not supported; leave it "
                              "None.")
@@ -105,6 +105,7 @@ class Embedding(Layer):
             initializers.RandomUniform() if embeddings_initializer == "uniform"
             else embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self._initial_weights = weights
@@ -112,7 +113,8 @@ class Embedding(Layer):
     def build(self, input_shape: Any = None) -> None:
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),
                                           self.embeddings_initializer, name="embeddings",
-                                          regularizer=self.embeddings_regularizer)
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
         if self._initial_weights is not None:
             weights = self._initial_weights
             self.set_weights([weights] if np.ndim(weights) == 2 else list(weights))
@@ -145,4 +147,5 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
                 "mask_zero": self.mask_zero}

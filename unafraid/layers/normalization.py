@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..checks import check_axis, check_number
 from ..engine import ops
 from ..engine.tensor import Function, Tensor
@@ -95,14 +95,6 @@ def _check_renorm_clipping(clipping: dict[str, float] | None) -> dict[str, float
     return clipping
 
 
-def _refuse(layer: str, **options: Any) -> None:
-    """Keras options that unafraid does not have yet: refused by name, never silently ignored."""
-    for name, value in options.items():
-        if value is not None:
-            raise ValueError(f"{layer}: {name}={value!r} is not supported in this version; leave "
-                             f"it at its default.")
-
-
 class BatchNormalization(Layer):
     """Normalises each feature with batch statistics in training, moving averages otherwise.
 
@@ -120,6 +112,11 @@ class BatchNormalization(Layer):
         Learn ``beta`` / ``gamma``.
     beta_regularizer, gamma_regularizer : optional
         Penalties on ``beta`` / ``gamma`` added to the loss (``'l2'``, ``L2(1e-4)``...).
+    beta_constraint, gamma_constraint : optional
+        Applied by the optimizer after each update (``'non_neg'``, ``MaxNorm(3)``...).
+    synchronized : bool, default False
+        Keras averages the batch statistics across devices; unafraid trains on one process,
+        where that changes nothing, so it is kept (and saved) only for Keras's files.
     renorm : bool, default False
         Batch renormalization (see ``_renorm_call`` for the formula).
     renorm_clipping : dict, optional
@@ -146,8 +143,10 @@ class BatchNormalization(Layer):
                  renorm_clipping: dict[str, float] | None = None, renorm_momentum: float = 0.99,
                  synchronized: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _refuse("BatchNormalization", beta_constraint=beta_constraint,
-                gamma_constraint=gamma_constraint, synchronized=synchronized or None)
+        # synchronized: Keras averages the batch statistics across devices; there is one here
+        self.synchronized = bool(synchronized)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.renorm, self.renorm_momentum = bool(renorm), float(renorm_momentum)
         self.renorm_clipping = _check_renorm_clipping(renorm_clipping) if renorm else renorm_clipping
         self.beta_regularizer = regularizers.get(beta_regularizer)
@@ -168,9 +167,11 @@ class BatchNormalization(Layer):
         keep = _axes(self.axis, len(input_shape))
         shape = tuple(input_shape[a] for a in keep)
         self.gamma = self.add_weight(shape, self.inits["gamma"], name="gamma",
-                                     regularizer=self.gamma_regularizer) if self.scale else None
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
         self.beta = self.add_weight(shape, self.inits["beta"], name="beta",
-                                    regularizer=self.beta_regularizer) if self.center else None
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
         self.moving_mean = self.add_weight(shape, self.inits["moving_mean"], name="moving_mean",
                                            trainable=False)
         self.moving_variance = self.add_weight(shape, self.inits["moving_variance"],
@@ -255,7 +256,10 @@ class BatchNormalization(Layer):
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 **{f"{k}_initializer": initializers.serialize(v) for k, v in self.inits.items()},
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
+                "synchronized": self.synchronized}
 
 
 class LayerNormalization(Layer):
@@ -268,6 +272,8 @@ class LayerNormalization(Layer):
     center, scale : bool, default True
     beta_regularizer, gamma_regularizer : optional
         Penalties on ``beta`` / ``gamma`` added to the loss.
+    beta_constraint, gamma_constraint : optional
+        Applied by the optimizer after each update (``'non_neg'``, ``MaxNorm(3)``...).
     rms_scaling : bool, default False
         Keras 3's deprecated option, with Keras's exact formula: ``gamma * x / sqrt(var + eps)``
         (no centring, no ``beta``; it scales by the variance, not the root mean square).
@@ -288,8 +294,8 @@ class LayerNormalization(Layer):
                           "argument scales the input by the variance, not the root mean square.",
                           DeprecationWarning, stacklevel=2)
         super().__init__(**kwargs)
-        _refuse("LayerNormalization", beta_constraint=beta_constraint,
-                gamma_constraint=gamma_constraint)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.rms_scaling = bool(rms_scaling)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
@@ -304,10 +310,12 @@ class LayerNormalization(Layer):
         keep = _axes(self.axis, len(input_shape))
         shape = tuple(input_shape[a] for a in keep)
         self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
-                                     regularizer=self.gamma_regularizer) if (
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if (
             self.scale or self.rms_scaling) else None
         self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
-                                    regularizer=self.beta_regularizer) if (
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if (
             self.center and not self.rms_scaling) else None
 
     def call(self, inputs: Tensor) -> Tensor:
@@ -328,4 +336,6 @@ class LayerNormalization(Layer):
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
