@@ -9,9 +9,13 @@ import numpy as np
 
 
 def model_classes() -> tuple[type, type]:
-    """``(Functional, Sequential)`` from the registry (io never imports the models package:
-    ``unafraid.models`` registers them when it is imported)."""
+    """``(Functional, Sequential)`` from the registry (io never imports the models package at
+    import time: ``unafraid.models`` registers them when it is imported, which is done here, so
+    that ``unafraid.io.load_model`` works before anything else touched ``unafraid.models``)."""
+    import importlib
+
     from .. import registry
+    importlib.import_module(f"{__package__.rpartition('.')[0]}.models")
     return registry.lookup("layer", "Functional"), registry.lookup("layer", "Sequential")
 
 
