@@ -257,3 +257,69 @@ def both_ways(name, options, steps=5):
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_optimizer_state_crosses_to_keras_and_back(name):
     both_ways(name, {})
+
+
+# ---- use_ema and gradient_accumulation_steps (issue 21 item 2) ----------------------------------
+def test_overwrite_with_gradient_variables_have_no_average_and_keep_their_gradient():
+    """Keras keeps no EMA for a variable marked overwrite_with_gradient (add_optimizer_variables
+    gives None) and never overwrites it with one. SGD(1.0), ema_momentum 0.5, overwrite every 2:
+    v2 = [1, 2] - 1 = [0, 1] (average [0, 1]), then [-1, 0] (average 0.5 [0, 1] + 0.5 [-1, 0]
+    = [-0.5, 0.5], written into v2); v is its last gradient, 3."""
+    v, v2 = tf.Variable(np.zeros(2, np.float32)), tf.Variable(np.array([1.0, 2.0], np.float32))
+    v.overwrite_with_gradient = True
+    optimizer = tf.keras.optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=2)
+    for g in (1.0, 3.0):
+        optimizer.apply([np.full(2, g, np.float32), np.ones(2, np.float32)], [v, v2])
+    np.testing.assert_array_equal(v2.numpy(), [-0.5, 0.5])
+    np.testing.assert_array_equal(v.numpy(), [3.0, 3.0])
+    optimizer.finalize_variable_values([v, v2])
+    np.testing.assert_array_equal(v.numpy(), [3.0, 3.0])
+    # and in the file, as Keras's build lays it out: no average (nor Adam's moments) for v,
+    # a gradient sum for every variable
+    optimizer = tf.keras.optimizers.Adam(use_ema=True, gradient_accumulation_steps=2)
+    assert keras_format.keras_state_keys(optimizer, [v2, v]) == [
+        "0/average", "0/gradient_accumulator", "1/gradient_accumulator", "0/m", "0/v"]
+
+
+def dropout_model(optimizer):
+    tf.set_random_seed(21)
+    model = tf.keras.Sequential([tf.keras.Input((3,)), L.Dense(8, activation="relu"), L.Dropout(0.3),
+                                 L.Dense(2)])
+    model.compile(optimizer, "mse")
+    return model
+
+
+@pytest.mark.parametrize("suffix", ["safetensors", "keras"])
+@pytest.mark.parametrize("make", [
+    lambda: tf.keras.optimizers.Adam(0.01, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=2,
+                                     gradient_accumulation_steps=2),
+    lambda: tf.keras.optimizers.Nadam(0.01, use_ema=True, ema_momentum=0.8, gradient_accumulation_steps=2),
+], ids=["Adam", "Nadam"])
+def test_fit_resumed_from_a_checkpoint_is_bit_identical(tmp_path, suffix, make):
+    """fit saves after each epoch (3 batches, so the gradient sums are mid-cycle after epoch 1);
+    loading epoch 1's file and fitting on gives the uninterrupted run's bits (dropout and
+    shuffling included), the averages written into the weights at the end in both."""
+    x, y = RNG.normal(size=(48, 3)).astype(np.float32), RNG.normal(size=(48, 2)).astype(np.float32)
+    model = dropout_model(make())
+    path = str(tmp_path / f"epoch_{{epoch}}.{suffix}")
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0,
+              callbacks=[tf.keras.callbacks.ModelCheckpoint(path, save_freq="epoch")])
+    again = load_model(path.format(epoch=1))
+    state = again.optimizer.state_dict()
+    assert int(state["iterations"]) == 3 and again.optimizer.iterations == 1
+    assert np.any(state["0/gradient_accumulator"] != 0) and np.any(state["0/average"] != 0)
+    again.fit(x, y, batch_size=16, epochs=3, initial_epoch=1, verbose=0)
+    for a, b in zip(model.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    final, resumed = model.optimizer.state_dict(), again.optimizer.state_dict()
+    for key in final:
+        np.testing.assert_array_equal(resumed[key], final[key], err_msg=key)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, options", [
+    ("Adam", {**OPTIONS["ema"], **OPTIONS["accumulation"]}),
+    ("Nadam", OPTIONS["ema+accumulation"]),
+], ids=["Adam-ema+accumulation", "Nadam-ema+accumulation"])
+def test_ema_and_accumulation_state_cross_to_keras_and_back(name, options):
+    both_ways(name, options)
