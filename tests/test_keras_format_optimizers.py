@@ -10,6 +10,7 @@ Keras, JAX and h5py are in the `test` extra (pinned in pyproject.toml), so these
 """
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -26,7 +27,7 @@ keras = pytest.importorskip("keras", reason="keras (JAX backend) is in the test 
 
 import unafraid as tf  # noqa: E402
 from unafraid.io import keras_format  # noqa: E402
-from unafraid.io.saving import load_model  # noqa: E402
+from unafraid.io.saving import ModelFileError, load_model  # noqa: E402
 
 L = tf.keras.layers
 ROOT = Path(__file__).resolve().parents[1]
@@ -323,3 +324,45 @@ def test_fit_resumed_from_a_checkpoint_is_bit_identical(tmp_path, suffix, make):
 ], ids=["Adam-ema+accumulation", "Nadam-ema+accumulation"])
 def test_ema_and_accumulation_state_cross_to_keras_and_back(name, options):
     both_ways(name, options)
+
+
+@pytest.mark.parametrize("suffix", ["safetensors", "keras"])
+def test_weights_exempt_from_weight_decay_stay_exempt_after_loading(tmp_path, suffix):
+    """exclude_from_weight_decay is in no optimizer config (Keras's neither): the file records
+    which weights are exempt, so training on after loading gives the uninterrupted run's bits."""
+    model = dropout_model(tf.keras.optimizers.AdamW(0.05, weight_decay=0.5, gradient_accumulation_steps=2))
+    model.optimizer.exclude_from_weight_decay(var_names=["bias"])
+    for _ in range(3):
+        model.train_on_batch(X, Y)
+    if suffix == "keras":
+        with pytest.warns(UserWarning, match=r"Keras 3 keeps no record of exclude_from_weight_decay.*"
+                                             r"2 exempt weights"):
+            model.save(tmp_path / f"m.{suffix}")
+    else:
+        model.save(tmp_path / f"m.{suffix}")
+    again = load_model(tmp_path / f"m.{suffix}")
+    assert [again.optimizer.uses_weight_decay(w) for w in again.trainable_weights] == \
+        [True, False, True, False]
+    for _ in range(3):
+        model.train_on_batch(X, Y)
+        again.train_on_batch(X, Y)
+    for a, b in zip(model.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_crafted_weight_decay_exclusions_are_refused(tmp_path):
+    model = dropout_model(tf.keras.optimizers.AdamW(weight_decay=0.1))
+    model.optimizer.exclude_from_weight_decay(var_names=["bias"])
+    with pytest.warns(UserWarning, match="exclude_from_weight_decay"):
+        model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    extra = json.loads(members["unafraid.json"])
+    extra["weight_decay_exclusions"] = [1, 99]
+    members["unafraid.json"] = json.dumps(extra).encode()
+    with zipfile.ZipFile(tmp_path / "crafted.keras", "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"exempt from weight decay must be distinct indices "
+                                             r"below 4"):
+        load_model(tmp_path / "crafted.keras")

@@ -327,6 +327,20 @@ class Optimizer:
         self._exclude_pattern = re.compile("|".join(names)) if names else None
         self._decays = [self._uses_weight_decay(v) for v in self._variables]
 
+    def uses_weight_decay(self, variable: Any) -> bool:
+        """Whether ``variable`` decays: False if ``exclude_from_weight_decay`` named it or its name
+        matches one of the names given there (what a saved file records, per weight).
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as uf
+        >>> opt = AdamW()
+        >>> opt.exclude_from_weight_decay(var_names=["bias"])
+        >>> opt.uses_weight_decay(uf.Variable(np.zeros(2, np.float32), name="dense/bias"))
+        False
+        """
+        return self._uses_weight_decay(variable)
+
     def _uses_weight_decay(self, variable: Any) -> bool:
         if id(variable) in self._exclude_ids:
             return False

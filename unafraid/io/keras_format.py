@@ -39,6 +39,7 @@ import json
 import math
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +48,13 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_write_bytes
-from .common import ModelFileError, model_classes, restore_generators
+from .common import (
+    ModelFileError,
+    model_classes,
+    restore_generators,
+    restore_weight_decay_exclusions,
+    weight_decay_exclusions,
+)
 
 KERAS_VERSION = "3.15.1"  # written to metadata.json: the Keras version this writer was checked against
 CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE = "config.json", "metadata.json", "model.weights.h5"
@@ -555,11 +562,23 @@ def weights_bytes(model: Any) -> bytes:
 
 
 def unafraid_state(model: Any) -> dict[str, Any]:
-    """What Keras has no place for: the random generators' states, the seed, the versions."""
+    """What Keras has no place for: the random generators' states, the seed, the versions, and
+    the weights ``exclude_from_weight_decay`` exempts (positions in ``model.weights``)."""
     from .. import __version__
     from .. import random as _random
-    return {"rng_states": [_random.generator_state(g) for g in model.random_generators()],
-            "seed": _random.get_seed(), "unafraid_version": __version__}
+    out = {"rng_states": [_random.generator_state(g) for g in model.random_generators()],
+           "seed": _random.get_seed(), "unafraid_version": __version__}
+    if getattr(model, "compiled", False):
+        excluded = weight_decay_exclusions(getattr(model, "optimizer", None), model.weights)
+        if excluded is not None:
+            out["weight_decay_exclusions"] = excluded
+            warnings.warn(
+                f"{model.name}: Keras 3 keeps no record of exclude_from_weight_decay (its "
+                f"optimizer config has none), so Keras will decay the {len(excluded)} exempt "
+                f"weights ({', '.join(str(model.weights[i].name) for i in excluded)}) unless you call "
+                f"model.optimizer.exclude_from_weight_decay(...) again after "
+                f"keras.saving.load_model. unafraid restores it from the file.", stacklevel=4)
+    return out
 
 
 def save(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
@@ -1038,6 +1057,10 @@ def load(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noqa: A00
         h5.close()
     if isinstance(extra, dict) and isinstance(extra.get("rng_states"), list):
         restore_generators(model, extra["rng_states"], filepath)
+    if compile and getattr(model, "compiled", False) and isinstance(extra, dict) and \
+            "weight_decay_exclusions" in extra:
+        restore_weight_decay_exclusions(model.optimizer, model.weights,
+                                        extra["weight_decay_exclusions"], filepath)
     return model
 
 
