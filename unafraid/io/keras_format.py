@@ -597,10 +597,18 @@ def save(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> Non
         Usually ends in ``.keras``.
     overwrite : bool, default True
 
+    Raises
+    ------
+    OptimizerStateError
+        For an optimizer whose state a ``.keras`` file cannot hold exactly (a
+        class of your own; state kept for other weights than the trainable
+        ones). Nothing is written.
+
     Notes
     -----
     The archive also holds ``unafraid.json`` (the random generators' states,
-    the seed and versions), which Keras ignores and unafraid reads back, so
+    the seed, versions, and the weights ``exclude_from_weight_decay`` exempts),
+    which Keras ignores and unafraid reads back, so
     ``fit`` continued in unafraid from a ``.keras`` file is bit-identical to
     an uninterrupted run.
     """
