@@ -20,7 +20,9 @@ How a step runs (``apply(grads, variables)``), as in Keras 3 (``base_optimizer.p
 7. the optimizer's own ``update_step``, with ``lr`` the learning rate at the call count
    (a schedule is called with it, 0 for the first call);
 8. with ``use_ema``, each variable's moving average ``a <- mu a + (1 - mu) w`` (``mu = 0``
-   at the first update), and every ``ema_overwrite_frequency`` updates ``w <- a``;
+   at the first update), and every ``ema_overwrite_frequency`` updates ``w <- a`` (on every
+   call, even one that only accumulated gradients; never for ``overwrite_with_gradient``
+   variables);
 9. each variable's ``constraint`` (``unafraid.constraints``): ``w <- constraint(w)``;
 10. the call count goes up by one (``iterations``, the count of updates, is it divided by
     ``gradient_accumulation_steps``).
@@ -161,7 +163,9 @@ class Optimizer:
         Defaults to Keras's name for the class (``'adam'``, ``'SGD'``...).
     use_ema : bool, default False
         Keep an exponential moving average of each variable (Polyak averaging); slot ``'average'``.
-        ``finalize_variable_values(variables)`` copies the averages into the variables.
+        ``finalize_variable_values(variables)`` copies the averages into the variables. As in
+        Keras, variables marked ``overwrite_with_gradient`` have no average and are never
+        overwritten by one. With gradient accumulation the average moves on every call.
     ema_momentum : float, default 0.99
         In [0, 1]: ``average <- ema_momentum * average + (1 - ema_momentum) * w``.
     ema_overwrite_frequency : int, optional
@@ -340,6 +344,20 @@ class Optimizer:
         self._exclude_pattern = re.compile("|".join(names)) if names else None
         self._decays = [self._uses_weight_decay(v) for v in self._variables]
 
+    def uses_weight_decay(self, variable: Any) -> bool:
+        """Whether ``variable`` decays: False if ``exclude_from_weight_decay`` named it or its name
+        matches one of the names given there (what a saved file records, per weight).
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as uf
+        >>> opt = AdamW()
+        >>> opt.exclude_from_weight_decay(var_names=["bias"])
+        >>> opt.uses_weight_decay(uf.Variable(np.zeros(2, np.float32), name="dense/bias"))
+        False
+        """
+        return self._uses_weight_decay(variable)
+
     def _uses_weight_decay(self, variable: Any) -> bool:
         if id(variable) in self._exclude_ids:
             return False
@@ -387,6 +405,35 @@ class Optimizer:
 
     def _init_slot(self, slot: str, data: np.ndarray) -> np.ndarray:
         return np.zeros(data.shape, data.dtype)
+
+    def initial_state(self, variables: Sequence[Any]) -> dict[str, np.ndarray]:
+        """The ``state_dict()`` this optimizer's settings give right after ``build(variables)``
+        on no earlier state, without building (the optimizer is left unchanged).
+
+        Parameters
+        ----------
+        variables : list of Variable
+            The variables the state would be built for, in order.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``'iterations'`` (0, or the current count), ``'<index>/<slot>'`` for every slot of
+            ``state_slots()`` (zeros, or e.g. Adagrad's ``initial_accumulator_value``) and
+            the shared state (Nadam's ``u_product = 1``).
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as uf
+        >>> w = uf.Variable(np.zeros(2, np.float32))
+        >>> sorted(uf.optimizers.Adam().initial_state([w]))
+        ['0/m', '0/v', 'iterations']
+        """
+        out = {"iterations": np.array(self._iterations, np.int64)}
+        for i, var in enumerate(variables):
+            out.update({f"{i}/{slot}": self._init_slot(slot, var.data) for slot in self.state_slots()})
+        out.update(self.init_globals(variables))
+        return out
 
     @property
     def built_variables(self) -> list[Any]:
@@ -591,6 +638,8 @@ class Optimizer:
         ``w <- a`` every ``ema_overwrite_frequency`` updates (Polyak & Juditsky, 1992)."""
         mu = self.ema_momentum if self.update_count != 0 else 0.0
         for var, state in zip(self._variables, self._state, strict=True):
+            if getattr(var, "overwrite_with_gradient", False):
+                continue  # Keras keeps no average for these (add_optimizer_variables skips them)
             a = state["average"]
             a[...] = mu * a + (1 - mu) * var.data
         freq = self.ema_overwrite_frequency
@@ -603,7 +652,9 @@ class Optimizer:
                              f"not match the length of model variables stored in the optimizer "
                              f"({len(self._variables)}). Please check if the optimizer was called "
                              f"on your model.")
-        for var, state in zip(variables, self._state, strict=True):
+        for var, state, own in zip(variables, self._state, self._variables, strict=True):
+            if getattr(own, "overwrite_with_gradient", False):
+                continue  # no average: Keras leaves these variables as they are
             var.data[...] = state["average"]
             var._edited()
 

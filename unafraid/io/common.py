@@ -9,9 +9,13 @@ import numpy as np
 
 
 def model_classes() -> tuple[type, type]:
-    """``(Functional, Sequential)`` from the registry (io never imports the models package:
-    ``unafraid.models`` registers them when it is imported)."""
+    """``(Functional, Sequential)`` from the registry (io never imports the models package at
+    import time: ``unafraid.models`` registers them when it is imported, which is done here, so
+    that ``unafraid.io.load_model`` works before anything else touched ``unafraid.models``)."""
+    import importlib
+
     from .. import registry
+    importlib.import_module(f"{__package__.rpartition('.')[0]}.models")
     return registry.lookup("layer", "Functional"), registry.lookup("layer", "Sequential")
 
 
@@ -33,3 +37,25 @@ def restore_generators(model: Any, states: Any, path: Any) -> None:
                              f"({type(e).__name__}: {str(e)[:200]}); the file is corrupt.") from None
     for g, s in zip(gens, states, strict=True):
         _random.set_generator_state(g, s)
+
+
+def weight_decay_exclusions(optimizer: Any, weights: list[Any]) -> list[int] | None:
+    """The positions in ``weights`` of those ``exclude_from_weight_decay`` exempts, when the
+    optimizer decays weights and exempts any (None otherwise): what a file records, since
+    neither unafraid's nor Keras's optimizer config holds the exclusions."""
+    if optimizer is None or not getattr(optimizer, "weight_decay", None):
+        return None
+    excluded = [i for i, w in enumerate(weights) if not optimizer.uses_weight_decay(w)]
+    return excluded or None
+
+
+def restore_weight_decay_exclusions(optimizer: Any, weights: list[Any], excluded: Any,
+                                    path: Any) -> None:
+    """``optimizer.exclude_from_weight_decay(var_list=...)`` with the weights at the saved
+    positions (checked: distinct indices below ``len(weights)``)."""
+    if not isinstance(excluded, list) or len(set(map(repr, excluded))) != len(excluded) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(weights)
+            for i in excluded):
+        raise ModelFileError(f"{path}: the weights exempt from weight decay must be distinct "
+                             f"indices below {len(weights)}; the file is corrupt.")
+    optimizer.exclude_from_weight_decay(var_list=[weights[i] for i in excluded])

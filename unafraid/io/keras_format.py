@@ -11,7 +11,8 @@ A ``.keras`` file is a zip archive of three members (Keras 3's ``saving_lib``):
   ``layers/dense_1``... from the *class* name, numbered in order), each holding
   ``vars/0``, ``vars/1``... in the layer's weight order; the optimizer's state
   is in ``optimizer/vars`` (``0`` the step count, ``1`` the learning rate when
-  it is a float, then the slots in Keras's order).
+  it is a float, then the slots in Keras's order: :data:`OPTION_SLOTS`,
+  :data:`OPTIMIZER_SLOTS`, :data:`OPTIMIZER_GLOBALS`).
 
 Loading follows unafraid's safety rules: no code runs (classes come from the
 fixed table :data:`LAYERS`; a ``Lambda`` or any other class is refused by
@@ -38,6 +39,7 @@ import json
 import math
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,7 +48,13 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_write_bytes
-from .common import ModelFileError, model_classes, restore_generators
+from .common import (
+    ModelFileError,
+    model_classes,
+    restore_generators,
+    restore_weight_decay_exclusions,
+    weight_decay_exclusions,
+)
 
 KERAS_VERSION = "3.15.1"  # written to metadata.json: the Keras version this writer was checked against
 CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE = "config.json", "metadata.json", "model.weights.h5"
@@ -149,12 +157,34 @@ MODELS = ("Sequential", "Functional")
 NESTED_KERAS_ONLY = {"input_axes": None, "output_axes": None}
 # Keras's nested objects: the module each kind of argument is written under
 _MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers"}
-# Keras's order of optimizer slots: each tuple is one add_optimizer_variables call (interleaved
-# per variable); the tuples follow one another. Names are unafraid's slot names.
+# Keras 3's order of an optimizer's variables (``optimizer.variables``, written as
+# ``optimizer/vars/0, 1, ...``): the step count, the learning rate (when it is a float), then
+# OPTION_SLOTS (the base class's build), then the rule's OPTIMIZER_SLOTS, then the state shared
+# by all variables (OPTIMIZER_GLOBALS). Each tuple is one ``add_optimizer_variables`` call,
+# interleaved per variable (kernel_momentum, kernel_velocity, bias_momentum...); the tuples follow
+# one another. Names are unafraid's slot names (``state_dict`` keys); Keras's are in comments.
+OPTION_SLOTS: list[tuple[str, ...]] = [
+    ("average",),               # use_ema: <var>_average
+    ("gradient_accumulator",),  # gradient_accumulation_steps: <var>_gradient_accumulator
+]
 OPTIMIZER_SLOTS: dict[str, list[tuple[str, ...]]] = {
-    "SGD": [("m",)], "Adam": [("m", "v"), ("v_hat",)], "AdamW": [("m", "v"), ("v_hat",)],
-    "RMSprop": [("v",), ("momentum",), ("mg",)], "Adagrad": [("accumulator",)],
+    "SGD": [("m",)],                                      # momentum
+    "Adam": [("m", "v"), ("v_hat",)],                     # momentum, velocity; velocity_hat
+    "AdamW": [("m", "v"), ("v_hat",)],
+    "RMSprop": [("v",), ("momentum",), ("mg",)],          # velocity; momentum; average_gradient
+    "Adagrad": [("accumulator",)],                        # accumulator
+    "Nadam": [("m", "v")],                                # momentum, velocity
+    "Adamax": [("m", "u")],                               # momentum, norm
+    "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
+    "Lion": [("m",)],                                     # momentum
+    "Lamb": [("m", "v")],                                 # momentum, velocity
+    "Ftrl": [("accumulator", "linear")],                  # accumulator, linear
 }
+# One 0-d variable each, after all the slots, in the first trainable weight's dtype
+OPTIMIZER_GLOBALS: dict[str, tuple[str, ...]] = {"Nadam": ("u_product",)}
+# Slots Keras creates with add_variable_from_reference, for every variable; the others
+# (add_optimizer_variables) skip the variables marked ``overwrite_with_gradient``.
+EVERY_VARIABLE_SLOTS = frozenset({"gradient_accumulator"})
 
 
 def keras_object(class_name: str, config: Any, module: str,
@@ -433,29 +463,85 @@ def _write_layer_weights(h5: Any, model: Any, prefix: str) -> None:
             group.create_dataset(str(i), data=a)
 
 
-def optimizer_arrays(optimizer: Any, variables: list[Any] | None = None) -> list[np.ndarray]:
-    """The optimizer's state in Keras 3's order: step count, learning rate (a float), slots.
+class OptimizerStateError(ValueError):
+    """An optimizer whose state a ``.keras`` file cannot hold exactly: it is refused rather than
+    written without part of its state (save as ``.safetensors`` to keep all of it)."""
 
-    An optimizer not built yet (compiled, never trained) gives its initial state for
-    ``variables`` (the model's trainable weights), which is what Keras builds on loading.
+
+def keras_state_keys(optimizer: Any, variables: list[Any]) -> list[str]:
+    """The ``state_dict`` keys of ``optimizer`` in the order of Keras 3's ``optimizer.variables``,
+    for ``variables`` (the model's trainable weights), after the step count and learning rate.
+
+    Raises
+    ------
+    OptimizerStateError
+        For an optimizer class with no Keras 3 counterpart in :data:`OPTIMIZER_SLOTS`.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> w = uf.Variable(np.zeros(2, np.float32))
+    >>> keras_state_keys(uf.optimizers.Nadam(use_ema=True), [w])
+    ['0/average', '0/m', '0/v', 'u_product']
     """
     name = type(optimizer).__name__
     if name not in OPTIMIZER_SLOTS:
-        raise ValueError(f"{name} has no Keras 3 counterpart whose state unafraid can write.")
+        raise OptimizerStateError(
+            f"{name} ('{optimizer.name}') has no Keras 3 counterpart whose state unafraid can write "
+            f"(those that cross: {', '.join(OPTIMIZER_SLOTS)}). Save as '.safetensors' to keep its "
+            f"state, or compile with one of those before saving as '.keras'.")
+    slots = optimizer.state_slots()
+    keys = []
+    for group in [*OPTION_SLOTS, *OPTIMIZER_SLOTS[name]]:
+        present = [s for s in group if s in slots]
+        for i, var in enumerate(variables):
+            keys += [f"{i}/{s}" for s in present if s in EVERY_VARIABLE_SLOTS
+                     or not getattr(var, "overwrite_with_gradient", False)]
+    return keys + list(OPTIMIZER_GLOBALS.get(name, ()))
+
+
+def _check_built_on(optimizer: Any, variables: list[Any]) -> None:
+    """Keras builds the optimizer on the model's trainable weights: refuse state kept for others."""
+    built = optimizer.built_variables
+    if [id(v) for v in built] != [id(v) for v in variables]:
+        raise OptimizerStateError(
+            f"{type(optimizer).__name__} ('{optimizer.name}') holds state for {len(built)} "
+            f"variables ({', '.join(str(getattr(v, 'name', '?')) for v in built[:6])}...), which are "
+            f"not the model's {len(variables)} trainable weights in order; Keras 3 keeps optimizer "
+            f"state for exactly those, so part of it would be lost. Save as '.safetensors' (which "
+            f"keeps it), or set the layers' `trainable` back as they were when training.")
+
+
+def optimizer_arrays(optimizer: Any, variables: list[Any] | None = None) -> list[np.ndarray]:
+    """The optimizer's state in Keras 3's order: step count, learning rate (a float), the
+    options' slots (EMA averages, gradient sums), the rule's slots, shared state (Nadam's
+    ``u_product``).
+
+    The step count is the number of calls (``state_dict()['iterations']``), which Keras stores
+    even under gradient accumulation (its ``optimizer.iterations`` is that divided by the
+    accumulation steps). An optimizer not built yet (compiled, never trained) gives its
+    initial state for ``variables`` (the model's trainable weights), which is what Keras builds
+    on loading.
+
+    Raises
+    ------
+    OptimizerStateError
+        For an optimizer with no Keras counterpart, or built on other variables than
+        ``variables`` (when given).
+    """
     if optimizer.built:
-        state, n_vars = optimizer.state_dict(), len(optimizer._variables)
+        built = optimizer.built_variables
+        if variables is not None:
+            _check_built_on(optimizer, list(variables))
+        state = optimizer.state_dict()
     else:
-        variables = list(variables or [])
-        state = {f"{i}/{s}": optimizer._init_slot(s, v.data) for i, v in enumerate(variables)
-                 for s in optimizer.slots}
-        n_vars = len(variables)
-    arrays = [np.asarray(optimizer.iterations, np.int64)]
+        built = list(variables or [])
+        state = optimizer.initial_state(built)
+    keys = keras_state_keys(optimizer, built)
+    arrays = [np.asarray(state["iterations"], np.int64)]
     if isinstance(optimizer._learning_rate, float):
         arrays.append(np.asarray(optimizer._learning_rate, np.float32))
-    for group in OPTIMIZER_SLOTS[name]:
-        slots = [s for s in group if s in optimizer.slots]
-        arrays += [state[f"{i}/{s}"] for i in range(n_vars) for s in slots]
-    return arrays
+    return arrays + [state[k] for k in keys]
 
 
 def weights_bytes(model: Any) -> bytes:
@@ -476,11 +562,23 @@ def weights_bytes(model: Any) -> bytes:
 
 
 def unafraid_state(model: Any) -> dict[str, Any]:
-    """What Keras has no place for: the random generators' states, the seed, the versions."""
+    """What Keras has no place for: the random generators' states, the seed, the versions, and
+    the weights ``exclude_from_weight_decay`` exempts (positions in ``model.weights``)."""
     from .. import __version__
     from .. import random as _random
-    return {"rng_states": [_random.generator_state(g) for g in model.random_generators()],
-            "seed": _random.get_seed(), "unafraid_version": __version__}
+    out = {"rng_states": [_random.generator_state(g) for g in model.random_generators()],
+           "seed": _random.get_seed(), "unafraid_version": __version__}
+    if getattr(model, "compiled", False):
+        excluded = weight_decay_exclusions(getattr(model, "optimizer", None), model.weights)
+        if excluded is not None:
+            out["weight_decay_exclusions"] = excluded
+            warnings.warn(
+                f"{model.name}: Keras 3 keeps no record of exclude_from_weight_decay (its "
+                f"optimizer config has none), so Keras will decay the {len(excluded)} exempt "
+                f"weights ({', '.join(str(model.weights[i].name) for i in excluded)}) unless you call "
+                f"model.optimizer.exclude_from_weight_decay(...) again after "
+                f"keras.saving.load_model. unafraid restores it from the file.", stacklevel=4)
+    return out
 
 
 def save(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
@@ -491,16 +589,26 @@ def save(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> Non
     ----------
     model : Sequential or functional Model
         Its layers must be in :data:`LAYERS`. A compiled model's optimizer
-        (SGD, Adam, AdamW, RMSprop, Adagrad) and its state are included, so
+        (every one of :data:`OPTIMIZER_SLOTS`: SGD, Adam, AdamW, RMSprop, Adagrad,
+        Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl) and all its state are included,
+        with ``use_ema``'s averages and ``gradient_accumulation_steps``'s sums, so
         ``fit`` in Keras continues rather than restarts.
     filepath : path
         Usually ends in ``.keras``.
     overwrite : bool, default True
 
+    Raises
+    ------
+    OptimizerStateError
+        For an optimizer whose state a ``.keras`` file cannot hold exactly (a
+        class of your own; state kept for other weights than the trainable
+        ones). Nothing is written.
+
     Notes
     -----
     The archive also holds ``unafraid.json`` (the random generators' states,
-    the seed and versions), which Keras ignores and unafraid reads back, so
+    the seed, versions, and the weights ``exclude_from_weight_decay`` exempts),
+    which Keras ignores and unafraid reads back, so
     ``fit`` continued in unafraid from a ``.keras`` file is bit-identical to
     an uninterrupted run.
     """
@@ -832,29 +940,36 @@ def _restore_optimizer(model: Any, h5: Any, path: Any) -> None:
     """Build the optimizer on the model's trainable weights and load Keras's state into it."""
     optimizer = model.optimizer
     stored = _vars(h5, "optimizer")
-    if not stored or type(optimizer).__name__ not in OPTIMIZER_SLOTS:
+    if not stored:
         return
     has_lr = isinstance(optimizer._learning_rate, float)
     if len(stored) == 1 + has_lr:  # Keras's optimizer was never built: a step count, no slots
         _restore_step_and_rate(optimizer, stored, has_lr)
         return
-    optimizer.build(model.trainable_weights)
-    n_vars = len(optimizer._variables)
-    groups = [[s for s in g if s in optimizer.slots] for g in OPTIMIZER_SLOTS[type(optimizer).__name__]]
-    expected = 1 + has_lr + n_vars * sum(len(g) for g in groups)
+    variables = list(model.trainable_weights)
+    try:
+        keys = keras_state_keys(optimizer, variables)
+    except OptimizerStateError as e:
+        raise _refuse(path, str(e)) from None
+    expected = 1 + has_lr + len(keys)
     if len(stored) != expected:
-        raise _refuse(path, f"the optimizer state holds {len(stored)} arrays; {type(optimizer).__name__} "
-                            f"on this model's {n_vars} trainable weights needs {expected}. Load with "
-                            f"compile=False and compile again.")
-    state = {"iterations": np.asarray(stored[0]).astype(np.int64)}
-    k = 1 + has_lr
-    for group in groups:
-        for i in range(n_vars):
-            for slot in group:
-                state[f"{i}/{slot}"] = stored[k].astype(optimizer._variables[i].dtype, copy=False)
-                k += 1
+        raise _refuse(path, f"the optimizer state holds {len(stored)} arrays; {type(optimizer).__name__}"
+                            f"{_options(optimizer)} on this model's {len(variables)} trainable weights "
+                            f"needs {expected}. Load with compile=False and compile again.")
+    optimizer.build(variables)
+    state = optimizer.initial_state(variables)  # the slots Keras keeps none for stay as built
+    state["iterations"] = np.asarray(stored[0]).astype(np.int64)
+    for key, a in zip(keys, stored[1 + has_lr:], strict=True):
+        state[key] = a.astype(state[key].dtype, copy=False)
     optimizer.load_state_dict(state)
     _restore_step_and_rate(optimizer, stored, has_lr)
+
+
+def _options(optimizer: Any) -> str:
+    """`` (use_ema=True, gradient_accumulation_steps=2)``: the options that add state, if set."""
+    on = [f"{k}={getattr(optimizer, k)!r}" for k in ("use_ema", "gradient_accumulation_steps")
+          if getattr(optimizer, k)]
+    return f" ({', '.join(on)})" if on else ""
 
 
 def _compile_from_keras(model: Any, config: dict[str, Any], path: Any) -> None:
@@ -950,6 +1065,10 @@ def load(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noqa: A00
         h5.close()
     if isinstance(extra, dict) and isinstance(extra.get("rng_states"), list):
         restore_generators(model, extra["rng_states"], filepath)
+    if compile and getattr(model, "compiled", False) and isinstance(extra, dict) and \
+            "weight_decay_exclusions" in extra:
+        restore_weight_decay_exclusions(model.optimizer, model.weights,
+                                        extra["weight_decay_exclusions"], filepath)
     return model
 
 

@@ -27,7 +27,12 @@ from .. import registry
 from ..atomic import atomic_write_bytes, check_target
 from ..optimizers import Adam
 from ..registry import did_you_mean
-from .common import ModelFileError, restore_generators
+from .common import (
+    ModelFileError,
+    restore_generators,
+    restore_weight_decay_exclusions,
+    weight_decay_exclusions,
+)
 
 FORMAT = "unafraid.model"
 FORMAT_VERSION = 2  # 2: Adam's state is the paper's m and v (1 stored m / (1 - beta_1), v / (1 - beta_2))
@@ -136,6 +141,9 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) 
             position = {id(w): i for i, w in enumerate(model.weights)}
             meta["optimizer_variables"] = json.dumps(  # which weights the state belongs to
                 [position[id(v)] for v in model.optimizer.built_variables])
+        excluded = weight_decay_exclusions(model.optimizer, model.weights)
+        if excluded is not None:
+            meta["weight_decay_exclusions"] = json.dumps(excluded)
     meta["rng_states"] = json.dumps([_random.generator_state(g) for g in model.random_generators()])
     atomic_write_bytes(filepath, _serialize(tensors, meta))
 
@@ -466,6 +474,10 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
                 model.optimizer.build(_optimizer_variables(model, meta, filepath))
                 model.optimizer.load_state_dict(
                     adam_moments_from_format_1(model.optimizer, state, int(meta["format_version"])))
+            if "weight_decay_exclusions" in meta:
+                restore_weight_decay_exclusions(model.optimizer, model.weights,
+                                                _json(meta, "weight_decay_exclusions", filepath),
+                                                filepath)
         except ModelFileError:
             raise
         except Exception as e:
