@@ -845,6 +845,24 @@ class Optimizer:
 
 
 
+class TwoMoments(Optimizer):
+    """The Adam family's shared settings (Adam, Nadam, Adamax, Lamb): the decay rates of the
+    first and second moment estimates, ``beta_1`` and ``beta_2`` in [0, 1), and ``epsilon > 0``,
+    checked once here. Subclasses write the update rule."""
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        owner = type(self).__name__
+        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
+        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
+        self.epsilon = check_epsilon(owner, epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum, as in Keras 3.
 
@@ -901,7 +919,7 @@ class SGD(Optimizer):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-class Adam(Optimizer):
+class Adam(TwoMoments):
     """Adam (Kingma & Ba, 2015, "Adam: A Method for Stochastic Optimization"), as in Keras 3.
 
     With step ``t`` (1 for the first update) and learning rate ``lr``::
@@ -942,11 +960,7 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        owner = type(self).__name__
-        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
-        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
-        self.epsilon = check_epsilon(owner, epsilon)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = bool(amsgrad)
         self.slots = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
@@ -975,8 +989,7 @@ class Adam(Optimizer):
         fast.warm_up()
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):
@@ -1147,7 +1160,7 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
-class Nadam(Optimizer):
+class Nadam(TwoMoments):
     """Nadam: Adam with Nesterov momentum (Dozat, 2016, "Incorporating Nesterov Momentum into
     Adam", Algorithm 2), as in Keras 3 (``keras/src/optimizers/nadam.py``).
 
@@ -1180,14 +1193,6 @@ class Nadam(Optimizer):
     default_name = "nadam"
     slots = ("m", "v")
 
-    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs: Any) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        owner = type(self).__name__
-        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
-        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
-        self.epsilon = check_epsilon(owner, epsilon)
-
     def init_globals(self, variables):
         dtype = variables[0].data.dtype if len(variables) else np.dtype(np.float32)
         return {"u_product": np.array(1.0, dtype)}
@@ -1211,12 +1216,8 @@ class Nadam(Optimizer):
         v_hat = v / (1 - self.beta_2 ** t)
         w -= m_hat * lr / (np.sqrt(v_hat) + self.epsilon)
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
 
-
-class Adamax(Optimizer):
+class Adamax(TwoMoments):
     """Adamax, Adam with the infinity norm (Kingma & Ba, 2015, Section 7.1, Algorithm 2), as in
     Keras 3 (``keras/src/optimizers/adamax.py``).
 
@@ -1245,24 +1246,12 @@ class Adamax(Optimizer):
     default_name = "adamax"
     slots = ("m", "u")
 
-    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs: Any) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        owner = type(self).__name__
-        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
-        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
-        self.epsilon = check_epsilon(owner, epsilon)
-
     def update_step(self, g, w, state, lr):
         t = self.update_count + 1
         m, u = state["m"], state["u"]
         m += (g - m) * (1 - self.beta_1)
         u[...] = np.maximum(u * self.beta_2, np.abs(g))
         w -= lr * m / ((1 - self.beta_1 ** t) * (u + self.epsilon))
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
 
 
 class Adadelta(Optimizer):
@@ -1365,7 +1354,7 @@ class Lion(Optimizer):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
 
 
-class Lamb(Optimizer):
+class Lamb(TwoMoments):
     """LAMB, layer-wise adaptive moments (You et al., 2020, "Large Batch Optimization for Deep
     Learning: Training BERT in 76 minutes", Algorithm 2), as in Keras 3
     (``keras/src/optimizers/lamb.py``).
@@ -1399,14 +1388,6 @@ class Lamb(Optimizer):
     default_name = "lamb"
     slots = ("m", "v")
 
-    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs: Any) -> None:
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        owner = type(self).__name__
-        self.beta_1 = check_decay_rate(owner, "beta_1", beta_1, 0.9)
-        self.beta_2 = check_decay_rate(owner, "beta_2", beta_2, 0.999)
-        self.epsilon = check_epsilon(owner, epsilon)
-
     def update_step(self, g, w, state, lr):
         t = self.update_count + 1
         m, v = state["m"], state["v"]
@@ -1416,10 +1397,6 @@ class Lamb(Optimizer):
         w_norm, r_norm = np.sqrt(np.sum(np.square(w))), np.sqrt(np.sum(np.square(r)))
         ratio = w_norm / r_norm if w_norm > 0 and r_norm > 0 else 1.0
         w -= ratio * lr * r
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
 
 
 class Ftrl(Optimizer):
