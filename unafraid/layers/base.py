@@ -334,7 +334,7 @@ class Layer:
 
     def add_metric(self, value: Any, name: str | None = None, aggregation: str | None = None) -> None:
         """tf.keras 2's ``add_metric``, kept for compatibility (Keras 3 removed it): the running
-        mean of ``value`` over the batches, as a ``keras.metrics.Mean`` named ``name``.
+        mean of ``value`` over the batches, as a metric named ``name`` (:class:`AddedMetric`).
 
         Parameters
         ----------
@@ -375,12 +375,10 @@ class Layer:
                 f"a layer's call(), where values are real: self.add_metric(value, name=...).")
         if _inferring_shapes.get():
             return
-        from ..metrics import Mean
         table = self.__dict__.setdefault("_added_metrics", {})
         if name not in table:
-            table[name] = Mean(name=name)
-        data = value.data if isinstance(value, Tensor) else np.asarray(value)
-        table[name].update_state(np.asarray(data, np.float64).ravel())
+            table[name] = AddedMetric(name)
+        table[name].update_state(value.data if isinstance(value, Tensor) else value)
 
     @property
     def metrics(self) -> list[Any]:
@@ -388,14 +386,13 @@ class Layer:
         (``self.acc = keras.metrics.BinaryAccuracy()``, as in Keras 3) and those made by
         ``add_metric`` (tf.keras 2). A compiled model lists its loss tracker and compiled
         metrics instead (``Model.metrics``)."""
-        from ..metrics import Metric
         out, queue, seen = [], [self], set()
         while queue:
             layer = queue.pop(0)
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
-            out += [v for v in layer.__dict__.values() if isinstance(v, Metric)]
+            out += [v for v in layer.__dict__.values() if is_metric(v)]
             out += list(layer.__dict__.get("_added_metrics", {}).values())
             queue.extend(layer._layers)
         return out
@@ -678,6 +675,40 @@ class InputLayer(Layer):
 
 
 # ---- helpers --------------------------------------------------------------------------------------
+class AddedMetric:
+    """What ``add_metric`` makes: the running mean of a value over the batches, by name.
+
+    It has the interface ``fit`` uses of a metric (``name``, ``update_state``, ``result``,
+    ``reset_state``), as ``keras.metrics.Mean`` has: ``result = sum of values / their count``
+    (0 before any), accumulated in float64.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.total, self.count = 0.0, 0
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        v = np.asarray(values, np.float64).ravel()
+        self.total += float(v.sum())
+        self.count += v.size
+
+    def result(self) -> np.float32:
+        return np.float32(self.total / self.count if self.count else 0.0)
+
+    def reset_state(self) -> None:
+        self.total, self.count = 0.0, 0
+
+    def __repr__(self) -> str:
+        return f"<AddedMetric name={self.name!r} result={float(self.result()):.4g}>"
+
+
+def is_metric(obj: Any) -> bool:
+    """Whether ``obj`` is a metric (a ``keras.metrics.Metric`` or an :class:`AddedMetric`): an
+    object, not a class or a layer, with ``update_state``, ``result`` and ``reset_state``."""
+    return not isinstance(obj, type | Layer) and all(
+        callable(getattr(obj, m, None)) for m in ("update_state", "result", "reset_state"))
+
+
 def added_metrics(layer: Layer) -> list[Any]:
     """The metrics made by ``add_metric`` in ``layer`` and every layer inside it, each once."""
     out, queue, seen = [], [layer], set()
