@@ -78,7 +78,7 @@ def test_weights_only_round_trip_and_mismatch(tmp_path):
         load_model(tmp_path / "w.weights.h5")
 
 
-def test_subclassed_model_cannot_save_architecture(tmp_path):
+def test_subclassed_model_saves_by_class_name_and_loads_with_its_class(tmp_path):
     class Net(tf.keras.Model):
         def __init__(self):
             super().__init__()
@@ -88,10 +88,14 @@ def test_subclassed_model_cannot_save_architecture(tmp_path):
             return self.d(x)
 
     net = Net()
-    net(np.ones((1, 3), np.float32))
-    with pytest.raises(ValueError, match="save_weights"):
-        net.save(tmp_path / "n.safetensors")
-    assert not (tmp_path / "n.safetensors").exists()
+    x = np.ones((1, 3), np.float32)
+    net(x)
+    net.save(tmp_path / "n.safetensors")  # Keras 3's way: the class name and its config, no code
+    with pytest.raises(ModelFileError, match="your own class 'Net'.*custom_objects"):
+        tf.keras.models.load_model(tmp_path / "n.safetensors")
+    again = tf.keras.models.load_model(tmp_path / "n.safetensors", custom_objects={"Net": Net})
+    w, b = net.d.get_weights()
+    np.testing.assert_allclose(np.asarray(again(x)), x @ w + b, rtol=1e-6)
 
 
 @pytest.mark.parametrize("content, message", [

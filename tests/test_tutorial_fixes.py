@@ -215,7 +215,9 @@ def test_a_metric_whose_reset_state_reads_its_own_variables_can_be_built():
     assert float(mean.result()) == 3.0
 
 
-def test_add_metric_is_refused_with_the_way_out_as_in_keras_3():
-    layer = tf.keras.layers.Dense(2, name="endpoint")
-    with pytest.raises(NotImplementedError, match="'endpoint'.*removed in Keras 3.*compile"):
-        layer.add_metric(1.0, name="accuracy")
+def test_add_metric_is_kept_as_tf_keras_2s_running_mean():
+    layer = tf.keras.layers.Dense(2, name="endpoint")   # Keras 3 removed it; a compatibility shim
+    layer.add_metric(1.0, name="accuracy")
+    layer.add_metric(np.array([3.0, 5.0]), name="accuracy")   # a non-scalar value: its elements
+    (metric,) = layer.metrics
+    assert metric.name == "accuracy" and float(metric.result()) == 3.0   # (1 + 3 + 5) / 3

@@ -323,6 +323,16 @@ class Optimizer:
             "It is the size of each step down the gradient: use a small positive number such "
             "as 1e-3 (to maximise a quantity, minimise its negative).")
 
+
+    @property
+    def lr(self) -> float:
+        """tf.keras 2's name for ``learning_rate`` (Keras 3 removed it), kept for compatibility."""
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value: Any) -> None:
+        self.learning_rate = value
+
     def _lr_at(self, step: int) -> float:
         lr = self._learning_rate
         if isinstance(lr, float):

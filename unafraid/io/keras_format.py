@@ -94,6 +94,31 @@ def _no_trainable(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k != "trainable"}
 
 
+def _arrays_as_is(layer: Any, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    return list(arrays)
+
+
+def _normalization_to_keras(layer: Any, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """An adapted ``Normalization``'s ``mean`` and ``variance`` in the kept axes' shape, as Keras
+    keeps them (``(9,)``, where unafraid keeps ``(1, 9)``), and ``count``; with given statistics
+    the layer has no weights (in both libraries)."""
+    if not arrays:
+        return []
+    mean, variance, count = arrays
+    kept = tuple(n for a, n in enumerate(mean.shape) if a in layer.kept_axes(mean.ndim))
+    return [mean.reshape(kept), variance.reshape(kept), count.astype(np.int32)]
+
+
+def _normalization_from_keras(layer: Any, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    if len(arrays) != 3 or len(layer._weights) != 3:
+        return arrays  # the caller names the mismatch
+    mean, variance, count = arrays
+    shape = layer.mean.shape
+    if mean.size != math.prod(shape) or variance.size != math.prod(shape):
+        return arrays  # the caller reports the shapes
+    return [mean.reshape(shape), variance.reshape(shape), np.asarray(count, np.int64)]
+
+
 @dataclass(frozen=True)
 class KerasLayer:
     """How one layer class maps between unafraid and Keras 3 (both use the same class name).
@@ -109,16 +134,17 @@ class KerasLayer:
     to_keras, from_keras : callable
         Adjust a config on the way out or in (e.g. ``Flatten``'s ``data_format``).
     weights_to_keras, weights_from_keras : callable
-        Convert the list of weight arrays when the two layouts differ (a
-        convolution kernel stored in another axis order would use these).
+        ``f(layer, arrays) -> arrays``: convert the list of weight arrays when
+        the two layouts differ (``Normalization`` keeps its statistics in the
+        input's rank in unafraid, in the kept axes' shape in Keras).
     """
 
     class_name: str
     keras_only: dict[str, Any] = field(default_factory=dict)
     to_keras: Callable[[dict[str, Any]], dict[str, Any]] = _same
     from_keras: Callable[[dict[str, Any]], dict[str, Any]] = _same
-    weights_to_keras: Callable[[list[np.ndarray]], list[np.ndarray]] = list
-    weights_from_keras: Callable[[list[np.ndarray]], list[np.ndarray]] = list
+    weights_to_keras: Callable[[Any, list[np.ndarray]], list[np.ndarray]] = _arrays_as_is
+    weights_from_keras: Callable[[Any, list[np.ndarray]], list[np.ndarray]] = _arrays_as_is
 
 
 _CONSTRAINTS = {"kernel_constraint": None, "bias_constraint": None}
@@ -137,6 +163,8 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("BatchNormalization", {**_NORM_EXTRAS, "synchronized": False, "renorm": False,
                                       "renorm_clipping": None, "renorm_momentum": 0.99}),
     KerasLayer("LayerNormalization", {**_NORM_EXTRAS, "rms_scaling": False}),
+    KerasLayer("Normalization", weights_to_keras=_normalization_to_keras,
+               weights_from_keras=_normalization_from_keras),
     # convolutions: same class names, arguments and kernel layouts ((*kernel_size, in, out),
     # transposed (*kernel_size, out, in), depthwise (*kernel_size, in, depth_multiplier))
     *(KerasLayer(name) for name in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
@@ -459,7 +487,7 @@ def _write_layer_weights(h5: Any, model: Any, prefix: str) -> None:
             _write_layer_weights(h5, layer, f"{path}/")
             continue
         spec = LAYERS.get(type(layer).__name__, KerasLayer(type(layer).__name__))
-        for i, a in enumerate(spec.weights_to_keras([w.data for w in layer._weights])):
+        for i, a in enumerate(spec.weights_to_keras(layer, [w.data for w in layer._weights])):
             group.create_dataset(str(i), data=a)
 
 
@@ -916,7 +944,7 @@ def _collect(model: Any, h5: Any, prefix: str, path: Any, pending: list[Any]) ->
             _collect(layer, h5, f"{group}/", path, pending)
             continue
         spec = LAYERS.get(type(layer).__name__, KerasLayer(type(layer).__name__))
-        arrays = spec.weights_from_keras(_vars(h5, group))
+        arrays = spec.weights_from_keras(layer, _vars(h5, group))
         mine = layer._weights
         if len(arrays) != len(mine):
             raise _refuse(path, f"layer '{layer.name}' has {len(mine)} weight arrays but the file "

@@ -14,6 +14,7 @@ target, so a crash mid-save leaves the previous file intact.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -33,6 +34,7 @@ from .common import (
     restore_weight_decay_exclusions,
     weight_decay_exclusions,
 )
+from .custom_objects import custom_object_scope, find_custom_object, get_registered_name
 
 FORMAT = "unafraid.model"
 FORMAT_VERSION = 2  # 2: Adam's state is the paper's m and v (1 stored m / (1 - beta_1), v / (1 - beta_2))
@@ -53,32 +55,73 @@ def layer_classes() -> dict[str, type]:
 
 
 def serialize_layer(layer: Any) -> dict[str, Any]:
-    """``{'class_name': ..., 'config': ...}`` for a built-in layer or model."""
+    """``{'class_name': ..., 'config': ...}`` for a layer or model.
+
+    A class of your own (a subclassed ``Model`` or ``Layer``) is written as Keras 3 writes it:
+    its class name (``'package>Name'`` when registered), its ``get_config()`` and the input
+    shape it was built on; loading it needs the class (see :mod:`unafraid.io.custom_objects`).
+    """
     name = type(layer).__name__
-    if layer_classes().get(name) is not type(layer):
+    if layer_classes().get(name) is type(layer):
+        return {"class_name": name, "config": layer.get_config()}
+    spec = {"class_name": name, "registered_name": get_registered_name(type(layer)),
+            "config": custom_config(layer), "custom": True}
+    if layer._build_shape is not None:
+        spec["build_config"] = {"input_shape": _shape_list(layer._build_shape)}
+    return spec
+
+
+def custom_config(layer: Any) -> dict[str, Any]:
+    """The config saved for a layer of the user's own class, checked to re-create it.
+
+    Its own ``get_config()`` is used as it is; without one, the base config is kept to the
+    arguments ``__init__`` accepts (Keras 3's rule for classes without ``get_config``). A class
+    whose ``__init__`` needs arguments the config lacks is refused, naming them and the fix.
+    """
+    from ..layers.base import Layer
+    params = inspect.signature(type(layer).__init__).parameters
+    config = layer.get_config()
+    own = type(layer).get_config is not Layer.get_config
+    if not own and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        config = {k: v for k, v in config.items() if k in params}
+    required = [p for p, v in params.items() if p != "self" and v.default is inspect.Parameter.empty
+                and v.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    missing = [p for p in required if p not in config]
+    if missing:
         raise ValueError(
-            f"Cannot save the architecture of '{layer.name}' ({name}): only unafraid's built-in "
-            f"layers and Sequential / functional models can be saved, because a saved file never "
-            f"holds code. Save the weights with model.save_weights(path), re-create the model "
-            f"in code, then call model.load_weights(path).")
-    return {"class_name": name, "config": layer.get_config()}
+            f"Cannot save the architecture of '{layer.name}' ({type(layer).__name__}): its "
+            f"__init__ needs {missing}, which its get_config() does not return, and a saved file "
+            f"holds no code. Define get_config() returning them (Keras 3 needs the same): "
+            f"def get_config(self): return {{**super().get_config(), "
+            f"{', '.join(repr(m) + ': self.' + m for m in missing)}}}; or save the weights "
+            f"only: model.save_weights(path).")
+    return config
 
 
-def deserialize_layer(spec: Any) -> Any:
-    """Re-create a layer from :func:`serialize_layer`'s output; only built-in classes."""
+def _shape_list(shape: Any) -> Any:
+    if isinstance(shape, list):
+        return [_shape_list(s) for s in shape]
+    return [None if d is None else int(d) for d in shape]
+
+
+def deserialize_layer(spec: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Re-create a layer from :func:`serialize_layer`'s output: built-in classes, and classes of
+    your own given by ``custom_objects``, a ``custom_object_scope`` or registration."""
     if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
         raise ModelFileError(f"Malformed layer entry in the model file: {str(spec)[:200]}")
     classes = layer_classes()
     name = spec["class_name"]
     cls = classes.get(name)
+    if spec.get("custom"):
+        return _custom_layer(spec, custom_objects)
     if cls is None:
         hint = did_you_mean(name[:100], classes) or (
             " Sequential and functional models are registered by unafraid.models: load with "
             "unafraid.models.load_model (or keras.models.load_model)." if name in MODEL_CLASSES else "")
         raise ModelFileError(
             f"The model file names an unknown layer class '{name[:100]}'.{hint} unafraid "
-            f"loads only its built-in layers ({', '.join(sorted(classes))}); for a custom layer, "
-            f"re-create the model in code and use load_weights.")
+            f"loads only its built-in layers ({', '.join(sorted(classes))}) and the classes you "
+            f"pass with custom_objects=.")
     config = spec.get("config")
     if not isinstance(config, dict):
         raise ModelFileError(f"Layer '{spec['class_name']}' in the model file has no config.")
@@ -87,6 +130,48 @@ def deserialize_layer(spec: Any) -> Any:
     except (TypeError, ValueError, KeyError) as e:
         raise ModelFileError(f"Could not re-create layer '{spec['class_name']}' from the model "
                              f"file: {e}") from e
+
+
+def _custom_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None) -> Any:
+    """A layer of the user's own class: the class comes from the program, never from the file."""
+    from ..layers.base import Layer
+    name = str(spec["class_name"])[:100]
+    registered = spec.get("registered_name")
+    cls = find_custom_object(registered if isinstance(registered, str) else name, custom_objects)
+    if cls is None:
+        raise ModelFileError(
+            f"The model file holds a layer of your own class '{name}' (registered as "
+            f"'{str(registered)[:100]}'), which is not known here: a saved file holds no code, so "
+            f"the class must come from your program. Pass it: load_model(path, "
+            f"custom_objects={{'{name}': {name}}}), load inside keras.utils.custom_object_scope("
+            f"{{'{name}': {name}}}), or decorate the class with "
+            f"@keras.saving.register_keras_serializable().")
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ModelFileError(f"custom_objects['{name}'] is {cls!r}, not a Layer or Model class.")
+    config = spec.get("config")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"Layer '{name}' in the model file has no config.")
+    try:
+        layer = cls.from_config(config)
+    except (TypeError, ValueError, KeyError) as e:
+        raise ModelFileError(f"Could not re-create '{name}' with {cls.__name__}.from_config from "
+                             f"the model file's config {str(config)[:200]}: {e}") from e
+    shape = (spec.get("build_config") or {}).get("input_shape")
+    if shape is not None:
+        build_from_shape(layer, shape)
+    return layer
+
+
+def build_from_shape(layer: Any, shape: Any) -> None:
+    """Create a custom layer's weights as Keras's ``build_from_config`` does: ``build(shape)``, and
+    a call on zeros of that shape (batch 1) for layers whose sub-layers make their weights on call."""
+    from ..engine.tensor import Tensor, no_grad
+
+    def zeros(s: Any) -> Any:
+        return Tensor(np.zeros(tuple(1 if d is None else int(d) for d in s), layer.dtype))
+    several = isinstance(shape, list) and all(isinstance(s, list) for s in shape)
+    with no_grad():
+        layer([zeros(s) for s in shape] if several else zeros(shape))
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -424,7 +509,8 @@ def _assign_weights(model: Any, handle: Any, meta: dict[str, str], path: Any,
         var.assign(a)
 
 
-def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noqa: A002
+def load_model(filepath: str | os.PathLike, compile: bool = True,  # noqa: A002
+               custom_objects: dict[str, Any] | None = None) -> Any:
     """Load a model written by ``model.save``.
 
     Parameters
@@ -433,6 +519,9 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
     compile : bool, default True
         Restore the compile configuration and the optimizer state, so that
         ``fit`` continues exactly where the saved run stopped.
+    custom_objects : dict, optional
+        ``{"ClassName": ClassName}`` for the layers and models of your own
+        classes in the file (see :mod:`unafraid.io.custom_objects`).
 
     Raises
     ------
@@ -456,7 +545,7 @@ def load_model(filepath: str | os.PathLike, compile: bool = True) -> Any:  # noq
     # the weights are created as zeros, not drawn at random, since the file's values replace them.
     stored, dtypes = _stored_weights(handle)
     try:
-        with weight_budget(stored, dtypes):
+        with weight_budget(stored, dtypes), custom_object_scope(custom_objects):
             model = deserialize_layer(config)
     except ModelFileError:
         raise

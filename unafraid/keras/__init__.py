@@ -28,7 +28,7 @@ from .. import (
 )
 from ..layers import Input
 from ..models import Model, Sequential
-from . import backend, ops, random, utils
+from . import backend, compat, ops, random, saving, utils
 
 for _name, _module in {"layers": layers, "models": models, "optimizers": optimizers,
                        "losses": losses, "metrics": metrics, "callbacks": callbacks,
@@ -45,6 +45,6 @@ def __getattr__(name: str) -> ModuleType:
     raise missing_name_error(__name__, name, __all__, KERAS_NAMES)
 
 
-__all__ = ["activations", "backend", "callbacks", "constraints", "datasets", "initializers",
+__all__ = ["activations", "backend", "callbacks", "compat", "constraints", "datasets", "initializers",
            "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
-           "utils", "Input", "Model", "Sequential"]
+           "saving", "utils", "Input", "Model", "Sequential"]

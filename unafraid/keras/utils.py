@@ -7,7 +7,16 @@ from typing import Any
 
 import numpy as np
 
+from ..io.custom_objects import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from ..random import set_random_seed
+from .plot import plot_model
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
@@ -152,4 +161,6 @@ class PyDataset:
 
 Sequence = PyDataset  # the Keras 2 name
 
-__all__ = ["PyDataset", "array_to_img", "Sequence", "set_random_seed", "to_categorical", "normalize"]
+__all__ = ["PyDataset", "array_to_img", "Sequence", "set_random_seed", "to_categorical", "normalize",
+           "plot_model", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
+           "get_registered_name", "get_registered_object", "register_keras_serializable"]

@@ -38,6 +38,21 @@ _weight_budget: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVa
     "_weight_budget", default=None)
 
 
+# True while a layer's call runs on zeros only to find its output shape: add_metric ignores those
+_inferring_shapes: contextvars.ContextVar[bool] = contextvars.ContextVar("_inferring_shapes",
+                                                                        default=False)
+
+
+@contextlib.contextmanager
+def inferring_shapes() -> Iterator[None]:
+    """Within the block, calls run on placeholder zeros (shape inference): no metric is updated."""
+    token = _inferring_shapes.set(True)
+    try:
+        yield
+    finally:
+        _inferring_shapes.reset(token)
+
+
 @contextlib.contextmanager
 def weight_budget(nbytes: int, stored: str = "") -> Iterator[None]:
     """Within the block, layers may create at most ``nbytes`` bytes of weights in all.
@@ -115,6 +130,8 @@ class Node:
 
     def __init__(self, layer: Layer, args: Any, kwargs: dict[str, Any]) -> None:
         self.layer, self.args, self.kwargs = layer, args, kwargs
+        self.output_tensors: Any = None  # what the call returned (a KerasTensor or a list)
+        layer.__dict__.setdefault("_inbound_nodes", []).append(self)  # Keras's layer._inbound_nodes
 
 
 def Input(shape: tuple[int, ...] | None = None, batch_size: int | None = None,
@@ -315,12 +332,70 @@ class Layer:
             out += layer.losses
         return out
 
-    def add_metric(self, *args: Any, **kwargs: Any) -> None:
-        """Refused, as in Keras 3 (tf.keras 2 had it): track metrics another way."""
-        raise NotImplementedError(
-            f"Layer '{self.name}': add_metric() was removed in Keras 3, and unafraid does not have "
-            f"it either. Put the metric in model.compile(metrics=[...]), or make a metric in "
-            f"__init__ (keras.metrics.Mean(name=...)) and call its update_state() in call().")
+    def add_metric(self, value: Any, name: str | None = None, aggregation: str | None = None) -> None:
+        """tf.keras 2's ``add_metric``, kept for compatibility (Keras 3 removed it): the running
+        mean of ``value`` over the batches, as a metric named ``name`` (:class:`AddedMetric`).
+
+        Parameters
+        ----------
+        value : scalar Tensor or array
+            Computed in ``call`` from the batch (a non-scalar value is averaged).
+        name : str
+            The metric's name in the logs.
+        aggregation : {'mean', None}
+            How batches are combined: their mean, as in tf.keras 2.
+
+        The metrics are listed by :func:`added_metrics` (``fit`` reports and resets them with
+        the compiled ones once ``Model.metrics`` includes ``added_metrics(self)``). In new code,
+        make a ``keras.metrics.Mean(name=...)`` in ``__init__`` and call its ``update_state()``,
+        the Keras 3 way.
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as tf
+        >>> class Spread(tf.keras.layers.Layer):
+        ...     def call(self, x):
+        ...         self.add_metric(tf.math.reduce_std(x), name="std", aggregation="mean")
+        ...         return x
+        >>> layer = Spread()
+        >>> _ = layer(np.array([[0.0, 2.0]])); _ = layer(np.array([[0.0, 4.0]]))
+        >>> float(added_metrics(layer)[0].result())   # the mean of 1 and 2
+        1.5
+        """
+        if not name:
+            raise ValueError(f"Layer '{self.name}': add_metric needs name=, the metric's name in "
+                             f"the logs, e.g. self.add_metric(value, name='std_of_activation').")
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"Layer '{self.name}': add_metric(aggregation={aggregation!r}) is not "
+                             f"supported; only 'mean' (the mean over batches), as in tf.keras 2.")
+        if any_symbolic(value):
+            raise NotImplementedError(
+                f"Layer '{self.name}': add_metric of a symbolic tensor (tf.keras 2 on a functional "
+                f"model, model.add_metric(f(x1))) is not supported, nor in Keras 3. Compute it in "
+                f"a layer's call(), where values are real: self.add_metric(value, name=...).")
+        if _inferring_shapes.get():
+            return
+        table = self.__dict__.setdefault("_added_metrics", {})
+        if name not in table:
+            table[name] = AddedMetric(name)
+        table[name].update_state(value.data if isinstance(value, Tensor) else value)
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The metrics this layer and the layers inside it track: those assigned as attributes
+        (``self.acc = keras.metrics.BinaryAccuracy()``, as in Keras 3) and those made by
+        ``add_metric`` (tf.keras 2). A compiled model lists its loss tracker and compiled
+        metrics instead (``Model.metrics``)."""
+        out, queue, seen = [], [self], set()
+        while queue:
+            layer = queue.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out += [v for v in layer.__dict__.values() if is_metric(v)]
+            out += list(layer.__dict__.get("_added_metrics", {}).values())
+            queue.extend(layer._layers)
+        return out
 
     def add_loss(self, loss: Any) -> None:
         """Add a scalar penalty, computed in ``call``, to the training loss (Keras's ``add_loss``).
@@ -447,8 +522,34 @@ class Layer:
             out_shape = self.compute_output_shape(shapes)
         node = Node(self, inputs, {**kwargs, "training": training})
         if isinstance(out_shape, list):
-            return [KerasTensor(s, self.dtype, node, i) for i, s in enumerate(out_shape)]
-        return KerasTensor(out_shape, self.dtype, node)
+            node.output_tensors = [KerasTensor(s, self.dtype, node, i) for i, s in enumerate(out_shape)]
+        else:
+            node.output_tensors = KerasTensor(out_shape, self.dtype, node)
+        return node.output_tensors
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's *first* call on symbolic tensors (as in Keras 3).
+
+        ``Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])`` builds a
+        feature extractor from a built model.
+        """
+        node = self._first_node("input")
+        return node.output_tensors if node.args is None else node.args  # an InputLayer: its output
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's *first* call on symbolic tensors (as in Keras 3)."""
+        return self._first_node("output").output_tensors
+
+    def _first_node(self, what: str) -> Node:
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined {what}. "
+                f"Call it on a symbolic input (keras.Input(shape=...)), or give the model an Input "
+                f"so that it is built.")
+        return nodes[0]
 
     def _spread_output_shape(self, shapes: list[Any], kwargs: dict[str, Any]) -> Any:
         """The output shape of ``call(a, b, ...)``, found by running it on zeros."""
@@ -457,7 +558,7 @@ class Layer:
         extra = {k: v for k, v in kwargs.items() if k != "spread_inputs"}
         if self._call_has_training:
             extra["training"] = False
-        with no_grad():
+        with no_grad(), inferring_shapes():
             out = self.call(*dummies, **extra)
         self._clear_added_losses()
         if isinstance(out, list | tuple):
@@ -470,7 +571,7 @@ class Layer:
             return Tensor(np.zeros(tuple(1 if d is None else d for d in shape), self.dtype))
         dummy = ([zeros(s) for s in input_shape] if _is_shape_list(input_shape)
                  else zeros(input_shape))
-        with no_grad():
+        with no_grad(), inferring_shapes():
             out = self.call(dummy, **({"training": False} if self._call_has_training else {}))
         if isinstance(out, list | tuple):
             return [(input_batch(input_shape), *o.shape[1:]) for o in out]
@@ -560,8 +661,8 @@ class InputLayer(Layer):
         self.batch_shape = tuple(batch_shape)
         self.built = True
         self._build_shape = self.batch_shape
-        self.output = KerasTensor(self.batch_shape, self.dtype, Node(self, None, {}),
-                                  name=self.name)
+        node = Node(self, None, {})
+        node.output_tensors = KerasTensor(self.batch_shape, self.dtype, node, name=self.name)
 
     def call(self, inputs: Any) -> Any:
         return inputs
@@ -574,6 +675,53 @@ class InputLayer(Layer):
 
 
 # ---- helpers --------------------------------------------------------------------------------------
+class AddedMetric:
+    """What ``add_metric`` makes: the running mean of a value over the batches, by name.
+
+    It has the interface ``fit`` uses of a metric (``name``, ``update_state``, ``result``,
+    ``reset_state``), as ``keras.metrics.Mean`` has: ``result = sum of values / their count``
+    (0 before any), accumulated in float64.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.total, self.count = 0.0, 0
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        v = np.asarray(values, np.float64).ravel()
+        self.total += float(v.sum())
+        self.count += v.size
+
+    def result(self) -> np.float32:
+        return np.float32(self.total / self.count if self.count else 0.0)
+
+    def reset_state(self) -> None:
+        self.total, self.count = 0.0, 0
+
+    def __repr__(self) -> str:
+        return f"<AddedMetric name={self.name!r} result={float(self.result()):.4g}>"
+
+
+def is_metric(obj: Any) -> bool:
+    """Whether ``obj`` is a metric (a ``keras.metrics.Metric`` or an :class:`AddedMetric`): an
+    object, not a class or a layer, with ``update_state``, ``result`` and ``reset_state``."""
+    return not isinstance(obj, type | Layer) and all(
+        callable(getattr(obj, m, None)) for m in ("update_state", "result", "reset_state"))
+
+
+def added_metrics(layer: Layer) -> list[Any]:
+    """The metrics made by ``add_metric`` in ``layer`` and every layer inside it, each once."""
+    out, queue, seen = [], [layer], set()
+    while queue:
+        current = queue.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        out += list(current.__dict__.get("_added_metrics", {}).values())
+        queue.extend(current._layers)
+    return out
+
+
 def input_batch(shape: Any) -> Any:
     return shape[0][0] if _is_shape_list(shape) else shape[0]
 

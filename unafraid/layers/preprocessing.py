@@ -17,8 +17,10 @@ class Normalization(Layer):
     """Standardise features: ``(x - mean) / max(sqrt(variance), 1e-7)``, per feature.
 
     The mean and variance are given, or learned from data with ``adapt`` (one
-    pass, streaming over batches). They are non-trainable weights, so the
-    layer is saved and loaded with the model.
+    pass, streaming over batches). Learned, they are non-trainable weights
+    (``mean``, ``variance`` and ``count``, as in Keras 3), saved and loaded with
+    the model, also in Keras's ``.keras`` format; given, they are constants
+    kept in the layer's config, and the layer has no weights.
 
     Parameters
     ----------
@@ -52,10 +54,14 @@ class Normalization(Layer):
         self.invert = invert
         self.adapted = mean is not None
 
+    def kept_axes(self, ndim: int) -> tuple[int, ...]:
+        """The axes (of an input with ``ndim`` axes) that keep their own statistics, sorted."""
+        return () if self.axis is None else tuple(sorted(a % ndim for a in self.axis))
+
     def _kept_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int, ...]:
         """The statistics' shape: the input's shape on the kept axes, 1 elsewhere."""
         ndim = len(input_shape)
-        kept = () if self.axis is None else tuple(a % ndim for a in self.axis)
+        kept = self.kept_axes(ndim)
         for a in kept:
             if input_shape[a] is None:
                 raise ValueError(f"Normalization layer '{self.name}': axis {a} has unknown length "
@@ -64,12 +70,13 @@ class Normalization(Layer):
 
     def build(self, input_shape: Any) -> None:
         shape = self._kept_shape(tuple(input_shape))
+        if self.input_mean is not None:  # as Keras 3: given statistics are constants, not weights
+            self.mean = Tensor(np.broadcast_to(self.input_mean, shape).astype(self.dtype))
+            self.variance = Tensor(np.broadcast_to(self.input_variance, shape).astype(self.dtype))
+            return
         self.mean = self.add_weight(shape, "zeros", trainable=False, name="mean")
         self.variance = self.add_weight(shape, "ones", trainable=False, name="variance")
         self.count = self.add_weight((), "zeros", dtype="int64", trainable=False, name="count")
-        if self.input_mean is not None:
-            self.mean.assign(np.broadcast_to(self.input_mean, shape).astype(self.dtype))
-            self.variance.assign(np.broadcast_to(self.input_variance, shape).astype(self.dtype))
 
     def adapt(self, data: Any, batch_size: int | None = None, steps: int | None = None) -> None:
         """Learn the mean and variance of ``data`` (an array, DataFrame, or dataset of batches).
@@ -77,6 +84,10 @@ class Normalization(Layer):
         Batches are combined exactly (Chan et al.'s pairwise update, in float64),
         so a dataset is read once and never held in memory.
         """
+        if self.input_mean is not None:
+            raise ValueError(f"Normalization layer '{self.name}' was given mean= and variance=, "
+                             f"which adapt() cannot replace. Create it without them to learn "
+                             f"them from data: Normalization(axis=...).adapt(data).")
         batches = _batches(data, batch_size, steps)
         count, mean, m2 = 0, None, None
         for batch in batches:

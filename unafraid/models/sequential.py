@@ -55,9 +55,8 @@ class Sequential(Model):
         if shape is None or len(self._layers) != count + 1:
             self._try_build()
             return
-        new = self._layers[-1]
-        new._maybe_build(shape)
-        self._output_shape = new.compute_output_shape(shape)
+        self._graph_out = self._layers[-1](self._graph_out)
+        self._output_shape = symbolic_shape(self._graph_out)
         self.built = True
 
     def _append(self, layer: Any) -> None:
@@ -102,12 +101,43 @@ class Sequential(Model):
             raise ValueError("Sequential.build needs an input shape, e.g. "
                              "model.build((None, 784)).")
         self._input_batch_shape = shape
+        # as Keras 3: the layers are called on a symbolic Input, which builds them and gives
+        # model.inputs / model.outputs and each layer's .input / .output (a functional graph)
+        dtype = self._layers[0].dtype if self._layers else "float32"
+        x = self._graph_in = InputLayer(batch_shape=shape, dtype=dtype).output
         for layer in self._layers:
-            layer._maybe_build(shape)
-            shape = layer.compute_output_shape(shape)
-        self._output_shape = shape  # what the next added layer is built on
+            x = layer(x)
+        self._graph_out = x
+        self._output_shape = symbolic_shape(x)  # what the next added layer is built on
         self.built = True
         self._build_shape = self._input_batch_shape
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        """The symbolic input, ``[KerasTensor]``, once the input shape is known (as in Keras 3)."""
+        return [self._graph("inputs")[0]]
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        """The symbolic output(s) of the last layer, as a list."""
+        out = self._graph("outputs")[1]
+        return list(out) if isinstance(out, list | tuple) else [out]
+
+    @property
+    def input(self) -> KerasTensor:
+        return self._graph("input")[0]
+
+    @property
+    def output(self) -> Any:
+        return self._graph("output")[1]
+
+    def _graph(self, what: str) -> tuple[KerasTensor, Any]:
+        if not self.built or self.__dict__.get("_graph_in") is None:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no defined {what} yet: its input shape is "
+                f"unknown. Start it with keras.Input(shape=...) (or give its first layer "
+                f"input_shape=), or call model.build((None, ...)).")
+        return self._graph_in, self._graph_out
 
     def _check_data_shape(self, xs: list[Any]) -> None:
         """Refuse data whose examples do not have the shape the model was built for, naming both."""
@@ -184,6 +214,11 @@ def _layer_list(layers: Any) -> list[Any]:
     raise TypeError(f"Sequential expects a list of layers, got {type(layers).__name__}: "
                     f"{str(layers)[:100]}. Pass e.g. Sequential([Dense(64, activation='relu'), "
                     f"Dense(10)]).")
+
+
+def symbolic_shape(x: Any) -> Any:
+    """The shape of a symbolic tensor, or the list of shapes of a list of them."""
+    return [t.shape for t in x] if isinstance(x, list | tuple) else x.shape
 
 
 def adds_last_axis(got: tuple[int, ...], expected: Any) -> bool:
