@@ -270,6 +270,29 @@ def test_add_metric_is_the_mean_over_batches_of_real_calls_only():
     assert metric.name == "std_of_activation" and float(metric.result()) == pytest.approx(2.0)
 
 
+def test_fit_logs_and_resets_the_add_metric_values_each_epoch():
+    tf.set_random_seed(0)
+    inputs = tf.keras.Input((2,))
+    model = tf.keras.Model(inputs, L.Dense(1)(Spread()(inputs)))
+    model.compile("sgd", "mse")
+    x = np.array([[0.0, 2.0], [1.0, 7.0], [0.0, 0.0], [3.0, 3.0]], "float32")  # stds 1, 3, 0, 0
+    history = model.fit(x, np.zeros((4, 1), "float32"), batch_size=2, epochs=2, shuffle=False,
+                        verbose=0)
+    # one std per batch, over the whole batch: std([0, 2, 1, 7]) and std([0, 0, 3, 3]); their
+    # mean is each epoch's value, the same in both epochs (the metric is reset in between)
+    expected = (np.std([0.0, 2, 1, 7]) + np.std([0.0, 0, 3, 3])) / 2
+    assert history.history["std_of_activation"] == pytest.approx([expected, expected], rel=1e-6)
+    assert model.metrics_names == ["loss", "std_of_activation"]
+    # compiled with jit_compile=True, the step is recorded; add_metric keeps it eager
+    model.compile("sgd", "mse", jit_compile=True)
+    history = model.fit(x, np.zeros((4, 1), "float32"), batch_size=2, epochs=3, shuffle=False,
+                        verbose=0)
+    assert history.history["std_of_activation"] == pytest.approx([expected] * 3, rel=1e-6)
+    step = model.make_train_function()
+    assert step.replayed_signatures == 0
+    assert "add_metric" in " ".join(step.eager_reasons)
+
+
 def test_add_metric_refuses_what_it_cannot_honour():
     layer = L.Dense(1)
     with pytest.raises(ValueError, match="needs name="):

@@ -85,6 +85,14 @@ def recording_runs(recorder: Any) -> Iterator[None]:
         _state.recorder = previous
 
 
+def keep_eager(reason: str) -> None:
+    """Say that the step being recorded, if any, must not be replayed: something in it acts
+    outside unafraid's ops (a replay runs only those), e.g. ``add_metric``'s running mean."""
+    recorder = _state.recorder
+    if recorder is not None and getattr(recorder, "refused", "") is None:
+        recorder.refused = reason
+
+
 def as_array(x: Any, dtype: Any = None) -> np.ndarray:
     """The ndarray behind ``x``: Python floats and float lists become float32."""
     if isinstance(x, Tensor):

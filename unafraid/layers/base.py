@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import constraints, initializers, regularizers
-from ..engine.tensor import Tensor, Variable, as_array, no_grad
+from ..engine.tensor import Tensor, Variable, as_array, keep_eager, no_grad
 
 _name_counts: dict[str, int] = {}
 
@@ -375,6 +375,7 @@ class Layer:
                 f"a layer's call(), where values are real: self.add_metric(value, name=...).")
         if _inferring_shapes.get():
             return
+        keep_eager(f"layer '{self.name}' calls add_metric, which a replay would not update")
         table = self.__dict__.setdefault("_added_metrics", {})
         if name not in table:
             table[name] = AddedMetric(name)

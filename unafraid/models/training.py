@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger, log_line
+from ..compat import CompiledLoss, CompiledMetrics
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
+from ..layers.base import added_metrics
 from ..layers.masking import apply_mask, keras_mask, makes_masks
 from ..threads import blas_threads_for, limited
 from . import data as _data
@@ -223,11 +225,25 @@ class Trainer:
 
     @property
     def metrics(self) -> list[Any]:
-        """The loss tracker and the compiled metrics (Keras's ``model.metrics``)."""
+        """The loss tracker, the compiled metrics and those of ``add_metric`` (Keras's
+        ``model.metrics``; ``fit`` logs and resets them all)."""
+        made = added_metrics(self)
         if not getattr(self, "compiled", False):
-            return []
+            return made
         found = [m for ms in self._metrics_per_output or [] for m, _ in ms]
-        return [self._loss_tracker, *found]
+        return [self._loss_tracker, *found, *made]
+
+    @property
+    def compiled_loss(self) -> CompiledLoss:
+        """tf.keras 2's ``model.compiled_loss(y, y_pred, sample_weight, regularization_losses)``
+        (see ``unafraid.compat``); Keras 3 code calls ``self.compute_loss`` instead."""
+        return CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self) -> CompiledMetrics:
+        """tf.keras 2's ``model.compiled_metrics.update_state(y, y_pred)`` (see
+        ``unafraid.compat``); Keras 3 code calls ``self.compute_metrics`` instead."""
+        return CompiledMetrics(self)
 
     @property
     def metrics_names(self) -> list[str]:
