@@ -97,8 +97,9 @@ def gan_results(x: np.ndarray, codes: np.ndarray, classes: list[str], var_names:
         ("text", "Each row is scored against the held-out test cells. rf_auc: random-forest "
                  "two-sample AUC (0.5 = indistinguishable); mmd2: unbiased MMD^2, RBF kernel, "
                  "50 PCs of the training cells; gene_gene_corr: correlation of the gene-gene "
-                 "correlation matrices; type_distance: total variation between the cell-type "
-                 "proportions a classifier trained on real cells assigns; precision / recall: "
+                 "correlation matrices of the 100 most variable genes; type_distance: total "
+                 "variation between the cell-type proportions a classifier trained on real "
+                 "cells assigns; precision / recall: "
                  "k-NN (k = 5). Per-gene mean, variance and zero-fraction correlations do not "
                  "separate good generators from the baselines: judge by the others together."),
         ("table", shown),
