@@ -666,3 +666,57 @@ def test_the_blas_controller_sees_libraries_loaded_after_it(monkeypatch):
     assert threads._controller() is first  # nothing imported since: the same one
     monkeypatch.setitem(sys.modules, "a_module_with_its_own_blas", types.ModuleType("m"))
     assert threads._controller() is not first
+
+
+def test_fit_without_targets_when_the_loss_comes_from_add_loss():
+    class SquaredOutput(layers.Layer):  # the loss is mean(output^2), added by the layer
+        def call(self, x):
+            self.add_loss(tf.reduce_mean(tf.square(x)))
+            return x
+
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5], [2.0, 0.0]], np.float32)
+    model = tf.keras.Sequential([tf.keras.Input((2,)),
+                                 layers.Dense(1, use_bias=False, kernel_initializer="ones"),
+                                 SquaredOutput()])
+    model.compile(tf.keras.optimizers.SGD(0.1))  # no loss: add_loss gives it, so fit needs no y
+    history = model.fit(x, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    w = np.ones((2, 1))
+    out = x.astype(np.float64) @ w
+    assert history.history["loss"][0] == pytest.approx(float(np.mean(out ** 2)), rel=1e-6)
+    grad = 2 * x.T.astype(np.float64) @ out / len(x)  # d mean((x w)^2) / dw, by hand
+    np.testing.assert_allclose(model.get_weights()[0], w - 0.1 * grad, rtol=1e-6)
+    history = model.fit(x, batch_size=2, epochs=2, validation_split=0.5, verbose=0)
+    assert len(history.history["val_loss"]) == 2
+
+    model.compile("sgd", "mse")  # a compiled loss needs targets, and says how to do without
+    with pytest.raises(ValueError, match="y is None.*add_loss.*compile\\(optimizer\\)"):
+        model.fit(x, verbose=0)
+
+
+def test_fit_runs_a_model_that_only_overrides_train_step():
+    class Pair(tf.keras.Model):  # like Keras's GAN example: sub-models, train_step, no call
+        def __init__(self):
+            super().__init__()
+            self.net = tf.keras.Sequential([tf.keras.Input((2,)),
+                                            layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+
+        def train_step(self, data):
+            x = data[0] if isinstance(data, tuple) else data
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(self.net(x)))
+            grads = tape.gradient(loss, self.net.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.net.trainable_weights, strict=True))
+            return {"squared": loss}  # (a "loss" key would report the untouched tracker, as in Keras)
+
+    x = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    model = Pair()
+    model.compile(tf.keras.optimizers.SGD(0.1))
+    seen = []
+    spy = tf.keras.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: seen.append(logs))
+    history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(2), epochs=1, verbose=0,
+                        callbacks=[spy])
+    assert [type(v) for v in seen[0].values()] == [float]  # callbacks get numbers, as in Keras
+    out = x.astype(np.float64).sum(1, keepdims=True)  # x @ ones
+    assert history.history["squared"][0] == pytest.approx(float(np.mean(out ** 2)), rel=1e-6)
+    np.testing.assert_allclose(model.net.get_weights()[0],
+                               np.ones((2, 1)) - 0.1 * 2 * x.T @ out / 2, rtol=1e-6)

@@ -114,7 +114,10 @@ class Model(Trainer, Layer):
         """Targets as arrays, refused when not finite (unless one is an input, ``xs``, and so
         already checked: an autoencoder's ``fit(x, x)``)."""
         if y is None:
-            raise ValueError("y is None: fit needs targets (labels), e.g. model.fit(x, y).")
+            raise ValueError("y is None: the compiled loss needs targets (labels), e.g. "
+                             "model.fit(x, y). (A model whose loss comes only from add_loss is "
+                             "compiled without one, model.compile(optimizer), and then fit(x) "
+                             "needs no y.)")
         if isinstance(y, dict):
             y = [y[n] for n in self.output_names]
         ys = list(y) if (isinstance(y, list | tuple) and len(self.output_names) > 1) else [y]
@@ -130,7 +133,7 @@ class Model(Trainer, Layer):
         return xs[0] if len(xs) == 1 else xs
 
     def _ensure_built(self, xs: list[np.ndarray]) -> None:
-        if not self.built:
+        if not self.built and self._defines_call():
             with no_grad():
                 self(self._model_inputs([a[:1] for a in xs]), training=False)
         self._check_data_shape(xs)

@@ -31,7 +31,7 @@ from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger
 from ..compat import CompiledLoss, CompiledMetrics
 from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
-from ..layers.base import added_metrics
+from ..layers.base import Layer, added_metrics
 from ..layers.masking import apply_mask, keras_mask, makes_masks
 from ..threads import blas_threads_for, limited
 from . import data as _data
@@ -357,7 +357,7 @@ class Trainer:
                 cbs.on_epoch_begin(epoch)
                 for step, batch in enumerate(batches.epoch()):
                     cbs.on_train_batch_begin(step)
-                    logs = train_function(batch)
+                    logs = plain_logs(train_function(batch))
                     cbs.on_train_batch_end(step, logs)
                     if self.stop_training or interrupt.fired:
                         break
@@ -386,31 +386,47 @@ class Trainer:
             return batches, self._validation_source(validation_data)
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size")
         xs = self._inputs_list(x)
-        ys = self._targets_list(y, xs)
-        _data.check_swapped(xs[0], ys[0], self._example_shape())
+        ys = self._targets_if_needed(y, xs)
         sw = None if sample_weight is None else _data.to_array(sample_weight, "sample_weight",
                                                                np.float32)
         n = _data.same_length({"x": xs[0], **{f"x[{i}]": a for i, a in enumerate(xs[1:], 1)},
-                               "y": ys[0], "sample_weight": sw})
+                               "y": ys[0] if ys else None, "sample_weight": sw})
         if class_weight is not None:
             _data.check_class_weight(class_weight, self._losses_per_output[0])
             sw = _class_weights(ys[0], class_weight, sw)
         validation = self._validation_source(validation_data)
         if validation is None and validation_split:
-            tr, va = _data.stratified_split(ys[0], n, validation_split, self._shuffle_rng)
+            tr, va = _data.stratified_split(ys[0] if ys else None, n, validation_split,
+                                            self._shuffle_rng)
             validation = ([a[va] for a in xs], [a[va] for a in ys], None if sw is None else sw[va])
             xs, ys, sw = [a[tr] for a in xs], [a[tr] for a in ys], None if sw is None else sw[tr]
         self._ensure_built(xs)
-        ys = self._check_targets(xs, ys)
+        ys = self._check_targets(xs, ys) if ys else ys
         self._prepare_metrics(xs)
         if isinstance(validation, tuple):  # checked now, not after the first epoch's training
             self._check_data_shape(validation[0])
-            validation = (validation[0], self._check_targets(validation[0], validation[1]),
-                          validation[2])
+            checked = self._check_targets(validation[0], validation[1]) if validation[1] else []
+            validation = (validation[0], checked, validation[2])
         return ArrayBatches(xs, ys, sw, batch_size, shuffle, self._shuffle_rng,
                             steps_per_epoch), validation
 
+    def _targets_if_needed(self, y: Any, xs: list[np.ndarray]) -> list[np.ndarray]:
+        """``y`` as checked arrays; none when ``y`` is None and ``compile`` was given no loss
+        (the loss comes from ``add_loss``: ``fit(x)`` needs no targets, as in Keras)."""
+        if y is None and all(loss is None for loss in self._losses_per_output):
+            return []
+        ys = self._targets_list(y, xs)
+        _data.check_swapped(xs[0], ys[0], self._example_shape())
+        return ys
+
+    def _defines_call(self) -> bool:
+        """False for a model that only overrides ``train_step`` (Keras's GAN example: two
+        sub-models, no ``call``): there is nothing to build or to resolve metrics from."""
+        return type(self).call is not Layer.call
+
     def _build_from_first_batch(self, batches: IterableBatches) -> None:
+        if not self._defines_call():
+            return
         if not self.built or self._metrics_per_output is None:
             first = next(iter(batches.source), None) if not hasattr(batches.source, "__next__") \
                 else None
@@ -428,7 +444,7 @@ class Trainer:
     def _prepare_metrics(self, xs: list[np.ndarray]) -> None:
         """Resolve the compiled metrics before the first step, so ``self.metrics`` lists them
         all in an overridden ``train_step`` too."""
-        if self._metrics_per_output is None:
+        if self._metrics_per_output is None and self._defines_call():
             with no_grad():
                 out = self(self._model_inputs([a[:1] for a in xs]), training=False)
             self._resolve_metrics([o.data for o in _as_list(out)])
@@ -444,7 +460,8 @@ class Trainer:
         """``val_`` logs: the validation data evaluated with the current weights."""
         if isinstance(validation, tuple):
             vx, vy, vsw = validation
-            logs = self.evaluate(one_or_list(vx), one_or_list(vy), sample_weight=vsw, verbose=0,
+            logs = self.evaluate(one_or_list(vx), one_or_list(vy) if vy else None,
+                                 sample_weight=vsw, verbose=0,
                                  batch_size=batch_size, steps=steps, return_dict=True,
                                  _checked=True)
         else:
@@ -484,13 +501,12 @@ class Trainer:
             return IterableBatches(x, steps)
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size")
         xs = self._inputs_list(x)
-        ys = self._targets_list(y, xs)
-        _data.check_swapped(xs[0], ys[0], self._example_shape())
+        ys = self._targets_if_needed(y, xs)
         sw = None if sample_weight is None else _data.to_array(sample_weight, "sample_weight",
                                                                np.float32)
-        _data.same_length({"x": xs[0], "y": ys[0], "sample_weight": sw})
+        _data.same_length({"x": xs[0], "y": ys[0] if ys else None, "sample_weight": sw})
         self._ensure_built(xs)
-        if not checked:
+        if not checked and ys:
             ys = self._check_targets(xs, ys)
         return ArrayBatches(xs, ys, sw, batch_size, steps=steps)
 
@@ -665,6 +681,14 @@ def apply_if_finite(optimizer: Any, loss_value: float, grads: list[Any], weights
     skipped = optimizer.skipped_updates
     optimizer.apply(grads, weights)
     return optimizer.skipped_updates == skipped
+
+
+def plain_logs(logs: dict[str, Any]) -> dict[str, Any]:
+    """A step's logs with Tensors as numbers, as callbacks and the progress bar expect (an
+    overridden ``train_step`` may return ``{"d_loss": loss_tensor}``, as Keras's GAN does)."""
+    if not any(isinstance(v, Tensor) for v in logs.values()):
+        return logs
+    return {k: log_value(v) if isinstance(v, Tensor) else v for k, v in logs.items()}
 
 
 def log_value(result: Any) -> Any:
