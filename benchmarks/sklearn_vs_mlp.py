@@ -3,7 +3,7 @@
 A benchmark, not a test. The same pipeline (StandardScaler, then the network; for regression the
 targets standardised too, by TransformedTargetRegressor) with the same hidden sizes and each
 estimator's default training settings (Adam, learning rate 1e-3, batch min(200, n), at most 200
-epochs, stopping after 10 epochs without a 1e-4 improvement), scored by the same 5-fold
+epochs, stopping after more than 10 epochs without a 1e-4 improvement), scored by the same 5-fold
 cross-validation:
 
 - load_digits (1,797 8x8 images, 10 classes): accuracy;

@@ -173,6 +173,24 @@ def test_autoencoder_learning_rate_halves_on_validation_plateaus():
             expected *= 0.5
     assert expected < 0.3  # the plateaus happened, so the test can fail
     assert ae.optimizer.learning_rate == pytest.approx(expected)
+    assert ae.theta_optimizer.learning_rate == pytest.approx(expected / 0.3 * 1e-2)  # halved too
     plain = CountAutoencoder(hidden=(8,), latent_dim=2, learning_rate=0.3, max_epochs=4,
                              patience=100, seed=0).fit(X)
     assert plain.optimizer.learning_rate == pytest.approx(0.3)
+
+
+def test_autoencoder_learns_per_gene_dispersions():
+    """The free log_theta reaches the simulated per-gene dispersions within the few hundred steps
+    before early stopping would come (at the network's step size, 1e-3, it stays near its start)."""
+    rng = np.random.default_rng(5)
+    profile = rng.uniform(0.5, 1.5, 20)  # one cell type: the mean is the library size's share
+    mu = profile / profile.sum() * rng.uniform(500, 1500, (300, 1))
+    log_theta = np.linspace(np.log(0.3), np.log(10.0), 20)  # the truth, spanning 3.5
+    theta = np.exp(log_theta)
+    X = rng.negative_binomial(theta, theta / (theta + mu)).astype(np.float32)
+    kw = dict(hidden=(16,), latent_dim=2, max_epochs=20, patience=100, seed=0)
+    fitted = cells.CountAutoencoder(**kw).fit(X).log_theta.data.ravel()
+    slow = cells.CountAutoencoder(dispersion_learning_rate=None, **kw).fit(X).log_theta.data.ravel()
+    assert np.corrcoef(fitted, log_theta)[0, 1] > 0.95
+    assert np.ptp(fitted) > 2.0
+    assert np.ptp(slow) < 0.5  # 180 steps of about 1e-3 each: what the separate step size fixes

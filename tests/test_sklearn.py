@@ -363,3 +363,34 @@ def test_partial_fit_epochs_are_the_epochs_of_one_fit():
         steps.partial_fit(X, y, classes=[0, 1, 2])
     np.testing.assert_array_equal(once.predict_proba(X), steps.predict_proba(X))
     assert once.history_["loss"] == steps.history_["loss"]
+
+
+def test_alpha_adds_mlps_l2_penalty_to_each_batch_loss():
+    """alpha/2 * sum(W^2) / b over every kernel (no biases), as MLPClassifier's _backprop adds;
+    learning_rate=0 keeps the initial weights, so the logged loss is at known weights."""
+    X, y = load_iris(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(8, 4), epochs=1, batch_size=50, learning_rate=0.0,
+              n_iter_no_change=None, shuffle=False)
+    plain = NeuralNetClassifier(**kw).fit(X, y)
+    penalised = NeuralNetClassifier(alpha=0.3, **kw).fit(X, y)
+    kernels = [w for w in plain.model_.get_weights() if w.ndim == 2]
+    assert len(kernels) == 3
+    penalty = 0.3 / 2 * sum(float(np.sum(w.astype(np.float64) ** 2)) for w in kernels) / 50
+    assert penalty > 1e-3  # large enough to see
+    got = penalised.history_["loss"][0] - plain.history_["loss"][0]
+    assert got == pytest.approx(penalty, rel=1e-4)
+    with pytest.raises(ValueError, match="alpha must be a non-negative"):
+        NeuralNetClassifier(alpha=-1.0).fit(X, y)
+
+
+def test_stops_after_as_many_stale_epochs_as_mlpclassifier():
+    """With a tol no epoch can beat, both stop at the same epoch: scikit-learn stops when its
+    no-improvement count exceeds n_iter_no_change (n_iter_no_change + 1 stale epochs)."""
+    from sklearn.neural_network import MLPClassifier
+    X, y = load_iris(return_X_y=True)
+    for patience in (1, 3):
+        mlp = MLPClassifier(hidden_layer_sizes=(8,), tol=1e3, n_iter_no_change=patience,
+                            random_state=0).fit(X, y)
+        ours = NeuralNetClassifier(hidden_layer_sizes=(8,), tol=1e3,
+                                   n_iter_no_change=patience).fit(X, y)
+        assert ours.n_iter_ == mlp.n_iter_ == patience + 2

@@ -97,17 +97,28 @@ def spawn_seeds(seed: int, n: int) -> list[int]:
 
 # ---- building the network ------------------------------------------------------------------
 def hidden_layers(hidden_layer_sizes: Sequence[int], activation: Any, dropout: float,
-                  seeds: list[int]) -> list[Any]:
+                  seeds: list[int], kernel_regularizer: Any = None) -> list[Any]:
     """Dense (+ Dropout) layers for a hidden-layer spec, every initializer and mask seeded."""
     from .initializers import GlorotUniform
     from .layers import Dense, Dropout
     layers: list[Any] = []
     for i, units in enumerate(hidden_layer_sizes):
         layers.append(Dense(int(units), activation=activation,
-                            kernel_initializer=GlorotUniform(seed=seeds[2 * i])))
+                            kernel_initializer=GlorotUniform(seed=seeds[2 * i]),
+                            kernel_regularizer=kernel_regularizer))
         if dropout:
             layers.append(Dropout(dropout, seed=seeds[2 * i + 1]))
     return layers
+
+
+def mlp_penalty(alpha: float, batch_size: int) -> Any:
+    """``MLPClassifier``'s L2 penalty as a kernel regularizer, or None when ``alpha`` is 0.
+
+    scikit-learn adds ``alpha / 2 * sum(W^2) / b`` to the mean loss of a batch of ``b`` rows
+    (every layer's weights, no biases): ``L2(alpha / (2 b))`` on each Dense kernel.
+    """
+    from .regularizers import L2
+    return L2(alpha / (2 * batch_size)) if alpha else None
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes: Any, what: str = "hidden_layer_sizes") -> tuple:
@@ -270,8 +281,9 @@ class EpochBatches:
 
 
 class NoImprovementStop(Callback):
-    """``MLPClassifier``'s stopping rule: stop after ``patience`` epochs in a row whose
-    monitored loss (``val_loss`` when there is one, else ``loss``) does not fall below the
+    """``MLPClassifier``'s stopping rule: stop when more than ``patience`` epochs in a row
+    (``patience + 1``, as scikit-learn's ``_no_improvement_count > n_iter_no_change``) have a
+    monitored loss (``val_loss`` when there is one, else ``loss``) that does not fall below the
     best so far minus ``tol``."""
 
     def __init__(self, patience: int, tol: float) -> None:
@@ -286,7 +298,7 @@ class NoImprovementStop(Callback):
         monitored = logs.get("val_loss", logs.get("loss", np.inf))
         self.stale = self.stale + 1 if monitored > self.best - self.tol else 0
         self.best = min(self.best, monitored)
-        if self.stale >= self.patience:
+        if self.stale > self.patience:
             self.model.stop_training = True
 
 
@@ -309,6 +321,11 @@ class NeuralNetBase(BaseEstimator):
         The hidden layers' activation ('relu', 'tanh', 'sigmoid', 'gelu'...).
     dropout : float, default 0.0
         A Dropout layer with this rate after each hidden layer (none when 0).
+    alpha : float, default 0.0
+        ``MLPClassifier``'s L2 penalty, for networks built from ``hidden_layer_sizes``:
+        ``alpha / 2 * sum(W^2) / batch_size`` is added to each batch's loss (every Dense
+        kernel, no biases; ``batch_size`` as resolved for all the rows given to ``fit``).
+        MLP's default is 1e-4.
     epochs : int, default 200
         The most passes over the data (``MLPClassifier``'s ``max_iter``); training stops
         earlier when the loss stops improving (see ``tol``, ``n_iter_no_change``).
@@ -332,8 +349,8 @@ class NeuralNetBase(BaseEstimator):
     tol : float, default 1e-4
         An epoch improves when the monitored loss drops by more than ``tol``.
     n_iter_no_change : int or None, default 10
-        Stop after this many epochs without improvement (``MLPClassifier``'s rule); None
-        runs all ``epochs``.
+        Stop when more than this many epochs in a row bring no improvement
+        (``MLPClassifier``'s rule: 11 stale epochs by default); None runs all ``epochs``.
     verbose : int, default 0
         0 silent, 1 one line per epoch.
     random_state : None, int or numpy.random.Generator, default None
@@ -344,7 +361,8 @@ class NeuralNetBase(BaseEstimator):
 
     def __init__(self, model: Callable[..., Any] | None = None,
                  hidden_layer_sizes: Sequence[int] = (100,), activation: str = "relu",
-                 dropout: float = 0.0, epochs: int = 200, batch_size: int | str = "auto",
+                 dropout: float = 0.0, alpha: float = 0.0, epochs: int = 200,
+                 batch_size: int | str = "auto",
                  optimizer: Any = "adam", learning_rate: float | None = 0.001, loss: Any = None,
                  validation_split: float = 0.0, callbacks: list[Any] | None = None,
                  shuffle: bool = True, warm_start: bool = False, tol: float = 1e-4,
@@ -354,6 +372,7 @@ class NeuralNetBase(BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.alpha = alpha
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -391,6 +410,10 @@ class NeuralNetBase(BaseEstimator):
                              f"{self.validation_split!r}. E.g. validation_split=0.1.")
         if not isinstance(self.dropout, int | float) or not (0 <= self.dropout < 1):
             raise ValueError(f"dropout must be a rate in [0, 1), got {self.dropout!r}.")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, int | float) \
+                or not (0 <= self.alpha < math.inf):
+            raise ValueError(f"alpha must be a non-negative L2 penalty, got {self.alpha!r}. "
+                             f"E.g. alpha=1e-4 (MLPClassifier's default).")
         if self.model is not None and not callable(self.model):
             raise TypeError(f"model must be a function returning an unafraid Model (or None to "
                             f"use hidden_layer_sizes), got {type(self.model).__name__}.")
@@ -418,10 +441,12 @@ class NeuralNetBase(BaseEstimator):
             sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
             seeds = spawn_seeds(seed, 2 * len(sizes) + 1)
             from .initializers import GlorotUniform
+            penalty = mlp_penalty(float(self.alpha), self._batch_size(self._fit_rows))
             net = Sequential([Input(shape=(n_features,)),
-                              *hidden_layers(sizes, self.activation, self.dropout, seeds),
+                              *hidden_layers(sizes, self.activation, self.dropout, seeds, penalty),
                               Dense(n_outputs, activation=output_activation,
-                                    kernel_initializer=GlorotUniform(seed=seeds[-1]))])
+                                    kernel_initializer=GlorotUniform(seed=seeds[-1]),
+                                    kernel_regularizer=penalty)])
         net.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate),
                     loss=self.loss if self.loss is not None else self._default_loss)
         if self.model is None:
@@ -477,6 +502,7 @@ class NeuralNetBase(BaseEstimator):
         build_seed, split_seed, order_seed = spawn_seeds(seed, 3)
         self._rng = _random.make_generator(split_seed)  # validation splits
         self._order_rng = _random.make_generator(order_seed)  # each epoch's order of the rows
+        self._fit_rows = X.shape[0]  # for alpha's penalty, per batch_size rows
         with _random.seed_scope(build_seed):  # a model-building function's layers draw from it
             self.model_ = self._build(X.shape[1], n_outputs, output_activation, meta, build_seed)
         self.history_ = {}
@@ -753,14 +779,15 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
 
     def __init__(self, n_components: int = 2, model: Callable[..., Any] | None = None,
                  hidden_layer_sizes: Sequence[int] = (100,), activation: str = "relu",
-                 dropout: float = 0.0, epochs: int = 200, batch_size: int | str = "auto",
+                 dropout: float = 0.0, alpha: float = 0.0, epochs: int = 200,
+                 batch_size: int | str = "auto",
                  optimizer: Any = "adam", learning_rate: float | None = 0.001, loss: Any = None,
                  validation_split: float = 0.0, callbacks: list[Any] | None = None,
                  shuffle: bool = True, warm_start: bool = False, tol: float = 1e-4,
                  n_iter_no_change: int | None = 10, verbose: int = 0,
                  random_state: Any = None) -> None:
         super().__init__(model=model, hidden_layer_sizes=hidden_layer_sizes,
-                         activation=activation, dropout=dropout, epochs=epochs,
+                         activation=activation, dropout=dropout, alpha=alpha, epochs=epochs,
                          batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
                          loss=loss, validation_split=validation_split, callbacks=callbacks,
                          shuffle=shuffle, warm_start=warm_start, tol=tol,
@@ -793,14 +820,19 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
         else:
             sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
             seeds = spawn_seeds(seed, 4 * len(sizes) + 2)
+            penalty = mlp_penalty(float(self.alpha), self._batch_size(self._fit_rows))
             self.encoder_ = Sequential([
                 Input(shape=(n_features,)),
-                *hidden_layers(sizes, self.activation, self.dropout, seeds[:2 * len(sizes)]),
-                Dense(int(self.n_components), kernel_initializer=GlorotUniform(seed=seeds[-2]))])
+                *hidden_layers(sizes, self.activation, self.dropout, seeds[:2 * len(sizes)],
+                               penalty),
+                Dense(int(self.n_components), kernel_initializer=GlorotUniform(seed=seeds[-2]),
+                      kernel_regularizer=penalty)])
             self.decoder_ = Sequential([
                 Input(shape=(int(self.n_components),)),
-                *hidden_layers(sizes[::-1], self.activation, self.dropout, seeds[2 * len(sizes):]),
-                Dense(n_features, kernel_initializer=GlorotUniform(seed=seeds[-1]))])
+                *hidden_layers(sizes[::-1], self.activation, self.dropout, seeds[2 * len(sizes):],
+                               penalty),
+                Dense(n_features, kernel_initializer=GlorotUniform(seed=seeds[-1]),
+                      kernel_regularizer=penalty)])
         net = Sequential([Input(shape=(n_features,)), self.encoder_, self.decoder_])
         net.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate),
                     loss=self.loss if self.loss is not None else self._default_loss)

@@ -53,7 +53,14 @@ class CountAutoencoder:
         One theta per gene (scVI's default), per gene and cell type (``fit(..., labels=)``
         needed), or per cell and gene from the decoder.
     learning_rate : float, default 1e-3
-        Adam's step size.
+        Adam's step size for the network's weights.
+    dispersion_learning_rate : float or None, default 1e-2
+        Adam's step size for the free dispersion ``log_theta`` (``dispersion="gene"`` or
+        ``"gene-label"``; its own Adam); None uses ``learning_rate``. Adam moves a weight by
+        about the step size per step, and early stopping comes after a few hundred steps on a
+        small data set: at 1e-3, ``log_theta`` (starting at 0) ends within +-1 of its start
+        while the per-gene optimum ranges over about -2 to 8 on pbmc68k_reduced, which cost
+        about 6 nats of held-out NLL per cell there.
     batch_size : int, default 32
     max_epochs : int, default 400
     patience : int, default 30
@@ -95,7 +102,8 @@ class CountAutoencoder:
                  batch_size: int = 32, max_epochs: int = 400, patience: int = 30,
                  lr_patience: int | None = None, lr_factor: float = 0.5,
                  validation_fraction: float = 0.1, target_sum: float = 1e4, dropout: float = 0.0,
-                 scale: bool = False, seed: int = 0) -> None:
+                 scale: bool = False, dispersion_learning_rate: float | None = 1e-2,
+                 seed: int = 0) -> None:
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"CountAutoencoder: likelihood must be one of {LIKELIHOODS}, got "
                              f"{likelihood!r}.")
@@ -113,6 +121,8 @@ class CountAutoencoder:
         self.lr_factor = float(lr_factor)
         self.validation_fraction, self.target_sum, self.seed = validation_fraction, target_sum, seed
         self.dropout, self.scale = float(dropout), bool(scale)
+        self.dispersion_learning_rate = (None if dispersion_learning_rate is None
+                                         else float(dispersion_learning_rate))
         self.mean_: np.ndarray | None = None
         self.std_: np.ndarray | None = None
         self.history: dict[str, list[float]] = {"loss": [], "val_loss": []}
@@ -144,6 +154,8 @@ class CountAutoencoder:
         self.log_theta = Variable(np.zeros((rows, n_genes), np.float32), name="log_theta")
         self.n_genes, self.n_labels = n_genes, n_labels
         self.optimizer = optimizers.Adam(learning_rate=self.learning_rate)
+        self.theta_optimizer = optimizers.Adam(learning_rate=self.dispersion_learning_rate or
+                                               self.learning_rate)
         self._split_rng = np.random.default_rng(int(next(seeds)))
         self._shuffle_rng = np.random.default_rng(int(next(seeds)))
         self.built = True
@@ -256,6 +268,7 @@ class CountAutoencoder:
         weights = self.trainable_weights
         best, best_weights, waited = math.inf, [w.data.copy() for w in weights], 0
         self.optimizer.learning_rate = self.learning_rate
+        self.theta_optimizer.learning_rate = self.dispersion_learning_rate or self.learning_rate
         for epoch in range(self.max_epochs):
             train_loss = self._epoch(counts, train_idx, codes, weights)
             val_loss = float(np.mean(self._nll_of(counts, val_idx, codes)))
@@ -271,7 +284,8 @@ class CountAutoencoder:
                 if waited >= self.patience:
                     break
                 if self.lr_patience and waited % self.lr_patience == 0:  # a plateau: smaller steps
-                    self.optimizer.learning_rate = self.optimizer.learning_rate * self.lr_factor
+                    for opt in (self.optimizer, self.theta_optimizer):
+                        opt.learning_rate = opt.learning_rate * self.lr_factor
         for w, b in zip(weights, best_weights, strict=True):
             w.assign(b)
         return self
@@ -306,7 +320,11 @@ class CountAutoencoder:
                     f"CountAutoencoder: the loss became {float(value)} at epoch "
                     f"{len(self.history['loss']) + 1}. Check that the data are counts (see the "
                     f"CountWarning), or lower learning_rate (now {self.learning_rate}).")
-            self.optimizer.apply(grads, weights)
+            if weights[-1] is self.log_theta:  # the per-gene dispersion: its own step size
+                self.optimizer.apply(grads[:-1], weights[:-1])
+                self.theta_optimizer.apply(grads[-1:], weights[-1:])
+            else:
+                self.optimizer.apply(grads, weights)
             total += float(value) * len(rows)
             seen += len(rows)
         return total / max(seen, 1)
