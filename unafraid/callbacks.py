@@ -73,6 +73,7 @@ class CallbackList:
             for cb in targets:
                 getattr(cb, hook)(*args)
 
+        self.__dict__[hook] = call  # made once: later look-ups (every batch) find it directly
         return call
 
 
