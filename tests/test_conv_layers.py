@@ -221,3 +221,22 @@ def test_layers_explain_misuse():
     conv(np.zeros((1, 5, 5, 3), np.float32))
     with pytest.raises(ValueError, match=r"built for inputs with 3 channels"):
         conv(np.zeros((1, 5, 5, 4), np.float32))
+
+
+@pytest.mark.parametrize("layer, input_shape, fan_in, fan_out", [
+    (lambda: layers.Conv2D(64, (3, 3)), (13, 13, 32), 3 * 3 * 32, 3 * 3 * 64),
+    (lambda: layers.Conv2D(32, (3, 3)), (28, 28, 1), 3 * 3 * 1, 3 * 3 * 32),
+    (lambda: layers.Conv1D(48, 5), (20, 7), 5 * 7, 5 * 48),
+])
+def test_conv_kernels_start_glorot_uniform_over_the_receptive_field(layer, input_shape, fan_in,
+                                                                     fan_out):
+    # Keras: glorot_uniform draws on [-l, l], l = sqrt(6 / (fan_in + fan_out)), where a conv
+    # kernel's fans count the receptive field: kernel volume x input / output channels.
+    conv = layer()
+    conv(np.zeros((1, *input_shape), np.float32))
+    w = conv.kernel.numpy()
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    assert w.dtype == np.float32 and np.abs(w).max() <= limit
+    assert np.abs(w).max() >= 0.97 * limit                         # the draws fill [-l, l] ...
+    assert np.var(w) == pytest.approx(limit ** 2 / 3, rel=0.15)    # ... uniformly
+    assert_array_equal(conv.bias.numpy(), np.zeros(conv.bias.shape, np.float32))
