@@ -137,6 +137,12 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("BatchNormalization", {**_NORM_EXTRAS, "synchronized": False, "renorm": False,
                                       "renorm_clipping": None, "renorm_momentum": 0.99}),
     KerasLayer("LayerNormalization", {**_NORM_EXTRAS, "rms_scaling": False}),
+    KerasLayer("Embedding", {"activity_regularizer": None, "quantization_config": None,
+                             "lora_rank": None, "lora_alpha": None}),
+    KerasLayer("Masking"),
+    # merge layers: one list of tensors in, the same arguments in both
+    *(KerasLayer(name) for name in ("Concatenate", "Add", "Multiply", "Average", "Maximum",
+                                    "Minimum", "Subtract", "Dot")),
     # convolutions: same class names, arguments and kernel layouts ((*kernel_size, in, out),
     # transposed (*kernel_size, out, in), depthwise (*kernel_size, in, depth_multiplier))
     *(KerasLayer(name) for name in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
@@ -254,6 +260,7 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
             f"unafraid's own format instead (model.save('m.safetensors')).")
     config = dict(layer.get_config())
     config.pop("input_shape", None)
+    _check_keras_only(layer, spec, config)
     config = {k: _nested_to_keras(k, v) for k, v in spec.to_keras(config).items()}
     if "dtype" in config and spec.class_name != "InputLayer":
         config["dtype"] = _dtype_policy(config["dtype"])
@@ -261,6 +268,16 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
     if layer._build_shape is not None and _has_build(layer):
         out["build_config"] = {"input_shape": _shape_list(layer._build_shape)}
     return out
+
+
+def _check_keras_only(layer: Any, spec: KerasLayer, config: dict[str, Any]) -> None:
+    """Refuse to write a layer whose setting Keras's file would overwrite with its only value."""
+    for key, only in spec.keras_only.items():
+        if key in config and config[key] != only:
+            raise ValueError(
+                f"Layer '{layer.name}' ({spec.class_name}) sets {key}={config[key]!r}, which unafraid "
+                f"cannot write to a Keras 3 file yet (only {only!r}). Save with unafraid's own "
+                f"format instead (model.save('m.safetensors')).")
 
 
 def _has_build(layer: Any) -> bool:
