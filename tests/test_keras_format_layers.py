@@ -8,7 +8,9 @@ Each model is built the same way in unafraid and in Keras (``K`` is ``unafraid.k
 Keras, JAX and h5py are in the `test` extra (pinned in pyproject.toml), so these tests run in CI.
 """
 
+import json
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -104,3 +106,79 @@ def test_keras_model_opens_in_unafraid_with_the_same_predictions(tmp_path, kind)
     model = load_model(tmp_path / "k.keras")
     assert classes(keras_layers(model)) == classes(k.layers)
     same(predictions(k, x), predictions(model, x))
+
+
+# ---- constraints, regularizers and synchronized cross in both directions ---------------------------
+def constrained(K):
+    x = inputs = K.Input((5,), dtype="int32")
+    x = K.layers.Embedding(10, 4, embeddings_constraint=K.constraints.UnitNorm(axis=1))(x)
+    x = K.layers.LayerNormalization(beta_constraint=K.constraints.MaxNorm(0.5),
+                                    gamma_constraint="non_neg",
+                                    gamma_regularizer=K.regularizers.L2(0.01))(x)
+    x = K.layers.Flatten()(x)
+    x = K.layers.BatchNormalization(gamma_constraint=K.constraints.MinMaxNorm(0.5, 2.0, rate=0.5),
+                                    beta_constraint="non_neg", beta_regularizer="l1")(x)
+    return K.Model(inputs, K.layers.Dense(2, kernel_constraint=K.constraints.MaxNorm(1.5, axis=0),
+                                          bias_constraint="non_neg")(x))
+
+
+CONSTRAINED = {"embedding": ["embeddings_constraint"],
+               "layer_normalization": ["beta_constraint", "gamma_constraint", "gamma_regularizer"],
+               "batch_normalization": ["beta_constraint", "gamma_constraint", "beta_regularizer"],
+               "dense": ["kernel_constraint", "bias_constraint"]}
+
+
+def nested(config):
+    """A nested object's class and arguments, whichever side wrote it (floats as float32)."""
+    if config is None:
+        return None
+    return config["class_name"], {k: np.float32(v) if isinstance(v, float) else v
+                                  for k, v in config["config"].items()}
+
+
+def check_same_settings(ours, theirs):
+    by_class = {type(layer).__name__: layer for layer in theirs.layers}
+    for layer in ours.layers:
+        keys = CONSTRAINED.get(layer.name)
+        if keys is None:
+            continue
+        mine, other = layer.get_config(), by_class[type(layer).__name__].get_config()
+        for key in keys:
+            assert mine[key] is not None and nested(mine[key]) == nested(other[key]), (layer.name, key)
+
+
+def test_constraints_and_regularizers_cross_from_unafraid_to_keras(tmp_path):
+    model = constrained(tf.keras)
+    model.save(tmp_path / "m.keras")
+    k = keras.saving.load_model(tmp_path / "m.keras")
+    check_same_settings(model, k)
+    same(predictions(model, TOKENS), predictions(k, TOKENS))
+
+
+def test_constraints_cross_from_keras_and_apply_when_training_in_unafraid(tmp_path):
+    keras.utils.set_random_seed(2)
+    k = constrained(keras)
+    k.compile(keras.optimizers.SGD(0.5), "mse")
+    k.save(tmp_path / "k.keras")
+    model = load_model(tmp_path / "k.keras")
+    check_same_settings(model, k)
+    same(predictions(k, TOKENS), predictions(model, TOKENS))
+    y = np.full((6, 2), 50.0, np.float32)  # large steps that break every constraint unless applied
+    model.fit(TOKENS, y, batch_size=6, epochs=1, verbose=0)
+    emb, dense = model.get_layer("embedding").get_weights()[0], model.get_layer("dense")
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-5)  # UnitNorm(axis=1)
+    kernel, bias = dense.get_weights()
+    assert np.linalg.norm(kernel, axis=0).max() <= 1.5 * (1 + 1e-6)       # MaxNorm(1.5, axis=0)
+    assert bias.min() >= 0.0                                               # NonNeg
+
+
+def test_synchronized_batch_normalization_crosses(tmp_path):
+    """Keras honours synchronized=True on the TensorFlow backend only, so the file is read back
+    here and its config checked (the JAX backend refuses the setting in its constructor)."""
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.BatchNormalization(
+        synchronized=True)])
+    model.save(tmp_path / "s.keras")
+    with zipfile.ZipFile(tmp_path / "s.keras") as zf:
+        config = json.loads(zf.read("config.json"))
+    assert config["config"]["layers"][1]["config"]["synchronized"] is True
+    assert load_model(tmp_path / "s.keras").layers[0].synchronized is True

@@ -121,22 +121,17 @@ class KerasLayer:
     weights_from_keras: Callable[[list[np.ndarray]], list[np.ndarray]] = list
 
 
-_CONSTRAINTS = {"kernel_constraint": None, "bias_constraint": None}
-_NORM_EXTRAS = {"beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
-                "gamma_constraint": None}
-
 LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("InputLayer", {"sparse": False, "ragged": False, "optional": False}),
-    KerasLayer("Dense", {**_CONSTRAINTS, "quantization_config": None, "lora_rank": None,
-                         "lora_alpha": None}),
+    KerasLayer("Dense", {"quantization_config": None, "lora_rank": None, "lora_alpha": None}),
     KerasLayer("Activation"),
     KerasLayer("Softmax"),
     KerasLayer("Flatten", to_keras=_flatten_to_keras, from_keras=_flatten_from_keras),
     KerasLayer("Reshape"),
     KerasLayer("Dropout"),
-    KerasLayer("BatchNormalization", {**_NORM_EXTRAS, "synchronized": False, "renorm": False,
+    KerasLayer("BatchNormalization", {"renorm": False,
                                       "renorm_clipping": None, "renorm_momentum": 0.99}),
-    KerasLayer("LayerNormalization", {**_NORM_EXTRAS, "rms_scaling": False}),
+    KerasLayer("LayerNormalization", {"rms_scaling": False}),
     KerasLayer("Embedding", {"activity_regularizer": None, "quantization_config": None,
                              "lora_rank": None, "lora_alpha": None}),
     KerasLayer("Masking"),
@@ -162,7 +157,8 @@ MODELS = ("Sequential", "Functional")
 # Arguments of Keras's initializers and regularizers that unafraid's lack, at their only value
 NESTED_KERAS_ONLY = {"input_axes": None, "output_axes": None}
 # Keras's nested objects: the module each kind of argument is written under
-_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers"}
+_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
+            "_constraint": "keras.constraints"}
 # Keras 3's order of an optimizer's variables (``optimizer.variables``, written as
 # ``optimizer/vars/0, 1, ...``): the step count, the learning rate (when it is a float), then
 # OPTION_SLOTS (the base class's build), then the rule's OPTIMIZER_SLOTS, then the state shared
@@ -806,6 +802,8 @@ def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
         for call in calls if isinstance(calls, list) else []:
             args = call.get("args") if isinstance(call, dict) else None
             kwargs = call.get("kwargs", {}) if isinstance(call, dict) else None
+            if isinstance(kwargs, dict) and kwargs.get("mask", 0) is None:
+                kwargs = {k: v for k, v in kwargs.items() if k != "mask"}  # no mask: the default
             if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict) or (
                     set(kwargs) - {"training"}):
                 raise _refuse(path, f"layer '{name}' has a call with arguments unafraid cannot "
