@@ -70,11 +70,40 @@ MODELS = {
         dtype="int32"), TOKENS),
     "Masking": (lambda K: one_input(
         K, (5, 3), lambda K: K.layers.Masking(0.0), lambda K: K.layers.Dense(4)), SEQ),
+    "ReLU": (lambda K: one_input(K, (4,), lambda K: K.layers.ReLU(max_value=0.5, negative_slope=0.1,
+                                                                  threshold=0.2)), X4),
+    "LeakyReLU": (lambda K: one_input(K, (4,), lambda K: K.layers.LeakyReLU(0.2)), X4),
+    "PReLU": (lambda K: one_input(
+        K, (5, 3), lambda K: K.layers.PReLU(alpha_initializer=K.initializers.RandomUniform(0.1, 0.5),
+                                            shared_axes=[1]), lambda K: K.layers.Dense(2)), SEQ),
+    "ELU": (lambda K: one_input(K, (4,), lambda K: K.layers.ELU(alpha=0.7)), X4),
+    "noise": (lambda K: one_input(
+        K, (4,), lambda K: K.layers.Dense(3), lambda K: K.layers.GaussianNoise(0.3, seed=2),
+        lambda K: K.layers.GaussianDropout(0.2), lambda K: K.layers.AlphaDropout(0.1),
+        lambda K: K.layers.ActivityRegularization(l1=0.01, l2=0.02), lambda K: K.layers.Dense(2)), X4),
+    "RepeatVector_Permute": (lambda K: one_input(
+        K, (4,), lambda K: K.layers.Dense(3), lambda K: K.layers.RepeatVector(5),
+        lambda K: K.layers.Permute((2, 1)), lambda K: K.layers.Dense(2)), X4),
 }
 
 
 def classes(layers):
     return [type(layer).__name__ for layer in layers]
+
+
+def plain(value):
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return np.float32(value) if isinstance(value, float) else value
+
+
+def same_arguments(ours, theirs):
+    """Every argument both sides name has the same value (nested objects and names aside)."""
+    for a, b in zip(ours, theirs, strict=True):
+        mine, other = a.get_config(), b.get_config()
+        for key in (set(mine) & set(other)) - {"name", "dtype"}:
+            if not isinstance(mine[key], dict) and (key, mine[key]) != ("data_format", None):
+                assert plain(mine[key]) == plain(other[key]), (a.name, key, mine[key], other[key])
 
 
 def predictions(model, x):
@@ -94,6 +123,7 @@ def test_unafraid_model_opens_in_keras_with_the_same_predictions(tmp_path, kind)
     model.save(tmp_path / "m.keras")
     k = keras.saving.load_model(tmp_path / "m.keras")
     assert classes(k.layers) == classes(keras_layers(model))
+    same_arguments(keras_layers(model), k.layers)
     same(predictions(model, x), predictions(k, x))
 
 
@@ -105,21 +135,25 @@ def test_keras_model_opens_in_unafraid_with_the_same_predictions(tmp_path, kind)
     k.save(tmp_path / "k.keras")
     model = load_model(tmp_path / "k.keras")
     assert classes(keras_layers(model)) == classes(k.layers)
+    same_arguments(keras_layers(model), k.layers)
     same(predictions(k, x), predictions(model, x))
 
 
 # ---- constraints, regularizers and synchronized cross in both directions ---------------------------
 def constrained(K):
     x = inputs = K.Input((5,), dtype="int32")
-    x = K.layers.Embedding(10, 4, embeddings_constraint=K.constraints.UnitNorm(axis=1))(x)
+    x = K.layers.Embedding(10, 4, embeddings_constraint=K.constraints.UnitNorm(axis=1),
+                          name="embedding")(x)
     x = K.layers.LayerNormalization(beta_constraint=K.constraints.MaxNorm(0.5),
                                     gamma_constraint="non_neg",
-                                    gamma_regularizer=K.regularizers.L2(0.01))(x)
+                                    gamma_regularizer=K.regularizers.L2(0.01),
+                                    name="layer_normalization")(x)
     x = K.layers.Flatten()(x)
     x = K.layers.BatchNormalization(gamma_constraint=K.constraints.MinMaxNorm(0.5, 2.0, rate=0.5),
-                                    beta_constraint="non_neg", beta_regularizer="l1")(x)
+                                    beta_constraint="non_neg", beta_regularizer="l1",
+                                    name="batch_normalization")(x)
     return K.Model(inputs, K.layers.Dense(2, kernel_constraint=K.constraints.MaxNorm(1.5, axis=0),
-                                          bias_constraint="non_neg")(x))
+                                          bias_constraint="non_neg", name="dense")(x))
 
 
 CONSTRAINED = {"embedding": ["embeddings_constraint"],

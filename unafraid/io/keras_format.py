@@ -138,6 +138,11 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     # merge layers: one list of tensors in, the same arguments in both
     *(KerasLayer(name) for name in ("Concatenate", "Add", "Multiply", "Average", "Maximum",
                                     "Minimum", "Subtract", "Dot")),
+    # activation layers (PReLU's alpha has the same shape), noise and activity regularization
+    # (no weights; identity at inference), RepeatVector and Permute: the same arguments in both
+    *(KerasLayer(name) for name in ("ReLU", "LeakyReLU", "PReLU", "ELU", "GaussianNoise",
+                                    "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+                                    "RepeatVector", "Permute")),
     # convolutions: same class names, arguments and kernel layouts ((*kernel_size, in, out),
     # transposed (*kernel_size, out, in), depthwise (*kernel_size, in, depth_multiplier))
     *(KerasLayer(name) for name in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
