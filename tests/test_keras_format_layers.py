@@ -22,7 +22,7 @@ keras = pytest.importorskip("keras", reason="keras (JAX backend) is in the test 
 
 import unafraid as tf  # noqa: E402
 from unafraid.io.keras_format import keras_layers  # noqa: E402
-from unafraid.io.saving import load_model  # noqa: E402
+from unafraid.io.saving import ModelFileError, load_model  # noqa: E402
 
 RNG = np.random.default_rng(7)
 X4 = RNG.normal(size=(6, 4)).astype(np.float32)
@@ -84,6 +84,13 @@ MODELS = {
     "RepeatVector_Permute": (lambda K: one_input(
         K, (4,), lambda K: K.layers.Dense(3), lambda K: K.layers.RepeatVector(5),
         lambda K: K.layers.Permute((2, 1)), lambda K: K.layers.Dense(2)), X4),
+    "CategoryEncoding": (lambda K: one_input(
+        K, (5,), lambda K: K.layers.CategoryEncoding(10, output_mode="count"),
+        lambda K: K.layers.Dense(2), dtype="int32"), TOKENS),
+    "Discretization": (lambda K: one_input(
+        K, (4,), lambda K: K.layers.Discretization(bin_boundaries=[-1.0, 0.0, 0.5],
+                                                   output_mode="one_hot"),
+        lambda K: K.layers.Flatten(), lambda K: K.layers.Dense(2)), X4),
 }
 
 
@@ -216,3 +223,47 @@ def test_synchronized_batch_normalization_crosses(tmp_path):
         config = json.loads(zf.read("config.json"))
     assert config["config"]["layers"][1]["config"]["synchronized"] is True
     assert load_model(tmp_path / "s.keras").layers[0].synchronized is True
+
+
+def test_adapted_discretization_boundaries_cross_both_ways(tmp_path):
+    data = np.arange(40, dtype=np.float32).reshape(-1, 1)
+    ours = tf.keras.layers.Discretization(num_bins=4)
+    ours.adapt(data)
+    # Keras's adapt needs TensorFlow (tf.data); an adapted layer's config holds both arguments
+    theirs = keras.layers.Discretization.from_config(
+        {"num_bins": 4, "bin_boundaries": [10.0, 20.0, 30.0], "name": "discretization"})
+    for d, K, save, load in ((ours, tf.keras, "u.keras", keras.saving.load_model),
+                             (theirs, keras, "k.keras", load_model)):
+        model = K.Sequential([K.Input((1,)), d])
+        model.save(tmp_path / save)
+        again = load(tmp_path / save)
+        x = np.linspace(-5, 45, 23, dtype=np.float32).reshape(-1, 1)
+        np.testing.assert_array_equal(np.asarray(again.predict(x, verbose=0)),
+                                      np.asarray(model.predict(x, verbose=0)))
+        learned = d.get_config()["bin_boundaries"]  # the learned boundaries themselves, exactly
+        assert len(learned) == 3 and again.layers[-1].get_config()["bin_boundaries"] == learned
+
+
+@pytest.mark.parametrize("name, layer", [
+    ("IntegerLookup", lambda: tf.keras.layers.IntegerLookup(vocabulary=[3, 5, 7])),
+    ("StringLookup", lambda: tf.keras.layers.StringLookup(vocabulary=["a", "b"])),
+])
+def test_lookup_layers_are_refused_by_name_both_ways(tmp_path, name, layer):
+    model = tf.keras.Sequential([tf.keras.Input((2,)), layer()])
+    with pytest.raises(ValueError, match=f"{name}.*only with TensorFlow installed"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+    # a file Keras (on TensorFlow) would write: the same archive with the lookup layer in it
+    tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)]).save(tmp_path / "d.keras")
+    with zipfile.ZipFile(tmp_path / "d.keras") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][1] = {"module": "keras.layers", "class_name": name,
+                                     "config": {"name": "lookup", "vocabulary": [3, 5, 7]},
+                                     "registered_name": None}
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "k.keras", "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    with pytest.raises(ModelFileError, match=f"'lookup' \\({name}\\).*assets/vocabulary.txt"):
+        load_model(tmp_path / "k.keras")

@@ -90,7 +90,7 @@ def _one_pair(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def _no_trainable(config: dict[str, Any]) -> dict[str, Any]:
-    """Keras's ``SpatialDropout*`` take only ``rate``, ``data_format``, ``seed``, ``name``, ``dtype``."""
+    """Keras's ``SpatialDropout*`` and ``Discretization`` take no ``trainable`` argument."""
     return {k: v for k, v in config.items() if k != "trainable"}
 
 
@@ -143,6 +143,10 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     *(KerasLayer(name) for name in ("ReLU", "LeakyReLU", "PReLU", "ELU", "GaussianNoise",
                                     "GaussianDropout", "AlphaDropout", "ActivityRegularization",
                                     "RepeatVector", "Permute")),
+    # preprocessing whose state is all in the config: Discretization's boundaries (learned by
+    # adapt or given) are written as bin_boundaries, which Keras's from_config restores
+    KerasLayer("CategoryEncoding"),
+    KerasLayer("Discretization", to_keras=_no_trainable),  # Keras's __init__ takes no trainable
     # convolutions: same class names, arguments and kernel layouts ((*kernel_size, in, out),
     # transposed (*kernel_size, out, in), depthwise (*kernel_size, in, depth_multiplier))
     *(KerasLayer(name) for name in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
@@ -157,6 +161,16 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
 ]}
 """Every layer class that crosses between unafraid and Keras. Add a row to add a layer, with
 the Keras arguments unafraid lacks in ``keras_only`` and any change of config or weight layout."""
+
+REFUSED: dict[str, str] = {
+    name: f"Keras 3 runs {name} only with TensorFlow installed (not on the JAX or PyTorch backend), "
+          f"and keeps a vocabulary learned by adapt in the archive's assets/vocabulary.txt (a "
+          f"vocabulary given as a list, in the config): unafraid cannot check that its lookup "
+          f"crosses exactly, so it does not write or read {name}. Keep the lookup outside the model "
+          f"(apply it to the data before fit/predict, e.g. with the layer itself or pandas "
+          f"Categorical codes), or save in unafraid's own format (model.save('m.safetensors'))"
+    for name in ("IntegerLookup", "StringLookup")}
+"""Layer classes both sides have that deliberately do not cross, with the reason and the fix."""
 
 MODELS = ("Sequential", "Functional")
 # Arguments of Keras's initializers and regularizers that unafraid's lack, at their only value
@@ -254,6 +268,8 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
     if isinstance(layer, Functional):
         return functional_to_keras(layer)
     spec = LAYERS.get(type(layer).__name__)
+    if type(layer).__name__ in REFUSED and type(layer) is _unafraid_class(type(layer).__name__):
+        raise ValueError(f"Layer '{layer.name}': {REFUSED[type(layer).__name__]}.")
     if spec is None or type(layer) is not _unafraid_class(spec.class_name):
         raise ValueError(
             f"Layer '{layer.name}' ({type(layer).__name__}) has no Keras 3 equivalent that "
@@ -712,6 +728,10 @@ def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[s
                             f"('{spec.get('config', {}).get('name', '?')}'). A Lambda layer is "
                             "Python code stored in the file, and unafraid never runs code from a "
                             "file. Replace it by built-in layers in Keras and save again.")
+    if name in REFUSED and module in (None, "keras.layers"):
+        config = spec.get("config")
+        label = str(config.get("name", "?"))[:100] if isinstance(config, dict) else "?"
+        raise _refuse(path, f"layer '{label}' ({name}): {REFUSED[name]}.")
     registered = spec.get("registered_name")
     custom = (module is not None and not (isinstance(module, str) and module.split(".")[0] == "keras")
               ) or (registered not in (None, name) and name in allowed)
