@@ -267,3 +267,15 @@ def test_lookup_layers_are_refused_by_name_both_ways(tmp_path, name, layer):
             zf.writestr(n, data)
     with pytest.raises(ModelFileError, match=f"'lookup' \\({name}\\).*assets/vocabulary.txt"):
         load_model(tmp_path / "k.keras")
+
+
+@pytest.mark.parametrize("layer, setting", [
+    (lambda: tf.keras.layers.BatchNormalization(renorm=True), "renorm=True"),
+    (lambda: tf.keras.layers.LayerNormalization(rms_scaling=True), "rms_scaling=True"),
+])
+@pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`:DeprecationWarning")
+def test_a_setting_the_file_cannot_carry_is_refused_on_save(tmp_path, layer, setting):
+    model = tf.keras.Sequential([tf.keras.Input((3,)), layer()])
+    with pytest.raises(ValueError, match=f"sets {setting}, which unafraid cannot write"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
