@@ -279,3 +279,30 @@ def test_a_setting_the_file_cannot_carry_is_refused_on_save(tmp_path, layer, set
     with pytest.raises(ValueError, match=f"sets {setting}, which unafraid cannot write"):
         model.save(tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_a_mask_keras_would_read_but_unafraid_ignores_is_refused_on_save(tmp_path, functional):
+    """Keras's GlobalAveragePooling1D averages only the unmasked steps; unafraid's ignores the mask."""
+    L = tf.keras.layers
+    layers = [L.Embedding(10, 3, mask_zero=True), L.Dense(4), L.GlobalAveragePooling1D()]
+    if functional:
+        x = inputs = tf.keras.Input((5,), dtype="int32")
+        for layer in layers:
+            x = layer(x)
+        model = tf.keras.Model(inputs, x)
+    else:
+        model = tf.keras.Sequential([tf.keras.Input((5,), dtype="int32"), *layers])
+    with pytest.raises(ValueError, match="'global_average_pooling1d.*' .*passed a mask.*Keras's reads"):
+        model.save(tmp_path / "m.keras")
+    layers[0].mask_zero = False  # without the mask both sides average every step
+    model.save(tmp_path / "m.keras")
+    same(predictions(model, TOKENS), predictions(keras.saving.load_model(tmp_path / "m.keras"), TOKENS))
+
+
+def test_a_keras_mask_operation_is_refused_with_the_reason(tmp_path):
+    inputs = keras.Input((5,), dtype="int32")
+    x = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(10, 3, mask_zero=True)(inputs))
+    keras.Model(inputs, x).save(tmp_path / "k.keras")
+    with pytest.raises(ModelFileError, match="operation 'NotEqual' directly.*mask_zero=False"):
+        load_model(tmp_path / "k.keras")

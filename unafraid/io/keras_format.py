@@ -172,6 +172,9 @@ REFUSED: dict[str, str] = {
     for name in ("IntegerLookup", "StringLookup")}
 """Layer classes both sides have that deliberately do not cross, with the reason and the fix."""
 
+# Layers in LAYERS whose Keras ``call`` reads the mask it is passed (Keras's masked average...)
+KERAS_MASK_READERS = frozenset({"GlobalAveragePooling1D", "Softmax", "BatchNormalization"})
+
 MODELS = ("Sequential", "Functional")
 # Arguments of Keras's initializers and regularizers that unafraid's lack, at their only value
 NESTED_KERAS_ONLY = {"input_axes": None, "output_axes": None}
@@ -319,11 +322,42 @@ def _input_layer(batch_shape: Any, name: str, dtype: str = "float32") -> dict[st
     return keras_object("InputLayer", config, "keras.layers")
 
 
+def _makes_mask(layer: Any) -> bool:
+    return type(layer).__name__ == "Masking" or bool(getattr(layer, "mask_zero", False))
+
+
+def _passes_mask(layer: Any) -> bool:
+    """unafraid's rule (``Layer._set_mask_metadata``): the layer hands a mask on to the next."""
+    from ..layers.base import Layer
+    return bool(layer.__dict__.get("supports_masking", layer.supports_masking or (
+        type(layer).compute_mask is not Layer.compute_mask)))
+
+
+def check_mask_readers(layer: Any, masked: bool) -> None:
+    """Refuse a layer that ignores the mask it is passed here but whose Keras twin reads it:
+    Keras would compute something else from the same file (e.g. a masked average)."""
+    if masked and type(layer).__name__ in KERAS_MASK_READERS and not layer._call_has_mask:
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) is passed a mask (from Masking or "
+            f"Embedding(mask_zero=True)) that unafraid's {type(layer).__name__} ignores but Keras's "
+            f"reads, so Keras would predict other values from this file. Remove the mask "
+            f"(mask_zero=False, no Masking) or save in unafraid's own format "
+            f"(model.save('m.safetensors')).")
+
+
+def _masked_after(layer: Any, masked: bool) -> bool:
+    check_mask_readers(layer, masked)
+    return _makes_mask(layer) or (masked and _passes_mask(layer))
+
+
 def sequential_to_keras(model: Any) -> dict[str, Any]:
     """A ``Sequential`` as Keras 3 writes it (an ``InputLayer`` first when the input is known)."""
     shape = model._input_batch_shape
     layers = [_input_layer(shape, "input_layer")] if shape is not None else []
     layers += [layer_to_keras(layer) for layer in model._layers]
+    masked = False
+    for layer in model._layers:
+        masked = _masked_after(layer, masked)
     config = {"name": model.name, "trainable": model.trainable, "dtype": _dtype_policy(model.dtype),
               "layers": layers, "build_input_shape": None if shape is None else _shape_list(shape)}
     out = keras_object("Sequential", config, "keras")
@@ -410,6 +444,11 @@ def functional_to_keras(model: Any) -> dict[str, Any]:
                 "keras_history": history(args)}}
         return [ref(a) for a in args]
 
+    masked: set[int] = set()  # ids of the calls (nodes) whose outputs carry a mask
+    for layer in layers:  # inputs first
+        for node in nodes.get(id(layer), []) if not isinstance(layer, InputLayer) else []:
+            if _masked_after(layer, any(id(t.node) in masked for t in _flat_tensors(node.args))):
+                masked.add(id(node))
     specs = []
     for layer in layers:
         if isinstance(layer, InputLayer):
@@ -728,6 +767,12 @@ def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[s
                             f"('{spec.get('config', {}).get('name', '?')}'). A Lambda layer is "
                             "Python code stored in the file, and unafraid never runs code from a "
                             "file. Replace it by built-in layers in Keras and save again.")
+    if isinstance(module, str) and module.startswith("keras.src.ops"):
+        raise _refuse(path, f"the model applies the Keras operation '{name[:100]}' directly (Keras "
+                            f"writes one, e.g. NotEqual, when a mask from Masking or "
+                            f"Embedding(mask_zero=True) reaches a layer that reads it, such as "
+                            f"GlobalAveragePooling1D); unafraid loads layers only. Remove the mask "
+                            f"in Keras (mask_zero=False) or replace the operation by layers.")
     if name in REFUSED and module in (None, "keras.layers"):
         config = spec.get("config")
         label = str(config.get("name", "?"))[:100] if isinstance(config, dict) else "?"
