@@ -189,9 +189,10 @@ def test_every_layer_saves_and_loads(tmp_path):
     again = keras.models.load_model(tmp_path / "m.safetensors")
     assert [type(a).__name__ for a in again.layers] == [type(a).__name__ for a in model.layers]
     assert_array_equal(again.predict(x, verbose=0), before)
-    # Keras's own .keras format does not have these layers in unafraid's writer yet: refused by name
-    with pytest.raises(ValueError, match="no Keras 3 equivalent.*m.safetensors"):
-        model.save(tmp_path / "m.keras")
+    # every one of these layers (LeakyReLU included) is in Keras 3's .keras format too
+    model.save(tmp_path / "m.keras")
+    assert_allclose(keras.models.load_model(tmp_path / "m.keras").predict(x, verbose=0), before,
+                    rtol=1e-6)
 
 
 def test_leaky_relu_layer_has_keras_3_s_default_slope():

@@ -90,7 +90,7 @@ def _one_pair(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def _no_trainable(config: dict[str, Any]) -> dict[str, Any]:
-    """Keras's ``SpatialDropout*`` take only ``rate``, ``data_format``, ``seed``, ``name``, ``dtype``."""
+    """Keras's ``SpatialDropout*`` and ``Discretization`` take no ``trainable`` argument."""
     return {k: v for k, v in config.items() if k != "trainable"}
 
 
@@ -147,24 +147,34 @@ class KerasLayer:
     weights_from_keras: Callable[[Any, list[np.ndarray]], list[np.ndarray]] = _arrays_as_is
 
 
-_CONSTRAINTS = {"kernel_constraint": None, "bias_constraint": None}
-_NORM_EXTRAS = {"beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
-                "gamma_constraint": None}
-
 LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("InputLayer", {"sparse": False, "ragged": False, "optional": False}),
-    KerasLayer("Dense", {**_CONSTRAINTS, "quantization_config": None, "lora_rank": None,
-                         "lora_alpha": None}),
+    KerasLayer("Dense", {"quantization_config": None, "lora_rank": None, "lora_alpha": None}),
     KerasLayer("Activation"),
     KerasLayer("Softmax"),
     KerasLayer("Flatten", to_keras=_flatten_to_keras, from_keras=_flatten_from_keras),
     KerasLayer("Reshape"),
     KerasLayer("Dropout"),
-    KerasLayer("BatchNormalization", {**_NORM_EXTRAS, "synchronized": False, "renorm": False,
+    KerasLayer("BatchNormalization", {"renorm": False,
                                       "renorm_clipping": None, "renorm_momentum": 0.99}),
-    KerasLayer("LayerNormalization", {**_NORM_EXTRAS, "rms_scaling": False}),
+    KerasLayer("LayerNormalization", {"rms_scaling": False}),
     KerasLayer("Normalization", weights_to_keras=_normalization_to_keras,
                weights_from_keras=_normalization_from_keras),
+    KerasLayer("Embedding", {"activity_regularizer": None, "quantization_config": None,
+                             "lora_rank": None, "lora_alpha": None}),
+    KerasLayer("Masking"),
+    # merge layers: one list of tensors in, the same arguments in both
+    *(KerasLayer(name) for name in ("Concatenate", "Add", "Multiply", "Average", "Maximum",
+                                    "Minimum", "Subtract", "Dot")),
+    # activation layers (PReLU's alpha has the same shape), noise and activity regularization
+    # (no weights; identity at inference), RepeatVector and Permute: the same arguments in both
+    *(KerasLayer(name) for name in ("ReLU", "LeakyReLU", "PReLU", "ELU", "GaussianNoise",
+                                    "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+                                    "RepeatVector", "Permute")),
+    # preprocessing whose state is all in the config: Discretization's boundaries (learned by
+    # adapt or given) are written as bin_boundaries, which Keras's from_config restores
+    KerasLayer("CategoryEncoding"),
+    KerasLayer("Discretization", to_keras=_no_trainable),  # Keras's __init__ takes no trainable
     # convolutions: same class names, arguments and kernel layouts ((*kernel_size, in, out),
     # transposed (*kernel_size, out, in), depthwise (*kernel_size, in, depth_multiplier))
     *(KerasLayer(name) for name in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
@@ -180,11 +190,25 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
 """Every layer class that crosses between unafraid and Keras. Add a row to add a layer, with
 the Keras arguments unafraid lacks in ``keras_only`` and any change of config or weight layout."""
 
+REFUSED: dict[str, str] = {
+    name: f"Keras 3 runs {name} only with TensorFlow installed (not on the JAX or PyTorch backend), "
+          f"and keeps a vocabulary learned by adapt in the archive's assets/vocabulary.txt (a "
+          f"vocabulary given as a list, in the config): unafraid cannot check that its lookup "
+          f"crosses exactly, so it does not write or read {name}. Keep the lookup outside the model "
+          f"(apply it to the data before fit/predict, e.g. with the layer itself or pandas "
+          f"Categorical codes), or save in unafraid's own format (model.save('m.safetensors'))"
+    for name in ("IntegerLookup", "StringLookup")}
+"""Layer classes both sides have that deliberately do not cross, with the reason and the fix."""
+
+# Layers in LAYERS whose Keras ``call`` reads the mask it is passed (Keras's masked average...)
+KERAS_MASK_READERS = frozenset({"GlobalAveragePooling1D", "Softmax", "BatchNormalization"})
+
 MODELS = ("Sequential", "Functional")
 # Arguments of Keras's initializers and regularizers that unafraid's lack, at their only value
 NESTED_KERAS_ONLY = {"input_axes": None, "output_axes": None}
 # Keras's nested objects: the module each kind of argument is written under
-_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers"}
+_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
+            "_constraint": "keras.constraints"}
 # Keras 3's order of an optimizer's variables (``optimizer.variables``, written as
 # ``optimizer/vars/0, 1, ...``): the step count, the learning rate (when it is a float), then
 # OPTION_SLOTS (the base class's build), then the rule's OPTIMIZER_SLOTS, then the state shared
@@ -275,6 +299,8 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
     if isinstance(layer, Functional):
         return functional_to_keras(layer)
     spec = LAYERS.get(type(layer).__name__)
+    if type(layer).__name__ in REFUSED and type(layer) is _unafraid_class(type(layer).__name__):
+        raise ValueError(f"Layer '{layer.name}': {REFUSED[type(layer).__name__]}.")
     if spec is None or type(layer) is not _unafraid_class(spec.class_name):
         raise ValueError(
             f"Layer '{layer.name}' ({type(layer).__name__}) has no Keras 3 equivalent that "
@@ -282,6 +308,7 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
             f"unafraid's own format instead (model.save('m.safetensors')).")
     config = dict(layer.get_config())
     config.pop("input_shape", None)
+    _check_keras_only(layer, spec, config)
     config = {k: _nested_to_keras(k, v) for k, v in spec.to_keras(config).items()}
     if "dtype" in config and spec.class_name != "InputLayer":
         config["dtype"] = _dtype_policy(config["dtype"])
@@ -289,6 +316,16 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
     if layer._build_shape is not None and _has_build(layer):
         out["build_config"] = {"input_shape": _shape_list(layer._build_shape)}
     return out
+
+
+def _check_keras_only(layer: Any, spec: KerasLayer, config: dict[str, Any]) -> None:
+    """Refuse to write a layer whose setting Keras's file would overwrite with its only value."""
+    for key, only in spec.keras_only.items():
+        if key in config and config[key] != only:
+            raise ValueError(
+                f"Layer '{layer.name}' ({spec.class_name}) sets {key}={config[key]!r}, which unafraid "
+                f"cannot write to a Keras 3 file yet (only {only!r}). Save with unafraid's own "
+                f"format instead (model.save('m.safetensors')).")
 
 
 def _has_build(layer: Any) -> bool:
@@ -313,11 +350,42 @@ def _input_layer(batch_shape: Any, name: str, dtype: str = "float32") -> dict[st
     return keras_object("InputLayer", config, "keras.layers")
 
 
+def _makes_mask(layer: Any) -> bool:
+    return type(layer).__name__ == "Masking" or bool(getattr(layer, "mask_zero", False))
+
+
+def _passes_mask(layer: Any) -> bool:
+    """unafraid's rule (``Layer._set_mask_metadata``): the layer hands a mask on to the next."""
+    from ..layers.base import Layer
+    return bool(layer.__dict__.get("supports_masking", layer.supports_masking or (
+        type(layer).compute_mask is not Layer.compute_mask)))
+
+
+def check_mask_readers(layer: Any, masked: bool) -> None:
+    """Refuse a layer that ignores the mask it is passed here but whose Keras twin reads it:
+    Keras would compute something else from the same file (e.g. a masked average)."""
+    if masked and type(layer).__name__ in KERAS_MASK_READERS and not layer._call_has_mask:
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) is passed a mask (from Masking or "
+            f"Embedding(mask_zero=True)) that unafraid's {type(layer).__name__} ignores but Keras's "
+            f"reads, so Keras would predict other values from this file. Remove the mask "
+            f"(mask_zero=False, no Masking) or save in unafraid's own format "
+            f"(model.save('m.safetensors')).")
+
+
+def _masked_after(layer: Any, masked: bool) -> bool:
+    check_mask_readers(layer, masked)
+    return _makes_mask(layer) or (masked and _passes_mask(layer))
+
+
 def sequential_to_keras(model: Any) -> dict[str, Any]:
     """A ``Sequential`` as Keras 3 writes it (an ``InputLayer`` first when the input is known)."""
     shape = model._input_batch_shape
     layers = [_input_layer(shape, "input_layer")] if shape is not None else []
     layers += [layer_to_keras(layer) for layer in model._layers]
+    masked = False
+    for layer in model._layers:
+        masked = _masked_after(layer, masked)
     config = {"name": model.name, "trainable": model.trainable, "dtype": _dtype_policy(model.dtype),
               "layers": layers, "build_input_shape": None if shape is None else _shape_list(shape)}
     out = keras_object("Sequential", config, "keras")
@@ -404,6 +472,11 @@ def functional_to_keras(model: Any) -> dict[str, Any]:
                 "keras_history": history(args)}}
         return [ref(a) for a in args]
 
+    masked: set[int] = set()  # ids of the calls (nodes) whose outputs carry a mask
+    for layer in layers:  # inputs first
+        for node in nodes.get(id(layer), []) if not isinstance(layer, InputLayer) else []:
+            if _masked_after(layer, any(id(t.node) in masked for t in _flat_tensors(node.args))):
+                masked.add(id(node))
     specs = []
     for layer in layers:
         if isinstance(layer, InputLayer):
@@ -722,6 +795,16 @@ def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[s
                             f"('{spec.get('config', {}).get('name', '?')}'). A Lambda layer is "
                             "Python code stored in the file, and unafraid never runs code from a "
                             "file. Replace it by built-in layers in Keras and save again.")
+    if isinstance(module, str) and module.startswith("keras.src.ops"):
+        raise _refuse(path, f"the model applies the Keras operation '{name[:100]}' directly (Keras "
+                            f"writes one, e.g. NotEqual, when a mask from Masking or "
+                            f"Embedding(mask_zero=True) reaches a layer that reads it, such as "
+                            f"GlobalAveragePooling1D); unafraid loads layers only. Remove the mask "
+                            f"in Keras (mask_zero=False) or replace the operation by layers.")
+    if name in REFUSED and module in (None, "keras.layers"):
+        config = spec.get("config")
+        label = str(config.get("name", "?"))[:100] if isinstance(config, dict) else "?"
+        raise _refuse(path, f"layer '{label}' ({name}): {REFUSED[name]}.")
     registered = spec.get("registered_name")
     custom = (module is not None and not (isinstance(module, str) and module.split(".")[0] == "keras")
               ) or (registered not in (None, name) and name in allowed)
@@ -817,6 +900,8 @@ def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
         for call in calls if isinstance(calls, list) else []:
             args = call.get("args") if isinstance(call, dict) else None
             kwargs = call.get("kwargs", {}) if isinstance(call, dict) else None
+            if isinstance(kwargs, dict) and kwargs.get("mask", 0) is None:
+                kwargs = {k: v for k, v in kwargs.items() if k != "mask"}  # no mask: the default
             if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict) or (
                     set(kwargs) - {"training"}):
                 raise _refuse(path, f"layer '{name}' has a call with arguments unafraid cannot "
