@@ -720,3 +720,27 @@ def test_fit_runs_a_model_that_only_overrides_train_step():
     assert history.history["squared"][0] == pytest.approx(float(np.mean(out ** 2)), rel=1e-6)
     np.testing.assert_allclose(model.net.get_weights()[0],
                                np.ones((2, 1)) - 0.1 * 2 * x.T @ out / 2, rtol=1e-6)
+
+
+def test_an_update_that_overflows_float32_puts_back_the_last_state_kept_in_memory():
+    # finite gradients times a learning rate of 1e39 at the 4th update: the weights overflow to
+    # inf, which no check before the update can see; the 5th step's loss is then NaN, and the
+    # guard puts back the whole state it kept before batch 1 (it keeps one every 200 steps)
+    def learning_rate(step):
+        return 1e39 if step == 3 else 0.01  # above float32's largest, 3.4e38
+
+    tf.set_random_seed(5)
+    model = noisy_model()
+    model.compile(tf.keras.optimizers.SGD(learning_rate, momentum=0.9),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+    spy = StateBeforeEachStep()
+    with pytest.warns(RuntimeWarning, match=r"batch 5\. The weights had become non-finite: "
+                                            r"restored the whole state .* before batch 1\."), \
+            np.errstate(over="ignore", invalid="ignore"):
+        model.fit(X, Y, batch_size=32, epochs=1, verbose=0, callbacks=[spy])
+    (w1, s1, g1, m1), (w0, _, g0, m0) = spy.state(), spy.before[0]
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w0, strict=True))  # BatchNorm's too
+    assert g1 == g0 and m1 == m0  # the generators and the metrics as before batch 1
+    # the optimizer was built at the first step: its momentum is back to its first value, 0
+    assert s1.pop("iterations") == 0 and all(not v.any() for v in s1.values())
+    assert np.isfinite(model.predict(X[:10])).all()

@@ -523,7 +523,7 @@ class NaNGuard(Callback):
     def _full_state(self) -> dict[str, Any]:
         optimizer = self.model.optimizer
         return {"weights": [w.data.copy() for w in self.model.weights],
-                "optimizer": optimizer.state_dict() if optimizer.built else None,
+                "optimizer": optimizer.state_dict(),  # unbuilt: just its step count
                 "generators": [g.bit_generator.state for g in self.generators],
                 "metrics": [(m, _metric_state(m)) for m in self.model.metrics]}
 
@@ -532,7 +532,8 @@ class NaNGuard(Callback):
         for w, value in zip(weights, state["weights"], strict=True):
             w.assign(value)
         if state.get("optimizer") is not None:
-            self.model.optimizer.load_state_dict(state["optimizer"])
+            optimizer = self.model.optimizer
+            optimizer.load_state_dict(_as_saved(optimizer, state["optimizer"]))
         for g, value in zip(self.generators, state["generators"], strict=True):
             g.bit_generator.state = value
         for m, value in state["metrics"]:
@@ -552,6 +553,14 @@ def log_line(logs: dict[str, Any]) -> str:
 
 def _array_text(v: np.ndarray) -> str:
     return "[" + ", ".join(f"{x:.4f}" for x in v.ravel()) + "]"
+
+
+def _as_saved(optimizer: Any, saved: dict[str, Any]) -> dict[str, Any]:
+    """``saved`` as ``load_state_dict`` takes it. Kept before the optimizer was built (only its
+    step count), it means the slots' first values, which the optimizer has since changed."""
+    if optimizer.built and saved.keys() == {"iterations"}:
+        return {**optimizer.initial_state(optimizer.built_variables), **saved}
+    return saved
 
 
 def _metric_state(metric: Any) -> dict[str, Any]:
