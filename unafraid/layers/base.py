@@ -387,15 +387,10 @@ class Layer:
         (``self.acc = keras.metrics.BinaryAccuracy()``, as in Keras 3) and those made by
         ``add_metric`` (tf.keras 2). A compiled model lists its loss tracker and compiled
         metrics instead (``Model.metrics``)."""
-        out, queue, seen = [], [self], set()
-        while queue:
-            layer = queue.pop(0)
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
+        out = []
+        for layer in layers_within(self):
             out += [v for v in layer.__dict__.values() if is_metric(v)]
             out += list(layer.__dict__.get("_added_metrics", {}).values())
-            queue.extend(layer._layers)
         return out
 
     def add_loss(self, loss: Any) -> None:
@@ -710,17 +705,21 @@ def is_metric(obj: Any) -> bool:
         callable(getattr(obj, m, None)) for m in ("update_state", "result", "reset_state"))
 
 
-def added_metrics(layer: Layer) -> list[Any]:
-    """The metrics made by ``add_metric`` in ``layer`` and every layer inside it, each once."""
-    out, queue, seen = [], [layer], set()
+def layers_within(layer: Layer) -> Iterator[Layer]:
+    """``layer`` and every layer inside it, each once, breadth first."""
+    queue, seen = [layer], set()
     while queue:
         current = queue.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        out += list(current.__dict__.get("_added_metrics", {}).values())
-        queue.extend(current._layers)
-    return out
+        if id(current) not in seen:
+            seen.add(id(current))
+            yield current
+            queue.extend(current._layers)
+
+
+def added_metrics(layer: Layer) -> list[Any]:
+    """The metrics made by ``add_metric`` in ``layer`` and every layer inside it, each once."""
+    return [m for current in layers_within(layer)
+            for m in current.__dict__.get("_added_metrics", {}).values()]
 
 
 def input_batch(shape: Any) -> Any:
