@@ -155,9 +155,8 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("Flatten", to_keras=_flatten_to_keras, from_keras=_flatten_from_keras),
     KerasLayer("Reshape"),
     KerasLayer("Dropout"),
-    KerasLayer("BatchNormalization", {"renorm": False,
-                                      "renorm_clipping": None, "renorm_momentum": 0.99}),
-    KerasLayer("LayerNormalization", {"rms_scaling": False}),
+    KerasLayer("BatchNormalization"),  # renorm's three extra weights: Keras's names and order
+    KerasLayer("LayerNormalization"),
     KerasLayer("Normalization", weights_to_keras=_normalization_to_keras,
                weights_from_keras=_normalization_from_keras),
     KerasLayer("Embedding", {"activity_regularizer": None, "quantization_config": None,
