@@ -117,9 +117,10 @@ SEED = 0
 AE_RANK, AE_DIM, AE_NOISE = 16, 2000, 0.1
 CELLS_DIM = 765
 PREDICT_TRAIN_ROWS = 6000
-# The NumPy loop splits Adam over two cores only from this many parameters on, as unafraid does:
-# below it, handing work to a thread costs more than it saves on the benchmark machine.
-PARALLEL_MIN_TOTAL = 1 << 20
+# The NumPy loop splits Adam over two cores only from this many parameters on, and only when the
+# load average leaves a core idle, as unafraid does (optimizers_fast.idle_core): below it, or beside
+# another busy program, handing work to a thread costs more than it saves on the benchmark machine.
+PARALLEL_MIN_TOTAL = 1 << 18
 
 
 def installed(tool: str) -> bool:
@@ -271,7 +272,8 @@ class NumpyMLP:
         perm = self.rng.permutation(n)
         L = len(self.W)
         theta, g, m, v, tmp = self.theta, self.grad, self.m, self.v, self.tmp
-        if self.pool is None and (os.cpu_count() or 1) > 1 and theta.size >= PARALLEL_MIN_TOTAL:
+        if (self.pool is None and (os.cpu_count() or 1) > 1 and theta.size >= PARALLEL_MIN_TOTAL
+                and os.getloadavg()[0] <= (os.cpu_count() or 1) - 0.25):
             from concurrent.futures import ThreadPoolExecutor
             self.pool = ThreadPoolExecutor(1)
             h = theta.size // 2

@@ -339,6 +339,7 @@ def test_fast_path_has_the_bits_of_the_plain_rule(rule, dtype, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
     w0, grads = odd_problem(dtype)
     monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
+    monkeypatch.setattr(fast, "idle_core", lambda: True)             # even on a busy machine
     monkeypatch.setattr(fast, "_LOADED", [])
     monkeypatch.delenv("UNAFRAID_NUMBA", raising=False)
     compiled = fast.kernels()
@@ -361,6 +362,7 @@ def test_fast_path_has_the_bits_of_the_plain_rule(rule, dtype, monkeypatch):
 def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
+    monkeypatch.setattr(fast, "idle_core", lambda: True)             # even on a busy machine
     calls = []
     original = fast.FastPath.run_on_two_cores
     monkeypatch.setattr(fast.FastPath, "run_on_two_cores",
@@ -371,12 +373,27 @@ def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(
     assert calls == [1] and opt._fast.has_helper_scratch
     opt.apply([np.ones(3, np.float32)], [uf.Variable(np.ones(3, np.float32))])
     assert calls == [1]                                   # small steps stay on one core
+    monkeypatch.setattr(fast, "idle_core", lambda: False)   # another program keeps the cores busy
+    opt.apply([np.ones_like(w.data)], [w])
+    assert calls == [1]                                   # so the large step stays on one core too
+
+
+@pytest.mark.parametrize("load, cores, idle", [(0.9, 2, True), (1.75, 2, True), (1.8, 2, False),
+                                               (2.6, 2, False), (0.5, 1, True), (0.8, 1, False)])
+def test_a_core_counts_as_idle_while_the_load_average_leaves_one(monkeypatch, load, cores, idle):
+    monkeypatch.setattr(fast.os, "getloadavg", lambda: (load, 0.0, 0.0))
+    monkeypatch.setattr(fast.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(fast, "_LOAD_SEEN", [-1e9, 0.0])
+    assert fast.idle_core() is idle
+    monkeypatch.setattr(fast.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    assert fast.idle_core() is idle                       # read again only after a second
 
 
 def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
     monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
+    monkeypatch.setattr(fast, "idle_core", lambda: True)
     import threading
     main = threading.get_ident()
 
@@ -425,6 +442,7 @@ def test_a_rule_of_your_own_needs_only_update_step(monkeypatch):
     monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
     monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 2)
     monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])
+    monkeypatch.setattr(fast, "idle_core", lambda: True)
 
     class NormalizedSGD(Optimizer):
         def update_step(self, g, w, state, lr):
