@@ -108,6 +108,14 @@ def test_poles_are_nan():
     assert np.isnan(special.polygamma(2, np.array([-2.0]))).all()
 
 
+def test_minus_infinity_gives_nan_instead_of_shifting_forever():
+    # the recurrence adds 1 until the argument passes a threshold, which -inf never does
+    out = special.polygamma(0, np.array([-np.inf, 1.0]))
+    assert np.isnan(out[0]) and out[1] == pytest.approx(-0.5772156649015329, rel=1e-12)
+    assert np.isnan(special.polygamma(1, np.array([-np.inf]))).all()
+    assert special.lgamma(np.array([-np.inf]))[0] == np.inf
+
+
 def test_float32_in_float32_out_and_scalars():
     x = np.array([0.5, 1.0, 3.0], np.float32)
     for op in (uf.lgamma, uf.digamma, lambda v: uf.polygamma(1, v), uf.gelu):

@@ -58,7 +58,7 @@ def _shift_up(x: np.ndarray, threshold: float, step) -> tuple[np.ndarray, np.nda
     """Add 1 to entries below ``threshold`` until none are, accumulating ``step(x)``."""
     x = np.array(x, np.float64)
     acc = np.zeros_like(x)
-    low = x < threshold
+    low = (x < threshold) & (x > -np.inf)  # -inf never reaches the threshold (the result is NaN)
     while low.any():  # whole-array steps (no fancy indexing): several times faster on big arrays
         acc += np.where(low, step(np.where(low, x, threshold)), 0)
         x += low
