@@ -1,0 +1,232 @@
+"""Operations on symbolic tensors: ``tf.reduce_mean(z - tf.square(m))`` in a functional model.
+
+tf.keras 2 and Keras 3 let a functional model apply ``tf.*`` / ``keras.ops`` functions and
+Python operators to the symbolic tensors of ``keras.Input``::
+
+    inputs = keras.Input(shape=(3,))
+    z = keras.layers.Dense(2)(inputs)
+    penalty = -0.5 * tf.reduce_mean(z - tf.square(z) - tf.exp(z) + 1)
+
+Each such call becomes one :class:`OpLayer` (tf.keras 2's ``TFOpLambda``): a layer without
+weights that remembers the function and its other arguments, and runs the same function on
+real Tensors when the model runs. Its output shape is found by running the function on zeros
+(batch sizes 2 and 3: an axis whose length follows the batch is the batch axis, ``None``).
+
+A model holding an ``OpLayer`` cannot be saved: the layer holds a Python function, and a model
+file never holds code. Saving says so, naming the layer; write a small ``Layer`` subclass whose
+``call`` does the same instead (or save the weights only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import ops
+from ..engine.tensor import Tensor, no_grad
+from .base import KerasTensor, Layer, Node, inferring_shapes, snake_case, unique_name
+
+
+class Slot:
+    """Where the ``i``-th symbolic input goes in an op's arguments."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"<input {self.index}>"
+
+
+def has_symbolic(args: Any, kwargs: dict[str, Any] | None = None) -> bool:
+    """Whether a KerasTensor is among ``args`` / ``kwargs`` (or inside a list, tuple or dict of them)."""
+    values = list(args) + list((kwargs or {}).values())
+    while values:
+        v = values.pop()
+        if isinstance(v, KerasTensor):
+            return True
+        if isinstance(v, list | tuple):
+            values.extend(v)
+        elif isinstance(v, dict):
+            values.extend(v.values())
+    return False
+
+
+def _template(value: Any, found: list[KerasTensor]) -> Any:
+    """``value`` with each KerasTensor replaced by a :class:`Slot` (appended to ``found``)."""
+    if isinstance(value, KerasTensor):
+        found.append(value)
+        return Slot(len(found) - 1)
+    if isinstance(value, list | tuple):
+        items = [_template(v, found) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {k: _template(v, found) for k, v in value.items()}
+    return value
+
+
+def _fill(template: Any, inputs: list[Any]) -> Any:
+    """The arguments with each Slot replaced by its real input."""
+    if isinstance(template, Slot):
+        return inputs[template.index]
+    if isinstance(template, list | tuple):
+        items = [_fill(v, inputs) for v in template]
+        return items if isinstance(template, list) else tuple(items)
+    if isinstance(template, dict):
+        return {k: _fill(v, inputs) for k, v in template.items()}
+    return template
+
+
+class OpLayer(Layer):
+    """A function applied to symbolic tensors, as a layer of a functional model (``TFOpLambda``).
+
+    Made by :func:`symbolic_call`, not by hand. ``call(inputs)`` runs
+    ``function(*args, **kwargs)`` with the symbolic tensors of the arguments replaced by the real
+    ``inputs`` (a list, in the order they appear in the arguments).
+
+    Parameters
+    ----------
+    op : str
+        The function's public name (``"tf.reduce_mean"``, ``"keras.ops.mean"``, ``"__mul__"``),
+        which is also the start of the layer's name.
+    function : callable
+        Run on real Tensors.
+    args, kwargs
+        The call's arguments, with :class:`Slot` placeholders for the symbolic inputs.
+    """
+
+    def __init__(self, op: str, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 name: str | None = None) -> None:
+        super().__init__(name=name or unique_name(snake_case(op.replace(".", "_"))))
+        self.op, self.function = op, function
+        self.op_args, self.op_kwargs = args, kwargs
+        self.found_shape: Any = None
+        self.built = True
+
+    def __call__(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if has_symbolic([inputs]):
+            return self._call_symbolic(inputs, training, {})
+        return self.call(inputs)
+
+    def call(self, inputs: Any) -> Any:
+        inputs = list(inputs)
+        out = self.function(*_fill(self.op_args, inputs), **_fill(self.op_kwargs, inputs))
+        if isinstance(out, list | tuple):
+            return [o if isinstance(o, Tensor) else Tensor(np.asarray(o)) for o in out]
+        return out if isinstance(out, Tensor) else Tensor(np.asarray(out))
+
+    def _call_symbolic(self, inputs: Any, training: Any, kwargs: dict[str, Any]) -> Any:
+        shapes, dtypes = self._infer(inputs)
+        self.found_shape, self._build_shape = shapes, [t.shape for t in inputs]
+        node = Node(self, list(inputs), {"training": training})
+        if isinstance(shapes, list):
+            node.output_tensors = [KerasTensor(s, d, node, i)
+                                   for i, (s, d) in enumerate(zip(shapes, dtypes, strict=True))]
+        else:
+            node.output_tensors = KerasTensor(shapes, dtypes, node)
+        return node.output_tensors
+
+    def _infer(self, inputs: list[KerasTensor]) -> tuple[Any, Any]:
+        """Output shape(s) and dtype(s): the op run on zeros with batch sizes 2 and 3."""
+        runs = [self._run_on_zeros(inputs, batch) for batch in (2, 3)]
+        many = isinstance(runs[0], list)
+        outs = list(zip(*runs, strict=True)) if many else [tuple(runs)]
+        shapes, dtypes = [], []
+        for a, b in outs:
+            if a.ndim != b.ndim:
+                raise ValueError(f"{self.op} on symbolic tensors: its output has {a.ndim} axes for "
+                                 f"a batch of 2 and {b.ndim} for a batch of 3, so the model cannot "
+                                 f"know its shape. Write a Layer subclass whose call() does this.")
+            shapes.append(tuple(None if m != n else m for m, n in zip(a.shape, b.shape, strict=True)))
+            dtypes.append(str(a.dtype))
+        return (shapes, dtypes) if many else (shapes[0], dtypes[0])
+
+    def _run_on_zeros(self, inputs: list[KerasTensor], batch: int) -> Any:
+        zeros = [Tensor(np.zeros(tuple(batch if d is None else d for d in t.shape), t.dtype))
+                 for t in inputs]
+        try:
+            with no_grad(), inferring_shapes(), np.errstate(all="ignore"):
+                return self.call(zeros)
+        except Exception as e:
+            shapes = [t.shape for t in inputs]
+            raise _with_context(e, f"{self.op} on symbolic tensors of shapes {shapes} (run on zeros "
+                                   f"to find its output shape) failed: {e}") from e
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape found when the layer was called on symbolic tensors."""
+        if self.found_shape is None:
+            raise AttributeError(f"Layer '{self.name}' ({self.op}) has not been called on symbolic "
+                                 f"tensors, so its output shape is unknown.")
+        return self.found_shape
+
+    def get_config(self) -> dict[str, Any]:
+        raise ValueError(
+            f"Cannot save layer '{self.name}': it is {self.op} applied to symbolic tensors of a "
+            f"functional model (tf.keras 2's TFOpLambda), which holds a Python function, and "
+            f"unafraid's model files never hold code. Move the computation into a small Layer "
+            f"subclass (class MyOp(keras.layers.Layer): def call(self, x): return ...) and build "
+            f"the model with it, or save the weights only with model.save_weights(path).")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> OpLayer:
+        raise ValueError("An op on symbolic tensors cannot be created from a config: that would run "
+                         "code named by a file. Re-create the model in code.")
+
+
+def _with_context(error: Exception, message: str) -> Exception:
+    """The same kind of error with ``message`` (the error itself when its class needs more)."""
+    try:
+        return type(error)(message)
+    except TypeError:
+        return error
+
+
+def symbolic_call(op: str, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``function(*args, **kwargs)`` where some arguments are symbolic: a new :class:`OpLayer`
+    called on them, giving symbolic output(s) of the shape(s) the function gives.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> x = tf.keras.Input((3,))
+    >>> y = tf.reduce_sum(tf.square(x), axis=1)     # symbolic_call("tf.reduce_sum", ...) inside
+    >>> y.shape
+    (None,)
+    """
+    found: list[KerasTensor] = []
+    template_args = _template(tuple(args), found)
+    template_kwargs = _template(dict(kwargs), found)
+    return OpLayer(op, function, template_args, template_kwargs)(found)
+
+
+# ---- Python operators on KerasTensor --------------------------------------------------------------
+def _reflected(f: Any) -> Any:
+    return lambda a, b: f(b, a)
+
+
+# method name -> (the op's name, as tf.keras 2 names these layers, and the engine op)
+_OPERATORS = {"add": ("tf.math.add", ops.add), "sub": ("tf.math.subtract", ops.subtract),
+              "mul": ("tf.math.multiply", ops.multiply), "truediv": ("tf.math.truediv", ops.divide),
+              "pow": ("tf.math.pow", ops.power), "matmul": ("tf.linalg.matmul", ops.matmul)}
+
+
+def _operator(op: str, function: Any) -> Any:
+    def method(*args: Any) -> Any:
+        return symbolic_call(op, function, args, {})
+    method.__name__ = op
+    return method
+
+
+def install_operators() -> None:
+    """Give :class:`KerasTensor` ``+ - * / ** @``, their reflected forms, unary ``-``, ``abs``
+    and ``[]``: each makes an :class:`OpLayer` running the engine op."""
+    for name, (op, f) in _OPERATORS.items():
+        setattr(KerasTensor, f"__{name}__", _operator(op, f))
+        setattr(KerasTensor, f"__r{name}__", _operator(op, _reflected(f)))
+    KerasTensor.__neg__ = _operator("tf.math.negative", ops.negative)
+    KerasTensor.__pos__ = lambda self: self
+    KerasTensor.__abs__ = _operator("tf.math.abs", ops.abs)
+    KerasTensor.__getitem__ = _operator("tf.__operators__.getitem", ops.getitem)
+
+
+install_operators()
