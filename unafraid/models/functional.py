@@ -22,12 +22,51 @@ class Functional(Model):
         self._out = _as_list(outputs, "outputs")
         self._single_input = not isinstance(inputs, list | tuple | dict)
         self._single_output = not isinstance(outputs, list | tuple | dict)
-        self._nodes = _topological_nodes(self._in, self._out)
+        self._symbolic_losses: list[KerasTensor] = []  # model.add_loss(f(x)), tf.keras 2
+        self._symbolic_metrics: list[tuple[KerasTensor, str]] = []  # model.add_metric(f(x), name)
+        self._wire()
+        self.built = True
+        self._build_shape = [t.shape for t in self._in] if len(self._in) > 1 else self._in[0].shape
+
+    def _wire(self) -> None:
+        """The nodes to run: those the outputs and the symbolic losses and metrics need."""
+        extra = self._symbolic_losses + [t for t, _ in self._symbolic_metrics]
+        self._nodes = _topological_nodes(self._in, self._out + extra)
         for node in self._nodes:
             if node.layer not in self._layers and not isinstance(node.layer, InputLayer):
                 self._layers.append(node.layer)
-        self.built = True
-        self._build_shape = [t.shape for t in self._in] if len(self._in) > 1 else self._in[0].shape
+
+    def add_symbolic_loss(self, loss: KerasTensor) -> None:
+        """``model.add_loss(f(x))`` with ``f(x)`` computed from the model's symbolic tensors
+        (tf.keras 2): every forward pass computes it and adds it with ``add_loss`` (its sum when
+        it is not a scalar), so ``model.losses`` lists it and ``fit`` minimises it.
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as tf
+        >>> x = tf.keras.Input((2,))
+        >>> model = tf.keras.Model(x, tf.keras.layers.Dense(1)(x))
+        >>> model.add_loss(0.5 * tf.reduce_sum(x))
+        >>> _ = model(np.ones((3, 2), "float32"))
+        >>> [float(v) for v in model.losses]
+        [3.0]
+        """
+        self._symbolic_losses.append(loss)
+        self._rewire_or_undo(self._symbolic_losses, "add_loss")
+
+    def add_symbolic_metric(self, value: KerasTensor, name: str) -> None:
+        """``model.add_metric(f(x), name=...)`` (tf.keras 2): every forward pass computes ``f(x)``
+        and passes it to ``add_metric``, so ``fit`` logs its mean over the batches as ``name``."""
+        self._symbolic_metrics.append((value, name))
+        self._rewire_or_undo(self._symbolic_metrics, "add_metric")
+
+    def _rewire_or_undo(self, added: list[Any], what: str) -> None:
+        try:
+            self._wire()
+        except ValueError as e:  # the graph is left as it was (_wire failed before changing it)
+            added.pop()
+            raise ValueError(f"Model '{self.name}': {what} of a symbolic tensor that is not "
+                             f"computed from this model's inputs {self.input_names}: {e}") from e
 
     @property
     def inputs(self) -> list[KerasTensor]:
@@ -63,6 +102,10 @@ class Functional(Model):
             out = node.layer(args, training=training, **kwargs)
             for t in node.outputs:
                 values[id(t)] = out[t.index] if isinstance(out, list | tuple) else out
+        for t in self._symbolic_losses:
+            self.add_loss(values[id(t)])
+        for t, name in self._symbolic_metrics:
+            self.add_metric(values[id(t)], name=name)
         outs = [values[id(t)] for t in self._out]
         return outs[0] if self._single_output else outs
 
@@ -71,6 +114,12 @@ class Functional(Model):
         return shapes[0] if self._single_output else shapes
 
     def get_config(self) -> dict[str, Any]:
+        if self._symbolic_losses or self._symbolic_metrics:
+            raise ValueError(
+                f"Cannot save the architecture of model '{self.name}': it has model.add_loss / "
+                f"model.add_metric of symbolic tensors (tf.keras 2), which a model file does not "
+                f"hold. Compute them in a Layer subclass's call() (self.add_loss(...)), or save "
+                f"the weights only with model.save_weights(path).")
         ids = {id(node): k for k, node in enumerate(self._nodes)}
         layers, node_specs = [], []
         for node in self._nodes:
