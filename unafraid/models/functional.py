@@ -6,6 +6,7 @@ from typing import Any
 
 from ..io.saving import deserialize_layer, serialize_layer
 from ..layers.base import InputLayer, KerasTensor, Layer, Node
+from .batches import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .model import Model
 
 
@@ -84,6 +85,12 @@ class Functional(Model):
     def output_names(self) -> list[str]:
         return [t.node.layer.name for t in self._out]
 
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(inputs, dict):  # keyed by input name, as Keras accepts
+            inputs = by_names(inputs, self.input_names, f"model '{self.name}'", "input")
+            inputs = inputs[0] if len(inputs) == 1 else inputs
+        return super().__call__(inputs, *args, **kwargs)
+
     def call(self, inputs: Any, training: bool = False) -> Any:
         xs = inputs if isinstance(inputs, list | tuple) else [inputs]
         if len(xs) != len(self._in):
@@ -160,6 +167,50 @@ class Functional(Model):
         return cls(inputs[0] if config["single_input"] else inputs,
                    outputs[0] if config["single_output"] else outputs,
                    name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def by_names(values: dict[str, Any], names: list[str], who: str, what: str,
+             missing_ok: bool = False) -> list[Any]:
+    """The values of a dict keyed by the model's input (or output) names, in the model's order.
+
+    ``missing_ok`` gives None for a name the dict lacks (an output trained without a loss).
+    """
+    unknown = sorted(set(values) - set(names))
+    missing = [n for n in names if n not in values]
+    if unknown or (missing and not missing_ok):
+        raise ValueError(f"The {what}s of {who} are named {names}; got a dict with keys "
+                         f"{sorted(values)}" + (f" (unknown: {unknown})" if unknown else "")
+                         + (f" (missing: {missing})" if missing and not missing_ok else "")
+                         + f". Key the dict by the {what} layers' names.")
+    return [values.get(n) for n in names]
+
+
+def batch_in_model_order(model: Any, data: Any) -> Any:
+    """A batch ``(x, y[, sample_weight])`` whose ``x`` or ``y`` is a dict keyed by the model's
+    input or output names (as a ``tf.data`` pipeline of dicts gives them), with the dicts turned
+    into the lists (or single arrays) the model's steps take. Other batches come back unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> a, b = tf.keras.Input((1,), name="a"), tf.keras.Input((2,), name="b")
+    >>> model = tf.keras.Model([a, b], tf.keras.layers.Concatenate(name="out")([a, b]))
+    >>> x, y = batch_in_model_order(model, ({"b": np.ones((1, 2)), "a": np.zeros((1, 1))},
+    ...                                     {"out": np.ones((1, 3))}))
+    >>> [v.shape for v in x], y.shape
+    ([(1, 1), (1, 2)], (1, 3))
+    """
+    x, y, sample_weight = unpack_x_y_sample_weight(data)
+    if not isinstance(x, dict) and not isinstance(y, dict):
+        return data
+    who = f"model '{getattr(model, 'name', '?')}'"
+    if isinstance(x, dict):
+        xs = by_names(x, list(model.input_names), who, "input")
+        x = xs[0] if len(xs) == 1 else xs
+    if isinstance(y, dict):
+        ys = by_names(y, list(model.output_names), who, "output", missing_ok=True)
+        y = ys[0] if len(ys) == 1 else ys
+    return pack_x_y_sample_weight(x, y, sample_weight)
 
 
 def _as_list(x: Any, what: str) -> list[KerasTensor]:
