@@ -102,3 +102,15 @@ def test_an_op_that_fails_on_symbolic_tensors_names_itself():
     x = keras.Input((3,))
     with pytest.raises(ValueError, match=r"tf.reshape on symbolic tensors of shapes \[\(None, 3\)\]"):
         tf.reshape(x, (-1, 7, 5))
+
+
+def test_iterating_a_symbolic_tensor():
+    x = keras.Input((3,))
+    with pytest.raises(TypeError, match=r"Cannot iterate over a symbolic tensor of shape \(None, 3\)"):
+        list(x)
+    per_feature = tf.transpose(x)                              # (3, None): a first axis of length 3
+    a, b, c = per_feature
+    assert a.shape == (None,)
+    model = keras.Model(x, b)
+    np.testing.assert_array_equal(model(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "float32")).numpy(),
+                                  [2.0, 5.0])

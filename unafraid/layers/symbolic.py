@@ -227,6 +227,16 @@ def install_operators() -> None:
     KerasTensor.__pos__ = lambda self: self
     KerasTensor.__abs__ = _operator("tf.math.abs", ops.abs)
     KerasTensor.__getitem__ = _operator("tf.__operators__.getitem", ops.getitem)
+    KerasTensor.__iter__ = _iterate
+
+
+def _iterate(t: KerasTensor) -> Any:
+    """``a, b = t`` along a first axis of known length (as TensorFlow); refused along the batch."""
+    if not t.shape or t.shape[0] is None:
+        raise TypeError(f"Cannot iterate over a symbolic tensor of shape {t.shape}: its first axis "
+                        f"is the batch, of unknown length. Index it instead (x[:, 0]) or use "
+                        f"tf.unstack(x, axis=1).")
+    return iter([t[i] for i in range(t.shape[0])])
 
 
 install_operators()
