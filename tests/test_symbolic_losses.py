@@ -120,8 +120,13 @@ def test_a_tensor_from_other_inputs_is_refused_and_the_model_still_works():
     assert model.losses == []
 
 
-def test_saving_a_model_with_a_symbolic_add_loss_is_refused(tmp_path):
-    model, x, y, _ = linear_model(1.0)
-    model.add_loss(y[0, 0])  # an op layer too; the add_loss is named first
-    with pytest.raises(ValueError, match="add_loss / model.add_metric of symbolic tensors"):
-        model.save(tmp_path / "m.safetensors")
+def test_a_model_with_symbolic_add_loss_and_add_metric_saves_and_loads(tmp_path):
+    model = guide_model(metric=True)
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.save(tmp_path / "m.safetensors")
+    back = keras.models.load_model(tmp_path / "m.safetensors")
+    data = np.random.default_rng(1).random((5, 6)).astype("float32")
+    assert np.array_equal(model(data).numpy(), back(data).numpy())
+    assert [float(v) for v in model.losses] == [float(v) for v in back.losses] != []
+    logs = back.evaluate(data, np.zeros(5, "int64"), verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "std_of_activation"}

@@ -27,7 +27,7 @@ _TF_SUPERSETS = {"constant", "convert_to_tensor", "ones", "zeros", "Variable", "
 globals().update({name: getattr(_tf, name) for name in _tf.__all__
                   if name in _TF_SUPERSETS or name not in globals()})
 # the engine's ops accept the symbolic tensors of keras.Input too (tf.exp(z) in a functional model)
-_tf.symbolic_versions(globals(), "tf.", [*_engine.PRIMITIVES, "one_hot"])
+_tf.symbolic_versions(globals(), "unafraid.", [*_engine.PRIMITIVES, "one_hot"])
 
 _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",

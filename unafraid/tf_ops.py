@@ -933,6 +933,7 @@ def accepts_symbolic(op: str, function: Any) -> Any:
     """
     if getattr(function, "symbolic_op", None):
         return function
+    SYMBOLIC_OPS.setdefault(op, function)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # symbolic tensors exist only once unafraid.layers (which loads .symbolic) is imported
@@ -957,6 +958,8 @@ def symbolic_versions(namespace: dict[str, Any], prefix: str, names: Any = None)
             namespace[name] = _SYMBOLIC.setdefault(id(f), accepts_symbolic(prefix + name, f))
 
 
+# op name -> the function an OpLayer runs: the fixed table a saved model's op layers are read from
+SYMBOLIC_OPS: dict[str, Any] = {}
 _NOT_OPS = {"function", "device", "list_physical_devices", "list_logical_devices", "accepts_symbolic",
             "symbolic_versions"}
 _SYMBOLIC: dict[int, Any] = {}  # one wrapper per function, shared by tf.exp and tf.math.exp

@@ -104,6 +104,7 @@ BUILTIN_LAYERS = {name: globals()[name] for name in __all__ if name not in _NOT_
 registry.names("layer", advice="unafraid loads only its built-in layers and models; for a custom "
                "layer, re-create the model in code and use load_weights.").register_each(
     cls for name, cls in BUILTIN_LAYERS.items() if name != "Layer")
+registry.names("layer").register(OpLayer)  # unafraid's files only: saved as an op name and data
 
 def __getattr__(name: str) -> None:
     """Only for names that do not exist: say what unafraid has instead (see unsupported.py)."""

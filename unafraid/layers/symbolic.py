@@ -12,19 +12,21 @@ weights that remembers the function and its other arguments, and runs the same f
 real Tensors when the model runs. Its output shape is found by running the function on zeros
 (batch sizes 2 and 3: an axis whose length follows the batch is the batch axis, ``None``).
 
-A model holding an ``OpLayer`` cannot be saved: the layer holds a Python function, and a model
-file never holds code. Saving says so, naming the layer; write a small ``Layer`` subclass whose
-``call`` does the same instead (or save the weights only).
+A model holding ``OpLayer`` s saves as data, never code: each layer is written as its op's name
+and its constant arguments (numbers, strings, lists, tuples, slices, dtypes, numeric arrays), and
+loading looks the name up in a fixed table of unafraid's ops (:func:`resolve_op`). An argument
+that is not such data (a Python function, an object) makes saving refuse, naming the layer.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
 from ..engine import ops
-from ..engine.tensor import Tensor, no_grad
+from ..engine.tensor import Tensor, Variable, no_grad
 from .base import KerasTensor, Layer, Node, inferring_shapes, snake_case, unique_name
 
 
@@ -97,7 +99,7 @@ class OpLayer(Layer):
 
     def __init__(self, op: str, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                  name: str | None = None) -> None:
-        super().__init__(name=name or unique_name(snake_case(op.replace(".", "_"))))
+        super().__init__(name=name or unique_name(snake_case(op.replace("__", "").replace(".", "_"))))
         self.op, self.function = op, function
         self.op_args, self.op_kwargs = args, kwargs
         self.found_shape: Any = None
@@ -160,17 +162,113 @@ class OpLayer(Layer):
         return self.found_shape
 
     def get_config(self) -> dict[str, Any]:
-        raise ValueError(
-            f"Cannot save layer '{self.name}': it is {self.op} applied to symbolic tensors of a "
-            f"functional model (tf.keras 2's TFOpLambda), which holds a Python function, and "
-            f"unafraid's model files never hold code. Move the computation into a small Layer "
-            f"subclass (class MyOp(keras.layers.Layer): def call(self, x): return ...) and build "
-            f"the model with it, or save the weights only with model.save_weights(path).")
+        """The op's name and its constant arguments, as data (never code)."""
+        def encode(value: Any) -> Any:
+            return encode_argument(value, f"layer '{self.name}' ({self.op})")
+        return {"name": self.name, "op": self.op, "args": encode(list(self.op_args)),
+                "kwargs": encode(self.op_kwargs)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> OpLayer:
-        raise ValueError("An op on symbolic tensors cannot be created from a config: that would run "
-                         "code named by a file. Re-create the model in code.")
+        """Re-create the layer: its function is looked up by name in a fixed table of unafraid's
+        ops (``resolve_op``); its arguments are data."""
+        op = config["op"]
+        args, kwargs = decode_argument(config["args"]), decode_argument(config["kwargs"])
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise ValueError(f"op layer '{config.get('name')}': malformed arguments in the file.")
+        return cls(op, resolve_op(op), tuple(args), kwargs, name=config.get("name"))
+
+
+def resolve_op(op: Any) -> Any:
+    """The function an op layer named ``op`` runs, from the fixed table of unafraid's ops that
+    accept symbolic tensors (``tf.*``, ``keras.ops.*``, the operators); nothing else."""
+    if op in OPERATOR_OPS:
+        return OPERATOR_OPS[op]
+    import importlib
+    for module in ("unafraid", "unafraid.keras.ops"):  # importing them fills the table
+        importlib.import_module(module)
+    table = sys.modules["unafraid.tf_ops"].SYMBOLIC_OPS
+    if not isinstance(op, str) or op not in table:
+        raise ValueError(f"The model file names an op {str(op)[:100]!r} that is not one of "
+                         f"unafraid's ops on symbolic tensors ({len(table) + len(OPERATOR_OPS)} "
+                         f"of them, e.g. 'tf.reduce_mean', 'keras.ops.mean').")
+    return table[op]
+
+
+_MARKERS = ("input", "tuple", "dict", "slice", "ellipsis", "dtype", "array", "float")
+
+
+def encode_argument(value: Any, who: str) -> Any:
+    """A constant argument of an op as JSON data: numbers, strings, None, lists, and marked
+    dicts for tuples, dicts, slices, ``...``, dtypes, arrays and the symbolic inputs."""
+    def enc(v: Any) -> Any:
+        if isinstance(v, Slot):
+            return {"input": v.index}
+        if v is None or isinstance(v, bool | int | str):
+            return v
+        if isinstance(v, float | np.floating):
+            return float(v) if np.isfinite(v) else {"float": str(float(v))}  # JSON has no inf
+        if isinstance(v, np.bool_ | np.integer):
+            return v.item()
+        if isinstance(v, list):
+            return [enc(a) for a in v]
+        if isinstance(v, tuple):
+            return {"tuple": [enc(a) for a in v]}
+        if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+            return {"dict": {k: enc(a) for k, a in v.items()}}
+        if isinstance(v, slice):
+            return {"slice": [enc(v.start), enc(v.stop), enc(v.step)]}
+        if v is Ellipsis:
+            return {"ellipsis": True}
+        if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
+            return {"dtype": np.dtype(v).name}
+        if isinstance(v, Tensor | np.ndarray) and not isinstance(v, Variable) and \
+                np.asarray(v).dtype.kind in "biuf":
+            a = np.asarray(v)
+            return {"array": a.tolist(), "dtype": a.dtype.name}
+        raise ValueError(
+            f"Cannot save {who}: one of its constant arguments is a {type(v).__name__}, which a "
+            f"model file cannot hold as data (numbers, strings, lists, tuples, slices, dtypes and "
+            f"numeric arrays can be saved). Move the computation into a small Layer subclass "
+            f"(class MyOp(keras.layers.Layer): def call(self, x): return ...), or save the weights "
+            f"only with model.save_weights(path).")
+    return enc(value)
+
+
+def decode_argument(value: Any) -> Any:
+    """The inverse of :func:`encode_argument` (a malformed entry raises ValueError)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [decode_argument(a) for a in value]
+    if not (isinstance(value, dict) and len(value) in (1, 2) and next(iter(value)) in _MARKERS):
+        raise ValueError(f"Malformed op argument in the model file: {str(value)[:200]}")
+    kind, body = next(iter(value.items()))
+    if kind == "input" and isinstance(body, int) and body >= 0:
+        return Slot(body)
+    if kind == "tuple" and isinstance(body, list):
+        return tuple(decode_argument(a) for a in body)
+    if kind == "dict" and isinstance(body, dict):
+        return {str(k): decode_argument(a) for k, a in body.items()}
+    if kind == "slice" and isinstance(body, list) and len(body) == 3:
+        return slice(*(decode_argument(a) for a in body))
+    if kind == "ellipsis":
+        return Ellipsis
+    if kind == "float" and body in ("inf", "-inf", "nan"):
+        return float(body)
+    if kind == "dtype" and isinstance(body, str):
+        return _numeric_dtype(body)
+    if kind == "array":
+        dtype = _numeric_dtype(value.get("dtype"))
+        return np.asarray(body, dtype)
+    raise ValueError(f"Malformed op argument in the model file: {str(value)[:200]}")
+
+
+def _numeric_dtype(name: Any) -> np.dtype:
+    dtype = np.dtype(name) if isinstance(name, str) and name.isidentifier() else None
+    if dtype is None or dtype.kind not in "biuf":
+        raise ValueError(f"The model file names a dtype {str(name)[:50]!r}; expected a numeric one.")
+    return dtype
 
 
 def _with_context(error: Exception, message: str) -> Exception:
@@ -200,19 +298,19 @@ def symbolic_call(op: str, function: Any, args: tuple[Any, ...], kwargs: dict[st
 
 
 # ---- Python operators on KerasTensor --------------------------------------------------------------
-def _reflected(f: Any) -> Any:
-    return lambda a, b: f(b, a)
-
-
-# method name -> (the op's name, as tf.keras 2 names these layers, and the engine op)
+# method name -> the op's name (as tf.keras 2 names these layers) and the engine op it runs
 _OPERATORS = {"add": ("tf.math.add", ops.add), "sub": ("tf.math.subtract", ops.subtract),
               "mul": ("tf.math.multiply", ops.multiply), "truediv": ("tf.math.truediv", ops.divide),
               "pow": ("tf.math.pow", ops.power), "matmul": ("tf.linalg.matmul", ops.matmul)}
+OPERATOR_OPS = {op: f for op, f in _OPERATORS.values()} | {
+    "tf.math.negative": ops.negative, "tf.math.abs": ops.abs, "tf.__operators__.getitem": ops.getitem}
 
 
-def _operator(op: str, function: Any) -> Any:
-    def method(*args: Any) -> Any:
-        return symbolic_call(op, function, args, {})
+def _operator(op: str, reflected: bool = False) -> Any:
+    function = OPERATOR_OPS[op]
+
+    def method(*args: Any) -> Any:  # x - 1 runs subtract(x, 1); 1 - x (reflected) subtract(1, x)
+        return symbolic_call(op, function, args[::-1] if reflected else args, {})
     method.__name__ = op
     return method
 
@@ -220,13 +318,13 @@ def _operator(op: str, function: Any) -> Any:
 def install_operators() -> None:
     """Give :class:`KerasTensor` ``+ - * / ** @``, their reflected forms, unary ``-``, ``abs``
     and ``[]``: each makes an :class:`OpLayer` running the engine op."""
-    for name, (op, f) in _OPERATORS.items():
-        setattr(KerasTensor, f"__{name}__", _operator(op, f))
-        setattr(KerasTensor, f"__r{name}__", _operator(op, _reflected(f)))
-    KerasTensor.__neg__ = _operator("tf.math.negative", ops.negative)
+    for name, (op, _) in _OPERATORS.items():
+        setattr(KerasTensor, f"__{name}__", _operator(op))
+        setattr(KerasTensor, f"__r{name}__", _operator(op, reflected=True))
+    KerasTensor.__neg__ = _operator("tf.math.negative")
     KerasTensor.__pos__ = lambda self: self
-    KerasTensor.__abs__ = _operator("tf.math.abs", ops.abs)
-    KerasTensor.__getitem__ = _operator("tf.__operators__.getitem", ops.getitem)
+    KerasTensor.__abs__ = _operator("tf.math.abs")
+    KerasTensor.__getitem__ = _operator("tf.__operators__.getitem")
     KerasTensor.__iter__ = _iterate
 
 

@@ -121,12 +121,6 @@ class Functional(Model):
         return shapes[0] if self._single_output else shapes
 
     def get_config(self) -> dict[str, Any]:
-        if self._symbolic_losses or self._symbolic_metrics:
-            raise ValueError(
-                f"Cannot save the architecture of model '{self.name}': it has model.add_loss / "
-                f"model.add_metric of symbolic tensors (tf.keras 2), which a model file does not "
-                f"hold. Compute them in a Layer subclass's call() (self.add_loss(...)), or save "
-                f"the weights only with model.save_weights(path).")
         ids = {id(node): k for k, node in enumerate(self._nodes)}
         layers, node_specs = [], []
         for node in self._nodes:
@@ -143,7 +137,9 @@ class Functional(Model):
                 "layers": layers, "nodes": node_specs,
                 "input_refs": [_ref(t, ids) for t in self._in],
                 "output_refs": [_ref(t, ids) for t in self._out],
-                "single_input": self._single_input, "single_output": self._single_output}
+                "single_input": self._single_input, "single_output": self._single_output,
+                "symbolic_losses": [_ref(t, ids) for t in self._symbolic_losses],
+                "symbolic_metrics": [[_ref(t, ids), name] for t, name in self._symbolic_metrics]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Functional:
@@ -164,9 +160,14 @@ class Functional(Model):
             produced.append(out)
         inputs = [_deref(r, produced, ins) for r in config["input_refs"]]
         outputs = [_deref(r, produced, ins) for r in config["output_refs"]]
-        return cls(inputs[0] if config["single_input"] else inputs,
-                   outputs[0] if config["single_output"] else outputs,
-                   name=config.get("name"), trainable=config.get("trainable", True))
+        model = cls(inputs[0] if config["single_input"] else inputs,
+                    outputs[0] if config["single_output"] else outputs,
+                    name=config.get("name"), trainable=config.get("trainable", True))
+        for ref in config.get("symbolic_losses", []):
+            model.add_loss(_symbolic(_deref(ref, produced, ins)))
+        for ref, name in config.get("symbolic_metrics", []):
+            model.add_metric(_symbolic(_deref(ref, produced, ins)), name=str(name))
+        return model
 
 
 def by_names(values: dict[str, Any], names: list[str], who: str, what: str,
@@ -211,6 +212,12 @@ def batch_in_model_order(model: Any, data: Any) -> Any:
         ys = by_names(y, list(model.output_names), who, "output", missing_ok=True)
         y = ys[0] if len(ys) == 1 else ys
     return pack_x_y_sample_weight(x, y, sample_weight)
+
+
+def _symbolic(t: Any) -> KerasTensor:
+    if not isinstance(t, KerasTensor):
+        raise ValueError("Malformed model file: an add_loss / add_metric entry is not one tensor.")
+    return t
 
 
 def _as_list(x: Any, what: str) -> list[KerasTensor]:
