@@ -30,6 +30,7 @@ def test_operators_and_functions_give_symbolic_tensors_of_the_right_shape():
     assert tf.math.reduce_std(x, axis=0).shape == (3,)
     assert keras.ops.mean(x, axis=-1).shape == (None,)
     assert keras.backend.std(x).shape == ()
+    assert tf.nn.relu(x).shape == (None, 3) and tf.nn.softmax(x).shape == (None, 3)
     assert tf.exp(x).dtype == "float32" and tf.cast(x, "int64").dtype == "int64"
     parts = tf.unstack(x, axis=1)                              # several outputs
     assert [p.shape for p in parts] == [(None,), (None,), (None,)]
