@@ -636,8 +636,8 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
 
 
 # ---- more of Keras 3's loss functions (per-example values) -------------------------------------------
-def _paired(y_true: Any, y_pred: Any, who: str, expand: bool = False) -> tuple[np.ndarray, Any]:
-    """Targets (an array in the predictions' dtype) and predictions, of one shape.
+def _paired(y_true: Any, y_pred: Any, who: str, expand: bool = False) -> tuple[Any, Any]:
+    """Targets (in the predictions' dtype: see ``_float_targets``) and predictions, of one shape.
 
     ``expand=True`` first reshapes ``(N,)`` labels to ``(N, 1)`` against ``(N, 1)``
     predictions (Keras's ``squeeze_or_expand_to_same_rank``), as for binary labels.
@@ -1220,7 +1220,8 @@ class Loss:
 
     Subclass it and define ``call`` (per-example values, built from
     ``unafraid`` ops) to make a custom loss; ``y_true`` arrives as an array
-    in ``y_pred``'s float dtype.
+    in ``y_pred``'s float dtype (as a Tensor, with its gradient, when it is a
+    Tensor that requires grad, such as a layer's output).
 
     Parameters
     ----------
