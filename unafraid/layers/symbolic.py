@@ -89,8 +89,8 @@ class OpLayer(Layer):
     Parameters
     ----------
     op : str
-        The function's public name (``"tf.reduce_mean"``, ``"keras.ops.mean"``, ``"__mul__"``),
-        which is also the start of the layer's name.
+        The function's public name (``"tf.reduce_mean"``, ``"keras.ops.mean"``,
+        ``"tf.math.multiply"`` for ``*``), which is also the start of the layer's name.
     function : callable
         Run on real Tensors.
     args, kwargs
@@ -151,8 +151,11 @@ class OpLayer(Layer):
                 return self.call(zeros)
         except Exception as e:
             shapes = [t.shape for t in inputs]
-            raise _with_context(e, f"{self.op} on symbolic tensors of shapes {shapes} (run on zeros "
-                                   f"to find its output shape) failed: {e}") from e
+            said = _with_context(e, f"{self.op} on symbolic tensors of shapes {shapes} (run on "
+                                    f"zeros to find its output shape) failed: {e}")
+            if said is e:
+                raise
+            raise said from e
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape found when the layer was called on symbolic tensors."""
