@@ -299,7 +299,7 @@ def test_add_metric_refuses_what_it_cannot_honour():
         layer.add_metric(1.0)
     with pytest.raises(ValueError, match="aggregation='sum'.*only 'mean'"):
         layer.add_metric(1.0, name="m", aggregation="sum")
-    with pytest.raises(NotImplementedError, match="symbolic tensor.*call\\(\\)"):
+    with pytest.raises(ValueError, match="symbolic tensor.*only on a functional model.*call\\(\\)"):
         layer.add_metric(tf.keras.Input((2,)), name="m")
 
 

@@ -57,7 +57,8 @@ def test_the_metric_checks_read_the_tutorials_output():
     assert {name: values[-1] for name, values in found.items()} == {
         "quickstart_beginner": "0.8979", "quickstart_advanced": "83.80",
         "custom_training_walkthrough": "56.667", "basic_classification": "0.8956",
-        "load_numpy": "0.8475", "antirectifier": "0.9559", "training_loop_from_scratch": "0.6706"}
+        "load_numpy": "0.8475", "antirectifier": "0.9559", "training_loop_from_scratch": "0.6706",
+        "training_with_built_in_methods": "0.747"}
 
 
 SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_tensorflow.md
@@ -71,4 +72,8 @@ SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_
                                   "Validation acc: 0.6706\n",
     "antirectifier": "val_sparse_categorical_accuracy=0.958]\nloss: 0.1514 - "
                      "sparse_categorical_accuracy: 0.9559\n",
+    "training_with_built_in_methods": "sparse_categorical_accuracy=0.863, val_loss=0.447, "
+                                      "val_sparse_categorical_accuracy=0.885]\nCreating a new model\n"
+                                      "Epoch 1/1: 100%|##########| 94/94 [loss=0.982, "
+                                      "sparse_categorical_accuracy=0.747]\n",
 }

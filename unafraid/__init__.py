@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import engine as _engine
+
 # TensorFlow's names (tf.reduce_sum, tf.GradientTape, tf.math, ...): those the engine lacks,
 # and TensorFlow-signature versions of a few it has (constant, Variable, matmul, where, ...).
 from . import tf_ops as _tf  # noqa: E402
@@ -24,6 +26,8 @@ _TF_SUPERSETS = {"constant", "convert_to_tensor", "ones", "zeros", "Variable", "
                  "transpose", "matmul", "cast", "reshape", "squeeze", "expand_dims", "stack"}
 globals().update({name: getattr(_tf, name) for name in _tf.__all__
                   if name in _TF_SUPERSETS or name not in globals()})
+# the engine's ops accept the symbolic tensors of keras.Input too (tf.exp(z) in a functional model)
+_tf.symbolic_versions(globals(), "unafraid.", [*_engine.PRIMITIVES, "one_hot"])
 
 _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",

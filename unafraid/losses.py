@@ -79,12 +79,21 @@ def _as_pred(y_pred: Any) -> Any:
     return a if a.dtype.kind == "f" else a.astype(np.float32)
 
 
-def _float_targets(y_true: Any, like: Any, who: str) -> np.ndarray:
-    """Targets as an array in the predictions' float dtype, refusing NaN/inf."""
+def _float_targets(y_true: Any, like: Any, who: str) -> Any:
+    """Targets in the predictions' float dtype, refusing NaN/inf.
+
+    Data (arrays, lists, Tensors that need no gradient) become an array. A Tensor that
+    requires grad (a layer's output given as ``y_true``) stays a Tensor, cast by an engine op,
+    so that the loss differentiates through it as TensorFlow does.
+    """
     y = np.asarray(_raw(y_true))
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{who}: y_true must be numeric, got dtype {y.dtype}.")
-    y = y.astype(_raw(like).dtype, copy=False)
+    dtype = _raw(like).dtype
+    if isinstance(y_true, Tensor) and y_true.requires_grad:
+        _check_finite(y, who)  # on its data
+        return y_true if y_true.dtype == dtype else ops.cast(y_true, dtype)
+    y = y.astype(dtype, copy=False)
     _check_finite(y, who)
     return y
 
@@ -627,8 +636,8 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
 
 
 # ---- more of Keras 3's loss functions (per-example values) -------------------------------------------
-def _paired(y_true: Any, y_pred: Any, who: str, expand: bool = False) -> tuple[np.ndarray, Any]:
-    """Targets (an array in the predictions' dtype) and predictions, of one shape.
+def _paired(y_true: Any, y_pred: Any, who: str, expand: bool = False) -> tuple[Any, Any]:
+    """Targets (in the predictions' dtype: see ``_float_targets``) and predictions, of one shape.
 
     ``expand=True`` first reshapes ``(N,)`` labels to ``(N, 1)`` against ``(N, 1)``
     predictions (Keras's ``squeeze_or_expand_to_same_rank``), as for binary labels.
@@ -654,9 +663,9 @@ def convert_binary_labels_to_hinge(y_true: np.ndarray) -> np.ndarray:
     >>> convert_binary_labels_to_hinge(np.array([0.0, 1.0]))
     array([-1.,  1.])
     """
-    y = np.asarray(y_true)
+    y = y_true if isinstance(y_true, Tensor) else np.asarray(y_true)  # a Tensor keeps its gradient
     # engine ops, so that a recorded train step knows where the labels come from
-    return ops.subtract(ops.multiply(y, 2.0), 1.0) if np.isin(y, (0, 1)).all() else y
+    return ops.subtract(ops.multiply(y, 2.0), 1.0) if np.isin(_raw(y), (0, 1)).all() else y
 
 
 def hinge(y_true: Any, y_pred: Any) -> Tensor:
@@ -915,7 +924,8 @@ def dice(y_true: Any, y_pred: Any, axis: Any = None) -> Tensor:
     y, y_pred = _paired(y_true, y_pred, "dice")
     axis = _axes(axis)
     intersection = ops.sum(ops.multiply(y, y_pred), axis=axis)
-    total = ops.add(ops.add(np.sum(y, axis=axis), ops.sum(y_pred, axis=axis)), EPSILON)
+    target_sum = ops.sum(y, axis=axis) if isinstance(y, Tensor) else np.sum(y, axis=axis)
+    total = ops.add(ops.add(target_sum, ops.sum(y_pred, axis=axis)), EPSILON)
     return _tensor(ops.subtract(1.0, ops.divide(ops.multiply(intersection, 2.0), total)))
 
 
@@ -1210,7 +1220,8 @@ class Loss:
 
     Subclass it and define ``call`` (per-example values, built from
     ``unafraid`` ops) to make a custom loss; ``y_true`` arrives as an array
-    in ``y_pred``'s float dtype.
+    in ``y_pred``'s float dtype (as a Tensor, with its gradient, when it is a
+    Tensor that requires grad, such as a layer's output).
 
     Parameters
     ----------

@@ -17,8 +17,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 import math as _math
+import sys
 from collections.abc import Iterator, Sequence
-from types import SimpleNamespace
+from types import FunctionType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -919,3 +920,49 @@ __all__ = [
     "random_normal_initializer", "random_uniform_initializer", "zeros_initializer", "ones_initializer",
     "constant_initializer",
 ]
+
+
+# ---- symbolic tensors (functional models) -----------------------------------------------------
+def accepts_symbolic(op: str, function: Any) -> Any:
+    """``function`` made to accept the symbolic tensors of ``keras.Input`` (as tf.keras and Keras 3
+    do): a call with one among its arguments becomes an ``OpLayer`` of the functional model
+    (see :mod:`unafraid.layers.symbolic`), which runs ``function`` on real Tensors when the model
+    runs; any other call runs ``function`` as before.
+
+    ``op`` is the name the layer is known by (``"tf.reduce_mean"``).
+    """
+    if getattr(function, "symbolic_op", None):
+        return function
+    SYMBOLIC_OPS.setdefault(op, function)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # symbolic tensors exist only once unafraid.layers (which loads .symbolic) is imported
+        symbolic = sys.modules.get("unafraid.layers.symbolic")
+        if symbolic is not None and symbolic.has_symbolic(args, kwargs):
+            return symbolic.symbolic_call(op, function, args, kwargs)
+        return function(*args, **kwargs)
+
+    wrapper.__name__, wrapper.__qualname__ = function.__name__, function.__qualname__
+    wrapper.__doc__, wrapper.__module__ = function.__doc__, function.__module__
+    wrapper.__wrapped__ = function
+    wrapper.symbolic_op = op
+    return wrapper
+
+
+def symbolic_versions(namespace: dict[str, Any], prefix: str, names: Any = None) -> None:
+    """Replace each function of ``namespace`` (a module's ``globals()``, or ``vars()`` of a
+    namespace) by its :func:`accepts_symbolic` version, named ``prefix + name``."""
+    for name in list(names if names is not None else namespace):
+        f = namespace.get(name)
+        if isinstance(f, FunctionType) and name not in _NOT_OPS and not name.startswith("_"):
+            namespace[name] = _SYMBOLIC.setdefault(id(f), accepts_symbolic(prefix + name, f))
+
+
+# op name -> the function an OpLayer runs: the fixed table a saved model's op layers are read from
+SYMBOLIC_OPS: dict[str, Any] = {}
+_NOT_OPS = {"function", "device", "list_physical_devices", "list_logical_devices", "accepts_symbolic",
+            "symbolic_versions"}
+_SYMBOLIC: dict[int, Any] = {}  # one wrapper per function, shared by tf.exp and tf.math.exp
+symbolic_versions(globals(), "tf.", __all__)
+for _space, _prefix in ((math, "tf.math."), (linalg, "tf.linalg.")):
+    symbolic_versions(vars(_space), _prefix)

@@ -77,6 +77,7 @@ TUTORIALS = [
              shrink=[('x_train = x_train.reshape(60000, 784).astype("float32") / 255',
                       'x_train = x_train[:3000].reshape(3000, 784).astype("float32") / 255', SHRUNK)]),
     keras_io("training_with_built_in_methods", "guides/training_with_built_in_methods.py",
+             metric=(r"sparse_categorical_accuracy[=:] ?([0-9.]+)", 0.6),
              shrink=[("x_train = x_train[:-10000]", "x_train = x_train[:-10000][:3000]", SHRUNK),
                      ("y_train = y_train[:-10000]", "y_train = y_train[:-10000][:3000]", SHRUNK)]),
     keras_io("serialization_and_saving", "guides/serialization_and_saving.py"),

@@ -49,3 +49,11 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """tf.keras 2's ``backend.mean`` (``tf.reduce_mean``)."""
     from ..tf_ops import reduce_mean
     return reduce_mean(x, axis=axis, keepdims=keepdims)
+
+
+def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None,
+                  seed: Any = None) -> Any:
+    """tf.keras 2's ``backend.random_normal``: ``keras.random.normal`` (seeded from the library's
+    seed unless ``seed`` is given). ``shape`` may hold scalar Tensors (``tf.shape(x)[0]``)."""
+    from .random import normal
+    return normal(tuple(int(d) for d in shape), mean=mean, stddev=stddev, dtype=dtype, seed=seed)

@@ -241,3 +241,6 @@ __all__ = [
     "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swish", "take",
     "tanh", "tile", "transpose", "true_divide", "var", "where", "zeros", "zeros_like",
 ]
+
+# Each op also accepts the symbolic tensors of keras.Input (a layer of the functional model)
+_tf.symbolic_versions(globals(), "keras.ops.", __all__)

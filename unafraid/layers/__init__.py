@@ -68,6 +68,7 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from .symbolic import OpLayer  # also gives KerasTensor its operators (x + 1, -x, x[:, 0])
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense", "Dropout",
            "Flatten", "Reshape", "Softmax", "BatchNormalization", "LayerNormalization",
@@ -85,9 +86,9 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
            "Masking", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
            "Embedding", "RepeatVector", "Permute", "Discretization", "CategoryEncoding",
-           "IntegerLookup", "StringLookup", "Lambda"]
+           "IntegerLookup", "StringLookup", "Lambda", "OpLayer"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
-_NOT_SAVED = {"Input", "KerasTensor", "Lambda", "add", "subtract", "multiply", "average",
+_NOT_SAVED = {"Input", "KerasTensor", "Lambda", "OpLayer", "add", "subtract", "multiply", "average",
               "maximum", "minimum", "concatenate", "dot"}
 # Keras's aliases
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
@@ -103,6 +104,7 @@ BUILTIN_LAYERS = {name: globals()[name] for name in __all__ if name not in _NOT_
 registry.names("layer", advice="unafraid loads only its built-in layers and models; for a custom "
                "layer, re-create the model in code and use load_weights.").register_each(
     cls for name, cls in BUILTIN_LAYERS.items() if name != "Layer")
+registry.names("layer").register(OpLayer)  # unafraid's files only: saved as an op name and data
 
 def __getattr__(name: str) -> None:
     """Only for names that do not exist: say what unafraid has instead (see unsupported.py)."""

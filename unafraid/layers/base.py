@@ -368,11 +368,9 @@ class Layer:
         if aggregation not in (None, "mean"):
             raise ValueError(f"Layer '{self.name}': add_metric(aggregation={aggregation!r}) is not "
                              f"supported; only 'mean' (the mean over batches), as in tf.keras 2.")
-        if any_symbolic(value):
-            raise NotImplementedError(
-                f"Layer '{self.name}': add_metric of a symbolic tensor (tf.keras 2 on a functional "
-                f"model, model.add_metric(f(x1))) is not supported, nor in Keras 3. Compute it in "
-                f"a layer's call(), where values are real: self.add_metric(value, name=...).")
+        if isinstance(value, KerasTensor):
+            self.add_symbolic_metric(value, name)
+            return
         if _inferring_shapes.get():
             return
         keep_eager(f"layer '{self.name}' calls add_metric, which a replay would not update")
@@ -412,11 +410,31 @@ class Layer:
         >>> [round(float(v), 4) for v in layer.losses]
         [0.05]
         """
+        if isinstance(loss, KerasTensor):
+            self.add_symbolic_loss(loss)
+            return
         if not callable(loss):
             loss = loss if isinstance(loss, Tensor) else Tensor(as_array(loss))
             if loss.size != 1:
                 loss = loss.sum()
         self.__dict__.setdefault("_added_losses", []).append(loss)
+
+    def add_symbolic_loss(self, loss: KerasTensor) -> None:
+        """``add_loss`` of a symbolic tensor: a functional model computes it on every forward
+        pass (tf.keras 2); any other layer refuses it."""
+        raise ValueError(
+            f"Layer '{self.name}' ({type(self).__name__}): add_loss of a symbolic tensor (from "
+            f"keras.Input) works only on a functional model, model = Model(inputs, outputs); "
+            f"model.add_loss(f(x)). In a layer, call self.add_loss(value) inside call(), where "
+            f"the values are real.")
+
+    def add_symbolic_metric(self, value: KerasTensor, name: str) -> None:
+        """``add_metric`` of a symbolic tensor: only on a functional model (see ``add_symbolic_loss``)."""
+        raise ValueError(
+            f"Layer '{self.name}' ({type(self).__name__}): add_metric of a symbolic tensor (from "
+            f"keras.Input) works only on a functional model, model = Model(inputs, outputs); "
+            f"model.add_metric(f(x), name=...). In a layer, call self.add_metric(value, "
+            f"name=...) inside call(), where the values are real.")
 
     def _clear_added_losses(self) -> None:
         self.__dict__["_added_losses"] = []

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..io.saving import deserialize_layer, serialize_layer
 from ..layers.base import InputLayer, KerasTensor, Layer, Node
+from .batches import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from .model import Model
 
 
@@ -22,12 +23,51 @@ class Functional(Model):
         self._out = _as_list(outputs, "outputs")
         self._single_input = not isinstance(inputs, list | tuple | dict)
         self._single_output = not isinstance(outputs, list | tuple | dict)
-        self._nodes = _topological_nodes(self._in, self._out)
+        self._symbolic_losses: list[KerasTensor] = []  # model.add_loss(f(x)), tf.keras 2
+        self._symbolic_metrics: list[tuple[KerasTensor, str]] = []  # model.add_metric(f(x), name)
+        self._wire()
+        self.built = True
+        self._build_shape = [t.shape for t in self._in] if len(self._in) > 1 else self._in[0].shape
+
+    def _wire(self) -> None:
+        """The nodes to run: those the outputs and the symbolic losses and metrics need."""
+        extra = self._symbolic_losses + [t for t, _ in self._symbolic_metrics]
+        self._nodes = _topological_nodes(self._in, self._out + extra)
         for node in self._nodes:
             if node.layer not in self._layers and not isinstance(node.layer, InputLayer):
                 self._layers.append(node.layer)
-        self.built = True
-        self._build_shape = [t.shape for t in self._in] if len(self._in) > 1 else self._in[0].shape
+
+    def add_symbolic_loss(self, loss: KerasTensor) -> None:
+        """``model.add_loss(f(x))`` with ``f(x)`` computed from the model's symbolic tensors
+        (tf.keras 2): every forward pass computes it and adds it with ``add_loss`` (its sum when
+        it is not a scalar), so ``model.losses`` lists it and ``fit`` minimises it.
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as tf
+        >>> x = tf.keras.Input((2,))
+        >>> model = tf.keras.Model(x, tf.keras.layers.Dense(1)(x))
+        >>> model.add_loss(0.5 * tf.reduce_sum(x))
+        >>> _ = model(np.ones((3, 2), "float32"))
+        >>> [float(v) for v in model.losses]
+        [3.0]
+        """
+        self._symbolic_losses.append(loss)
+        self._rewire_or_undo(self._symbolic_losses, "add_loss")
+
+    def add_symbolic_metric(self, value: KerasTensor, name: str) -> None:
+        """``model.add_metric(f(x), name=...)`` (tf.keras 2): every forward pass computes ``f(x)``
+        and passes it to ``add_metric``, so ``fit`` logs its mean over the batches as ``name``."""
+        self._symbolic_metrics.append((value, name))
+        self._rewire_or_undo(self._symbolic_metrics, "add_metric")
+
+    def _rewire_or_undo(self, added: list[Any], what: str) -> None:
+        try:
+            self._wire()
+        except ValueError as e:  # the graph is left as it was (_wire failed before changing it)
+            added.pop()
+            raise ValueError(f"Model '{self.name}': {what} of a symbolic tensor that is not "
+                             f"computed from this model's inputs {self.input_names}: {e}") from e
 
     @property
     def inputs(self) -> list[KerasTensor]:
@@ -44,6 +84,12 @@ class Functional(Model):
     @property
     def output_names(self) -> list[str]:
         return [t.node.layer.name for t in self._out]
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(inputs, dict):  # keyed by input name, as Keras accepts
+            inputs = by_names(inputs, self.input_names, f"model '{self.name}'", "input")
+            inputs = inputs[0] if len(inputs) == 1 else inputs
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs: Any, training: bool = False) -> Any:
         xs = inputs if isinstance(inputs, list | tuple) else [inputs]
@@ -63,6 +109,10 @@ class Functional(Model):
             out = node.layer(args, training=training, **kwargs)
             for t in node.outputs:
                 values[id(t)] = out[t.index] if isinstance(out, list | tuple) else out
+        for t in self._symbolic_losses:
+            self.add_loss(values[id(t)])
+        for t, name in self._symbolic_metrics:
+            self.add_metric(values[id(t)], name=name)
         outs = [values[id(t)] for t in self._out]
         return outs[0] if self._single_output else outs
 
@@ -87,7 +137,9 @@ class Functional(Model):
                 "layers": layers, "nodes": node_specs,
                 "input_refs": [_ref(t, ids) for t in self._in],
                 "output_refs": [_ref(t, ids) for t in self._out],
-                "single_input": self._single_input, "single_output": self._single_output}
+                "single_input": self._single_input, "single_output": self._single_output,
+                "symbolic_losses": [_ref(t, ids) for t in self._symbolic_losses],
+                "symbolic_metrics": [[_ref(t, ids), name] for t, name in self._symbolic_metrics]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Functional:
@@ -108,9 +160,64 @@ class Functional(Model):
             produced.append(out)
         inputs = [_deref(r, produced, ins) for r in config["input_refs"]]
         outputs = [_deref(r, produced, ins) for r in config["output_refs"]]
-        return cls(inputs[0] if config["single_input"] else inputs,
-                   outputs[0] if config["single_output"] else outputs,
-                   name=config.get("name"), trainable=config.get("trainable", True))
+        model = cls(inputs[0] if config["single_input"] else inputs,
+                    outputs[0] if config["single_output"] else outputs,
+                    name=config.get("name"), trainable=config.get("trainable", True))
+        for ref in config.get("symbolic_losses", []):
+            model.add_loss(_symbolic(_deref(ref, produced, ins)))
+        for ref, name in config.get("symbolic_metrics", []):
+            model.add_metric(_symbolic(_deref(ref, produced, ins)), name=str(name))
+        return model
+
+
+def by_names(values: dict[str, Any], names: list[str], who: str, what: str,
+             missing_ok: bool = False) -> list[Any]:
+    """The values of a dict keyed by the model's input (or output) names, in the model's order.
+
+    ``missing_ok`` gives None for a name the dict lacks (an output trained without a loss).
+    """
+    unknown = sorted(set(values) - set(names))
+    missing = [n for n in names if n not in values]
+    if unknown or (missing and not missing_ok):
+        raise ValueError(f"The {what}s of {who} are named {names}; got a dict with keys "
+                         f"{sorted(values)}" + (f" (unknown: {unknown})" if unknown else "")
+                         + (f" (missing: {missing})" if missing and not missing_ok else "")
+                         + f". Key the dict by the {what} layers' names.")
+    return [values.get(n) for n in names]
+
+
+def batch_in_model_order(model: Any, data: Any) -> Any:
+    """A batch ``(x, y[, sample_weight])`` whose ``x`` or ``y`` is a dict keyed by the model's
+    input or output names (as a ``tf.data`` pipeline of dicts gives them), with the dicts turned
+    into the lists (or single arrays) the model's steps take. Other batches come back unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> a, b = tf.keras.Input((1,), name="a"), tf.keras.Input((2,), name="b")
+    >>> model = tf.keras.Model([a, b], tf.keras.layers.Concatenate(name="out")([a, b]))
+    >>> x, y = batch_in_model_order(model, ({"b": np.ones((1, 2)), "a": np.zeros((1, 1))},
+    ...                                     {"out": np.ones((1, 3))}))
+    >>> [v.shape for v in x], y.shape
+    ([(1, 1), (1, 2)], (1, 3))
+    """
+    x, y, sample_weight = unpack_x_y_sample_weight(data)
+    if not isinstance(x, dict) and not isinstance(y, dict):
+        return data
+    who = f"model '{getattr(model, 'name', '?')}'"
+    if isinstance(x, dict):
+        xs = by_names(x, list(model.input_names), who, "input")
+        x = xs[0] if len(xs) == 1 else xs
+    if isinstance(y, dict):
+        ys = by_names(y, list(model.output_names), who, "output", missing_ok=True)
+        y = ys[0] if len(ys) == 1 else ys
+    return pack_x_y_sample_weight(x, y, sample_weight)
+
+
+def _symbolic(t: Any) -> KerasTensor:
+    if not isinstance(t, KerasTensor):
+        raise ValueError("Malformed model file: an add_loss / add_metric entry is not one tensor.")
+    return t
 
 
 def _as_list(x: Any, what: str) -> list[KerasTensor]:

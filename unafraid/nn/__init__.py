@@ -101,3 +101,9 @@ def dropout(x: Any, rate: float, noise_shape: Any = None, seed: Any = None) -> T
     scale = np.asarray(1.0 / (1.0 - rate), ops.asarray(x).dtype)
     out = ops.multiply(x, keep.astype(ops.asarray(x).dtype) * scale)
     return out if isinstance(out, Tensor) else Tensor(out)
+
+
+# Each op also accepts the symbolic tensors of keras.Input (a layer of the functional model)
+from ..tf_ops import symbolic_versions  # noqa: E402
+
+symbolic_versions(globals(), "tf.nn.", __all__)

@@ -1,0 +1,43 @@
+"""Functional models take inputs keyed by input name, and batch_in_model_order puts a tf.data batch
+of dicts (``({"img_input": ..., "ts_input": ...}, {"score_output": ...})``) in the model's order."""
+
+import numpy as np
+import pytest
+
+from unafraid import keras
+from unafraid.models.functional import batch_in_model_order
+
+
+def two_in_two_out():
+    a, b = keras.Input((1,), name="a"), keras.Input((2,), name="b")
+    joined = keras.layers.Concatenate()([a, b])
+    return keras.Model([a, b], [keras.layers.Dense(1, name="score")(joined),
+                                keras.layers.Dense(3, name="klass")(joined)])
+
+
+def test_a_dict_of_inputs_gives_what_the_list_gives():
+    model = two_in_two_out()
+    a, b = np.ones((2, 1), "float32"), np.arange(4, dtype="float32").reshape(2, 2)
+    by_list = model([a, b])
+    by_dict = model({"b": b, "a": a})
+    for u, v in zip(by_list, by_dict, strict=True):
+        assert np.array_equal(u.numpy(), v.numpy())
+
+
+def test_batch_in_model_order_orders_inputs_and_targets():
+    model = two_in_two_out()
+    a, b, s, k, w = (np.full((2, 1), v, "float32") for v in range(5))
+    x, y, sw = batch_in_model_order(model, ({"b": b, "a": a}, {"klass": k, "score": s}, w))
+    assert x[0] is a and x[1] is b and y[0] is s and y[1] is k and sw is w
+    x, y = batch_in_model_order(model, ({"a": a, "b": b}, {"klass": k}))
+    assert y[0] is None and y[1] is k            # an output without targets (trained without a loss)
+    plain = ([a, b], [s, k])
+    assert batch_in_model_order(model, plain) is plain
+
+
+def test_unknown_or_missing_names_are_refused_with_the_names():
+    model = two_in_two_out()
+    with pytest.raises(ValueError, match=r"inputs of model .* are named \['a', 'b'\].*unknown: \['c'\]"):
+        batch_in_model_order(model, ({"a": 1, "b": 2, "c": 3}, None))
+    with pytest.raises(ValueError, match=r"missing: \['b'\]"):
+        model({"a": np.ones((1, 1), "float32")})
