@@ -38,6 +38,17 @@ class Functional(Model):
         return list(self._out)
 
     @property
+    def input(self) -> Any:
+        """The symbolic input (a list of them for several), as in Keras: with the outputs of
+        ``model.layers`` it builds a feature extractor, ``Model(model.input, [...])``."""
+        return self._in[0] if self._single_input else list(self._in)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output (a list of them for several)."""
+        return self._out[0] if self._single_output else list(self._out)
+
+    @property
     def input_names(self) -> list[str]:
         return [t.node.layer.name for t in self._in]
 
