@@ -826,11 +826,7 @@ def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[s
                             "Python code stored in the file, and unafraid never runs code from a "
                             "file. Replace it by built-in layers in Keras and save again.")
     if isinstance(module, str) and module.startswith("keras.src.ops"):
-        raise _refuse(path, f"the model applies the Keras operation '{name[:100]}' directly (Keras "
-                            f"writes one, e.g. NotEqual, when a mask from Masking or "
-                            f"Embedding(mask_zero=True) reaches a layer that reads it, such as "
-                            f"GlobalAveragePooling1D); unafraid loads layers only. Remove the mask "
-                            f"in Keras (mask_zero=False) or replace the operation by layers.")
+        raise _refuse(path, _operation_refused(name))
     if name in REFUSED and module in (None, "keras.layers"):
         config = spec.get("config")
         label = str(config.get("name", "?"))[:100] if isinstance(config, dict) else "?"
@@ -848,6 +844,69 @@ def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[s
     if not isinstance(config, dict):
         raise _refuse(path, f"'{name}' has no config.")
     return name, config
+
+
+def _operation_refused(name: str) -> str:
+    return (f"the model applies the Keras operation '{name[:100]}' directly (Keras writes one, e.g. "
+            f"NotEqual, when a mask from Masking or Embedding(mask_zero=True) reaches a layer that "
+            f"reads it, such as GlobalAveragePooling1D); unafraid loads layers only (and the "
+            f"masks of its recurrent layers). Remove the mask in Keras (mask_zero=False) or "
+            f"replace the operation by layers.")
+
+
+@dataclass(frozen=True)
+class KerasMask:
+    """A mask Keras writes as operations: ``NotEqual(source, value)``, then ``Any(axis=-1)`` for
+    ``Masking`` (``reduced``); ``Embedding(mask_zero=True)``'s is ``NotEqual(ids, 0)``."""
+
+    source: Any
+    value: Any
+    reduced: bool = False
+
+
+MASK_OPERATIONS = ("NotEqual", "Any")
+
+
+def _is_mask_operation(spec: Any) -> bool:
+    return (isinstance(spec, dict) and spec.get("module") == "keras.src.ops.numpy"
+            and spec.get("class_name") in MASK_OPERATIONS)
+
+
+def _mask_operation(spec: dict[str, Any], outputs: dict[str, list[Any]], path: Any) -> KerasMask:
+    """The mask one of Keras's mask operations computes; anything else is refused."""
+    name, calls, config = spec["class_name"], spec.get("inbound_nodes"), spec.get("config") or {}
+    call = calls[0] if isinstance(calls, list) and len(calls) == 1 else None
+    args = call.get("args") if isinstance(call, dict) else None
+    if not isinstance(args, list) or call.get("kwargs"):
+        raise _refuse(path, _operation_refused(name))
+    if name == "NotEqual" and len(args) == 2 and isinstance(args[1], int | float):
+        source = _tensors(args[0], outputs, path)
+        if not isinstance(source, KerasMask):
+            return KerasMask(source, args[1])
+    if name == "Any" and len(args) == 1 and config.get("axis") == -1 and not config.get("keepdims"):
+        inner = _tensors(args[0], outputs, path)
+        if isinstance(inner, KerasMask) and not inner.reduced:
+            return KerasMask(inner.source, inner.value, reduced=True)
+    raise _refuse(path, _operation_refused(name))
+
+
+def _mask_reaches(x: Any, mask: KerasMask) -> bool:
+    """Whether unafraid's own mask passing gives the layer called on ``x`` the mask Keras wrote:
+    back from ``x``, through layers that pass a mask on, to the Masking or Embedding that makes
+    it from ``mask.source``."""
+    t = x
+    while getattr(t, "node", None) is not None and t.node.args is not None:
+        layer, args = t.node.layer, t.node.args
+        kind = type(layer).__name__
+        if args is mask.source and (
+                (kind == "Embedding" and layer.mask_zero and mask.value == 0 and not mask.reduced)
+                or (kind == "Masking" and mask.reduced and layer.mask_value == mask.value)):
+            return True
+        if (_makes_mask(layer) or not _passes_mask(layer) or t.index != 0
+                or getattr(layer, "return_sequences", True) is False or isinstance(args, list)):
+            return False
+        t = args
+    return False
 
 
 def _plain(value: Any, path: Any) -> Any:
@@ -920,6 +979,9 @@ def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
     made: dict[str, Any] = {}      # layer name -> layer
     outputs: dict[str, list[Any]] = {}  # layer name -> the output of each call
     for spec in specs:
+        if _is_mask_operation(spec):
+            outputs[str(spec.get("name"))] = [_mask_operation(spec, outputs, path)]
+            continue
         layer = layer_from_keras(spec, path)
         name = spec.get("name", layer.name)
         made[name] = layer
@@ -933,13 +995,22 @@ def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
             kwargs = call.get("kwargs", {}) if isinstance(call, dict) else None
             if isinstance(kwargs, dict) and kwargs.get("mask", 0) is None:
                 kwargs = {k: v for k, v in kwargs.items() if k != "mask"}  # no mask: the default
-            known = {"training", "initial_state"} if _class_name_of(spec) in RECURRENT else {
+            known = {"training", "initial_state", "mask"} if _class_name_of(spec) in RECURRENT else {
                 "training"}
+            if isinstance(kwargs, dict) and "mask" in kwargs and "mask" not in known:
+                mask = _tensors(kwargs["mask"], outputs, path)
+                raise _refuse(path, _operation_refused("NotEqual" if isinstance(mask, KerasMask)
+                                                       else "mask"))
             if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict) or (
                     set(kwargs) - known):
                 raise _refuse(path, f"layer '{name}' has a call with arguments unafraid cannot "
                                     f"follow: {str(call)[:200]}")
             x, states = _tensors(args[0], outputs, path), kwargs.get("initial_state")
+            if "mask" in kwargs:  # a recurrent layer: the mask must be the one unafraid passes on
+                mask = _tensors(kwargs["mask"], outputs, path)
+                if not (isinstance(mask, KerasMask) and _mask_reaches(x, mask)):
+                    raise _refuse(path, f"layer '{name}' is given a mask that unafraid's mask "
+                                        f"passing would not give it; {_operation_refused('NotEqual')}")
             outputs[name].append(layer(x) if states is None else
                                  layer(x, initial_state=_tensors(states, outputs, path)))
 
