@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from unafraid import keras
-from unafraid.models.functional import batch_in_model_order
+from unafraid.models.batches import batch_in_model_order
 
 
 def two_in_two_out():

@@ -173,3 +173,11 @@ def test_keras_random_seeds_and_dropout():
     kept = y.numpy() != 0
     assert 0.4 < kept.mean() < 0.6 and np.all(y.numpy()[kept] == 2.0)
     np.testing.assert_array_equal(tape.gradient(tf.reduce_sum(y), x).numpy(), 2.0 * kept)
+
+
+def test_top_level_split_takes_sizes_as_tensorflow_does():
+    # tf.split(x, [1, 2], axis=1): two parts of widths 1 and 2 (NumPy's split would cut at 1 and 2)
+    import unafraid
+    parts = unafraid.split(np.arange(6.0).reshape(2, 3), [1, 2], axis=1)
+    assert [p.shape for p in parts] == [(2, 1), (2, 2)]
+    np.testing.assert_array_equal(parts[1].numpy(), [[1.0, 2.0], [4.0, 5.0]])

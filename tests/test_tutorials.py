@@ -58,7 +58,7 @@ def test_the_metric_checks_read_the_tutorials_output():
         "quickstart_beginner": "0.8979", "quickstart_advanced": "83.80",
         "custom_training_walkthrough": "56.667", "basic_classification": "0.8956",
         "load_numpy": "0.8475", "antirectifier": "0.9559", "training_loop_from_scratch": "0.6706",
-        "training_with_built_in_methods": "0.747"}
+        "training_with_built_in_methods": "0.747", "functional_api": "0.8235"}
 
 
 SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_tensorflow.md
@@ -70,6 +70,7 @@ SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_
                   "sparse_categorical_accuracy: 0.8475\n",
     "training_loop_from_scratch": "Validation acc: 0.6410\nTraining acc over epoch: 0.7448\n"
                                   "Validation acc: 0.6706\n",
+    "functional_api": "Test loss: 0.7371614576339721\nTest accuracy: 0.8235\n",
     "antirectifier": "val_sparse_categorical_accuracy=0.958]\nloss: 0.1514 - "
                      "sparse_categorical_accuracy: 0.9559\n",
     "training_with_built_in_methods": "sparse_categorical_accuracy=0.863, val_loss=0.447, "

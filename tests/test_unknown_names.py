@@ -15,9 +15,10 @@ def message(expr: str) -> str:
 
 
 @pytest.mark.parametrize("expr, says", [
-    ("tf.keras.layers.LSTM", "not supported: unafraid has no recurrent layers"),
+    ("tf.keras.layers.ConvLSTM2D", "not supported: unafraid's recurrent layers are SimpleRNN, LSTM, "
+                                   "GRU and Bidirectional"),
     ("tf.keras.layers.MultiHeadAttention", "not supported: unafraid has no attention layers"),
-    ("tf.keras.applications", "no pretrained models"),
+    ("tf.keras.applications.ResNet50", "has VGG16 and VGG19 only"),
 ])
 def test_a_known_tensorflow_name_gets_its_equivalent_or_advice(expr, says):
     name = expr.rsplit(".", 1)[1]

@@ -22,7 +22,7 @@ from ._version import __version__
 from .engine import *  # noqa: F403
 from .engine import __all__ as _engine_all
 
-_TF_SUPERSETS = {"constant", "convert_to_tensor", "ones", "zeros", "Variable", "one_hot", "where",
+_TF_SUPERSETS = {"constant", "convert_to_tensor", "ones", "zeros", "Variable", "one_hot", "where", "split",
                  "transpose", "matmul", "cast", "reshape", "squeeze", "expand_dims", "stack"}
 globals().update({name: getattr(_tf, name) for name in _tf.__all__
                   if name in _TF_SUPERSETS or name not in globals()})

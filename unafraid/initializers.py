@@ -196,6 +196,49 @@ class VarianceScaling(_Seeded):
                 "seed": self.seed}
 
 
+class Orthogonal(_Seeded):
+    """An orthogonal matrix times ``gain`` (Saxe et al., 2014), Keras's recurrent default.
+
+    A ``(max(r, c), min(r, c))`` matrix of standard normal draws is factored ``A = QR``; the
+    columns of ``Q`` are made unique by ``Q <- Q diag(sign(diag(R)))``, and ``Q`` (transposed when
+    ``r < c``) is the weight: orthonormal columns when ``r >= c``, orthonormal rows otherwise.
+    A weight of more than two axes is the ``(prod(shape[:-1]), shape[-1])`` matrix reshaped.
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> w = uf.initializers.Orthogonal(seed=0)((3, 3), "float64")
+    >>> bool(np.allclose(w.T @ w, np.eye(3)))
+    True
+    """
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        super().__init__(seed)
+        _check_number("Orthogonal", "gain", gain)
+        self.gain = gain
+
+    def __call__(self, shape, dtype="float32"):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"initializers.Orthogonal needs a weight of at least two axes, got "
+                             f"shape {shape}; use e.g. 'glorot_uniform' for a vector.")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = self._rng().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 def _variant(name: str, scale: float, mode: str, distribution: str, doc: str) -> type:
     def __init__(self, seed: int | None = None) -> None:
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
@@ -226,12 +269,14 @@ NAMES.register_table({
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
-    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform}, class_names=True)
+    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform, "orthogonal": Orthogonal},
+    class_names=True)
 
 zeros, ones = Zeros, Ones
 glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
 he_normal, he_uniform, lecun_normal = HeNormal, HeUniform, LecunNormal
 random_normal, random_uniform = RandomNormal, RandomUniform
+orthogonal = Orthogonal
 
 
 def get(identifier: Any) -> Initializer:

@@ -56,14 +56,14 @@ TF_NAMES: dict[str, str] = {
     "print": "not needed: unafraid runs eagerly, so Python's print shows values",
 }
 
-_RNN = ("not supported: unafraid has no recurrent layers; for sequences use Keras or PyTorch, "
-        "or flatten fixed-length sequences into Dense layers")
+_RNN = ("not supported: unafraid's recurrent layers are SimpleRNN, LSTM, GRU and Bidirectional "
+        "(docs/recurrent.md); for other recurrent layers use Keras or PyTorch")
 _IN_A_LATER_VERSION = "not in this version of unafraid"
 _ACTIVATION_LAYER = ("=unafraid.keras.layers.Activation('{act}') (or Dense(..., "
                      "activation='{act}'))")
 
 KERAS_LAYERS: dict[str, str] = {
-    **{n: _RNN for n in ("LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM2D",
+    **{n: _RNN for n in ("RNN", "ConvLSTM2D",
                          "LSTMCell", "GRUCell", "SimpleRNNCell", "TimeDistributed")},
     **{n: f"{_IN_A_LATER_VERSION}: convolutional layers are being added" for n in (
         "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D",
@@ -80,7 +80,6 @@ KERAS_LAYERS: dict[str, str] = {
 }
 
 KERAS_NAMES: dict[str, str] = {
-    "applications": "not supported: unafraid has no pretrained models",
     "preprocessing": ("not supported: prepare the NumPy arrays before fit (scale, pad, one-hot "
                       "with unafraid.keras.utils.to_categorical)"),
     "mixed_precision": "not needed: unafraid computes in float32 on the CPU",

@@ -70,6 +70,13 @@ TUTORIALS = [
              shrink=[("gan.fit(dataset.take(100), epochs=1)", "gan.fit(dataset.take(5), epochs=1)", SHRUNK)]),
     keras_io("sequential_model", "guides/sequential_model.py"),
     keras_io("functional_api", "guides/functional_api.py",
+             metric=(r"Test accuracy: ([0-9.]+)", 0.75),
+             edits=[("(x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()",
+                     "(x_train, y_train), (x_test, y_test) = __import__('tutorial_data')"
+                     ".cifar10_load_data()", "data stand-in: synthetic CIFAR-10 (its shapes and dtypes)"),
+                    ("vgg19 = tf.keras.applications.VGG19()",
+                     "vgg19 = tf.keras.applications.VGG19(weights=None)",
+                     "download stand-in: VGG19's architecture with fresh weights for ImageNet's")],
              shrink=[("history = model.fit(x_train, y_train, batch_size=64, epochs=2, validation_split=0.2)",
                       "history = model.fit(x_train[:3000], y_train[:3000], batch_size=64, epochs=1, "
                       "validation_split=0.2)", SHRUNK)]),

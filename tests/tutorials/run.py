@@ -30,10 +30,6 @@ STANDINS = REPO / "tests" / "tutorials"
 # report it until the tutorial is moved out of this table, so the table stays the true status.
 EXPECTED_TO_FAIL = {
     "custom_layers": "got multiple values for argument 'shape'",  # Keras 3 refuses it too
-    "functional_api": "has no attribute 'LSTM'",  # no recurrent layers; then CIFAR-10 and VGG19
-    # fit on a tf.data pipeline of dicts: runs to the end once the training loop passes each batch
-    # through unafraid.models.functional.batch_in_model_order (training.py: the lead's)
-    "training_with_built_in_methods": "'dict' object has no attribute 'shape'",
     "serialization_and_saving": "which is not known here",  # load without the class, as Keras 3
     "own_callbacks": "np.Inf` was removed in the NumPy 2.0 release",
 }

@@ -27,6 +27,14 @@ def matmul(a, b):
     return ops.matmul(a, b)
 
 
+def zeros(shape, dtype="float32"):
+    return ops.zeros(shape, dtype=dtype)
+
+
+def stack(values, axis=0):
+    return ops.stack(values, axis=axis)
+
+
 def _mnist(path: str = "mnist.npz") -> tuple:
     """MNIST from unafraid's loader (the same files the unafraid runs read); no download."""
     import unafraid

@@ -8,7 +8,9 @@ format the tutorial expects, and returns its path; ``load``/``as_dataframe`` sta
 - penguins (``tfds.load('penguins/...')``) is scikit-learn's bundled iris: 4 numeric features scaled
   to [0, 1] and 3 classes, the shape of ``penguins/processed``;
 - auto MPG and heart are synthetic tables, drawn with a fixed seed, with the tutorial's columns and a
-  plausible dependence of the target on the features.
+  plausible dependence of the target on the features;
+- CIFAR-10 is synthetic images with CIFAR-10's shapes and dtypes (fewer of them), one colour
+  pattern per class under noise.
 """
 
 from __future__ import annotations
@@ -140,3 +142,21 @@ def heart_csv() -> str:
     df["target"] = (score + rng.normal(0, 1, n) > 0).astype(int)
     df.to_csv(path, index=False)
     return str(path)
+
+
+# ---- CIFAR-10 (synthetic) --------------------------------------------------------------------
+def cifar10_load_data(n_train: int = 2000, n_test: int = 500) -> tuple:
+    """``keras.datasets.cifar10.load_data()``'s shapes and dtypes, with fewer images: uint8
+    ``(n, 32, 32, 3)`` images and uint8 ``(n, 1)`` labels in 0..9. Each class is a smooth colour
+    pattern of its own (a random low-frequency field, fixed per class) under pixel noise, so a
+    small convnet can learn it; drawn with a fixed seed."""
+    rng = np.random.default_rng(10)
+    coarse = rng.uniform(40, 215, size=(10, 4, 4, 3))  # one 4x4 colour field per class
+    patterns = np.repeat(np.repeat(coarse, 8, axis=1), 8, axis=2)  # upsampled to 32x32
+
+    def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = rng.integers(0, 10, size=n)
+        images = patterns[labels] + rng.normal(0, 40, size=(n, 32, 32, 3))
+        return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.uint8)[:, None]
+
+    return draw(n_train), draw(n_test)

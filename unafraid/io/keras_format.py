@@ -137,6 +137,14 @@ class KerasLayer:
         ``f(layer, arrays) -> arrays``: convert the list of weight arrays when
         the two layouts differ (``Normalization`` keeps its statistics in the
         input's rank in unafraid, in the kept axes' shape in Keras).
+    weight_groups : callable
+        ``f(layer) -> [(sub-group, variables), ...]``: where in the layer's h5 group Keras keeps
+        which of its weights; by default all of ``layer._weights`` in ``vars``. The recurrent
+        layers keep theirs in their cell (``layers/lstm/cell/vars``), ``Bidirectional`` in its
+        two layers' cells (``forward_layer/cell/vars``, ``backward_layer/cell/vars``).
+    nested : dict
+        Config keys whose values are whole layers (Keras objects in the file), with the
+        attribute of unafraid's layer that holds each (``Bidirectional``'s ``layer``).
     """
 
     class_name: str
@@ -145,6 +153,8 @@ class KerasLayer:
     from_keras: Callable[[dict[str, Any]], dict[str, Any]] = _same
     weights_to_keras: Callable[[Any, list[np.ndarray]], list[np.ndarray]] = _arrays_as_is
     weights_from_keras: Callable[[Any, list[np.ndarray]], list[np.ndarray]] = _arrays_as_is
+    weight_groups: Callable[[Any], list[tuple[str, list[Any]]]] = lambda layer: [("", layer._weights)]
+    nested: dict[str, str] = field(default_factory=dict)
 
 
 LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
@@ -185,6 +195,13 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("ZeroPadding1D", {"data_format": "channels_last"}, to_keras=_one_pair("padding")),
     KerasLayer("Cropping1D", to_keras=_one_pair("cropping")),
     *(KerasLayer(f"SpatialDropout{rank}D", to_keras=_no_trainable) for rank in (1, 2, 3)),
+    # recurrent layers: the same arguments and weight layouts (gates i, f, c, o and z, r, h), the
+    # weights in the layer's cell; stateful=True is refused by unafraid's constructors
+    *(KerasLayer(name, {"stateful": False}, weight_groups=lambda layer: [("cell", layer._weights)])
+      for name in ("SimpleRNN", "LSTM", "GRU")),
+    KerasLayer("Bidirectional", nested={"layer": "forward_layer", "backward_layer": "backward_layer"},
+               weight_groups=lambda layer: [("forward_layer/cell", layer.forward_layer._weights),
+                                            ("backward_layer/cell", layer.backward_layer._weights)]),
 ]}
 """Every layer class that crosses between unafraid and Keras. Add a row to add a layer, with
 the Keras arguments unafraid lacks in ``keras_only`` and any change of config or weight layout."""
@@ -199,8 +216,10 @@ REFUSED: dict[str, str] = {
     for name in ("IntegerLookup", "StringLookup")}
 """Layer classes both sides have that deliberately do not cross, with the reason and the fix."""
 
+RECURRENT = frozenset({"SimpleRNN", "LSTM", "GRU", "Bidirectional"})  # take initial_state=[...]
 # Layers in LAYERS whose Keras ``call`` reads the mask it is passed (Keras's masked average...)
-KERAS_MASK_READERS = frozenset({"GlobalAveragePooling1D", "Softmax", "BatchNormalization"})
+KERAS_MASK_READERS = frozenset({"GlobalAveragePooling1D", "Softmax", "BatchNormalization",
+                                "SimpleRNN", "LSTM", "GRU", "Bidirectional"})
 
 MODELS = ("Sequential", "Functional")
 # Arguments of Keras's initializers and regularizers that unafraid's lack, at their only value
@@ -308,7 +327,8 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
     config = dict(layer.get_config())
     config.pop("input_shape", None)
     _check_keras_only(layer, spec, config)
-    config = {k: _nested_to_keras(k, v) for k, v in spec.to_keras(config).items()}
+    config = {k: layer_to_keras(getattr(layer, spec.nested[k])) if k in spec.nested
+              else _nested_to_keras(k, v) for k, v in spec.to_keras(config).items()}
     if "dtype" in config and spec.class_name != "InputLayer":
         config["dtype"] = _dtype_policy(config["dtype"])
     out = keras_object(spec.class_name, {**config, **spec.keras_only}, "keras.layers")
@@ -483,8 +503,7 @@ def functional_to_keras(model: Any) -> dict[str, Any]:
             spec["inbound_nodes"] = []
         else:
             spec = layer_to_keras(layer)
-            spec["inbound_nodes"] = [{"args": [ref(n.args)], "kwargs": {}}
-                                     for n in nodes.get(id(layer), [])]
+            spec["inbound_nodes"] = [call_to_keras(layer, n, ref) for n in nodes.get(id(layer), [])]
         spec["name"] = layer.name
         specs.append(spec)
     ins = [history(t) for t in model._in]
@@ -495,6 +514,15 @@ def functional_to_keras(model: Any) -> dict[str, Any]:
     out = keras_object("Functional", config, "keras.src.models.functional", "Functional")
     out["build_config"] = {"input_shape": None}
     return out
+
+
+def call_to_keras(layer: Any, node: Any, ref: Callable[[Any], Any]) -> dict[str, Any]:
+    """One call of a layer as Keras writes it: ``{"args": [...], "kwargs": {...}}``. A recurrent
+    layer called with ``initial_state`` (recorded here as extra inputs) gets it as Keras's kwarg."""
+    if node.kwargs.get("spread_inputs") and type(layer).__name__ in RECURRENT:
+        first, *states = node.args
+        return {"args": [ref(first)], "kwargs": {"initial_state": [ref(s) for s in states]}}
+    return {"args": [ref(node.args)], "kwargs": {}}
 
 
 def keras_layers(model: Any) -> list[Any]:
@@ -559,8 +587,11 @@ def _write_layer_weights(h5: Any, model: Any, prefix: str) -> None:
             _write_layer_weights(h5, layer, f"{path}/")
             continue
         spec = LAYERS.get(type(layer).__name__, KerasLayer(type(layer).__name__))
-        for i, a in enumerate(spec.weights_to_keras(layer, [w.data for w in layer._weights])):
-            group.create_dataset(str(i), data=a)
+        for under, variables in spec.weight_groups(layer):
+            if under:
+                group = h5.create_group(f"{path}/{under}").create_group("vars")
+            for i, a in enumerate(spec.weights_to_keras(layer, [w.data for w in variables])):
+                group.create_dataset(str(i), data=a)
 
 
 class OptimizerStateError(ValueError):
@@ -795,11 +826,7 @@ def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[s
                             "Python code stored in the file, and unafraid never runs code from a "
                             "file. Replace it by built-in layers in Keras and save again.")
     if isinstance(module, str) and module.startswith("keras.src.ops"):
-        raise _refuse(path, f"the model applies the Keras operation '{name[:100]}' directly (Keras "
-                            f"writes one, e.g. NotEqual, when a mask from Masking or "
-                            f"Embedding(mask_zero=True) reaches a layer that reads it, such as "
-                            f"GlobalAveragePooling1D); unafraid loads layers only. Remove the mask "
-                            f"in Keras (mask_zero=False) or replace the operation by layers.")
+        raise _refuse(path, _operation_refused(name))
     if name in REFUSED and module in (None, "keras.layers"):
         config = spec.get("config")
         label = str(config.get("name", "?"))[:100] if isinstance(config, dict) else "?"
@@ -817,6 +844,69 @@ def _check_keras_object(spec: Any, path: Any, allowed: Any) -> tuple[str, dict[s
     if not isinstance(config, dict):
         raise _refuse(path, f"'{name}' has no config.")
     return name, config
+
+
+def _operation_refused(name: str) -> str:
+    return (f"the model applies the Keras operation '{name[:100]}' directly (Keras writes one, e.g. "
+            f"NotEqual, when a mask from Masking or Embedding(mask_zero=True) reaches a layer that "
+            f"reads it, such as GlobalAveragePooling1D); unafraid loads layers only (and the "
+            f"masks of its recurrent layers). Remove the mask in Keras (mask_zero=False) or "
+            f"replace the operation by layers.")
+
+
+@dataclass(frozen=True)
+class KerasMask:
+    """A mask Keras writes as operations: ``NotEqual(source, value)``, then ``Any(axis=-1)`` for
+    ``Masking`` (``reduced``); ``Embedding(mask_zero=True)``'s is ``NotEqual(ids, 0)``."""
+
+    source: Any
+    value: Any
+    reduced: bool = False
+
+
+MASK_OPERATIONS = ("NotEqual", "Any")
+
+
+def _is_mask_operation(spec: Any) -> bool:
+    return (isinstance(spec, dict) and spec.get("module") == "keras.src.ops.numpy"
+            and spec.get("class_name") in MASK_OPERATIONS)
+
+
+def _mask_operation(spec: dict[str, Any], outputs: dict[str, list[Any]], path: Any) -> KerasMask:
+    """The mask one of Keras's mask operations computes; anything else is refused."""
+    name, calls, config = spec["class_name"], spec.get("inbound_nodes"), spec.get("config") or {}
+    call = calls[0] if isinstance(calls, list) and len(calls) == 1 else None
+    args = call.get("args") if isinstance(call, dict) else None
+    if not isinstance(args, list) or call.get("kwargs"):
+        raise _refuse(path, _operation_refused(name))
+    if name == "NotEqual" and len(args) == 2 and isinstance(args[1], int | float):
+        source = _tensors(args[0], outputs, path)
+        if not isinstance(source, KerasMask):
+            return KerasMask(source, args[1])
+    if name == "Any" and len(args) == 1 and config.get("axis") == -1 and not config.get("keepdims"):
+        inner = _tensors(args[0], outputs, path)
+        if isinstance(inner, KerasMask) and not inner.reduced:
+            return KerasMask(inner.source, inner.value, reduced=True)
+    raise _refuse(path, _operation_refused(name))
+
+
+def _mask_reaches(x: Any, mask: KerasMask) -> bool:
+    """Whether unafraid's own mask passing gives the layer called on ``x`` the mask Keras wrote:
+    back from ``x``, through layers that pass a mask on, to the Masking or Embedding that makes
+    it from ``mask.source``."""
+    t = x
+    while getattr(t, "node", None) is not None and t.node.args is not None:
+        layer, args = t.node.layer, t.node.args
+        kind = type(layer).__name__
+        if args is mask.source and (
+                (kind == "Embedding" and layer.mask_zero and mask.value == 0 and not mask.reduced)
+                or (kind == "Masking" and mask.reduced and layer.mask_value == mask.value)):
+            return True
+        if (_makes_mask(layer) or not _passes_mask(layer) or t.index != 0
+                or getattr(layer, "return_sequences", True) is False or isinstance(args, list)):
+            return False
+        t = args
+    return False
 
 
 def _plain(value: Any, path: Any) -> Any:
@@ -852,7 +942,8 @@ def layer_from_keras(spec: Any, path: Any) -> Any:
     if name == "Functional":
         return functional_from_keras(config, path)
     table = LAYERS[name]
-    config = {k: _plain(v, path) for k, v in config.items()}
+    config = {k: layer_from_keras(v, path) if k in table.nested else _plain(v, path)
+              for k, v in config.items()}
     for key, default in table.keras_only.items():
         value = config.pop(key, default)
         if value != default:
@@ -888,6 +979,9 @@ def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
     made: dict[str, Any] = {}      # layer name -> layer
     outputs: dict[str, list[Any]] = {}  # layer name -> the output of each call
     for spec in specs:
+        if _is_mask_operation(spec):
+            outputs[str(spec.get("name"))] = [_mask_operation(spec, outputs, path)]
+            continue
         layer = layer_from_keras(spec, path)
         name = spec.get("name", layer.name)
         made[name] = layer
@@ -901,11 +995,24 @@ def functional_from_keras(config: dict[str, Any], path: Any) -> Any:
             kwargs = call.get("kwargs", {}) if isinstance(call, dict) else None
             if isinstance(kwargs, dict) and kwargs.get("mask", 0) is None:
                 kwargs = {k: v for k, v in kwargs.items() if k != "mask"}  # no mask: the default
+            known = {"training", "initial_state", "mask"} if _class_name_of(spec) in RECURRENT else {
+                "training"}
+            if isinstance(kwargs, dict) and "mask" in kwargs and "mask" not in known:
+                mask = _tensors(kwargs["mask"], outputs, path)
+                raise _refuse(path, _operation_refused("NotEqual" if isinstance(mask, KerasMask)
+                                                       else "mask"))
             if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict) or (
-                    set(kwargs) - {"training"}):
+                    set(kwargs) - known):
                 raise _refuse(path, f"layer '{name}' has a call with arguments unafraid cannot "
                                     f"follow: {str(call)[:200]}")
-            outputs[name].append(layer(_tensors(args[0], outputs, path)))
+            x, states = _tensors(args[0], outputs, path), kwargs.get("initial_state")
+            if "mask" in kwargs:  # a recurrent layer: the mask must be the one unafraid passes on
+                mask = _tensors(kwargs["mask"], outputs, path)
+                if not (isinstance(mask, KerasMask) and _mask_reaches(x, mask)):
+                    raise _refuse(path, f"layer '{name}' is given a mask that unafraid's mask "
+                                        f"passing would not give it; {_operation_refused('NotEqual')}")
+            outputs[name].append(layer(x) if states is None else
+                                 layer(x, initial_state=_tensors(states, outputs, path)))
 
     def pick(refs: Any) -> Any:
         if isinstance(refs, list) and len(refs) == 3 and isinstance(refs[0], str):
@@ -1028,16 +1135,17 @@ def _collect(model: Any, h5: Any, prefix: str, path: Any, pending: list[Any]) ->
             _collect(layer, h5, f"{group}/", path, pending)
             continue
         spec = LAYERS.get(type(layer).__name__, KerasLayer(type(layer).__name__))
-        arrays = spec.weights_from_keras(layer, _vars(h5, group))
-        mine = layer._weights
-        if len(arrays) != len(mine):
-            raise _refuse(path, f"layer '{layer.name}' has {len(mine)} weight arrays but the file "
-                                f"holds {len(arrays)} under '{group}'.")
-        for var, a in zip(mine, arrays, strict=True):
-            if a.shape != var.shape:
-                raise _refuse(path, f"weight '{var.name}' has shape {var.shape} but the file holds "
-                                    f"{a.shape} under '{group}'. Nothing was loaded.")
-            pending.append((var, a.astype(var.dtype, copy=False)))
+        for under, mine in spec.weight_groups(layer):
+            where = f"{group}/{under}" if under else group
+            arrays = spec.weights_from_keras(layer, _vars(h5, where))
+            if len(arrays) != len(mine):
+                raise _refuse(path, f"layer '{layer.name}' has {len(mine)} weight arrays but the "
+                                    f"file holds {len(arrays)} under '{where}'.")
+            for var, a in zip(mine, arrays, strict=True):
+                if a.shape != var.shape:
+                    raise _refuse(path, f"weight '{var.name}' has shape {var.shape} but the file "
+                                        f"holds {a.shape} under '{where}'. Nothing was loaded.")
+                pending.append((var, a.astype(var.dtype, copy=False)))
 
 
 def _restore_step_and_rate(optimizer: Any, stored: list[np.ndarray], has_lr: bool) -> None:

@@ -39,12 +39,12 @@ sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 
 def __getattr__(name: str) -> ModuleType:
-    if name == "datasets":  # `import unafraid.keras.datasets` goes through keras/datasets.py
-        return importlib.import_module(f"{__name__}.datasets")
+    if name in ("datasets", "applications"):  # loaded on first use: keras/datasets.py and
+        return importlib.import_module(f"{__name__}.{name}")  # keras/applications/
     from ..unsupported import KERAS_NAMES, missing_name_error
     raise missing_name_error(__name__, name, __all__, KERAS_NAMES)
 
 
-__all__ = ["activations", "backend", "callbacks", "compat", "constraints", "datasets", "initializers",
-           "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers",
-           "saving", "utils", "Input", "Model", "Sequential"]
+__all__ = ["activations", "applications", "backend", "callbacks", "compat", "constraints", "datasets",
+           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random",
+           "regularizers", "saving", "utils", "Input", "Model", "Sequential"]

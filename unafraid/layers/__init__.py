@@ -54,6 +54,7 @@ from .pooling import (
     MaxPooling3D,
 )
 from .preprocessing import Normalization
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .regularization import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from .reshaping import (
     Cropping1D,
@@ -86,7 +87,9 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
            "Masking", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
            "Embedding", "RepeatVector", "Permute", "Discretization", "CategoryEncoding",
-           "IntegerLookup", "StringLookup", "Lambda", "OpLayer"]
+           "IntegerLookup", "StringLookup", "Lambda", "OpLayer",
+           # recurrent layers (issue 16)
+           "SimpleRNN", "LSTM", "GRU", "Bidirectional"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
 _NOT_SAVED = {"Input", "KerasTensor", "Lambda", "OpLayer", "add", "subtract", "multiply", "average",
               "maximum", "minimum", "concatenate", "dot"}

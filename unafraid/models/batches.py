@@ -177,3 +177,47 @@ def _same_batch(a: np.ndarray, xs: list[np.ndarray], xb: list[np.ndarray], idx: 
         if a is x:
             return batch
     return a[idx]
+
+
+def by_names(values: dict[str, Any], names: list[str], who: str, what: str,
+             missing_ok: bool = False) -> list[Any]:
+    """The values of a dict keyed by the model's input (or output) names, in the model's order.
+
+    ``missing_ok`` gives None for a name the dict lacks (an output trained without a loss).
+    """
+    unknown = sorted(set(values) - set(names))
+    missing = [n for n in names if n not in values]
+    if unknown or (missing and not missing_ok):
+        raise ValueError(f"The {what}s of {who} are named {names}; got a dict with keys "
+                         f"{sorted(values)}" + (f" (unknown: {unknown})" if unknown else "")
+                         + (f" (missing: {missing})" if missing and not missing_ok else "")
+                         + f". Key the dict by the {what} layers' names.")
+    return [values.get(n) for n in names]
+
+
+def batch_in_model_order(model: Any, data: Any) -> Any:
+    """A batch ``(x, y[, sample_weight])`` whose ``x`` or ``y`` is a dict keyed by the model's
+    input or output names (as a ``tf.data`` pipeline of dicts gives them), with the dicts turned
+    into the lists (or single arrays) the model's steps take. Other batches come back unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> a, b = tf.keras.Input((1,), name="a"), tf.keras.Input((2,), name="b")
+    >>> model = tf.keras.Model([a, b], tf.keras.layers.Concatenate(name="out")([a, b]))
+    >>> x, y = batch_in_model_order(model, ({"b": np.ones((1, 2)), "a": np.zeros((1, 1))},
+    ...                                     {"out": np.ones((1, 3))}))
+    >>> [v.shape for v in x], y.shape
+    ([(1, 1), (1, 2)], (1, 3))
+    """
+    x, y, sample_weight = unpack_x_y_sample_weight(data)
+    if not isinstance(x, dict) and not isinstance(y, dict):
+        return data
+    who = f"model '{getattr(model, 'name', '?')}'"
+    if isinstance(x, dict):
+        xs = by_names(x, list(model.input_names), who, "input")
+        x = xs[0] if len(xs) == 1 else xs
+    if isinstance(y, dict):
+        ys = by_names(y, list(model.output_names), who, "output", missing_ok=True)
+        y = ys[0] if len(ys) == 1 else ys
+    return pack_x_y_sample_weight(x, y, sample_weight)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..io.custom_objects import custom_object_scope
 from ..io.saving import deserialize_layer, serialize_layer
 from ..layers.base import InputLayer, KerasTensor, Layer, Node
-from .batches import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from .batches import by_names
 from .model import Model
 
 
@@ -78,6 +79,17 @@ class Functional(Model):
         return list(self._out)
 
     @property
+    def input(self) -> Any:
+        """The symbolic input (a list of them for several), as in Keras: with the outputs of
+        ``model.layers`` it builds a feature extractor, ``Model(model.input, [...])``."""
+        return self._in[0] if self._single_input else list(self._in)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output (a list of them for several)."""
+        return self._out[0] if self._single_output else list(self._out)
+
+    @property
     def input_names(self) -> list[str]:
         return [t.node.layer.name for t in self._in]
 
@@ -131,7 +143,8 @@ class Functional(Model):
         for node in self._nodes:
             if id(node.layer) not in seen and not isinstance(node.layer, InputLayer):
                 seen.add(id(node.layer))
-                layers.append(serialize_layer(node.layer))
+                # the name the nodes use, even if the layer's own get_config leaves it out
+                layers.append({**serialize_layer(node.layer), "name": node.layer.name})
         return {"name": self.name, "trainable": self.trainable,
                 "inputs": [t.node.layer.get_config() for t in self._in],
                 "layers": layers, "nodes": node_specs,
@@ -142,7 +155,13 @@ class Functional(Model):
                 "symbolic_metrics": [[_ref(t, ids), name] for t, name in self._symbolic_metrics]}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Functional:
+    def from_config(cls, config: dict[str, Any],
+                    custom_objects: dict[str, Any] | None = None) -> Functional:
+        with custom_object_scope(custom_objects):
+            return cls._from_config(config)
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any]) -> Functional:
         by_name: dict[str, Layer] = {}
         ins: dict[str, KerasTensor] = {}
         for spec in config["inputs"]:
@@ -150,7 +169,7 @@ class Functional(Model):
             ins[layer.name] = layer.output
         for spec in config["layers"]:
             layer = deserialize_layer(spec)
-            by_name[layer.name] = layer
+            by_name[spec.get("name", layer.name)] = layer
         produced: list[Any] = []
         for spec in config["nodes"]:
             layer = by_name.get(spec["layer"])
@@ -168,50 +187,6 @@ class Functional(Model):
         for ref, name in config.get("symbolic_metrics", []):
             model.add_metric(_symbolic(_deref(ref, produced, ins)), name=str(name))
         return model
-
-
-def by_names(values: dict[str, Any], names: list[str], who: str, what: str,
-             missing_ok: bool = False) -> list[Any]:
-    """The values of a dict keyed by the model's input (or output) names, in the model's order.
-
-    ``missing_ok`` gives None for a name the dict lacks (an output trained without a loss).
-    """
-    unknown = sorted(set(values) - set(names))
-    missing = [n for n in names if n not in values]
-    if unknown or (missing and not missing_ok):
-        raise ValueError(f"The {what}s of {who} are named {names}; got a dict with keys "
-                         f"{sorted(values)}" + (f" (unknown: {unknown})" if unknown else "")
-                         + (f" (missing: {missing})" if missing and not missing_ok else "")
-                         + f". Key the dict by the {what} layers' names.")
-    return [values.get(n) for n in names]
-
-
-def batch_in_model_order(model: Any, data: Any) -> Any:
-    """A batch ``(x, y[, sample_weight])`` whose ``x`` or ``y`` is a dict keyed by the model's
-    input or output names (as a ``tf.data`` pipeline of dicts gives them), with the dicts turned
-    into the lists (or single arrays) the model's steps take. Other batches come back unchanged.
-
-    Examples
-    --------
-    >>> import numpy as np, unafraid as tf
-    >>> a, b = tf.keras.Input((1,), name="a"), tf.keras.Input((2,), name="b")
-    >>> model = tf.keras.Model([a, b], tf.keras.layers.Concatenate(name="out")([a, b]))
-    >>> x, y = batch_in_model_order(model, ({"b": np.ones((1, 2)), "a": np.zeros((1, 1))},
-    ...                                     {"out": np.ones((1, 3))}))
-    >>> [v.shape for v in x], y.shape
-    ([(1, 1), (1, 2)], (1, 3))
-    """
-    x, y, sample_weight = unpack_x_y_sample_weight(data)
-    if not isinstance(x, dict) and not isinstance(y, dict):
-        return data
-    who = f"model '{getattr(model, 'name', '?')}'"
-    if isinstance(x, dict):
-        xs = by_names(x, list(model.input_names), who, "input")
-        x = xs[0] if len(xs) == 1 else xs
-    if isinstance(y, dict):
-        ys = by_names(y, list(model.output_names), who, "output", missing_ok=True)
-        y = ys[0] if len(ys) == 1 else ys
-    return pack_x_y_sample_weight(x, y, sample_weight)
 
 
 def _symbolic(t: Any) -> KerasTensor:

@@ -10,6 +10,7 @@ from .. import random as _random
 from .. import registry
 from ..callbacks import History
 from ..engine import no_grad
+from ..io.custom_objects import custom_object_scope
 from ..layers.base import Layer
 from . import data as _data
 from .training import Trainer
@@ -60,6 +61,27 @@ class Model(Trainer, Layer):
         self.update_skipped = False  # set by each train_step: its update was not applied
         self.history: History | None = None
         self._shuffle_rng = _random.make_generator()
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any],
+                    custom_objects: dict[str, Any] | None = None) -> Model:
+        """Re-create a model from ``get_config()``'s output (Keras's ``Model.from_config``).
+
+        ``Model.from_config`` of a functional model's config builds the functional model;
+        ``custom_objects`` maps the names of your own layer classes in it to the classes.
+
+        Examples
+        --------
+        >>> import unafraid as tf
+        >>> inputs = tf.keras.Input((3,))
+        >>> model = tf.keras.Model(inputs, tf.keras.layers.Dense(2)(inputs))
+        >>> tf.keras.Model.from_config(model.get_config()).output_shape
+        (None, 2)
+        """
+        with custom_object_scope(custom_objects):
+            if cls is Model and "input_refs" in config:
+                return registry.lookup("layer", "Functional").from_config(config)
+            return super().from_config(config)
 
     @property
     def output_names(self) -> list[str]:

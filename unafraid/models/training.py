@@ -38,6 +38,7 @@ from . import data as _data
 from .batches import (
     ArrayBatches,
     IterableBatches,
+    batch_in_model_order,
     is_batch_source,
     one_or_list,
     pack_x_y_sample_weight,
@@ -357,7 +358,7 @@ class Trainer:
                 cbs.on_epoch_begin(epoch)
                 for step, batch in enumerate(batches.epoch()):
                     cbs.on_train_batch_begin(step)
-                    logs = plain_logs(train_function(batch))
+                    logs = plain_logs(train_function(batch_in_model_order(self, batch)))
                     cbs.on_train_batch_end(step, logs)
                     if self.stop_training or interrupt.fired:
                         break
@@ -436,7 +437,7 @@ class Trainer:
                 raise ValueError("fit got a dataset or generator, but the model is not built yet "
                                  "and the first batch could not be read without consuming it. "
                                  "Give the first layer input_shape=..., or call model.build().")
-            x, _, _ = unpack_x_y_sample_weight(first)
+            x, _, _ = unpack_x_y_sample_weight(batch_in_model_order(self, first))
             xs = [_data.to_array(a, "x") for a in (x if isinstance(x, list | tuple) else [x])]
             self._ensure_built(xs)
             self._prepare_metrics(xs)
@@ -486,7 +487,7 @@ class Trainer:
         logs = {}
         with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
             for batch in batches.epoch():
-                logs = self.test_step(batch)
+                logs = self.test_step(batch_in_model_order(self, batch))
         if not logs:
             raise ValueError("evaluate got no batches (x is empty).")
         if verbose not in (0, "0"):
@@ -532,7 +533,7 @@ class Trainer:
         chunks = []
         with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
             for batch in batches.epoch():
-                out = self.predict_step(batch)
+                out = self.predict_step(batch_in_model_order(self, batch))
                 chunks.append([o.data for o in out] if isinstance(out, list | tuple)
                               else [out.data])
         if not chunks:
