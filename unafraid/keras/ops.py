@@ -181,6 +181,11 @@ def ndim(x: Any) -> int:
     return int(np.ndim(as_array(x)))
 
 
+def array(x: Any, dtype: Any = None) -> Tensor:
+    """A tensor holding ``x`` (``keras.ops.array``; Python floats become float32)."""
+    return _tf.convert_to_tensor(x, dtype=dtype)
+
+
 def convert_to_numpy(x: Any) -> np.ndarray:
     """The values as a NumPy array."""
     return np.asarray(as_array(x))
@@ -230,7 +235,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 __all__ = [
-    "abs", "absolute", "add", "all", "any", "arange", "argmax", "argmin", "cast", "ceil", "clip",
+    "abs", "absolute", "add", "all", "any", "arange", "argmax", "array", "argmin", "cast", "ceil", "clip",
     "concatenate", "convert_to_numpy", "convert_to_tensor", "cumsum", "divide", "dot", "elu",
     "equal", "exp", "expand_dims", "expm1", "eye", "floor", "full", "gelu", "greater",
     "greater_equal", "isfinite", "isinf", "isnan", "leaky_relu", "less", "less_equal", "linspace",
