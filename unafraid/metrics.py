@@ -45,7 +45,8 @@ __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccu
            "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "R2Score",
            "F1Score", "FBetaScore", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
            "LogCoshError", "CosineSimilarity", "Poisson", "KLDivergence", "Hinge", "SquaredHinge",
-           "CategoricalHinge", "accuracy", "binary_accuracy",
+           "CategoricalHinge", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU",
+           "accuracy", "binary_accuracy",
            "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "mean_absolute_percentage_error",
            "mean_squared_logarithmic_error", "log_cosh", "cosine_similarity", "poisson",
@@ -282,6 +283,11 @@ class Metric:
         """The state variables made with ``add_variable``."""
         return [var for var, _ in self.__dict__.get("_state_variables", [])]
 
+    @property
+    def _dtype(self) -> str:
+        """Keras 3's name for the metric's dtype as a string (``'float32'`` unless set)."""
+        return str(np.dtype(self.dtype).name) if self.dtype is not None else "float32"
+
     def reset_states(self) -> None:
         """tf.keras 2 spelling of ``reset_state``."""
         self.reset_state()
@@ -313,9 +319,26 @@ class _ArrayStateMetric(Metric):
     resets nothing.)
     """
 
+    state_names: tuple[str, ...] = ()  # Keras 3's state variables, in Keras's order
+
     def __init__(self, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
         super().__init__(name=name, dtype=dtype, **kwargs)
         self.reset_state()
+
+    @property
+    def variables(self) -> list[Any]:
+        """The metric's state as Keras 3 lists it (``total`` and ``count`` for a mean, ...).
+
+        Each is a non-trainable Variable holding a copy of the state as it is now: reading it is
+        exact, and ``update_state`` / ``reset_state`` (not assigning to it) change the metric.
+        """
+        from .tf_ops import Variable
+
+        def now(state: str) -> np.ndarray:
+            value = getattr(self, state, None)
+            return np.asarray(0.0 if value is None else value, np.float32)
+
+        return [Variable(now(n), trainable=False, name=f"{self.name}/{n}") for n in self.state_names]
 
 
 class Mean(_ArrayStateMetric):
@@ -332,6 +355,7 @@ class Mean(_ArrayStateMetric):
     """
 
     default_name = "mean"
+    state_names = ("total", "count")
 
     def reset_state(self) -> None:
         self.total = 0.0
@@ -365,6 +389,8 @@ class Sum(_ArrayStateMetric):
     """The (weighted) sum of the values seen."""
 
     default_name = "sum"
+
+    state_names = ("total",)
 
     def reset_state(self) -> None:
         self.total = 0.0
@@ -791,6 +817,8 @@ class R2Score(_ArrayStateMetric):
         self.num_regressors = num_regressors
         super().__init__(name=name, dtype=dtype)
 
+    state_names = ("sum", "squared_sum", "total_mse", "count", "num_samples")
+
     def reset_state(self) -> None:
         self.num_samples = 0.0
         self.sum = self.squared_sum = self.total_mse = self.count = None
@@ -891,6 +919,8 @@ class FBetaScore(_ArrayStateMetric):
         self.average, self.beta, self.threshold = average, beta, threshold
         self.axis = None if average == "micro" else 0
         super().__init__(name=name, dtype=dtype)
+
+    state_names = ("true_positives", "false_positives", "false_negatives", "intermediate_weights")
 
     def reset_state(self) -> None:
         self.true_positives = self.false_positives = None
@@ -1120,6 +1150,7 @@ class _ConfusionMetric(_ArrayStateMetric):
     thresholds: list[float]
     top_k: int | None = None
     class_id: int | None = None
+    state_names = ("true_positives", "true_negatives", "false_positives", "false_negatives")
 
     def reset_state(self) -> None:
         n = len(self.thresholds)
@@ -1148,6 +1179,10 @@ class _ConditionCount(_ConfusionMetric):
         self.init_thresholds = thresholds
         self.thresholds = parse_thresholds(thresholds, 0.5)
         super().__init__(name=name, dtype=dtype)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("accumulator",)
 
     @property
     def accumulator(self) -> np.ndarray:
@@ -1246,6 +1281,7 @@ class Precision(_PrecisionRecall):
     """
 
     default_name = "precision"
+    state_names = ("true_positives", "false_positives")
 
     def result(self) -> Any:
         tp = self.true_positives
@@ -1264,6 +1300,7 @@ class Recall(_PrecisionRecall):
     """
 
     default_name = "recall"
+    state_names = ("true_positives", "false_negatives")
 
     def result(self) -> Any:
         tp = self.true_positives
@@ -1452,6 +1489,8 @@ class AUC(_ArrayStateMetric):
 
     default_name = "auc"
 
+    state_names = ("true_positives", "true_negatives", "false_positives", "false_negatives")
+
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
                  summation_method: str = "interpolation", name: str | None = None,
                  dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
@@ -1579,6 +1618,223 @@ class AUC(_ArrayStateMetric):
         return config
 
 
+# ---- intersection over union (Keras 3's iou_metrics) ----------------------------------------------
+
+def _is_int_dtype(dtype: Any) -> bool:
+    return dtype in (None, "int", int) or np.dtype(dtype).kind in "iu"
+
+
+def _as_metric_dtype(x: Any, dtype: Any) -> np.ndarray:
+    """Values as Keras's ``convert_to_tensor(x, dtype=self.dtype)``: an int dtype truncates."""
+    x = np.asarray(_array(x))
+    return np.trunc(x.astype(np.float64)) if _is_int_dtype(dtype) else x.astype(np.float64)
+
+
+class _IoUBase(_ArrayStateMetric):
+    """A ``num_classes x num_classes`` confusion matrix (rows true class, columns predicted),
+    accumulated over batches with weights, as Keras's ``_IoUBase``.
+
+    Entries whose label or prediction lies outside ``[0, num_classes)``, or whose label is
+    ``ignore_class``, count for nothing. As in Keras, the default dtype is ``'int'``: labels,
+    predictions and sample weights are truncated to integers (give ``dtype='float32'`` for
+    fractional weights; Keras warns, and so does unafraid).
+    """
+
+    state_names = ("total_cm",)
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None,
+                 ignore_class: int | None = None, sparse_y_true: bool = True,
+                 sparse_y_pred: bool = True, axis: int = -1) -> None:
+        self.num_classes = int(num_classes)
+        self.ignore_class = ignore_class
+        self.sparse_y_true, self.sparse_y_pred, self.axis = sparse_y_true, sparse_y_pred, axis
+        super().__init__(name=name, dtype=dtype or "int")
+
+    @property
+    def _dtype(self) -> str:
+        return "int32" if self.dtype == "int" else str(np.dtype(self.dtype).name)
+
+    def reset_state(self) -> None:
+        self.total_cm = np.zeros((self.num_classes, self.num_classes))
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if not self.sparse_y_true:
+            y_true = np.argmax(_array(y_true), axis=self.axis)
+        if not self.sparse_y_pred:
+            y_pred = np.argmax(_array(y_pred), axis=self.axis)
+        y_true = _as_metric_dtype(y_true, self.dtype).reshape(-1)
+        y_pred = _as_metric_dtype(y_pred, self.dtype).reshape(-1)
+        if sample_weight is None:
+            weight = np.ones_like(y_true)
+        else:
+            raw = np.asarray(_array(sample_weight))
+            if raw.dtype.kind == "f" and _is_int_dtype(self.dtype):
+                warnings.warn("You are passing weight as `float`, but dtype is `int`. This may "
+                              "result in an incorrect weight due to type casting Consider using "
+                              "integer weights.", stacklevel=2)
+            weight = np.broadcast_to(_as_metric_dtype(raw, self.dtype).reshape(-1)
+                                     if raw.ndim > 1 else _as_metric_dtype(raw, self.dtype),
+                                     y_true.shape)
+        n = self.num_classes
+        keep = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
+        if self.ignore_class is not None:
+            keep &= y_true != self.ignore_class
+        np.add.at(self.total_cm, (y_true[keep].astype(np.int64), y_pred[keep].astype(np.int64)),
+                  weight[keep])
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self._dtype, "num_classes": self.num_classes,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class IoU(_IoUBase):
+    """Intersection over union ``TP / (TP + FP + FN)`` per class, averaged over ``target_class_ids``.
+
+    Computed from the confusion matrix accumulated over batches (see ``MeanIoU``); classes that
+    never occur (``TP + FP + FN = 0``) are left out of the mean.
+
+    Parameters
+    ----------
+    num_classes : int
+    target_class_ids : list of int
+        The classes whose IoU is averaged (one id gives that class's IoU).
+    name, dtype : optional
+        dtype defaults to ``'int'`` as in Keras (weights are truncated to integers).
+    ignore_class : int, optional
+        A label (such as a "void" class, -1 or 255) whose entries are left out.
+    sparse_y_true, sparse_y_pred : bool, default True
+        Class ids (True) or scores whose ``argmax`` over ``axis`` is the class (False).
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = IoU(num_classes=2, target_class_ids=[0])
+    >>> m.update_state([0, 0, 1, 1], [0, 1, 0, 1])
+    >>> round(m.result(), 4)  # class 0: TP 1, FP 1, FN 1
+    0.3333
+    """
+
+    default_name = "io_u"
+
+    def __init__(self, num_classes: int, target_class_ids: Any, name: str | None = None,
+                 dtype: Any = None, ignore_class: int | None = None, sparse_y_true: bool = True,
+                 sparse_y_pred: bool = True, axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+        if max(target_class_ids) >= num_classes:
+            raise ValueError(f"Target class id {max(target_class_ids)} is out of range, which is "
+                             f"[0, {num_classes}).")
+        self.target_class_ids = list(target_class_ids)
+
+    def result(self) -> float:
+        cm = self.total_cm
+        true_positives = np.diag(cm)
+        denominator = cm.sum(axis=0) + cm.sum(axis=1) - true_positives
+        ids = np.asarray(self.target_class_ids, np.int64)
+        tp, den = true_positives[ids], denominator[ids]
+        valid = den > 1e-9
+        iou = np.where(valid, tp / (den + EPSILON), 0.0)
+        return float(np.sum(iou) / (np.sum(valid) + EPSILON))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_class_ids": self.target_class_ids}
+
+
+class BinaryIoU(IoU):
+    """IoU of a binary task: a prediction is class 1 when ``y_pred >= threshold``.
+
+    Parameters
+    ----------
+    target_class_ids : sequence of int, default (0, 1)
+    threshold : float, default 0.5
+    name, dtype : optional
+
+    Examples
+    --------
+    >>> m = BinaryIoU(target_class_ids=[1])
+    >>> m.update_state([0, 1, 1], [0.2, 0.7, 0.4])
+    >>> m.result()  # class 1: TP 1, FN 1
+    0.5
+    """
+
+    default_name = "binary_io_u"
+
+    def __init__(self, target_class_ids: Any = (0, 1), threshold: float = 0.5,
+                 name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name, dtype=dtype)
+        self.threshold = threshold
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_pred = (np.asarray(_array(y_pred), np.float32) >= self.threshold).astype(np.float64)
+        super().update_state(_as_metric_dtype(y_true, self.dtype), y_pred, sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold,
+                "name": self.name, "dtype": self._dtype}
+
+
+class MeanIoU(IoU):
+    """The mean over all ``num_classes`` classes of ``TP / (TP + FP + FN)`` (see ``IoU``).
+
+    Examples
+    --------
+    >>> m = MeanIoU(num_classes=2)
+    >>> m.update_state([0, 0, 1, 1], [0, 1, 0, 1])
+    >>> round(m.result(), 4)  # 1/3 for each class
+    0.3333
+    """
+
+    default_name = "mean_io_u"
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None,
+                 ignore_class: int | None = None, sparse_y_true: bool = True,
+                 sparse_y_pred: bool = True, axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, target_class_ids=list(range(num_classes)),
+                         name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["target_class_ids"]
+        return config
+
+
+class OneHotIoU(IoU):
+    """``IoU`` with one-hot labels (and scores as predictions unless ``sparse_y_pred=True``)."""
+
+    default_name = "one_hot_io_u"
+
+    def __init__(self, num_classes: int, target_class_ids: Any, name: str | None = None,
+                 dtype: Any = None, ignore_class: int | None = None, sparse_y_pred: bool = False,
+                 axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, target_class_ids=target_class_ids, name=name,
+                         dtype=dtype, ignore_class=ignore_class, sparse_y_true=False,
+                         sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
+class OneHotMeanIoU(MeanIoU):
+    """``MeanIoU`` with one-hot labels (and scores as predictions unless ``sparse_y_pred=True``)."""
+
+    default_name = "one_hot_mean_io_u"
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None,
+                 ignore_class: int | None = None, sparse_y_pred: bool = False,
+                 axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
 # ---- lookup ---------------------------------------------------------------------------------------
 NAMES = registry.names("metric")
 NAMES.register_each([
@@ -1589,7 +1845,7 @@ NAMES.register_each([
     FalseNegatives, SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall,
     RecallAtPrecision, R2Score, F1Score, FBetaScore, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, Poisson, KLDivergence, Hinge,
-    SquaredHinge, CategoricalHinge])
+    SquaredHinge, CategoricalHinge, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU])
 NAMES.register_table({
     "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,

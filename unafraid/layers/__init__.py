@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from .. import registry
 from .activation import ELU, LeakyReLU, PReLU, ReLU
+from .adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from .base import Input, InputLayer, KerasTensor, Layer
 from .categorical import CategoryEncoding, Discretization, IntegerLookup, StringLookup
 from .conv import (
@@ -68,6 +76,8 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from .serialization import deserialize, serialize
+from .unit_rms import Identity, RMSNormalization, UnitNormalization
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense", "Dropout",
            "Flatten", "Reshape", "Softmax", "BatchNormalization", "LayerNormalization",
@@ -85,10 +95,13 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
            "Masking", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
            "Embedding", "RepeatVector", "Permute", "Discretization", "CategoryEncoding",
-           "IntegerLookup", "StringLookup", "Lambda"]
+           "IntegerLookup", "StringLookup", "Lambda", "serialize", "deserialize",
+           "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+           "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "Identity",
+           "RMSNormalization", "UnitNormalization"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
 _NOT_SAVED = {"Input", "KerasTensor", "Lambda", "add", "subtract", "multiply", "average",
-              "maximum", "minimum", "concatenate", "dot"}
+              "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"}
 # Keras's aliases
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D

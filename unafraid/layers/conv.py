@@ -1,4 +1,5 @@
-"""Convolution layers with Keras 3's names, arguments and defaults, channels last:
+"""Convolution layers with Keras 3's names, arguments and defaults, channels last
+(``data_format="channels_first"`` inputs are moved last inside):
 Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D.
 
 Each is one engine primitive (``unafraid.conv``, ``conv_transpose``, ``depthwise_conv``)
@@ -24,19 +25,10 @@ from ..engine.convolution import (
 )
 from ..engine.tensor import Tensor
 from .base import Layer
+from .channels import channels_last_inside, check_data_format
 
 _AXES = {1: "steps", 2: "height, width", 3: "depth, height, width"}
 
-
-def check_data_format(layer: str, value: Any) -> str:
-    """Only channels_last is supported: say how to move the channels axis."""
-    fmt = "channels_last" if value is None else str(value).lower()
-    if fmt != "channels_last":
-        raise ValueError(f"{layer}: data_format={value!r} is not supported: unafraid's "
-                         f"convolutions and pooling are channels_last, (batch, ..., channels). "
-                         f"Move the channels axis last with np.moveaxis(x, 1, -1) and drop "
-                         f"data_format.")
-    return fmt
 
 
 def check_rank(layer: Layer, shape: tuple[int | None, ...], rank: int) -> None:
@@ -78,7 +70,7 @@ class BaseConv(Layer):
     strides : int or tuple of int, default 1
     padding : {'valid', 'same'} ('causal' too for Conv1D), default 'valid'
         Keras/TensorFlow's rules: 'same' gives ``ceil(n / stride)`` outputs.
-    data_format : None or 'channels_last'
+    data_format : None, 'channels_last' or 'channels_first' (moved last inside; see layers.channels)
     dilation_rate : int or tuple of int, default 1
     groups : int, default 1
         Split channels and filters into independent groups.
@@ -138,6 +130,7 @@ class BaseConv(Layer):
     def kernel_shape(self, channels: int) -> tuple[int, ...]:
         return (*self.kernel_size, channels // self.groups, self.filters)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.kernel = self.add_weight(self.kernel_shape(self._channels(input_shape)),
                                       self.kernel_initializer, name="kernel",
@@ -146,18 +139,21 @@ class BaseConv(Layer):
                                      regularizer=self.bias_regularizer)
                      if self.use_bias else None)
 
+    @channels_last_inside
     def _check_input(self, x: Tensor) -> None:
         channels = self._channels(x.shape)
-        built_for = self._build_shape[-1] if self._build_shape else channels
+        channel_axis = 1 if self.data_format == "channels_first" else -1
+        built_for = self._build_shape[channel_axis] if self._build_shape else channels
         if channels != built_for:
             raise ValueError(f"{type(self).__name__} layer '{self.name}' was built for inputs "
-                             f"with {built_for} channels (last axis), got shape {x.shape}.")
+                             f"with {built_for} channels, got shape {x.shape} ({self.data_format}).")
 
     def convolve(self, x: Tensor) -> Tensor:
         """The convolution plus the bias (fused into the product where the primitive can)."""
         return conv(x, self.kernel, self.strides, self.padding, self.dilation_rate, self.groups,
                     bias=self.bias)
 
+    @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
         y = self.activation(self.convolve(inputs))
         if self.activity_regularizer is not None:
@@ -168,6 +164,7 @@ class BaseConv(Layer):
         return conv_window(size, self.kernel_size[axis:axis + 1], self.strides[axis:axis + 1],
                            self.padding, self.dilation_rate[axis:axis + 1]).out_size
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
         return (input_shape[0], *spatial_out(input_shape[1:-1], self.window), self.filters)
@@ -325,6 +322,7 @@ class DepthwiseConv2D(Conv2D):
                          depthwise_regularizer, bias_regularizer, activity_regularizer,
                          None, bias_constraint, **kwargs)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         channels = self._channels(input_shape)
         self.filters = channels * self.depth_multiplier
@@ -339,6 +337,7 @@ class DepthwiseConv2D(Conv2D):
         return depthwise_conv(x, self.kernel, self.strides, self.padding, self.dilation_rate,
                               bias=self.bias)
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         shape = super().compute_output_shape(input_shape)
         c = input_shape[-1]
@@ -391,6 +390,7 @@ class SeparableConv2D(Conv2D):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         channels = self._channels(input_shape)
         self.depthwise_kernel = self.add_weight(
