@@ -191,3 +191,24 @@ def test_adafactor_factored_second_moment_by_hand():
     opt.apply_gradients([(g.astype(np.float32), w)])
     np.testing.assert_allclose(w.numpy(), w0 - alpha * u / max(1.0, rms_u), rtol=1e-5)
     assert G.shape == v.shape
+
+
+def test_group_normalization_by_hand_and_gradient():
+    x = np.array([[1.0, 3.0, 10.0, 30.0]])  # groups of two channels: mean 2 and 20, sd 1 and 10
+    np.testing.assert_allclose(layers.GroupNormalization(groups=2, epsilon=0.0)(x).numpy(),
+                               [[-1.0, 1.0, -1.0, 1.0]], rtol=1e-6)
+    img = np.random.default_rng(2).normal(size=(2, 3, 3, 4))  # channels last, 2 groups of 2
+    out = layers.GroupNormalization(groups=2, epsilon=1e-3)(img).numpy()
+    g = img.reshape(2, 3, 3, 2, 2)
+    expected = (g - g.mean(axis=(1, 2, 4), keepdims=True)) / np.sqrt(
+        g.var(axis=(1, 2, 4), keepdims=True) + 1e-3)
+    np.testing.assert_allclose(out, expected.reshape(img.shape), rtol=1e-4, atol=1e-5)
+    first = np.moveaxis(img, -1, 1)  # the same with channels on axis 1
+    np.testing.assert_allclose(layers.GroupNormalization(groups=2, axis=1)(first).numpy(),
+                               np.moveaxis(out, -1, 1), rtol=1e-4, atol=1e-5)
+    layer = layers.GroupNormalization(groups=-1, dtype="float64")  # instance normalization
+    assert all(r.error <= 1 for r in uf.check_grad(lambda t: uf.ops.sum(uf.ops.tanh(layer(t))),
+                                                    img[:1, :2, :2]))
+    assert layer.groups == 4
+    with pytest.raises(ValueError, match="must be a multiple"):
+        layers.GroupNormalization(groups=3)(img)

@@ -47,6 +47,7 @@ from .merging import (
 )
 from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization
+from .norms import GroupNormalization, Identity, RMSNormalization, UnitNormalization
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -77,7 +78,6 @@ from .reshaping import (
     ZeroPadding3D,
 )
 from .serialization import deserialize, serialize
-from .unit_rms import Identity, RMSNormalization, UnitNormalization
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense", "Dropout",
            "Flatten", "Reshape", "Softmax", "BatchNormalization", "LayerNormalization",
@@ -98,7 +98,7 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "IntegerLookup", "StringLookup", "Lambda", "serialize", "deserialize",
            "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
            "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "Identity",
-           "RMSNormalization", "UnitNormalization"]
+           "RMSNormalization", "UnitNormalization", "GroupNormalization"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
 _NOT_SAVED = {"Input", "KerasTensor", "Lambda", "add", "subtract", "multiply", "average",
               "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"}
