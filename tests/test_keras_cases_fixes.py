@@ -212,3 +212,20 @@ def test_group_normalization_by_hand_and_gradient():
     assert layer.groups == 4
     with pytest.raises(ValueError, match="must be a multiple"):
         layers.GroupNormalization(groups=3)(img)
+
+
+def test_correlation_metrics_against_scipy_and_lin():
+    from scipy.stats import pearsonr
+
+    rng = np.random.default_rng(4)
+    t, p = rng.normal(size=(3, 6)), rng.normal(size=(3, 6))
+    expected = [pearsonr(a, b).statistic for a, b in zip(t, p, strict=True)]
+    np.testing.assert_allclose(metrics.pearson_correlation(t, p), expected, rtol=1e-6)
+    m = metrics.PearsonCorrelation()
+    m.update_state(t, p)
+    np.testing.assert_allclose(m.result(), np.mean(expected), rtol=1e-6)
+    # Lin (1989): 2 s_tp / (s_t^2 + s_p^2 + (mean_t - mean_p)^2), population moments
+    lin = [2 * np.mean((a - a.mean()) * (b - b.mean())) / (a.var() + b.var() + (a.mean() - b.mean()) ** 2)
+           for a, b in zip(t, p, strict=True)]
+    np.testing.assert_allclose(metrics.concordance_correlation(t, p), lin, rtol=1e-5)
+    assert metrics.get("concordance_correlation").get_config()["axis"] == -1

@@ -46,6 +46,8 @@ __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccu
            "F1Score", "FBetaScore", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
            "LogCoshError", "CosineSimilarity", "Poisson", "KLDivergence", "Hinge", "SquaredHinge",
            "CategoricalHinge", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU",
+           "PearsonCorrelation", "ConcordanceCorrelation", "pearson_correlation",
+           "concordance_correlation",
            "accuracy", "binary_accuracy",
            "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "mean_absolute_percentage_error",
@@ -171,6 +173,31 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
     y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
     y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
     return np.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
+def pearson_correlation(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
+    """Pearson's correlation along ``axis`` (one value per sample for ``(N, n)`` inputs):
+    ``mean(z(y_true) z(y_pred))`` with ``z(x) = (x - mean x) / std x`` (population std)."""
+    y_true, y_pred = _same_rank(np.asarray(_array(y_true), np.float64),
+                                np.asarray(_array(y_pred), np.float64))
+    t = y_true - np.mean(y_true, axis=axis, keepdims=True)
+    p = y_pred - np.mean(y_pred, axis=axis, keepdims=True)
+    t = t / np.std(t, axis=axis, keepdims=True)
+    p = p / np.std(p, axis=axis, keepdims=True)
+    return np.mean(t * p, axis=axis)
+
+
+def concordance_correlation(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
+    """Lin's concordance correlation along ``axis``:
+    ``2 cov(t, p) / (var t + var p + (mean t - mean p)^2 + 1e-7)`` (population moments)."""
+    y_true, y_pred = _same_rank(np.asarray(_array(y_true), np.float64),
+                                np.asarray(_array(y_pred), np.float64))
+    t_mean = np.mean(y_true, axis=axis, keepdims=True)
+    p_mean = np.mean(y_pred, axis=axis, keepdims=True)
+    norm = (np.var(y_true, axis=axis, keepdims=True) + np.var(y_pred, axis=axis, keepdims=True)
+            + np.square(t_mean - p_mean))
+    covar = (y_true - p_mean) * (y_pred - p_mean)  # Keras's form; its mean is cov(t, p)
+    return np.mean(2.0 * covar / (norm + EPSILON), axis=axis)
 
 
 def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -697,6 +724,49 @@ class CosineSimilarity(MeanMetricWrapper):
 
     def __init__(self, name: str = "cosine_similarity", dtype: Any = None, axis: int = -1) -> None:
         super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
+
+
+class PearsonCorrelation(MeanMetricWrapper):
+    """Mean over samples of Pearson's correlation between ``y_true`` and ``y_pred`` along ``axis``.
+
+    Parameters
+    ----------
+    name : str, default 'pearson_correlation'
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = PearsonCorrelation()
+    >>> m.update_state([[1.0, 2.0, 3.0]], [[2.0, 4.0, 7.0]])
+    >>> round(m.result(), 4)
+    0.9934
+    """
+
+    def __init__(self, name: str = "pearson_correlation", dtype: Any = None, axis: int = -1) -> None:
+        super().__init__(pearson_correlation, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class ConcordanceCorrelation(MeanMetricWrapper):
+    """Mean over samples of Lin's concordance correlation along ``axis`` (1: identical values).
+
+    Parameters
+    ----------
+    name : str, default 'concordance_correlation'
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = ConcordanceCorrelation()
+    >>> m.update_state([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]])
+    >>> round(m.result(), 4)
+    1.0
+    """
+
+    def __init__(self, name: str = "concordance_correlation", dtype: Any = None,
+                 axis: int = -1) -> None:
+        super().__init__(concordance_correlation, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
 
 
 class Poisson(MeanMetricWrapper):
@@ -1845,7 +1915,8 @@ NAMES.register_each([
     FalseNegatives, SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall,
     RecallAtPrecision, R2Score, F1Score, FBetaScore, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, Poisson, KLDivergence, Hinge,
-    SquaredHinge, CategoricalHinge, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU])
+    SquaredHinge, CategoricalHinge, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    PearsonCorrelation, ConcordanceCorrelation])
 NAMES.register_table({
     "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
@@ -1871,6 +1942,7 @@ NAMES.register_table({
     "msle": MeanSquaredLogarithmicError, "log_cosh_error": LogCoshError,
     "cosine_similarity": CosineSimilarity, "poisson": Poisson, "kl_divergence": KLDivergence,
     "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "pearson_correlation": PearsonCorrelation, "concordance_correlation": ConcordanceCorrelation,
 })
 NAMES.register(LogCoshError, "logcosh", listed=False)  # tf.keras 2 spellings
 NAMES.register(KLDivergence, "kld", listed=False)
@@ -1882,7 +1954,9 @@ _FUNCTIONS = {accuracy: Accuracy, binary_accuracy: BinaryAccuracy,
               mean_absolute_percentage_error: MeanAbsolutePercentageError,
               mean_squared_logarithmic_error: MeanSquaredLogarithmicError, log_cosh: LogCoshError,
               cosine_similarity: CosineSimilarity, poisson: Poisson, kl_divergence: KLDivergence,
-              hinge: Hinge, squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge}
+              hinge: Hinge, squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge,
+              pearson_correlation: PearsonCorrelation,
+              concordance_correlation: ConcordanceCorrelation}
 
 
 def _accuracy_for(loss: Any, output_shape: Any, y_true_shape: Any, name: str) -> Metric:

@@ -196,6 +196,9 @@ BACKEND_NAMESPACE = Namespace(
     "keras.src.backend", importlib.import_module("unafraid.keras.backend"),
     {"backend": lambda: BACKEND, "convert_to_numpy": convert_to_numpy, "is_tensor": is_tensor,
      "standardize_dtype": standardize_dtype,
+     # the same objects as keras.ops.convert_to_tensor and keras.KerasTensor
+     "convert_to_tensor": importlib.import_module("unafraid.keras.ops").convert_to_tensor,
+     "KerasTensor": importlib.import_module("unafraid.layers").KerasTensor,
      # unafraid has no sparse or ragged tensors: Keras skips those cases, as on its NumPy backend
      "SUPPORTS_SPARSE_TENSORS": False, "SUPPORTS_RAGGED_TENSORS": False})
 
