@@ -229,3 +229,30 @@ def test_correlation_metrics_against_scipy_and_lin():
            for a, b in zip(t, p, strict=True)]
     np.testing.assert_allclose(metrics.concordance_correlation(t, p), lin, rtol=1e-5)
     assert metrics.get("concordance_correlation").get_config()["axis"] == -1
+
+
+def test_depthwise_separable_1d_and_conv3d_transpose_by_hand():
+    x = np.random.default_rng(5).normal(size=(2, 7, 3)).astype(np.float32)
+    d = layers.DepthwiseConv1D(3, depth_multiplier=2, use_bias=False)
+    k = d(x).numpy(), d.kernel.numpy()
+    # output channel c * 2 + m at step i: sum_j x[i + j, c] kernel[j, c, m]
+    ref = np.einsum("nijc,jcm->nicm", np.stack([x[:, j:j + 5] for j in range(3)], axis=2), k[1])
+    np.testing.assert_allclose(k[0], ref.reshape(2, 5, 6), rtol=1e-5, atol=1e-6)
+    s = layers.SeparableConv1D(4, 3, use_bias=False)
+    out = s(x).numpy()
+    depthwise = np.einsum("nijc,jcm->nicm", np.stack([x[:, j:j + 5] for j in range(3)], axis=2),
+                          s.depthwise_kernel.numpy()).reshape(2, 5, 3)
+    np.testing.assert_allclose(out, depthwise @ s.pointwise_kernel.numpy()[0], rtol=1e-5, atol=1e-6)
+    up = layers.Conv3DTranspose(1, 2, strides=2, use_bias=False, kernel_initializer="ones")
+    y = up(np.ones((1, 2, 2, 2, 1), np.float32)).numpy()  # each input spreads over its own 2x2x2
+    np.testing.assert_array_equal(y, np.ones((1, 4, 4, 4, 1)))
+
+
+def test_conv_constraint_is_applied_after_each_update():
+    conv = layers.Conv2D(2, 3, kernel_constraint="non_neg", bias_constraint="non_neg")
+    model = uf.keras.Sequential([uf.keras.Input((5, 5, 1)), conv, layers.Flatten()])
+    model.compile(optimizer=optimizers.SGD(1.0), loss="mse")
+    model.fit(np.ones((4, 5, 5, 1), np.float32), np.full((4, 18), 50.0, np.float32) * -1,
+              epochs=1, verbose=0)
+    assert conv.kernel.numpy().min() >= 0 and conv.bias.numpy().min() >= 0  # pushed down, clipped
+    assert layers.Conv2D.from_config(conv.get_config()).kernel_constraint.get_config() == {}

@@ -20,7 +20,10 @@ from .conv import (
     Conv2D,
     Conv2DTranspose,
     Conv3D,
+    Conv3DTranspose,
+    DepthwiseConv1D,
     DepthwiseConv2D,
+    SeparableConv1D,
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Reshape, Softmax
@@ -98,7 +101,8 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "IntegerLookup", "StringLookup", "Lambda", "serialize", "deserialize",
            "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
            "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "Identity",
-           "RMSNormalization", "UnitNormalization", "GroupNormalization"]
+           "RMSNormalization", "UnitNormalization", "GroupNormalization", "Conv3DTranspose",
+           "DepthwiseConv1D", "SeparableConv1D"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
 _NOT_SAVED = {"Input", "KerasTensor", "Lambda", "add", "subtract", "multiply", "average",
               "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"}
