@@ -65,7 +65,7 @@ def test_layers_serialize_round_trip_is_json():
 def test_metric_state_variables_hold_the_state_by_keras_names():
     m = metrics.Mean()
     m.update_state([1.0, 3.0], sample_weight=[1.0, 3.0])
-    assert [v.name for v in m.variables] == ["mean/total", "mean/count"]
+    assert [v.name for v in m.variables] == ["total", "count"]
     np.testing.assert_allclose([v.numpy() for v in m.variables], [10.0, 4.0])  # 1*1 + 3*3, 1 + 3
     precision = metrics.Precision()
     precision.update_state([1, 0, 1], [0.9, 0.8, 0.1])  # one TP (0.9), one FP (0.8)
@@ -256,3 +256,27 @@ def test_conv_constraint_is_applied_after_each_update():
               epochs=1, verbose=0)
     assert conv.kernel.numpy().min() >= 0 and conv.bias.numpy().min() >= 0  # pushed down, clipped
     assert layers.Conv2D.from_config(conv.get_config()).kernel_constraint.get_config() == {}
+
+
+def test_keras_ops_arange_counts_as_numpy():
+    assert uf.keras.ops.arange(0.1, 1.1, 0.1).shape == np.arange(0.1, 1.1, 0.1).shape == (10,)
+    np.testing.assert_array_equal(uf.keras.ops.arange(5).numpy(), np.arange(5))
+    assert uf.keras.ops.arange(1, 7, 2).numpy().dtype == np.int32
+    assert uf.keras.ops.arange(0.0, 1.0, 0.25).numpy().dtype == np.float32
+
+
+def test_masked_global_average_pooling_1d_by_hand():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    mask = np.array([[1, 1, 0], [0, 1, 0]])
+    out = layers.GlobalAveragePooling1D()(x, mask).numpy()
+    np.testing.assert_allclose(out, [(x[0, 0] + x[0, 1]) / 2, x[1, 1]])
+    masked = uf.keras.Sequential([layers.Masking(0.0), layers.GlobalAveragePooling1D()])
+    seq = np.array([[[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]]], np.float32)  # the last step is masked
+    np.testing.assert_allclose(masked(seq).numpy(), [[2.0, 3.0]])
+    assert layers.ReLU().supports_masking and layers.PReLU().supports_masking
+
+
+def test_conv_build_takes_input_shape_by_keyword():
+    conv = layers.Conv2D(2, 3, data_format="channels_first")
+    conv.build(input_shape=(None, 4, 6, 6))
+    assert conv.kernel.shape == (3, 3, 4, 2)

@@ -354,7 +354,8 @@ class _ArrayStateMetric(Metric):
 
     @property
     def variables(self) -> list[Any]:
-        """The metric's state as Keras 3 lists it (``total`` and ``count`` for a mean, ...).
+        """The metric's state as Keras 3 lists it, by Keras's names (``total`` and ``count`` for a
+        mean, ...).
 
         Each is a non-trainable Variable holding a copy of the state as it is now: reading it is
         exact, and ``update_state`` / ``reset_state`` (not assigning to it) change the metric.
@@ -365,7 +366,7 @@ class _ArrayStateMetric(Metric):
             value = getattr(self, state, None)
             return np.asarray(0.0 if value is None else value, np.float32)
 
-        return [Variable(now(n), trainable=False, name=f"{self.name}/{n}") for n in self.state_names]
+        return [Variable(now(n), trainable=False, name=n) for n in self.state_names]
 
 
 class Mean(_ArrayStateMetric):

@@ -145,8 +145,19 @@ def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse:
 
 
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Tensor:
-    """``[start, stop)`` in steps of ``step``."""
-    return _tf.range(start, stop, step, dtype=dtype)
+    """``[start, stop)`` in steps of ``step``: int32 for integers, float32 when any is a float.
+
+    The number of values is NumPy's (and JAX's) ``ceil((stop - start) / step)`` from the numbers
+    as given, so ``arange(0.1, 1.1, 0.1)`` has 10 values, as in Keras.
+    """
+    if stop is None:
+        start, stop = 0, start
+    numbers = [as_array(v).item() if isinstance(v, Tensor) else v.item() if isinstance(v, np.generic)
+               else v for v in (start, stop, 1 if step is None else step)]
+    if dtype is None:
+        floats = [np.asarray(v).dtype.kind == "f" for v in numbers]  # (`any` is ops.any here)
+        dtype = np.float32 if True in floats else np.int32
+    return Tensor(np.arange(*numbers, dtype=dtype))
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,

@@ -10,6 +10,7 @@ its gradient), for tensors and for shape tuples alike, so ``build``, ``call`` an
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -52,14 +53,20 @@ def channels_last_inside(method: Callable) -> Callable:
     axes once: the inner call sees data already moved.
     """
 
+    first = list(inspect.signature(method).parameters)[1]  # the tensor or shape (input_shape=...)
+
     @functools.wraps(method)
-    def wrapper(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, "data_format", "channels_last") != "channels_first" or \
                 self.__dict__.get("channels_moved", False):
-            return method(self, x, *args, **kwargs)
+            return method(self, *args, **kwargs)
+        if args:
+            args = (_move(args[0], _last_order), *args[1:])
+        else:
+            kwargs = {**kwargs, first: _move(kwargs[first], _last_order)}
         self.__dict__["channels_moved"] = True
         try:
-            return _move(method(self, _move(x, _last_order), *args, **kwargs), _first_order)
+            return _move(method(self, *args, **kwargs), _first_order)
         finally:
             self.__dict__["channels_moved"] = False
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..engine import ops
 from ..engine.convolution import as_tuple, avg_pool, conv_window, max_pool
 from ..engine.tensor import Tensor
@@ -174,9 +176,28 @@ class BaseGlobalPooling(Layer):
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
-    """Mean over the steps of ``(batch, steps, channels)``: ``(batch, channels)``."""
+    """Mean over the steps of ``(batch, steps, channels)``: ``(batch, channels)``.
+
+    With a mask (``(batch, steps)``, from ``Masking`` or ``Embedding(mask_zero=True)``, or
+    passed as ``layer(x, mask)``) the mean runs over the unmasked steps only,
+    ``sum(m x) / sum(m)``, as in Keras; the output carries no mask.
+    """
 
     rank = 1
+    supports_masking = True
+
+    @channels_last_inside
+    def call(self, inputs: Tensor, *args: Any, mask: Any = None) -> Tensor:
+        if mask is None and args:  # layer(x, mask): the mask given by position, as Keras allows
+            mask = args[0]
+        if mask is None:
+            return super().call(inputs)
+        m = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask).astype(inputs.dtype)[..., None]
+        total = ops.sum(ops.multiply(inputs, m), axis=1, keepdims=self.keepdims)
+        return ops.divide(total, np.sum(m, axis=1, keepdims=self.keepdims))
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):
