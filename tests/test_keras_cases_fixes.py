@@ -280,3 +280,12 @@ def test_conv_build_takes_input_shape_by_keyword():
     conv = layers.Conv2D(2, 3, data_format="channels_first")
     conv.build(input_shape=(None, 4, 6, 6))
     assert conv.kernel.shape == (3, 3, 4, 2)
+
+
+def test_dropout_noise_shape_is_checked_as_keras_does():
+    assert layers.Dropout(0.5, noise_shape=[20, 1, 10]).noise_shape == (20, 1, 10)
+    assert layers.Dropout(0.5, noise_shape=(None, 1, None)).noise_shape == (None, 1, None)
+    for bad, match in [("Invalid", "tuple or list of integers"), ((20, 1.5, 10), "integers or None"),
+                       ((20, -1, 10), "positive integers or None"), ((20, 0, 10), "positive")]:
+        with pytest.raises(ValueError, match=match):
+            layers.Dropout(0.5, noise_shape=bad)
