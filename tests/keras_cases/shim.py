@@ -199,6 +199,7 @@ BACKEND_NAMESPACE = Namespace(
      # the same objects as keras.ops.convert_to_tensor and keras.KerasTensor
      "convert_to_tensor": importlib.import_module("unafraid.keras.ops").convert_to_tensor,
      "KerasTensor": importlib.import_module("unafraid.layers").KerasTensor,
+     "standardize_shape": lambda shape: tuple(None if d is None else int(d) for d in shape),
      # unafraid has no sparse or ragged tensors: Keras skips those cases, as on its NumPy backend
      "SUPPORTS_SPARSE_TENSORS": False, "SUPPORTS_RAGGED_TENSORS": False})
 

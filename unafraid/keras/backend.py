@@ -94,3 +94,23 @@ def Variable(initializer: Any, shape: Any = None, dtype: Any = None, trainable: 
     else:
         value = initializer
     return TfVariable(value, trainable=trainable, name=name, dtype=dtype)
+
+
+def get_keras_mask(x: Any) -> Any:
+    """Keras 3's ``backend.get_keras_mask``: the mask a tensor carries (``x._keras_mask``), or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from unafraid import layers
+    >>> from unafraid.keras import backend
+    >>> out = layers.Masking()(np.array([[[0.0], [1.0]]]))
+    >>> backend.get_keras_mask(out).numpy()
+    array([[False,  True]])
+    """
+    return getattr(x, "_keras_mask", None)
+
+
+def set_keras_mask(x: Any, mask: Any) -> None:
+    """Keras 3's ``backend.set_keras_mask``: attach ``mask`` (``(batch, steps)`` booleans) to ``x``."""
+    x._keras_mask = mask

@@ -35,7 +35,8 @@ class UnitNormalization(Layer):
 
     Examples
     --------
-    >>> UnitNormalization()([[3.0, 4.0]]).numpy()
+    >>> import numpy as np
+    >>> UnitNormalization()(np.array([[3.0, 4.0]])).numpy()
     array([[0.6, 0.8]], dtype=float32)
     """
 
@@ -73,7 +74,8 @@ class RMSNormalization(Layer):
 
     Examples
     --------
-    >>> RMSNormalization(epsilon=0.0)([[3.0, 4.0]]).numpy().round(4)  # rms = sqrt(12.5)
+    >>> import numpy as np
+    >>> RMSNormalization(epsilon=0.0)(np.array([[3.0, 4.0]])).numpy().round(4)  # rms = sqrt(12.5)
     array([[0.8485, 1.1314]], dtype=float32)
     """
 
@@ -110,7 +112,8 @@ class Identity(Layer):
 
     Examples
     --------
-    >>> Identity()([[1.0, 2.0]]).numpy()
+    >>> import numpy as np
+    >>> Identity()(np.array([[1.0, 2.0]])).numpy()
     array([[1., 2.]], dtype=float32)
     """
 
