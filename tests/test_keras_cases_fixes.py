@@ -289,3 +289,10 @@ def test_dropout_noise_shape_is_checked_as_keras_does():
                        ((20, -1, 10), "positive integers or None"), ((20, 0, 10), "positive")]:
         with pytest.raises(ValueError, match=match):
             layers.Dropout(0.5, noise_shape=bad)
+
+
+def test_one_dimensional_cropping_and_padding_take_an_int_or_a_pair():
+    assert layers.Cropping1D((1, 2)).cropping == ((1, 2),) and layers.ZeroPadding1D(2).padding == ((2, 2),)
+    for bad in [(1,), (1, 2, 3), "1"]:  # Keras refuses these too
+        with pytest.raises(ValueError, match=r"Cropping1D: cropping must be a non-negative int or a"):
+            layers.Cropping1D(cropping=bad)

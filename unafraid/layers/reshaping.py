@@ -21,7 +21,7 @@ def _pairs(value: Any, rank: int, layer: str, name: str) -> tuple[tuple[int, int
             pairs = ((value, value),) * rank
         elif rank == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
             pairs = (tuple(value),)
-        elif len(value) == rank and all(isinstance(v, int) for v in value):
+        elif len(value) == rank > 1 and all(isinstance(v, int) for v in value):
             pairs = tuple((v, v) for v in value)
         else:
             pairs = tuple(tuple(int(a) for a in v) for v in value)
@@ -29,8 +29,10 @@ def _pairs(value: Any, rank: int, layer: str, name: str) -> tuple[tuple[int, int
     except TypeError:
         ok = False
     if not ok:
-        raise ValueError(f"{layer}: {name} must be a non-negative int, a tuple of {rank} ints, "
-                         f"or a tuple of {rank} (before, after) pairs; got {value!r}.")
+        forms = ("a non-negative int or a (before, after) pair of them" if rank == 1 else
+                 f"a non-negative int, a tuple of {rank} ints, or a tuple of {rank} (before, after) "
+                 f"pairs")
+        raise ValueError(f"{layer}: {name} must be {forms}; got {value!r}.")
     return tuple((int(a), int(b)) for a, b in pairs)
 
 
