@@ -61,7 +61,12 @@ ARGUMENTS = {"F1Score": {"average": "weighted", "threshold": 0.4},
              "PrecisionAtRecall": {"recall": 0.5}, "RecallAtPrecision": {"precision": 0.5},
              "TruePositives": {"thresholds": 0.2}, "FBetaScore": {"beta": 2.0, "average": "macro"},
              "AUC": {"multi_label": True, "label_weights": [1.0, 2.0, 0.5], "curve": "PRGAIN"},
-             "SparseTopKCategoricalAccuracy": {"k": 2}, "R2Score": {"num_regressors": 1}}
+             "SparseTopKCategoricalAccuracy": {"k": 2}, "R2Score": {"num_regressors": 1},
+             "IoU": {"num_classes": 3, "target_class_ids": [0, 2], "sparse_y_true": False,
+                     "sparse_y_pred": False},
+             "MeanIoU": {"num_classes": 3, "sparse_y_true": False, "sparse_y_pred": False},
+             "OneHotIoU": {"num_classes": 3, "target_class_ids": [1]},
+             "OneHotMeanIoU": {"num_classes": 3, "ignore_class": 2}}
 
 
 @pytest.mark.parametrize("name", METRICS)

@@ -207,9 +207,9 @@ def test_layers_explain_misuse():
     with pytest.raises(ValueError, match=r"\(batch, height, width, channels\).*\(2, 28, 28\).*"
                                          r"np.expand_dims\(x, -1\)"):
         layers.Conv2D(8, 3)(np.zeros((2, 28, 28), np.float32))
-    with pytest.raises(ValueError, match=r"data_format='channels_first' is not supported.*"
-                                         r"np.moveaxis"):
-        layers.Conv2D(8, 3, data_format="channels_first")
+    with pytest.raises(ValueError, match=r"data_format must be 'channels_last' .* or "
+                                         r"'channels_first' .*got 'nchw'"):
+        layers.Conv2D(8, 3, data_format="nchw")
     with pytest.raises(ValueError, match=r"filters \(6\) must be a multiple of groups \(4\)"):
         layers.Conv2D(6, 3, groups=4)
     with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\)"):

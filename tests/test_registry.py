@@ -45,7 +45,7 @@ def test_one_table_holds_every_kind():
     ("loss", "mean_squared_eror", "mean_squared_error", "BinaryCrossentropy"),
     ("metric", "acuracy", "accuracy", "AUC, Accuracy"),
     ("learning rate schedule", "CosineDecy", "CosineDecay", "CosineDecay, CosineDecayRestarts"),
-    ("layer", "Dens", "Dense", "Known layers: Activation, ActivityRegularization, Add"),
+    ("layer", "Dens", "Dense", "Known layers: Activation, ActivityRegularization, AdaptiveAveragePooling1D"),
 ])
 def test_unknown_names_get_the_same_help_in_every_kind(kind, name, suggestion, known):
     with pytest.raises(ValueError) as info:

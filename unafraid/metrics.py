@@ -45,7 +45,10 @@ __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccu
            "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "R2Score",
            "F1Score", "FBetaScore", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
            "LogCoshError", "CosineSimilarity", "Poisson", "KLDivergence", "Hinge", "SquaredHinge",
-           "CategoricalHinge", "accuracy", "binary_accuracy",
+           "CategoricalHinge", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU",
+           "PearsonCorrelation", "ConcordanceCorrelation", "pearson_correlation",
+           "concordance_correlation",
+           "accuracy", "binary_accuracy",
            "categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
            "sparse_top_k_categorical_accuracy", "mean_absolute_percentage_error",
            "mean_squared_logarithmic_error", "log_cosh", "cosine_similarity", "poisson",
@@ -172,6 +175,31 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
     return np.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
 
+def pearson_correlation(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
+    """Pearson's correlation along ``axis`` (one value per sample for ``(N, n)`` inputs):
+    ``mean(z(y_true) z(y_pred))`` with ``z(x) = (x - mean x) / std x`` (population std)."""
+    y_true, y_pred = _same_rank(np.asarray(_array(y_true), np.float64),
+                                np.asarray(_array(y_pred), np.float64))
+    t = y_true - np.mean(y_true, axis=axis, keepdims=True)
+    p = y_pred - np.mean(y_pred, axis=axis, keepdims=True)
+    t = t / np.std(t, axis=axis, keepdims=True)
+    p = p / np.std(p, axis=axis, keepdims=True)
+    return np.mean(t * p, axis=axis)
+
+
+def concordance_correlation(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
+    """Lin's concordance correlation along ``axis``:
+    ``2 cov(t, p) / (var t + var p + (mean t - mean p)^2 + 1e-7)`` (population moments)."""
+    y_true, y_pred = _same_rank(np.asarray(_array(y_true), np.float64),
+                                np.asarray(_array(y_pred), np.float64))
+    t_mean = np.mean(y_true, axis=axis, keepdims=True)
+    p_mean = np.mean(y_pred, axis=axis, keepdims=True)
+    norm = (np.var(y_true, axis=axis, keepdims=True) + np.var(y_pred, axis=axis, keepdims=True)
+            + np.square(t_mean - p_mean))
+    covar = (y_true - p_mean) * (y_pred - p_mean)  # Keras's form; its mean is cov(t, p)
+    return np.mean(2.0 * covar / (norm + EPSILON), axis=axis)
+
+
 def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
     """``mean(y_pred - y_true log(y_pred + 1e-7), axis=-1)``."""
     y_true, y_pred = np.asarray(_array(y_true), np.float64), np.asarray(_array(y_pred), np.float64)
@@ -282,6 +310,11 @@ class Metric:
         """The state variables made with ``add_variable``."""
         return [var for var, _ in self.__dict__.get("_state_variables", [])]
 
+    @property
+    def _dtype(self) -> str:
+        """Keras 3's name for the metric's dtype as a string (``'float32'`` unless set)."""
+        return str(np.dtype(self.dtype).name) if self.dtype is not None else "float32"
+
     def reset_states(self) -> None:
         """tf.keras 2 spelling of ``reset_state``."""
         self.reset_state()
@@ -313,9 +346,27 @@ class _ArrayStateMetric(Metric):
     resets nothing.)
     """
 
+    state_names: tuple[str, ...] = ()  # Keras 3's state variables, in Keras's order
+
     def __init__(self, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
         super().__init__(name=name, dtype=dtype, **kwargs)
         self.reset_state()
+
+    @property
+    def variables(self) -> list[Any]:
+        """The metric's state as Keras 3 lists it, by Keras's names (``total`` and ``count`` for a
+        mean, ...).
+
+        Each is a non-trainable Variable holding a copy of the state as it is now: reading it is
+        exact, and ``update_state`` / ``reset_state`` (not assigning to it) change the metric.
+        """
+        from .tf_ops import Variable
+
+        def now(state: str) -> np.ndarray:
+            value = getattr(self, state, None)
+            return np.asarray(0.0 if value is None else value, np.float32)
+
+        return [Variable(now(n), trainable=False, name=n) for n in self.state_names]
 
 
 class Mean(_ArrayStateMetric):
@@ -332,6 +383,7 @@ class Mean(_ArrayStateMetric):
     """
 
     default_name = "mean"
+    state_names = ("total", "count")
 
     def reset_state(self) -> None:
         self.total = 0.0
@@ -365,6 +417,8 @@ class Sum(_ArrayStateMetric):
     """The (weighted) sum of the values seen."""
 
     default_name = "sum"
+
+    state_names = ("total",)
 
     def reset_state(self) -> None:
         self.total = 0.0
@@ -673,6 +727,49 @@ class CosineSimilarity(MeanMetricWrapper):
         super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
 
 
+class PearsonCorrelation(MeanMetricWrapper):
+    """Mean over samples of Pearson's correlation between ``y_true`` and ``y_pred`` along ``axis``.
+
+    Parameters
+    ----------
+    name : str, default 'pearson_correlation'
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = PearsonCorrelation()
+    >>> m.update_state([[1.0, 2.0, 3.0]], [[2.0, 4.0, 7.0]])
+    >>> round(m.result(), 4)
+    0.9934
+    """
+
+    def __init__(self, name: str = "pearson_correlation", dtype: Any = None, axis: int = -1) -> None:
+        super().__init__(pearson_correlation, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class ConcordanceCorrelation(MeanMetricWrapper):
+    """Mean over samples of Lin's concordance correlation along ``axis`` (1: identical values).
+
+    Parameters
+    ----------
+    name : str, default 'concordance_correlation'
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = ConcordanceCorrelation()
+    >>> m.update_state([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]])
+    >>> round(m.result(), 4)
+    1.0
+    """
+
+    def __init__(self, name: str = "concordance_correlation", dtype: Any = None,
+                 axis: int = -1) -> None:
+        super().__init__(concordance_correlation, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
 class Poisson(MeanMetricWrapper):
     """Mean Poisson deviance term ``y_pred - y_true log(y_pred + 1e-7)`` (for count data).
 
@@ -791,6 +888,8 @@ class R2Score(_ArrayStateMetric):
         self.num_regressors = num_regressors
         super().__init__(name=name, dtype=dtype)
 
+    state_names = ("sum", "squared_sum", "total_mse", "count", "num_samples")
+
     def reset_state(self) -> None:
         self.num_samples = 0.0
         self.sum = self.squared_sum = self.total_mse = self.count = None
@@ -891,6 +990,8 @@ class FBetaScore(_ArrayStateMetric):
         self.average, self.beta, self.threshold = average, beta, threshold
         self.axis = None if average == "micro" else 0
         super().__init__(name=name, dtype=dtype)
+
+    state_names = ("true_positives", "false_positives", "false_negatives", "intermediate_weights")
 
     def reset_state(self) -> None:
         self.true_positives = self.false_positives = None
@@ -1120,6 +1221,7 @@ class _ConfusionMetric(_ArrayStateMetric):
     thresholds: list[float]
     top_k: int | None = None
     class_id: int | None = None
+    state_names = ("true_positives", "true_negatives", "false_positives", "false_negatives")
 
     def reset_state(self) -> None:
         n = len(self.thresholds)
@@ -1148,6 +1250,10 @@ class _ConditionCount(_ConfusionMetric):
         self.init_thresholds = thresholds
         self.thresholds = parse_thresholds(thresholds, 0.5)
         super().__init__(name=name, dtype=dtype)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("accumulator",)
 
     @property
     def accumulator(self) -> np.ndarray:
@@ -1246,6 +1352,7 @@ class Precision(_PrecisionRecall):
     """
 
     default_name = "precision"
+    state_names = ("true_positives", "false_positives")
 
     def result(self) -> Any:
         tp = self.true_positives
@@ -1264,6 +1371,7 @@ class Recall(_PrecisionRecall):
     """
 
     default_name = "recall"
+    state_names = ("true_positives", "false_negatives")
 
     def result(self) -> Any:
         tp = self.true_positives
@@ -1452,6 +1560,8 @@ class AUC(_ArrayStateMetric):
 
     default_name = "auc"
 
+    state_names = ("true_positives", "true_negatives", "false_positives", "false_negatives")
+
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC",
                  summation_method: str = "interpolation", name: str | None = None,
                  dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
@@ -1579,6 +1689,223 @@ class AUC(_ArrayStateMetric):
         return config
 
 
+# ---- intersection over union (Keras 3's iou_metrics) ----------------------------------------------
+
+def _is_int_dtype(dtype: Any) -> bool:
+    return dtype in (None, "int", int) or np.dtype(dtype).kind in "iu"
+
+
+def _as_metric_dtype(x: Any, dtype: Any) -> np.ndarray:
+    """Values as Keras's ``convert_to_tensor(x, dtype=self.dtype)``: an int dtype truncates."""
+    x = np.asarray(_array(x))
+    return np.trunc(x.astype(np.float64)) if _is_int_dtype(dtype) else x.astype(np.float64)
+
+
+class _IoUBase(_ArrayStateMetric):
+    """A ``num_classes x num_classes`` confusion matrix (rows true class, columns predicted),
+    accumulated over batches with weights, as Keras's ``_IoUBase``.
+
+    Entries whose label or prediction lies outside ``[0, num_classes)``, or whose label is
+    ``ignore_class``, count for nothing. As in Keras, the default dtype is ``'int'``: labels,
+    predictions and sample weights are truncated to integers (give ``dtype='float32'`` for
+    fractional weights; Keras warns, and so does unafraid).
+    """
+
+    state_names = ("total_cm",)
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None,
+                 ignore_class: int | None = None, sparse_y_true: bool = True,
+                 sparse_y_pred: bool = True, axis: int = -1) -> None:
+        self.num_classes = int(num_classes)
+        self.ignore_class = ignore_class
+        self.sparse_y_true, self.sparse_y_pred, self.axis = sparse_y_true, sparse_y_pred, axis
+        super().__init__(name=name, dtype=dtype or "int")
+
+    @property
+    def _dtype(self) -> str:
+        return "int32" if self.dtype == "int" else str(np.dtype(self.dtype).name)
+
+    def reset_state(self) -> None:
+        self.total_cm = np.zeros((self.num_classes, self.num_classes))
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if not self.sparse_y_true:
+            y_true = np.argmax(_array(y_true), axis=self.axis)
+        if not self.sparse_y_pred:
+            y_pred = np.argmax(_array(y_pred), axis=self.axis)
+        y_true = _as_metric_dtype(y_true, self.dtype).reshape(-1)
+        y_pred = _as_metric_dtype(y_pred, self.dtype).reshape(-1)
+        if sample_weight is None:
+            weight = np.ones_like(y_true)
+        else:
+            raw = np.asarray(_array(sample_weight))
+            if raw.dtype.kind == "f" and _is_int_dtype(self.dtype):
+                warnings.warn("You are passing weight as `float`, but dtype is `int`. This may "
+                              "result in an incorrect weight due to type casting Consider using "
+                              "integer weights.", stacklevel=2)
+            weight = np.broadcast_to(_as_metric_dtype(raw, self.dtype).reshape(-1)
+                                     if raw.ndim > 1 else _as_metric_dtype(raw, self.dtype),
+                                     y_true.shape)
+        n = self.num_classes
+        keep = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
+        if self.ignore_class is not None:
+            keep &= y_true != self.ignore_class
+        np.add.at(self.total_cm, (y_true[keep].astype(np.int64), y_pred[keep].astype(np.int64)),
+                  weight[keep])
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self._dtype, "num_classes": self.num_classes,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class IoU(_IoUBase):
+    """Intersection over union ``TP / (TP + FP + FN)`` per class, averaged over ``target_class_ids``.
+
+    Computed from the confusion matrix accumulated over batches (see ``MeanIoU``); classes that
+    never occur (``TP + FP + FN = 0``) are left out of the mean.
+
+    Parameters
+    ----------
+    num_classes : int
+    target_class_ids : list of int
+        The classes whose IoU is averaged (one id gives that class's IoU).
+    name, dtype : optional
+        dtype defaults to ``'int'`` as in Keras (weights are truncated to integers).
+    ignore_class : int, optional
+        A label (such as a "void" class, -1 or 255) whose entries are left out.
+    sparse_y_true, sparse_y_pred : bool, default True
+        Class ids (True) or scores whose ``argmax`` over ``axis`` is the class (False).
+    axis : int, default -1
+
+    Examples
+    --------
+    >>> m = IoU(num_classes=2, target_class_ids=[0])
+    >>> m.update_state([0, 0, 1, 1], [0, 1, 0, 1])
+    >>> round(m.result(), 4)  # class 0: TP 1, FP 1, FN 1
+    0.3333
+    """
+
+    default_name = "io_u"
+
+    def __init__(self, num_classes: int, target_class_ids: Any, name: str | None = None,
+                 dtype: Any = None, ignore_class: int | None = None, sparse_y_true: bool = True,
+                 sparse_y_pred: bool = True, axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+        if max(target_class_ids) >= num_classes:
+            raise ValueError(f"Target class id {max(target_class_ids)} is out of range, which is "
+                             f"[0, {num_classes}).")
+        self.target_class_ids = list(target_class_ids)
+
+    def result(self) -> float:
+        cm = self.total_cm
+        true_positives = np.diag(cm)
+        denominator = cm.sum(axis=0) + cm.sum(axis=1) - true_positives
+        ids = np.asarray(self.target_class_ids, np.int64)
+        tp, den = true_positives[ids], denominator[ids]
+        valid = den > 1e-9
+        iou = np.where(valid, tp / (den + EPSILON), 0.0)
+        return float(np.sum(iou) / (np.sum(valid) + EPSILON))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_class_ids": self.target_class_ids}
+
+
+class BinaryIoU(IoU):
+    """IoU of a binary task: a prediction is class 1 when ``y_pred >= threshold``.
+
+    Parameters
+    ----------
+    target_class_ids : sequence of int, default (0, 1)
+    threshold : float, default 0.5
+    name, dtype : optional
+
+    Examples
+    --------
+    >>> m = BinaryIoU(target_class_ids=[1])
+    >>> m.update_state([0, 1, 1], [0.2, 0.7, 0.4])
+    >>> round(m.result(), 4)  # class 1: TP 1, FN 1
+    0.5
+    """
+
+    default_name = "binary_io_u"
+
+    def __init__(self, target_class_ids: Any = (0, 1), threshold: float = 0.5,
+                 name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name, dtype=dtype)
+        self.threshold = threshold
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_pred = (np.asarray(_array(y_pred), np.float32) >= self.threshold).astype(np.float64)
+        super().update_state(_as_metric_dtype(y_true, self.dtype), y_pred, sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold,
+                "name": self.name, "dtype": self._dtype}
+
+
+class MeanIoU(IoU):
+    """The mean over all ``num_classes`` classes of ``TP / (TP + FP + FN)`` (see ``IoU``).
+
+    Examples
+    --------
+    >>> m = MeanIoU(num_classes=2)
+    >>> m.update_state([0, 0, 1, 1], [0, 1, 0, 1])
+    >>> round(m.result(), 4)  # 1/3 for each class
+    0.3333
+    """
+
+    default_name = "mean_io_u"
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None,
+                 ignore_class: int | None = None, sparse_y_true: bool = True,
+                 sparse_y_pred: bool = True, axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, target_class_ids=list(range(num_classes)),
+                         name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["target_class_ids"]
+        return config
+
+
+class OneHotIoU(IoU):
+    """``IoU`` with one-hot labels (and scores as predictions unless ``sparse_y_pred=True``)."""
+
+    default_name = "one_hot_io_u"
+
+    def __init__(self, num_classes: int, target_class_ids: Any, name: str | None = None,
+                 dtype: Any = None, ignore_class: int | None = None, sparse_y_pred: bool = False,
+                 axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, target_class_ids=target_class_ids, name=name,
+                         dtype=dtype, ignore_class=ignore_class, sparse_y_true=False,
+                         sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
+class OneHotMeanIoU(MeanIoU):
+    """``MeanIoU`` with one-hot labels (and scores as predictions unless ``sparse_y_pred=True``)."""
+
+    default_name = "one_hot_mean_io_u"
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None,
+                 ignore_class: int | None = None, sparse_y_pred: bool = False,
+                 axis: int = -1) -> None:
+        super().__init__(num_classes=num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
 # ---- lookup ---------------------------------------------------------------------------------------
 NAMES = registry.names("metric")
 NAMES.register_each([
@@ -1589,7 +1916,8 @@ NAMES.register_each([
     FalseNegatives, SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall,
     RecallAtPrecision, R2Score, F1Score, FBetaScore, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, Poisson, KLDivergence, Hinge,
-    SquaredHinge, CategoricalHinge])
+    SquaredHinge, CategoricalHinge, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    PearsonCorrelation, ConcordanceCorrelation])
 NAMES.register_table({
     "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
@@ -1615,6 +1943,7 @@ NAMES.register_table({
     "msle": MeanSquaredLogarithmicError, "log_cosh_error": LogCoshError,
     "cosine_similarity": CosineSimilarity, "poisson": Poisson, "kl_divergence": KLDivergence,
     "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "pearson_correlation": PearsonCorrelation, "concordance_correlation": ConcordanceCorrelation,
 })
 NAMES.register(LogCoshError, "logcosh", listed=False)  # tf.keras 2 spellings
 NAMES.register(KLDivergence, "kld", listed=False)
@@ -1626,7 +1955,9 @@ _FUNCTIONS = {accuracy: Accuracy, binary_accuracy: BinaryAccuracy,
               mean_absolute_percentage_error: MeanAbsolutePercentageError,
               mean_squared_logarithmic_error: MeanSquaredLogarithmicError, log_cosh: LogCoshError,
               cosine_similarity: CosineSimilarity, poisson: Poisson, kl_divergence: KLDivergence,
-              hinge: Hinge, squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge}
+              hinge: Hinge, squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge,
+              pearson_correlation: PearsonCorrelation,
+              concordance_correlation: ConcordanceCorrelation}
 
 
 def _accuracy_for(loss: Any, output_shape: Any, y_true_shape: Any, name: str) -> Metric:

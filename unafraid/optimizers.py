@@ -61,7 +61,7 @@ from .engine.tensor import Tensor
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nadam", "Adamax",
-           "Adadelta", "Lion", "Lamb", "Ftrl", "get", "serialize", "deserialize", "schedules"]
+           "Adadelta", "Lion", "Lamb", "Ftrl", "Adafactor", "get", "serialize", "deserialize", "schedules"]
 
 State = dict[str, np.ndarray]   # one optimizer variable per slot name ("m", "v"...)
 
@@ -766,6 +766,10 @@ class Optimizer:
         scale = self.global_clip_scale(grads) if self.global_clipnorm else 1.0
         return [self.clip_gradient(g, scale) for g in grads]
 
+    def _clip_gradients(self, grads: list[Any]) -> list[np.ndarray]:
+        """Keras 3's name for :meth:`clip_gradients` (Keras's own optimizer tests call it)."""
+        return self.clip_gradients([np.asarray(g.numpy() if hasattr(g, "numpy") else g) for g in grads])
+
     def global_clip_scale(self, grads: list[np.ndarray]) -> float:
         """``global_clipnorm``'s factor ``clip * min(1/N, 1/clip)``, ``N`` the joint L2 norm.
 
@@ -1364,6 +1368,90 @@ class Lion(Optimizer):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
 
 
+class Adafactor(Optimizer):
+    """Adafactor (Shazeer & Stern, 2018, "Adafactor: Adaptive Learning Rates with Sublinear Memory
+    Cost", Algorithms 4 and 5), as in Keras 3 (``keras/src/optimizers/adafactor.py``).
+
+    With step ``t`` (1 for the first update), ``RMS(x) = sqrt(mean(x^2))`` and
+    ``G = g^2 + epsilon_1``::
+
+        rho_t = min(lr, 1 / sqrt(t))          (lr itself is capped so when relative_step)
+        alpha_t = max(epsilon_2, RMS(w)) rho_t
+        beta_t = 1 - t^beta_2_decay
+        2-D and more:  r = beta_t r + (1 - beta_t) mean(G, axis=-1)      (row factors)
+                       c = beta_t c + (1 - beta_t) mean(G, axis=-2)      (column factors)
+                       v = (r / mean(r)) outer c
+        1-D:           v = beta_t v + (1 - beta_t) G
+        u = g / sqrt(v);  w = w - alpha_t u / max(1, RMS(u) / clip_threshold)
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    beta_2_decay : float, default -0.8
+    epsilon_1 : float, default 1e-30
+        Added to the squared gradient.
+    epsilon_2 : float, default 1e-3
+        Lower bound of the step's scale ``RMS(w)``.
+    clip_threshold : float, default 1.0
+    relative_step : bool, default True
+        Cap a constant learning rate at ``1 / sqrt(t)`` (a schedule is used as it is).
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'r'`` and ``'c'`` (row and column factors: shapes ``w.shape[:-1]`` and
+    ``w.shape[:-2] + w.shape[-1:]``; 0-d for a 1-D variable) and ``'v'`` (shaped like ``w``).
+
+    Examples
+    --------
+    >>> opt = Adafactor(learning_rate=0.01)
+    """
+
+    default_name = "adafactor"
+    slots = ("r", "c", "v")
+
+    def __init__(self, learning_rate: Any = 0.001, beta_2_decay: float = -0.8,
+                 epsilon_1: float = 1e-30, epsilon_2: float = 1e-3, clip_threshold: float = 1.0,
+                 relative_step: bool = True, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_2_decay = beta_2_decay
+        self.epsilon_1 = epsilon_1
+        self.epsilon_2 = epsilon_2
+        self.clip_threshold = clip_threshold
+        self.relative_step = relative_step
+
+    def _init_slot(self, slot, data):
+        if data.ndim < 2 and slot in ("r", "c"):
+            return np.zeros((), data.dtype)
+        if slot == "r":
+            return np.zeros(data.shape[:-1], data.dtype)
+        if slot == "c":
+            return np.zeros(data.shape[:-2] + data.shape[-1:], data.dtype)
+        return super()._init_slot(slot, data)
+
+    def update_step(self, g, w, state, lr):
+        t = float(self.update_count + 1)
+        if self.relative_step and not callable(self._learning_rate):
+            lr = min(lr, 1.0 / np.sqrt(t))
+        rho = min(lr, 1.0 / np.sqrt(t))
+        alpha = max(self.epsilon_2, float(np.sqrt(np.mean(np.square(w))))) * rho
+        squared = np.square(g) + self.epsilon_1
+        beta = 1.0 - t ** self.beta_2_decay
+        r, c, v = state["r"], state["c"], state["v"]
+        if w.ndim >= 2:
+            r[...] = beta * r + (1.0 - beta) * np.mean(squared, axis=-1)
+            c[...] = beta * c + (1.0 - beta) * np.mean(squared, axis=-2)
+            v[...] = (r / np.mean(r, axis=-1, keepdims=True))[..., None] * c[..., None, :]
+        else:
+            v[...] = beta * v + (1.0 - beta) * squared
+        u = g / np.sqrt(v)
+        w -= alpha * u / max(1.0, float(np.sqrt(np.mean(np.square(u)))) / self.clip_threshold)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta_2_decay": self.beta_2_decay,
+                "epsilon_1": self.epsilon_1, "epsilon_2": self.epsilon_2,
+                "clip_threshold": self.clip_threshold, "relative_step": self.relative_step}
+
+
 class Lamb(TwoMoments):
     """LAMB, layer-wise adaptive moments (You et al., 2020, "Large Batch Optimization for Deep
     Learning: Training BERT in 76 minutes", Algorithm 2), as in Keras 3
@@ -1512,7 +1600,7 @@ NAMES.register(Adam, "adam")
 NAMES.register(AdamW, "adamw")
 NAMES.register(RMSprop, "rmsprop")
 NAMES.register(Adagrad, "adagrad")
-for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl):
+for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl, Adafactor):
     NAMES.register(_cls, _cls.default_name)
 
 

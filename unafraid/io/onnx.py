@@ -372,6 +372,10 @@ def _convert(g: GraphBuilder, layer: Any, x: Any) -> Any:
             f"Cannot export layer '{layer.name}' ({name}) to ONNX: the export translates "
             f"{', '.join(sorted(CONVERTERS))} and Sequential / functional models. Replace the "
             f"layer, or serve the model with unafraid (model.predict).")
+    if getattr(layer, "data_format", None) == "channels_first":
+        raise ValueError(f"Cannot export layer '{layer.name}' ({name}) to ONNX: it is "
+                         f"data_format='channels_first', and the export translates channels_last "
+                         f"layers. Build the model channels_last (np.moveaxis(x, 1, -1) on the data).")
     if isinstance(x, list):
         raise ValueError(f"Cannot export layer '{layer.name}' ({name}) to ONNX: it takes "
                          f"{len(x)} inputs; the export translates one-input layers.")

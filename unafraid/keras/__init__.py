@@ -29,6 +29,7 @@ from .. import (
 from ..layers import Input
 from ..models import Model, Sequential
 from . import backend, compat, ops, random, saving, utils
+from .backend import Variable
 
 for _name, _module in {"layers": layers, "models": models, "optimizers": optimizers,
                        "losses": losses, "metrics": metrics, "callbacks": callbacks,
@@ -47,4 +48,4 @@ def __getattr__(name: str) -> ModuleType:
 
 __all__ = ["activations", "applications", "backend", "callbacks", "compat", "constraints", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random",
-           "regularizers", "saving", "utils", "Input", "Model", "Sequential"]
+           "regularizers", "saving", "utils", "Input", "Model", "Sequential", "Variable"]

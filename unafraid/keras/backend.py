@@ -57,3 +57,68 @@ def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any
     seed unless ``seed`` is given). ``shape`` may hold scalar Tensors (``tf.shape(x)[0]``)."""
     from .random import normal
     return normal(tuple(int(d) for d in shape), mean=mean, stddev=stddev, dtype=dtype, seed=seed)
+
+
+def image_data_format() -> str:
+    """Where image layers expect the channels axis by default: ``'channels_last'`` (Keras's default)."""
+    return "channels_last"
+
+
+def Variable(initializer: Any, shape: Any = None, dtype: Any = None, trainable: bool = True,  # noqa: N802
+             autocast: bool = True, aggregation: str = "none", synchronization: str = "auto",
+             name: str | None = None) -> Any:
+    """Keras 3's ``keras.Variable``: a value (array) or an initializer (a name or callable) with ``shape``.
+
+    Parameters
+    ----------
+    initializer : array_like, str or callable
+        The first value, or an initializer such as ``"zeros"`` / ``keras.initializers.Ones()``
+        called with ``shape`` and ``dtype``.
+    shape : tuple of int, optional
+        Needed when ``initializer`` is not a value.
+    dtype : dtype, optional (default float32 for Python floats)
+    trainable : bool, default True
+    autocast, aggregation, synchronization : accepted for Keras compatibility (one device, no
+        mixed precision).
+    name : str, optional
+
+    Returns
+    -------
+    unafraid.Variable
+
+    Examples
+    --------
+    >>> from unafraid.keras import backend
+    >>> backend.Variable("ones", shape=(2,)).numpy()
+    array([1., 1.], dtype=float32)
+    """
+    from .. import initializers
+    from ..tf_ops import Variable as TfVariable
+
+    if isinstance(initializer, str) or (callable(initializer) and shape is not None):
+        if shape is None:
+            raise ValueError(f"Variable: initializer={initializer!r} needs shape=, e.g. shape=(3,).")
+        value = initializers.get(initializer)(tuple(shape), dtype or "float32")
+    else:
+        value = initializer
+    return TfVariable(value, trainable=trainable, name=name, dtype=dtype)
+
+
+def get_keras_mask(x: Any) -> Any:
+    """Keras 3's ``backend.get_keras_mask``: the mask a tensor carries (``x._keras_mask``), or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from unafraid import layers
+    >>> from unafraid.keras import backend
+    >>> out = layers.Masking()(np.array([[[0.0], [1.0]]]))
+    >>> backend.get_keras_mask(out).numpy()
+    array([[False,  True]])
+    """
+    return getattr(x, "_keras_mask", None)
+
+
+def set_keras_mask(x: Any, mask: Any) -> None:
+    """Keras 3's ``backend.set_keras_mask``: attach ``mask`` (``(batch, steps)`` booleans) to ``x``."""
+    x._keras_mask = mask

@@ -145,8 +145,19 @@ def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse:
 
 
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Tensor:
-    """``[start, stop)`` in steps of ``step``."""
-    return _tf.range(start, stop, step, dtype=dtype)
+    """``[start, stop)`` in steps of ``step``: int32 for integers, float32 when any is a float.
+
+    The number of values is NumPy's (and JAX's) ``ceil((stop - start) / step)`` from the numbers
+    as given, so ``arange(0.1, 1.1, 0.1)`` has 10 values, as in Keras.
+    """
+    if stop is None:
+        start, stop = 0, start
+    numbers = [as_array(v).item() if isinstance(v, Tensor) else v.item() if isinstance(v, np.generic)
+               else v for v in (start, stop, 1 if step is None else step)]
+    if dtype is None:
+        floats = [np.asarray(v).dtype.kind == "f" for v in numbers]  # (`any` is ops.any here)
+        dtype = np.float32 if True in floats else np.int32
+    return Tensor(np.arange(*numbers, dtype=dtype))
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
@@ -179,6 +190,11 @@ def size(x: Any) -> int:
 def ndim(x: Any) -> int:
     """The number of axes."""
     return int(np.ndim(as_array(x)))
+
+
+def array(x: Any, dtype: Any = None) -> Tensor:
+    """A tensor holding ``x`` (``keras.ops.array``; Python floats become float32)."""
+    return _tf.convert_to_tensor(x, dtype=dtype)
 
 
 def convert_to_numpy(x: Any) -> np.ndarray:
@@ -230,7 +246,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 __all__ = [
-    "abs", "absolute", "add", "all", "any", "arange", "argmax", "argmin", "cast", "ceil", "clip",
+    "abs", "absolute", "add", "all", "any", "arange", "argmax", "array", "argmin", "cast", "ceil", "clip",
     "concatenate", "convert_to_numpy", "convert_to_tensor", "cumsum", "divide", "dot", "elu",
     "equal", "exp", "expand_dims", "expm1", "eye", "floor", "full", "gelu", "greater",
     "greater_equal", "isfinite", "isinf", "isnan", "leaky_relu", "less", "less_equal", "linspace",

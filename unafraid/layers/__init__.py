@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from .. import registry
 from .activation import ELU, LeakyReLU, PReLU, ReLU
+from .adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from .base import Input, InputLayer, KerasTensor, Layer
 from .categorical import CategoryEncoding, Discretization, IntegerLookup, StringLookup
 from .conv import (
@@ -12,7 +20,10 @@ from .conv import (
     Conv2D,
     Conv2DTranspose,
     Conv3D,
+    Conv3DTranspose,
+    DepthwiseConv1D,
     DepthwiseConv2D,
+    SeparableConv1D,
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Reshape, Softmax
@@ -39,6 +50,7 @@ from .merging import (
 )
 from .noise import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization, LayerNormalization
+from .norms import GroupNormalization, Identity, RMSNormalization, UnitNormalization
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -69,6 +81,7 @@ from .reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from .serialization import deserialize, serialize
 from .symbolic import OpLayer  # also gives KerasTensor its operators (x + 1, -x, x[:, 0])
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense", "Dropout",
@@ -87,12 +100,16 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
            "Masking", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
            "Embedding", "RepeatVector", "Permute", "Discretization", "CategoryEncoding",
-           "IntegerLookup", "StringLookup", "Lambda", "OpLayer",
+           "IntegerLookup", "StringLookup", "Lambda", "OpLayer", "serialize", "deserialize",
+           "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+           "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "Identity",
+           "RMSNormalization", "UnitNormalization", "GroupNormalization", "Conv3DTranspose",
+           "DepthwiseConv1D", "SeparableConv1D",
            # recurrent layers (issue 16)
            "SimpleRNN", "LSTM", "GRU", "Bidirectional"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
 _NOT_SAVED = {"Input", "KerasTensor", "Lambda", "OpLayer", "add", "subtract", "multiply", "average",
-              "maximum", "minimum", "concatenate", "dot"}
+              "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"}
 # Keras's aliases
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D

@@ -41,6 +41,8 @@ class ReLU(Layer):
     array([-5.,  5.])
     """
 
+    supports_masking = True
+
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0,
                  threshold: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,6 +69,8 @@ class ELU(Layer):
     ----------
     alpha : float, default 1.0
     """
+
+    supports_masking = True
 
     def __init__(self, alpha: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -105,6 +109,8 @@ class PReLU(Layer):
     >>> layer(tf.constant([[-2.0, 3.0]])).numpy()
     array([[-0.5,  3. ]], dtype=float32)
     """
+
+    supports_masking = True
 
     def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,
                  alpha_constraint: Any = None, shared_axes: Any = None, **kwargs: Any) -> None:
@@ -166,6 +172,8 @@ class LeakyReLU(Layer):
     >>> tf.keras.layers.LeakyReLU()(tf.constant([[-1.0, 2.0]])).numpy()
     array([[-0.3,  2. ]], dtype=float32)
     """
+
+    supports_masking = True
 
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:

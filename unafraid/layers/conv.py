@@ -1,4 +1,5 @@
-"""Convolution layers with Keras 3's names, arguments and defaults, channels last:
+"""Convolution layers with Keras 3's names, arguments and defaults, channels last
+(``data_format="channels_first"`` inputs are moved last inside):
 Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D.
 
 Each is one engine primitive (``unafraid.conv``, ``conv_transpose``, ``depthwise_conv``)
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..engine import ops
 from ..engine.convolution import (
     as_tuple,
@@ -24,19 +25,10 @@ from ..engine.convolution import (
 )
 from ..engine.tensor import Tensor
 from .base import Layer
+from .channels import channels_last_inside, check_data_format
 
 _AXES = {1: "steps", 2: "height, width", 3: "depth, height, width"}
 
-
-def check_data_format(layer: str, value: Any) -> str:
-    """Only channels_last is supported: say how to move the channels axis."""
-    fmt = "channels_last" if value is None else str(value).lower()
-    if fmt != "channels_last":
-        raise ValueError(f"{layer}: data_format={value!r} is not supported: unafraid's "
-                         f"convolutions and pooling are channels_last, (batch, ..., channels). "
-                         f"Move the channels axis last with np.moveaxis(x, 1, -1) and drop "
-                         f"data_format.")
-    return fmt
 
 
 def check_rank(layer: Layer, shape: tuple[int | None, ...], rank: int) -> None:
@@ -55,13 +47,6 @@ def check_positive_int(layer: str, name: str, value: Any) -> int:
     return int(value)
 
 
-def _no_constraint(layer: str, **constraints: Any) -> None:
-    for name, value in constraints.items():
-        if value is not None:
-            raise ValueError(f"{layer}: {name}={value!r} is not supported (unafraid has no weight "
-                             f"constraints yet). Leave it None.")
-
-
 def spatial_out(shape: tuple[int | None, ...], window: Any) -> tuple[int | None, ...]:
     """Output spatial sizes for input spatial sizes (``None`` stays unknown)."""
     return tuple(None if n is None else window((n,), i)[0] for i, n in enumerate(shape))
@@ -78,7 +63,7 @@ class BaseConv(Layer):
     strides : int or tuple of int, default 1
     padding : {'valid', 'same'} ('causal' too for Conv1D), default 'valid'
         Keras/TensorFlow's rules: 'same' gives ``ceil(n / stride)`` outputs.
-    data_format : None or 'channels_last'
+    data_format : None, 'channels_last' or 'channels_first' (moved last inside; see layers.channels)
     dilation_rate : int or tuple of int, default 1
     groups : int, default 1
         Split channels and filters into independent groups.
@@ -117,7 +102,6 @@ class BaseConv(Layer):
         if self.filters % self.groups:
             raise ValueError(f"{layer}: filters ({self.filters}) must be a multiple of groups "
                              f"({self.groups}).")
-        _no_constraint(layer, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -125,6 +109,8 @@ class BaseConv(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _channels(self, input_shape: tuple[int | None, ...]) -> int:
         check_rank(self, input_shape, self.rank)
@@ -138,26 +124,32 @@ class BaseConv(Layer):
     def kernel_shape(self, channels: int) -> tuple[int, ...]:
         return (*self.kernel_size, channels // self.groups, self.filters)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.kernel = self.add_weight(self.kernel_shape(self._channels(input_shape)),
                                       self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = (self.add_weight((self.filters,), self.bias_initializer, name="bias",
-                                     regularizer=self.bias_regularizer)
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint)
                      if self.use_bias else None)
 
+    @channels_last_inside
     def _check_input(self, x: Tensor) -> None:
         channels = self._channels(x.shape)
-        built_for = self._build_shape[-1] if self._build_shape else channels
+        channel_axis = 1 if self.data_format == "channels_first" else -1
+        built_for = self._build_shape[channel_axis] if self._build_shape else channels
         if channels != built_for:
             raise ValueError(f"{type(self).__name__} layer '{self.name}' was built for inputs "
-                             f"with {built_for} channels (last axis), got shape {x.shape}.")
+                             f"with {built_for} channels, got shape {x.shape} ({self.data_format}).")
 
     def convolve(self, x: Tensor) -> Tensor:
         """The convolution plus the bias (fused into the product where the primitive can)."""
         return conv(x, self.kernel, self.strides, self.padding, self.dilation_rate, self.groups,
                     bias=self.bias)
 
+    @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
         y = self.activation(self.convolve(inputs))
         if self.activity_regularizer is not None:
@@ -168,6 +160,7 @@ class BaseConv(Layer):
         return conv_window(size, self.kernel_size[axis:axis + 1], self.strides[axis:axis + 1],
                            self.padding, self.dilation_rate[axis:axis + 1]).out_size
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
         return (input_shape[0], *spatial_out(input_shape[1:-1], self.window), self.filters)
@@ -183,7 +176,8 @@ class BaseConv(Layer):
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": None, "bias_constraint": None}
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Conv1D(BaseConv):
@@ -317,28 +311,31 @@ class DepthwiseConv2D(Conv2D):
                  depthwise_regularizer: Any = None, bias_regularizer: Any = None,
                  activity_regularizer: Any = None, depthwise_constraint: Any = None,
                  bias_constraint: Any = None, **kwargs: Any) -> None:
-        self.depth_multiplier = check_positive_int("DepthwiseConv2D", "depth_multiplier",
+        self.depth_multiplier = check_positive_int(type(self).__name__, "depth_multiplier",
                                                    depth_multiplier)
-        _no_constraint("DepthwiseConv2D", depthwise_constraint=depthwise_constraint)
         super().__init__(1, kernel_size, strides, padding, data_format, dilation_rate, 1,
                          activation, use_bias, depthwise_initializer, bias_initializer,
                          depthwise_regularizer, bias_regularizer, activity_regularizer,
-                         None, bias_constraint, **kwargs)
+                         depthwise_constraint, bias_constraint, **kwargs)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         channels = self._channels(input_shape)
         self.filters = channels * self.depth_multiplier
         self.kernel = self.add_weight((*self.kernel_size, channels, self.depth_multiplier),
                                       self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = (self.add_weight((self.filters,), self.bias_initializer, name="bias",
-                                     regularizer=self.bias_regularizer)
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint)
                      if self.use_bias else None)
 
     def convolve(self, x: Tensor) -> Tensor:
         return depthwise_conv(x, self.kernel, self.strides, self.padding, self.dilation_rate,
                               bias=self.bias)
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         shape = super().compute_output_shape(input_shape)
         c = input_shape[-1]
@@ -346,12 +343,11 @@ class DepthwiseConv2D(Conv2D):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        for key in ("filters", "groups", "kernel_constraint"):
+        for key in ("filters", "groups"):
             del config[key]
-        for key in ("initializer", "regularizer"):
+        for key in ("initializer", "regularizer", "constraint"):
             config[f"depthwise_{key}"] = config.pop(f"kernel_{key}")
-        return {**config, "depth_multiplier": self.depth_multiplier,
-                "depthwise_constraint": None}
+        return {**config, "depth_multiplier": self.depth_multiplier}
 
 
 class SeparableConv2D(Conv2D):
@@ -380,27 +376,30 @@ class SeparableConv2D(Conv2D):
                  bias_regularizer: Any = None, activity_regularizer: Any = None,
                  depthwise_constraint: Any = None, pointwise_constraint: Any = None,
                  bias_constraint: Any = None, **kwargs: Any) -> None:
-        self.depth_multiplier = check_positive_int("SeparableConv2D", "depth_multiplier",
+        self.depth_multiplier = check_positive_int(type(self).__name__, "depth_multiplier",
                                                    depth_multiplier)
-        _no_constraint("SeparableConv2D", depthwise_constraint=depthwise_constraint,
-                       pointwise_constraint=pointwise_constraint)
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
                          activation, use_bias, depthwise_initializer, bias_initializer,
                          depthwise_regularizer, bias_regularizer, activity_regularizer,
-                         None, bias_constraint, **kwargs)
+                         depthwise_constraint, bias_constraint, **kwargs)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         channels = self._channels(input_shape)
         self.depthwise_kernel = self.add_weight(
             (*self.kernel_size, channels, self.depth_multiplier), self.kernel_initializer,
-            name="depthwise_kernel", regularizer=self.kernel_regularizer)
+            name="depthwise_kernel", regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
         self.pointwise_kernel = self.add_weight(
-            (1, 1, channels * self.depth_multiplier, self.filters), self.pointwise_initializer,
-            name="pointwise_kernel", regularizer=self.pointwise_regularizer)
+            (*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
+            self.pointwise_initializer, name="pointwise_kernel",
+            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint)
         self.bias = (self.add_weight((self.filters,), self.bias_initializer, name="bias",
-                                     regularizer=self.bias_regularizer)
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint)
                      if self.use_bias else None)
 
     def convolve(self, x: Tensor) -> Tensor:
@@ -410,11 +409,29 @@ class SeparableConv2D(Conv2D):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        for key in ("groups", "kernel_constraint"):
-            del config[key]
-        for key in ("initializer", "regularizer"):
+        del config["groups"]
+        for key in ("initializer", "regularizer", "constraint"):
             config[f"depthwise_{key}"] = config.pop(f"kernel_{key}")
         return {**config, "depth_multiplier": self.depth_multiplier,
                 "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
                 "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "depthwise_constraint": None, "pointwise_constraint": None}
+                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}
+
+
+class Conv3DTranspose(BaseConvTranspose):
+    """3-D transposed convolution: learned up-sampling of ``(batch, depth, height, width, channels)``."""
+
+    rank = 3
+
+
+class DepthwiseConv1D(DepthwiseConv2D):
+    """Depthwise 1-D convolution of ``(batch, steps, channels)`` (see ``DepthwiseConv2D``)."""
+
+    rank = 1
+
+
+class SeparableConv1D(SeparableConv2D):
+    """Depthwise 1-D convolution, then a pointwise (size 1) one mixing the channels (see
+    ``SeparableConv2D``)."""
+
+    rank = 1

@@ -269,6 +269,23 @@ class Reshape(Layer):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
+def check_noise_shape(noise_shape: Any) -> tuple[int | None, ...] | None:
+    """Keras's checks of ``Dropout(noise_shape=)``: a tuple (or list) of positive ints or None."""
+    if noise_shape is None:
+        return None
+    if not isinstance(noise_shape, tuple | list):
+        raise ValueError(f"Invalid value received for argument `noise_shape`. Expected a tuple or "
+                         f"list of integers. Received: noise_shape={noise_shape!r}")
+    if not all(d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in noise_shape):
+        raise ValueError(f"Invalid value received for argument `noise_shape`. Expected all elements "
+                         f"to be integers or None. Received: noise_shape={noise_shape!r}")
+    if not all(d is None or d > 0 for d in noise_shape):
+        raise ValueError(f"Invalid value received for argument `noise_shape`. Expected all "
+                         f"dimensions to be positive integers or None. Received: "
+                         f"noise_shape={noise_shape!r}")
+    return tuple(noise_shape)
+
+
 class Dropout(Layer):
     """Randomly zeroes a fraction ``rate`` of inputs during training, scaling the rest by
     ``1 / (1 - rate)``; does nothing at inference.
@@ -290,7 +307,7 @@ class Dropout(Layer):
                     " E.g. Dropout(0.5) zeroes half of the inputs during training.")
             raise ValueError(f"Dropout: rate is the fraction of inputs to drop and must be in "
                              f"[0, 1), got {rate!r}.{hint}")
-        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self.rate, self.noise_shape, self.seed = float(rate), check_noise_shape(noise_shape), seed
         self.generator = _random.make_generator(seed)
 
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:

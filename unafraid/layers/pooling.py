@@ -1,4 +1,5 @@
-"""Pooling layers with Keras 3's names and defaults, channels last: MaxPooling1D/2D/3D,
+"""Pooling layers with Keras 3's names and defaults, channels last
+(``data_format="channels_first"`` inputs are moved last inside): MaxPooling1D/2D/3D,
 AveragePooling1D/2D/3D, GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D.
 
 Windowed pooling runs on strided views of the input (one pass per window offset);
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..engine import ops
 from ..engine.convolution import as_tuple, avg_pool, conv_window, max_pool
 from ..engine.tensor import Tensor
 from .base import Layer
-from .conv import check_data_format, check_rank, spatial_out
+from .channels import channels_last_inside, check_data_format
+from .conv import check_rank, spatial_out
 
 
 class BasePooling(Layer):
@@ -27,7 +31,7 @@ class BasePooling(Layer):
     padding : {'valid', 'same'}, default 'valid'
         'same' gives ``ceil(n / stride)`` outputs; padding never wins a max and is not
         counted in an average.
-    data_format : None or 'channels_last'
+    data_format : None, 'channels_last' or 'channels_first' (moved last inside; see layers.channels)
 
     Shapes
     ------
@@ -50,12 +54,15 @@ class BasePooling(Layer):
             raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}.")
         self.data_format = check_data_format(layer, data_format)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         check_rank(self, input_shape, self.rank)
 
+    @channels_last_inside
     def _check_input(self, x: Tensor) -> None:
         check_rank(self, x.shape, self.rank)
 
+    @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
         return type(self).pool(inputs, self.pool_size, self.strides, self.padding)
 
@@ -63,6 +70,7 @@ class BasePooling(Layer):
         return conv_window(size, self.pool_size[axis:axis + 1], self.strides[axis:axis + 1],
                            self.padding, (1,)).out_size
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
         return (input_shape[0], *spatial_out(input_shape[1:-1], self.window), input_shape[-1])
@@ -124,7 +132,7 @@ class BaseGlobalPooling(Layer):
 
     Parameters
     ----------
-    data_format : None or 'channels_last'
+    data_format : None, 'channels_last' or 'channels_first' (moved last inside; see layers.channels)
     keepdims : bool, default False
         Keep the spatial axes with size 1.
 
@@ -143,16 +151,20 @@ class BaseGlobalPooling(Layer):
         self.data_format = check_data_format(type(self).__name__, data_format)
         self.keepdims = bool(keepdims)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         check_rank(self, input_shape, self.rank)
 
+    @channels_last_inside
     def _check_input(self, x: Tensor) -> None:
         check_rank(self, x.shape, self.rank)
 
+    @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
         axes = tuple(range(1, self.rank + 1))
         return type(self).reduce(inputs, axis=axes, keepdims=self.keepdims)
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
         middle = (1,) * self.rank if self.keepdims else ()
@@ -164,9 +176,28 @@ class BaseGlobalPooling(Layer):
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
-    """Mean over the steps of ``(batch, steps, channels)``: ``(batch, channels)``."""
+    """Mean over the steps of ``(batch, steps, channels)``: ``(batch, channels)``.
+
+    With a mask (``(batch, steps)``, from ``Masking`` or ``Embedding(mask_zero=True)``, or
+    passed as ``layer(x, mask)``) the mean runs over the unmasked steps only,
+    ``sum(m x) / sum(m)``, as in Keras; the output carries no mask.
+    """
 
     rank = 1
+    supports_masking = True
+
+    @channels_last_inside
+    def call(self, inputs: Tensor, *args: Any, mask: Any = None) -> Tensor:
+        if mask is None and args:  # layer(x, mask): the mask given by position, as Keras allows
+            mask = args[0]
+        if mask is None:
+            return super().call(inputs)
+        m = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask).astype(inputs.dtype)[..., None]
+        total = ops.sum(ops.multiply(inputs, m), axis=1, keepdims=self.keepdims)
+        return ops.divide(total, np.sum(m, axis=1, keepdims=self.keepdims))
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.tensor import Tensor
-from .conv import check_data_format, check_rank
+from .channels import channels_last_inside, check_data_format
+from .conv import check_rank
 from .core import Dropout
 
 
@@ -32,9 +33,11 @@ class _SpatialDropout(Dropout):
         super().__init__(rate, seed=seed, **kwargs)
         self.data_format = check_data_format(type(self).__name__, data_format)
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         check_rank(self, input_shape, self.rank)
 
+    @channels_last_inside
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         check_rank(self, inputs.shape, self.rank)
         self.noise_shape = (inputs.shape[0], *(1,) * self.rank, inputs.shape[-1])

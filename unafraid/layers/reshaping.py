@@ -1,4 +1,5 @@
-"""Spatial reshaping layers with Keras 3's names and defaults, channels last:
+"""Spatial reshaping layers with Keras 3's names and defaults, channels last
+(``data_format="channels_first"`` inputs are moved last inside):
 UpSampling1D/2D/3D, ZeroPadding1D/2D/3D, Cropping1D/2D/3D."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from typing import Any
 from ..engine import ops
 from ..engine.tensor import Tensor
 from .base import Layer
-from .conv import check_data_format, check_rank
+from .channels import channels_last_inside, check_data_format
+from .conv import check_rank
 
 
 def _pairs(value: Any, rank: int, layer: str, name: str) -> tuple[tuple[int, int], ...]:
@@ -19,7 +21,7 @@ def _pairs(value: Any, rank: int, layer: str, name: str) -> tuple[tuple[int, int
             pairs = ((value, value),) * rank
         elif rank == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
             pairs = (tuple(value),)
-        elif len(value) == rank and all(isinstance(v, int) for v in value):
+        elif len(value) == rank > 1 and all(isinstance(v, int) for v in value):
             pairs = tuple((v, v) for v in value)
         else:
             pairs = tuple(tuple(int(a) for a in v) for v in value)
@@ -27,8 +29,10 @@ def _pairs(value: Any, rank: int, layer: str, name: str) -> tuple[tuple[int, int
     except TypeError:
         ok = False
     if not ok:
-        raise ValueError(f"{layer}: {name} must be a non-negative int, a tuple of {rank} ints, "
-                         f"or a tuple of {rank} (before, after) pairs; got {value!r}.")
+        forms = ("a non-negative int or a (before, after) pair of them" if rank == 1 else
+                 f"a non-negative int, a tuple of {rank} ints, or a tuple of {rank} (before, after) "
+                 f"pairs")
+        raise ValueError(f"{layer}: {name} must be {forms}; got {value!r}.")
     return tuple((int(a), int(b)) for a, b in pairs)
 
 
@@ -37,9 +41,11 @@ class _Spatial(Layer):
 
     rank = 2
 
+    @channels_last_inside
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         check_rank(self, input_shape, self.rank)
 
+    @channels_last_inside
     def _check_input(self, x: Tensor) -> None:
         check_rank(self, x.shape, self.rank)
 
@@ -71,6 +77,7 @@ class _UpSampling(_Spatial):
         self.size, self.interpolation = sizes, interpolation
         self.data_format = check_data_format(layer, data_format)
 
+    @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
         n, *spatial, c = inputs.shape
         spread = [d for n_i in spatial for d in (n_i, 1)]  # (N, h, 1, w, 1, C)
@@ -79,6 +86,7 @@ class _UpSampling(_Spatial):
         y = ops.broadcast_to(y, (n, *rep, c))
         return ops.reshape(y, (n, *(a * s for a, s in zip(spatial, self.size, strict=True)), c))
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
         return (input_shape[0], *(None if a is None else a * s for a, s in zip(
@@ -139,9 +147,11 @@ class _ZeroPadding(_Spatial):
         self.padding = _pairs(padding, self.rank, type(self).__name__, "padding")
         self.data_format = check_data_format(type(self).__name__, data_format)
 
+    @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
         return ops.pad(inputs, ((0, 0), *self.padding, (0, 0)))
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
         return (input_shape[0], *(None if a is None else a + lo + hi for a, (lo, hi) in zip(
@@ -196,6 +206,7 @@ class _Cropping(_Spatial):
         self.cropping = _pairs(cropping, self.rank, type(self).__name__, "cropping")
         self.data_format = check_data_format(type(self).__name__, data_format)
 
+    @channels_last_inside
     def _check_input(self, x: Tensor) -> None:
         super()._check_input(x)
         for n, (lo, hi) in zip(x.shape[1:-1], self.cropping, strict=True):
@@ -204,11 +215,13 @@ class _Cropping(_Spatial):
                                  f"{self.cropping} removes everything from an input of shape "
                                  f"{x.shape}. Crop less.")
 
+    @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
         index = tuple(slice(lo, n - hi) for n, (lo, hi) in zip(
             inputs.shape[1:-1], self.cropping, strict=True))
         return ops.getitem(inputs, (slice(None), *index))
 
+    @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
         return (input_shape[0], *(None if a is None else a - lo - hi for a, (lo, hi) in zip(

@@ -1,0 +1,1 @@
+"""Keras 3's own unit-test cases, run against unafraid from a Keras checkout (see README.md)."""
