@@ -181,3 +181,16 @@ def test_top_level_split_takes_sizes_as_tensorflow_does():
     parts = unafraid.split(np.arange(6.0).reshape(2, 3), [1, 2], axis=1)
     assert [p.shape for p in parts] == [(2, 1), (2, 2)]
     np.testing.assert_array_equal(parts[1].numpy(), [[1.0, 2.0], [4.0, 5.0]])
+
+
+def test_range_has_tensorflows_length_for_float_steps():
+    # TensorFlow: tf.range(0.1, 1.1, 0.1) has 10 values; float32 roundings of the bounds gave 11
+    assert len(tf.range(0.1, 1.1, 0.1).numpy()) == 10
+    assert tf.range(1, 10, 3).numpy().tolist() == [1, 4, 7]
+
+
+def test_a_variables_numpy_is_a_copy_that_later_updates_leave_alone():
+    v = tf.Variable([1.0, 2.0])
+    before = v.numpy()
+    v.assign_add([1.0, 1.0])
+    assert before.tolist() == [1.0, 2.0] and v.numpy().tolist() == [2.0, 3.0]

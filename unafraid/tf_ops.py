@@ -274,7 +274,11 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     values = [as_array(v) for v in (start, limit, delta)]
     if dtype is None:
         dtype = float32 if any(v.dtype.kind == "f" for v in values) else int32
-    return Tensor(np.arange(*(v.item() for v in values), dtype=dtype))
+    # the length from the numbers as given (Python floats), not from their float32 roundings:
+    # range(0.1, 1.1, 0.1) has 10 values, as in TensorFlow (float32 0.1 and 1.1 would give 11)
+    numbers = [v if isinstance(v, int | float) else a.item() for v, a in zip((start, limit, delta), values,
+                                                                         strict=True)]
+    return Tensor(np.arange(*numbers, dtype=dtype))
 
 
 def linspace(start: Any, stop: Any, num: int, name: str | None = None, axis: int = 0) -> Tensor:

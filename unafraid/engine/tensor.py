@@ -255,6 +255,10 @@ class Variable(Tensor):
         self.trainable = trainable
         self.requires_grad = trainable and self.data.dtype.kind == "f"
 
+    def numpy(self) -> np.ndarray:
+        """A copy of the values, as TensorFlow and Keras give: later updates leave it as it is."""
+        return self.data.copy()
+
     def __repr__(self) -> str:
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}>"
 

@@ -469,12 +469,16 @@ class Layer:
         x = _to_tensors(inputs, self.dtype)
         self._maybe_build(_shapes(x))
         self._check_input(x)
-        if self._call_has_training:
+        if self._call_has_training and not _passed_by_position(self, "training", args):
             kwargs["training"] = bool(training)
         if self._call_has_mask:
-            if kwargs.get("mask") is None:
-                kwargs["mask"] = previous_mask
-            previous_mask = kwargs["mask"]
+            slot = _positional_slot(type(self), self.call, "mask")
+            if slot is not None and len(args) > slot:  # call(x, mask) given by position
+                previous_mask = args[slot]
+            else:
+                if kwargs.get("mask") is None:
+                    kwargs["mask"] = previous_mask
+                previous_mask = kwargs["mask"]
         args = tuple(_to_tensor(a, self.dtype) if isinstance(a, Tensor | np.ndarray) else a
                      for a in args)
         outermost = _call_depth.n == 0
@@ -654,6 +658,26 @@ def keras_mask(x: Any) -> Any:
 
 def _flat_masks(mask: Any) -> list[Any]:
     return list(mask) if isinstance(mask, list | tuple) else [mask]
+
+
+_slots: weakref.WeakKeyDictionary[type, dict[str, int | None]] = weakref.WeakKeyDictionary()
+
+
+def _positional_slot(cls: type, call: Any, name: str) -> int | None:
+    """Where ``name`` sits among ``call``'s positional arguments after the inputs (None if it
+    can only be given by keyword): ``call(self, x, mask=None)`` gives 0 for ``mask``."""
+    table = _slots.setdefault(cls, {})
+    if name not in table:
+        params = list(inspect.signature(call).parameters.values())[1:]
+        positional = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+        table[name] = positional.index(name) if name in positional else None
+    return table[name]
+
+
+def _passed_by_position(layer: Layer, name: str, args: tuple[Any, ...]) -> bool:
+    """Whether ``layer(x, ...)``'s extra positional ``args`` already give ``call``'s ``name``."""
+    slot = _positional_slot(type(layer), layer.call, name)
+    return slot is not None and len(args) > slot
 
 
 def _call_takes_training(cls: type, call: Any) -> bool:
