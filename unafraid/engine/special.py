@@ -62,7 +62,7 @@ def _shift_up(x: np.ndarray, threshold: float, step) -> tuple[np.ndarray, np.nda
     while low.any():  # whole-array steps (no fancy indexing): several times faster on big arrays
         acc += np.where(low, step(np.where(low, x, threshold)), 0)
         x += low
-        low = x < threshold
+        low &= x < threshold
     return x, acc
 
 
@@ -99,12 +99,14 @@ def lgamma(x: np.ndarray) -> np.ndarray:
     neg = x <= 0
     if neg.any():  # Gamma(x) Gamma(1 - x) = pi / sin(pi x)
         xn = x[neg]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # poles and -inf: set below
             out[neg] = np.log(np.pi / np.abs(np.sin(np.pi * xn))) - lgamma(1 - xn)
         out[neg & (x == np.round(x))] = np.inf
     xp, logprod = _shift_up_log(x[~neg], 10.0)  # log Gamma(x) = log Gamma(x + k) - log prod
     series = _power_series(1 / xp, 1, [b / (2 * k * (2 * k - 1)) for k, b in enumerate(_B2K, 1)])
-    out[~neg] = (xp - 0.5) * np.log(xp) - xp + 0.5 * math.log(2 * math.pi) + series - logprod
+    with np.errstate(invalid="ignore"):  # x = inf: inf - inf, set below
+        out[~neg] = (xp - 0.5) * np.log(xp) - xp + 0.5 * math.log(2 * math.pi) + series - logprod
+    out[x == np.inf] = np.inf
     return out
 
 
