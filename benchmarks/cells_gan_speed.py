@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -103,6 +101,8 @@ def worker(tool: str, path: str, steps: int) -> None:
 
 
 def main() -> None:
+    from cells_speed import interleaved, print_table  # benchmarks/ is this script's folder
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--torch-python", default=None, help="a Python with torch (default: skip torch)")
     p.add_argument("--steps", type=int, default=200, help="generator steps timed per run")
@@ -112,29 +112,15 @@ def main() -> None:
     if args.worker:
         worker(args.worker[0], args.worker[1], args.steps)
         return
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "UNAFRAID_BLAS_THREADS": "1"}
-    pythons = {"unafraid": sys.executable}
-    if args.torch_python:
-        pythons["torch"] = args.torch_python
-    times: dict[str, list[float]] = {tool: [] for tool in pythons}
+    pythons = {"unafraid": sys.executable, **({"torch": args.torch_python} if args.torch_python else {})}
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "cells.npy")
         training_cells(path)
-        for _ in range(args.repeats):
-            for tool, python in pythons.items():  # interleaved: unafraid, torch, unafraid, ...
-                out = subprocess.run([python, os.path.abspath(__file__), "--steps", str(args.steps),
-                                      "--worker", tool, path], capture_output=True, text=True,
-                                     env=env, check=True)
-                times[tool].append(json.loads(out.stdout.strip().splitlines()[-1])["cpu_s_per_1000_steps"])
+        times = interleaved(__file__, pythons, ["--steps", str(args.steps)], path, args.repeats,
+                            "cpu_s_per_1000_steps")
     print(f"{args.steps} generator steps after 5 warm-up steps, {args.repeats} interleaved rounds, "
           "one thread")
-    print(f"{'tool':10} {'CPU s / 1000 steps':>19} {'all rounds':>28} {'ratio to torch':>15}")
-    for tool, values in times.items():
-        ratio = (statistics.median(a / b for a, b in zip(values, times["torch"], strict=True))
-                 if "torch" in times else float("nan"))
-        rounds = ", ".join(f"{v:.1f}" for v in values)
-        print(f"{tool:10} {statistics.median(values):19.1f} {rounds:>28} {ratio:15.2f}")
+    print_table(times, "CPU s / 1000 steps", 1)
 
 
 if __name__ == "__main__":

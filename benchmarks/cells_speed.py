@@ -114,6 +114,34 @@ def worker(tool: str, path: str, epochs: int) -> None:
     print(json.dumps({"tool": tool, "cpu_s_per_epoch": seconds}))
 
 
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "UNAFRAID_BLAS_THREADS": "1"}
+
+
+def interleaved(script: str, pythons: dict[str, str], extra: list[str], data_path: str, repeats: int,
+                key: str) -> dict[str, list[float]]:
+    """Run ``script --worker TOOL data_path`` for each tool in turn, ``repeats`` rounds, each in a
+    fresh subprocess at one thread; the value ``key`` of each run's last JSON line, per tool."""
+    env = {**os.environ, **ONE_THREAD}
+    times: dict[str, list[float]] = {tool: [] for tool in pythons}
+    for _ in range(repeats):
+        for tool, python in pythons.items():  # interleaved: unafraid, torch, unafraid, ...
+            out = subprocess.run([python, os.path.abspath(script), *extra, "--worker", tool, data_path],
+                                 capture_output=True, text=True, env=env, check=True)
+            times[tool].append(json.loads(out.stdout.strip().splitlines()[-1])[key])
+    return times
+
+
+def print_table(times: dict[str, list[float]], unit: str, digits: int) -> None:
+    """Each tool's median, its rounds, and the median per-round ratio to torch."""
+    print(f"{'tool':10} {unit:>19} {'all rounds':>28} {'ratio to torch':>15}")
+    for tool, values in times.items():
+        ratio = (statistics.median(a / b for a, b in zip(values, times["torch"], strict=True))
+                 if "torch" in times else float("nan"))
+        rounds = ", ".join(f"{v:.{digits}f}" for v in values)
+        print(f"{tool:10} {statistics.median(values):19.{digits}f} {rounds:>28} {ratio:15.2f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--torch-python", default=None, help="a Python with torch (default: skip torch)")
@@ -124,27 +152,14 @@ def main() -> None:
     if args.worker:
         worker(args.worker[0], args.worker[1], args.epochs)
         return
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "UNAFRAID_BLAS_THREADS": "1"}
-    pythons = {"unafraid": sys.executable}
-    if args.torch_python:
-        pythons["torch"] = args.torch_python
-    times: dict[str, list[float]] = {tool: [] for tool in pythons}
+    pythons = {"unafraid": sys.executable, **({"torch": args.torch_python} if args.torch_python else {})}
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "counts.npz")
         training_counts(path)
-        for _ in range(args.repeats):
-            for tool, python in pythons.items():  # interleaved: unafraid, torch, unafraid, ...
-                out = subprocess.run([python, os.path.abspath(__file__), "--epochs", str(args.epochs),
-                                      "--worker", tool, path], capture_output=True, text=True,
-                                     env=env, check=True)
-                times[tool].append(json.loads(out.stdout.strip().splitlines()[-1])["cpu_s_per_epoch"])
+        times = interleaved(__file__, pythons, ["--epochs", str(args.epochs)], path, args.repeats,
+                            "cpu_s_per_epoch")
     print(f"{args.epochs} epochs after a warm-up, {args.repeats} interleaved rounds, one thread")
-    print(f"{'tool':10} {'CPU s / epoch':>14} {'ratio to torch':>15}")
-    for tool, values in times.items():
-        ratio = (statistics.median(a / b for a, b in zip(values, times["torch"], strict=True))
-                 if "torch" in times else float("nan"))
-        print(f"{tool:10} {statistics.median(values):14.4f} {ratio:15.2f}")
+    print_table(times, "CPU s / epoch", 4)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,15 @@ def _normalize(x: Any, mean: Any, var: Any, epsilon: float, gamma: Any, beta: An
     return y
 
 
+def beta_gamma_config(layer: Layer, initializers_too: bool = True) -> dict[str, Any]:
+    """A normalisation layer's ``beta_*`` and ``gamma_*`` config entries (initializers,
+    regularizers, constraints), in Keras's order."""
+    kinds = [("initializer", initializers)] if initializers_too else []
+    kinds += [("regularizer", regularizers), ("constraint", constraints)]
+    return {f"{w}_{kind}": module.serialize(getattr(layer, f"{w}_{kind}"))
+            for kind, module in kinds for w in ("beta", "gamma")}
+
+
 def masked_moments(x: Any, mask: Any, reduce: tuple[int, ...]) -> tuple[Any, Any]:
     """Mean and (biased) variance of ``x`` over ``reduce``, counting only the entries where
     ``mask`` (``x``'s shape without the last axis) is True (Keras 3's ``_moments``)::
@@ -255,10 +264,7 @@ class BatchNormalization(Layer):
                 "renorm_momentum": self.renorm_momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 **{f"{k}_initializer": initializers.serialize(v) for k, v in self.inits.items()},
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint),
+                **beta_gamma_config(self, initializers_too=False),
                 "synchronized": self.synchronized}
 
 
@@ -333,9 +339,4 @@ class LayerNormalization(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                **beta_gamma_config(self)}

@@ -8,6 +8,7 @@ from .. import constraints, initializers, regularizers
 from ..engine import ops
 from ..engine.tensor import Tensor
 from .base import Layer
+from .normalization import beta_gamma_config
 
 
 def _axes(layer: str, axis: Any) -> int | list[int]:
@@ -223,9 +224,4 @@ class GroupNormalization(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "groups": self.groups, "axis": self.axis,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                **beta_gamma_config(self)}
