@@ -41,3 +41,24 @@ def test_unknown_or_missing_names_are_refused_with_the_names():
         batch_in_model_order(model, ({"a": 1, "b": 2, "c": 3}, None))
     with pytest.raises(ValueError, match=r"missing: \['b'\]"):
         model({"a": np.ones((1, 1), "float32")})
+
+
+def test_fit_evaluate_and_predict_take_a_dataset_of_dicts_keyed_by_name():
+    # the built-in-methods guide: tf.data batches ({"a": ..., "b": ...}, {"score": ..., "klass": ...})
+    from unafraid import data
+    model = two_in_two_out()
+    model.compile(optimizer="sgd", loss={"score": "mse", "klass": "mse"})
+    rng = np.random.default_rng(0)
+    a, b = rng.random((8, 1), dtype=np.float32), rng.random((8, 2), dtype=np.float32)
+    s, k = rng.random((8, 1), dtype=np.float32), rng.random((8, 3), dtype=np.float32)
+    dataset = data.Dataset.from_tensor_slices(({"b": b, "a": a}, {"klass": k, "score": s})).batch(4)
+    by_list = two_in_two_out()
+    by_list.set_weights(model.get_weights())
+    by_list.compile(optimizer="sgd", loss=["mse", "mse"])
+    history = model.fit(dataset, epochs=2, verbose=0, shuffle=False)
+    expected = by_list.fit([a, b], [s, k], batch_size=4, epochs=2, verbose=0, shuffle=False)
+    assert history.history["loss"] == expected.history["loss"]
+    assert model.evaluate(dataset, verbose=0) == by_list.evaluate([a, b], [s, k], batch_size=4, verbose=0)
+    only_x = data.Dataset.from_tensor_slices({"b": b, "a": a}).batch(4)
+    for u, v in zip(model.predict(only_x, verbose=0), by_list.predict([a, b], verbose=0), strict=True):
+        np.testing.assert_array_equal(u, v)
