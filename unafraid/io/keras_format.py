@@ -321,9 +321,9 @@ def layer_to_keras(layer: Any) -> dict[str, Any]:
         raise ValueError(f"Layer '{layer.name}': {REFUSED[type(layer).__name__]}.")
     if spec is None or type(layer) is not _unafraid_class(spec.class_name):
         raise ValueError(
-            f"Layer '{layer.name}' ({type(layer).__name__}) has no Keras 3 equivalent that "
-            f"unafraid can write; layers that can: {', '.join(sorted(LAYERS))}. Save with "
-            f"unafraid's own format instead (model.save('m.safetensors')).")
+            f"Layer '{layer.name}' ({type(layer).__name__}) cannot be written to a .keras file: "
+            f"unafraid's .keras writer knows only these layers: {', '.join(sorted(LAYERS))}. Save "
+            f"with unafraid's own format instead (model.save('m.safetensors')).")
     config = dict(layer.get_config())
     config.pop("input_shape", None)
     _check_keras_only(layer, spec, config)
