@@ -20,6 +20,8 @@ h5py = pytest.importorskip("h5py", reason="h5py is in the test extra; pip instal
 keras = pytest.importorskip("keras", reason="keras (JAX backend) is in the test extra; "
                                             "pip install -e '.[test]'")
 
+from keras_crossing import predictions, same, same_weights  # noqa: E402
+
 import unafraid as tf  # noqa: E402
 from unafraid.io.keras_format import keras_layers  # noqa: E402
 from unafraid.io.saving import ModelFileError, load_model  # noqa: E402
@@ -122,24 +124,6 @@ def same_arguments(ours, theirs):
                 if key == "axis":  # Keras's LayerNormalization writes -1 as [-1] once built
                     x, y = np.atleast_1d(x).tolist(), np.atleast_1d(y).tolist()
                 assert x == y, (a.name, key, mine[key], other[key])
-
-
-def predictions(model, x):
-    out = model.predict(x, verbose=0)
-    return out if isinstance(out, list) else [out]
-
-
-def same(ours, theirs):
-    for a, b in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-5, atol=1e-6)
-
-
-def same_weights(ours, theirs):
-    """Every layer's weights cross unchanged, in Keras's order (e.g. renorm's statistics, which
-    inference does not read, so that predictions alone would not check them)."""
-    for layer, other in zip(ours, theirs, strict=True):
-        for a, b in zip(layer.get_weights(), other.get_weights(), strict=True):
-            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
