@@ -394,3 +394,45 @@ def test_stops_after_as_many_stale_epochs_as_mlpclassifier():
         ours = NeuralNetClassifier(hidden_layer_sizes=(8,), tol=1e3,
                                    n_iter_no_change=patience).fit(X, y)
         assert ours.n_iter_ == mlp.n_iter_ == patience + 2
+
+
+def test_early_stopping_stops_after_as_many_stale_validation_epochs_as_mlpclassifier():
+    """MLPClassifier(early_stopping=True) counts stale epochs of the held-out score the same way:
+    with a tol no epoch can beat, both stop after n_iter_no_change + 1 stale epochs."""
+    from sklearn.neural_network import MLPClassifier
+    X, y = load_iris(return_X_y=True)
+    for patience in (1, 3):
+        mlp = MLPClassifier(hidden_layer_sizes=(8,), tol=1e3, n_iter_no_change=patience,
+                            early_stopping=True, random_state=0).fit(X, y)
+        ours = NeuralNetClassifier(hidden_layer_sizes=(8,), tol=1e3, n_iter_no_change=patience,
+                                   early_stopping=True).fit(X, y)
+        assert ours.n_iter_ == mlp.n_iter_ == patience + 2
+        assert len(ours.history_["val_loss"]) == ours.n_iter_  # 10% held out, as MLP's default
+
+
+def test_early_stopping_ends_with_the_weights_of_the_best_validation_epoch():
+    """Oracle: the same run (same split, same epoch orders) stopped by hand at the epoch with the
+    lowest validation loss, without early stopping, gives the same predictions."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    y = X[:, 0] + rng.normal(scale=1.0, size=120)  # noisy: a wide network soon overfits
+    kw = dict(hidden_layer_sizes=(64,), learning_rate=0.03, batch_size=16, epochs=60)
+    stopped = NeuralNetRegressor(early_stopping=True, n_iter_no_change=5, **kw).fit(X, y)
+    val = stopped.history_["val_loss"]
+    best = int(np.argmin(val))
+    assert best + 1 < stopped.n_iter_ < 60  # it ran past the best epoch, then stopped
+    by_hand = NeuralNetRegressor(validation_split=0.1, n_iter_no_change=None,
+                                 **{**kw, "epochs": best + 1}).fit(X, y)
+    assert by_hand.history_["val_loss"] == val[:best + 1]
+    np.testing.assert_array_equal(stopped.predict(X), by_hand.predict(X))
+    last = NeuralNetRegressor(validation_split=0.1, n_iter_no_change=5, **kw).fit(X, y)
+    assert last.n_iter_ == stopped.n_iter_  # the same stop, but it keeps the last weights
+    assert not np.array_equal(last.predict(X), stopped.predict(X))
+
+
+def test_early_stopping_is_a_checked_parameter():
+    assert NeuralNetClassifier().get_params()["early_stopping"] is False  # as MLPClassifier
+    assert "early_stopping" in NeuralNetTransformer().get_params()
+    X, y = iris()
+    with pytest.raises(ValueError, match="early_stopping must be True or False"):
+        NeuralNetClassifier(early_stopping="yes", epochs=1).fit(X, y)

@@ -284,22 +284,34 @@ class NoImprovementStop(Callback):
     """``MLPClassifier``'s stopping rule: stop when more than ``patience`` epochs in a row
     (``patience + 1``, as scikit-learn's ``_no_improvement_count > n_iter_no_change``) have a
     monitored loss (``val_loss`` when there is one, else ``loss``) that does not fall below the
-    best so far minus ``tol``."""
+    best so far minus ``tol``.
 
-    def __init__(self, patience: int, tol: float) -> None:
+    With ``restore_best=True`` (``early_stopping``), the weights of the epoch with the lowest
+    monitored loss are put back when training ends, as ``MLPClassifier(early_stopping=True)``
+    keeps its best coefficients.
+    """
+
+    def __init__(self, patience: int | None, tol: float, restore_best: bool = False) -> None:
         super().__init__()
-        self.patience, self.tol = patience, tol
+        self.patience, self.tol, self.restore_best = patience, tol, restore_best
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self.best, self.stale = np.inf, 0
+        self.best, self.stale, self.best_weights = np.inf, 0, None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         monitored = logs.get("val_loss", logs.get("loss", np.inf))
         self.stale = self.stale + 1 if monitored > self.best - self.tol else 0
-        self.best = min(self.best, monitored)
-        if self.stale > self.patience:
+        if monitored < self.best:
+            self.best = monitored
+            if self.restore_best:
+                self.best_weights = self.model.get_weights()
+        if self.patience is not None and self.stale > self.patience:
             self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.restore_best and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 class NeuralNetBase(BaseEstimator):
@@ -340,6 +352,12 @@ class NeuralNetBase(BaseEstimator):
     validation_split : float, default 0.0
         Fraction of the training rows held out (a seeded, for classes stratified, sample):
         ``history_['val_loss']`` records its loss, and ``n_iter_no_change`` then watches it.
+    early_stopping : bool, default False
+        Hold out a validation set (``validation_split`` of the rows, or 10% when
+        ``validation_split`` is 0, as ``MLPClassifier``'s ``validation_fraction``), stop when
+        its loss has not improved by ``tol`` for more than ``n_iter_no_change`` epochs, and end
+        with the weights of the epoch with the lowest validation loss (``MLPClassifier``'s
+        ``early_stopping``, which watches the validation score instead of the loss).
     callbacks : list of unafraid Callback or None
         Keras callbacks (EarlyStopping, ReduceLROnPlateau...); each fit uses deep copies.
     shuffle : bool, default True
@@ -364,7 +382,8 @@ class NeuralNetBase(BaseEstimator):
                  dropout: float = 0.0, alpha: float = 0.0, epochs: int = 200,
                  batch_size: int | str = "auto",
                  optimizer: Any = "adam", learning_rate: float | None = 0.001, loss: Any = None,
-                 validation_split: float = 0.0, callbacks: list[Any] | None = None,
+                 validation_split: float = 0.0, early_stopping: bool = False,
+                 callbacks: list[Any] | None = None,
                  shuffle: bool = True, warm_start: bool = False, tol: float = 1e-4,
                  n_iter_no_change: int | None = 10, verbose: int = 0,
                  random_state: Any = None) -> None:
@@ -379,6 +398,7 @@ class NeuralNetBase(BaseEstimator):
         self.learning_rate = learning_rate
         self.loss = loss
         self.validation_split = validation_split
+        self.early_stopping = early_stopping
         self.callbacks = callbacks
         self.shuffle = shuffle
         self.warm_start = warm_start
@@ -408,6 +428,9 @@ class NeuralNetBase(BaseEstimator):
                 (0 <= self.validation_split < 1):
             raise ValueError(f"validation_split must be a fraction in [0, 1), got "
                              f"{self.validation_split!r}. E.g. validation_split=0.1.")
+        if not isinstance(self.early_stopping, bool | np.bool_):
+            raise ValueError(f"early_stopping must be True or False, got "
+                             f"{self.early_stopping!r}.")
         if not isinstance(self.dropout, int | float) or not (0 <= self.dropout < 1):
             raise ValueError(f"dropout must be a rate in [0, 1), got {self.dropout!r}.")
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, int | float) \
@@ -462,6 +485,13 @@ class NeuralNetBase(BaseEstimator):
     def _outputs_meaning(self) -> str:
         return "one per target"
 
+    def _validation_fraction(self) -> float:
+        """The fraction of the rows held out: ``validation_split``, or 0.1 (``MLPClassifier``'s
+        ``validation_fraction``) when ``early_stopping`` asks for a hold-out and none is set."""
+        if self.validation_split:
+            return float(self.validation_split)
+        return 0.1 if self.early_stopping else 0.0
+
     def _batch_size(self, n: int) -> int:
         return min(200, n) if self.batch_size == "auto" else int(self.batch_size)
 
@@ -479,16 +509,20 @@ class NeuralNetBase(BaseEstimator):
         self._twins = {}  # the weights change: predictions need new float64 twins
         n = X.shape[0]
         val = None
-        if validation and self.validation_split:
-            tr, va = stratified_split_rows(labels, n, float(self.validation_split), self._rng)
+        fraction = self._validation_fraction()
+        if validation and fraction:
+            tr, va = stratified_split_rows(labels, n, fraction, self._rng)
             val = EpochBatches(X[va], None if Y is None else Y[va], None if sw is None else sw[va],
                                PREDICT_BATCH)
             X, Y, sw = X[tr], None if Y is None else Y[tr], None if sw is None else sw[tr]
         batches = EpochBatches(X, Y, sw, self._batch_size(X.shape[0]),
                                self._order_rng if self.shuffle else None)
         callbacks = copy.deepcopy(list(self.callbacks or []))
-        if self.n_iter_no_change is not None:
-            callbacks.append(NoImprovementStop(int(self.n_iter_no_change), float(self.tol)))
+        if self.n_iter_no_change is not None or (self.early_stopping and val is not None):
+            patience = None if self.n_iter_no_change is None else int(self.n_iter_no_change)
+            callbacks.append(NoImprovementStop(patience, float(self.tol),
+                                               restore_best=bool(self.early_stopping)
+                                               and val is not None))
         history = self.model_.fit(batches, epochs=epochs, validation_data=val,
                                   callbacks=callbacks, verbose=2 if self.verbose else 0)
         for key, values in history.history.items():
@@ -782,14 +816,16 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
                  dropout: float = 0.0, alpha: float = 0.0, epochs: int = 200,
                  batch_size: int | str = "auto",
                  optimizer: Any = "adam", learning_rate: float | None = 0.001, loss: Any = None,
-                 validation_split: float = 0.0, callbacks: list[Any] | None = None,
+                 validation_split: float = 0.0, early_stopping: bool = False,
+                 callbacks: list[Any] | None = None,
                  shuffle: bool = True, warm_start: bool = False, tol: float = 1e-4,
                  n_iter_no_change: int | None = 10, verbose: int = 0,
                  random_state: Any = None) -> None:
         super().__init__(model=model, hidden_layer_sizes=hidden_layer_sizes,
                          activation=activation, dropout=dropout, alpha=alpha, epochs=epochs,
                          batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
-                         loss=loss, validation_split=validation_split, callbacks=callbacks,
+                         loss=loss, validation_split=validation_split,
+                         early_stopping=early_stopping, callbacks=callbacks,
                          shuffle=shuffle, warm_start=warm_start, tol=tol,
                          n_iter_no_change=n_iter_no_change, verbose=verbose,
                          random_state=random_state)
