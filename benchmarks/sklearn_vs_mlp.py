@@ -10,13 +10,19 @@ cross-validation:
 - load_diabetes (442 patients, 10 features): R^2.
 
 The two estimators take turns (MLP, unafraid, MLP, unafraid...) for ``--repeats`` rounds, so that
-a change in the machine's load hits both; the table gives the mean cross-validated score, the
-median wall time of one ``cross_val_score`` call and the median of the per-round time ratios.
+a change in the machine's load hits both; the table gives the mean cross-validated score, the mean
+number of epochs run per fold, the median wall time of one cross-validation and the median of the
+per-round wall-time ratios, and the same for the process's CPU time (all threads). On a shared
+machine the CPU-time ratio with ``--blas-threads 1`` is the steadier figure: wall time counts the
+waits for the other processes' turns, and multithreaded BLAS on a busy machine spends CPU time
+spinning.
 
 Run::
 
     python benchmarks/sklearn_vs_mlp.py --repeats 3
     python benchmarks/sklearn_vs_mlp.py --repeats 3 --blas-threads 1   # both on one BLAS thread
+    python benchmarks/sklearn_vs_mlp.py --set early_stopping=True --set learning_rate=3e-3
+                                        # other settings for unafraid's estimators (not MLP's)
 
 By default each estimator uses BLAS as it chooses: unafraid's ``fit`` runs a small network on one
 thread, MLP on BLAS's default (all cores); ``--blas-threads N`` limits both, to compare the
@@ -29,6 +35,7 @@ little: run it on a quiet one before quoting any.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import statistics
 import time
@@ -38,7 +45,7 @@ import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -46,8 +53,9 @@ from sklearn.preprocessing import StandardScaler
 from unafraid.sklearn import NeuralNetClassifier, NeuralNetRegressor
 
 
-def tasks(hidden: tuple[int, ...]) -> list[tuple[str, dict, tuple, object]]:
-    """(name, {tool: estimator}, (X, y), cv) for each data set."""
+def tasks(hidden: tuple[int, ...],
+          settings: dict[str, object]) -> list[tuple[str, dict, tuple, object]]:
+    """(name, {tool: estimator}, (X, y), cv) for each data set; ``settings`` go to unafraid's."""
     Xc, yc = load_digits(return_X_y=True)
     Xr, yr = load_diabetes(return_X_y=True)
 
@@ -60,13 +68,31 @@ def tasks(hidden: tuple[int, ...]) -> list[tuple[str, dict, tuple, object]]:
          {"MLPClassifier": make_pipeline(StandardScaler(),
                                          MLPClassifier(hidden_layer_sizes=hidden, random_state=0)),
           "NeuralNetClassifier": make_pipeline(StandardScaler(),
-                                               NeuralNetClassifier(hidden_layer_sizes=hidden))},
+                                               NeuralNetClassifier(hidden_layer_sizes=hidden,
+                                                                   **settings))},
          (Xc, yc), StratifiedKFold(5, shuffle=True, random_state=0)),
         ("load_diabetes (R^2)",
          {"MLPRegressor": reg(MLPRegressor(hidden_layer_sizes=hidden, random_state=0)),
-          "NeuralNetRegressor": reg(NeuralNetRegressor(hidden_layer_sizes=hidden))},
+          "NeuralNetRegressor": reg(NeuralNetRegressor(hidden_layer_sizes=hidden, **settings))},
          (Xr, yr), KFold(5, shuffle=True, random_state=0)),
     ]
+
+
+def setting(text: str) -> tuple[str, object]:
+    """``name=value`` with value a Python literal (``3e-3``, ``True``, ``(64,)``) or a string."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"--set takes name=value, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+def epochs_run(fitted: object) -> int:
+    """``n_iter_`` of the network inside a fitted pipeline (or target-transformed pipeline)."""
+    pipeline = getattr(fitted, "regressor_", fitted)
+    return pipeline[-1].n_iter_
 
 
 def main() -> None:
@@ -76,29 +102,40 @@ def main() -> None:
                         help="hidden layer sizes, the same for both (default: 100)")
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="limit BLAS to this many threads for both estimators")
+    parser.add_argument("--set", type=setting, action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter of unafraid's estimators (repeatable), e.g. "
+                             "--set learning_rate=3e-3")
     args = parser.parse_args()
+    settings = dict(args.set)
     if args.blas_threads is not None:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.blas_threads, user_api="blas")
         os.environ["UNAFRAID_BLAS_THREADS"] = str(args.blas_threads)
     warnings.simplefilter("ignore", ConvergenceWarning)
     print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, {args.repeats} interleaved rounds, "
-          f"BLAS threads: {args.blas_threads or 'default'}")
-    print(f"{'data set':24} {'estimator':22} {'CV score':>9} {'time (s)':>9} {'time / MLP':>11}")
-    for name, estimators, (X, y), cv in tasks(tuple(args.hidden)):
-        times: dict[str, list[float]] = {k: [] for k in estimators}
+          f"BLAS threads: {args.blas_threads or 'default'}, unafraid settings: {settings or 'defaults'}")
+    print(f"{'data set':24} {'estimator':20} {'CV score':>9} {'epochs':>7} {'wall (s)':>9} "
+          f"{'wall / MLP':>11} {'CPU (s)':>8} {'CPU / MLP':>10}")
+    for name, estimators, (X, y), cv in tasks(tuple(args.hidden), settings):
+        wall: dict[str, list[float]] = {k: [] for k in estimators}
+        cpu: dict[str, list[float]] = {k: [] for k in estimators}
         scores: dict[str, float] = {}
+        epochs: dict[str, float] = {}
         for _ in range(args.repeats):
             for tool, est in estimators.items():  # interleaved: MLP, unafraid, MLP, unafraid...
-                start = time.perf_counter()
-                s = cross_val_score(est, X, y, cv=cv)
-                times[tool].append(time.perf_counter() - start)
-                scores[tool] = float(np.mean(s))
+                start, start_cpu = time.perf_counter(), time.process_time()
+                result = cross_validate(est, X, y, cv=cv, return_estimator=True)
+                wall[tool].append(time.perf_counter() - start)
+                cpu[tool].append(time.process_time() - start_cpu)
+                scores[tool] = float(np.mean(result["test_score"]))
+                epochs[tool] = float(np.mean([epochs_run(e) for e in result["estimator"]]))
         mlp = next(iter(estimators))
         for tool in estimators:
-            ratio = statistics.median(t / m for t, m in zip(times[tool], times[mlp], strict=True))
-            print(f"{name:24} {tool:22} {scores[tool]:9.4f} {statistics.median(times[tool]):9.2f} "
-                  f"{ratio:11.2f}")
+            ratio = statistics.median(t / m for t, m in zip(wall[tool], wall[mlp], strict=True))
+            cpu_ratio = statistics.median(t / m for t, m in zip(cpu[tool], cpu[mlp], strict=True))
+            print(f"{name:24} {tool:20} {scores[tool]:9.4f} {epochs[tool]:7.1f} "
+                  f"{statistics.median(wall[tool]):9.2f} {ratio:11.2f} "
+                  f"{statistics.median(cpu[tool]):8.2f} {cpu_ratio:10.2f}")
 
 
 if __name__ == "__main__":
