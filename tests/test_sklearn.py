@@ -50,6 +50,19 @@ def test_sklearn_estimator_checks(estimator, check, monkeypatch):
         check(estimator)
 
 
+@pytest.mark.slow
+@parametrize_with_checks([NeuralNetClassifier(**FAST, early_stopping=True),
+                          NeuralNetRegressor(**FAST, early_stopping=True),
+                          NeuralNetTransformer(**FAST, early_stopping=True)],
+                         expected_failed_checks=expected_failed_checks)
+def test_sklearn_estimator_checks_with_early_stopping(estimator, check, monkeypatch):
+    # the hold-out must cope with the checks' tiny data sets (15 rows in 3 classes, 1 row)
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        check(estimator)
+
+
 def test_expected_failures_are_only_the_float64_sample_weight_checks_with_reasons():
     for est in (NeuralNetClassifier(), NeuralNetRegressor(), NeuralNetTransformer()):
         failures = expected_failed_checks(est)
@@ -436,3 +449,13 @@ def test_early_stopping_is_a_checked_parameter():
     X, y = iris()
     with pytest.raises(ValueError, match="early_stopping must be True or False"):
         NeuralNetClassifier(early_stopping="yes", epochs=1).fit(X, y)
+
+
+def test_early_stopping_on_tiny_data_holds_out_a_row_or_says_why_not():
+    X, y = iris()
+    few = np.r_[0:5, 50:55, 100:105]  # 15 rows, 5 per class: no class gives a row at 10%
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), epochs=3, early_stopping=True)
+    clf.fit(X[few], y[few])
+    assert len(clf.history_["val_loss"]) == clf.n_iter_ == 3
+    with pytest.raises(ValueError, match="n_samples=1"):  # what scikit-learn's checks look for
+        NeuralNetRegressor(early_stopping=True, epochs=2).fit(X[:1], y[:1])

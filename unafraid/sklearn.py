@@ -222,8 +222,19 @@ def batch_weights(sw: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
 def stratified_split_rows(labels: np.ndarray | None, n: int, fraction: float,
                           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Training and validation row indices: a seeded sample of ``fraction`` of the ``n`` rows,
-    stratified by ``labels`` when given; an error when no training row would be left."""
+    stratified by ``labels`` when given; an error when no training row would be left.
+
+    When every class is too small to give a row at that fraction (15 rows in 3 classes at
+    0.1), the sample is a plain seeded one of ``max(1, round(n * fraction))`` rows instead.
+    """
     from .models.data import stratified_split
+    if n < 2:
+        raise ValueError(f"validation_split={fraction} (or early_stopping=True) needs at least 2 "
+                         f"samples, one to train on and one to hold out, got n_samples={n}. Fit "
+                         f"on more rows, or set validation_split=0 and early_stopping=False.")
+    if labels is not None and all(round(c * fraction) == 0
+                                  for c in np.unique(labels, return_counts=True)[1]):
+        labels = None  # no class can give a row: an unstratified sample
     tr, va = stratified_split(labels, n, fraction, rng)
     if len(tr) == 0:
         raise ValueError(f"validation_split={fraction} leaves no training rows among {n}.")
@@ -352,6 +363,8 @@ class NeuralNetBase(BaseEstimator):
     validation_split : float, default 0.0
         Fraction of the training rows held out (a seeded, for classes stratified, sample):
         ``history_['val_loss']`` records its loss, and ``n_iter_no_change`` then watches it.
+        When no class is large enough to give a row at that fraction, the sample is not
+        stratified; at least one row is held out, and fit needs 2 rows or more.
     early_stopping : bool, default False
         Hold out a validation set (``validation_split`` of the rows, or 10% when
         ``validation_split`` is 0, as ``MLPClassifier``'s ``validation_fraction``), stop when
