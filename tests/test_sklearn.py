@@ -459,3 +459,13 @@ def test_early_stopping_on_tiny_data_holds_out_a_row_or_says_why_not():
     assert len(clf.history_["val_loss"]) == clf.n_iter_ == 3
     with pytest.raises(ValueError, match="n_samples=1"):  # what scikit-learn's checks look for
         NeuralNetRegressor(early_stopping=True, epochs=2).fit(X[:1], y[:1])
+
+
+def test_partial_fit_holds_nothing_out_with_early_stopping():
+    # as MLPClassifier: early stopping applies to fit only; partial_fit trains on every row given
+    X, y = iris()
+    kw = dict(hidden_layer_sizes=(8,), batch_size=32)
+    with_es = NeuralNetClassifier(early_stopping=True, **kw).partial_fit(X, y, classes=[0, 1, 2])
+    plain = NeuralNetClassifier(**kw).partial_fit(X, y, classes=[0, 1, 2])
+    assert "val_loss" not in with_es.history_
+    np.testing.assert_array_equal(with_es.predict_proba(X), plain.predict_proba(X))

@@ -371,6 +371,7 @@ class NeuralNetBase(BaseEstimator):
         its loss has not improved by ``tol`` for more than ``n_iter_no_change`` epochs, and end
         with the weights of the epoch with the lowest validation loss (``MLPClassifier``'s
         ``early_stopping``, which watches the validation score instead of the loss).
+        ``partial_fit`` holds nothing out, as ``MLPClassifier``'s.
     callbacks : list of unafraid Callback or None
         Keras callbacks (EarlyStopping, ReduceLROnPlateau...); each fit uses deep copies.
     shuffle : bool, default True
