@@ -102,7 +102,7 @@ def test_acgan_trains_deterministically_and_generates_each_type():
 def test_pytorch_init_draws_weights_and_biases_from_plus_minus_one_over_sqrt_fan_in():
     # PyTorch's nn.Linear: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for
     # the weight, and the same bound for the bias
-    gan = WGANGP(init="pytorch", seed=3).build(n_genes=765)
+    gan = WGANGP(seed=3).build(n_genes=765)   # the default
     fan_ins = [64, 256, 512, 765, 512, 256]
     weights = gan.generator.trainable_weights + gan.critic.trainable_weights
     for fan_in, (kernel, bias) in zip(fan_ins, zip(weights[::2], weights[1::2], strict=True),
@@ -112,7 +112,7 @@ def test_pytorch_init_draws_weights_and_biases_from_plus_minus_one_over_sqrt_fan
             assert np.abs(w).max() <= bound
             if w.size > 100:   # uniform on the whole interval: the std is bound / sqrt(3)
                 assert w.std() == pytest.approx(bound / np.sqrt(3), rel=0.1)
-    glorot = WGANGP(seed=3).build(n_genes=765)
+    glorot = WGANGP(init="glorot", seed=3).build(n_genes=765)
     assert not np.asarray(glorot.generator.trainable_weights[1]).any()   # Keras: zero biases
     with pytest.raises(ValueError, match="init must be 'glorot' or 'pytorch'"):
         WGANGP(init="he")

@@ -7,8 +7,11 @@ Cells are rows of log1p-normalised expression, ``x = log1p(counts / total * 1e4)
     critic     D(x, c):  x -> Dense 512, ReLU -> Dense 256, ReLU -> Dense 1
 
 (the last ReLU makes the generated expression non-negative, with exact zeros like real
-cells). Training alternates ``n_critic`` critic steps with one generator step (Gulrajani et
-al., 2017, Algorithm 1):
+cells). Every weight and bias starts uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``, PyTorch's
+``nn.Linear`` default (``init="pytorch"``); Keras's Glorot uniform with zero biases
+(``init="glorot"``) trains a generator that scatters its cells around the real ones (see
+docs/cells_gan.md). Training alternates ``n_critic`` critic steps with one generator step
+(Gulrajani et al., 2017, Algorithm 1):
 
     x_hat   = eps x + (1 - eps) G(z),  eps ~ U(0, 1) per cell      (points between real and fake)
     penalty = mean_i (||d D(x_hat_i) / d x_hat_i||_2 - 1)^2
@@ -109,6 +112,21 @@ class WGANGP:
     seed : int, default 0
     dtype : str, default "float32"
         "float64" for gradient checks.
+    init : {"pytorch", "glorot"}, default "pytorch"
+        Initial weights. ``"pytorch"``: PyTorch's ``nn.Linear`` default, every weight and bias
+        uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]`` (``kaiming_uniform(a=sqrt(5))``; what the
+        reference WGAN-GP implementations use). ``"glorot"``: Keras's ``Dense`` default, Glorot
+        uniform weights (``U(-sqrt(6 / (fan_in + fan_out)), ...)``) and zero biases.
+    conditioning : {"concat", "acgan"}, default "concat"
+        How a conditional GAN (``fit`` given labels) uses the cell type ``c``; the generator
+        always sees the one-hot ``c`` next to the noise. ``"concat"``: the critic sees it too,
+        ``D(x, c)``. ``"acgan"`` (Odena et al. 2017, as in Gulrajani et al.'s conditional
+        WGAN-GP): the critic sees only ``x`` and has ``K`` more outputs, class logits ``l(x)``;
+        ``classifier_weight * CE(l(x_real), c)`` is added to the critic's loss and
+        ``classifier_weight * CE(l(G(z, c)), c)`` to the generator's, so the generator is
+        pushed to make cells of the requested type. The gradient penalty uses ``D`` only.
+    classifier_weight : float, default 1
+        The AC-GAN cross-entropy's weight (``conditioning="acgan"`` only).
 
     Attributes
     ----------
@@ -125,7 +143,7 @@ class WGANGP:
                  critic_units: tuple[int, ...] = (512, 256), penalty: float = 10.0,
                  n_critic: int = 5, learning_rate: float = 1e-4, beta_1: float = 0.5,
                  beta_2: float = 0.9, batch_size: int = 64, seed: int = 0,
-                 dtype: str = "float32", init: str = "glorot", conditioning: str = "concat",
+                 dtype: str = "float32", init: str = "pytorch", conditioning: str = "concat",
                  classifier_weight: float = 1.0) -> None:
         for name, value in (("latent_dim", latent_dim), ("n_critic", n_critic),
                             ("batch_size", batch_size)):
