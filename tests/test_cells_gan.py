@@ -37,9 +37,11 @@ def central_differences(loss, weights, h: float = 1e-6) -> list[np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("conditional", [False, True])
-def test_critic_loss_gradient_matches_float64_finite_differences(conditional):
-    gan = tiny(dtype="float64").build(n_genes=6, n_classes=3 if conditional else 0)
+@pytest.mark.parametrize("conditional, conditioning", [(False, "concat"), (True, "concat"),
+                                                       (True, "acgan")])
+def test_critic_loss_gradient_matches_float64_finite_differences(conditional, conditioning):
+    gan = tiny(dtype="float64", conditioning=conditioning, classifier_weight=0.7).build(
+        n_genes=6, n_classes=3 if conditional else 0)
     rng = np.random.default_rng(1)
     real, fake = rng.random((5, 6)), rng.random((5, 6))
     eps = rng.random((5, 1))
@@ -51,6 +53,71 @@ def test_critic_loss_gradient_matches_float64_finite_differences(conditional):
     numeric = central_differences(lambda: gan.critic_loss(weights, real, fake, eps, cond), weights)
     for a, n in zip(analytic, numeric, strict=True):
         np.testing.assert_allclose(np.asarray(a), n, rtol=1e-5, atol=1e-7)
+
+
+def test_acgan_losses_hand_computed_and_generator_gradient_matches_finite_differences():
+    # conditioning="acgan": the critic does not see the type; its outputs are [D, K logits]
+    gan = tiny(dtype="float64", conditioning="acgan", classifier_weight=0.5).build(n_genes=6,
+                                                                                  n_classes=3)
+    assert gan.critic.inputs[0].shape[-1] == 6 and gan.critic.outputs[0].shape[-1] == 4
+    rng = np.random.default_rng(3)
+    real, fake, eps = rng.random((5, 6)), rng.random((5, 6)), rng.random((5, 1))
+    codes = np.array([0, 2, 1, 1, 0])
+    cond = one_hot(codes, 3).astype(np.float64)
+    out_r, out_f = np.asarray(gan.critic(real)), np.asarray(gan.critic(fake))
+
+    def cross_entropy(logits):   # -log softmax(logits)[code], by hand
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -logp[np.arange(len(codes)), codes].mean()
+
+    penalty = float(np.asarray(gradient_penalty(gan.critic, real, fake, eps, score_column=0)))
+    expected = (out_f[:, 0].mean() - out_r[:, 0].mean() + 10 * penalty
+                + 0.5 * cross_entropy(out_r[:, 1:]))
+    assert float(np.asarray(gan.critic_loss(None, real, fake, eps, cond))) == pytest.approx(expected,
+                                                                                           rel=1e-10)
+    weights = gan.generator.trainable_weights
+    z = rng.normal(size=(5, 3))
+    fake_z = np.asarray(gan.generator(np.concatenate([z, cond], axis=1)))
+    out_z = np.asarray(gan.critic(fake_z))
+    assert float(np.asarray(gan.generator_loss(None, z, cond))) == pytest.approx(
+        -out_z[:, 0].mean() + 0.5 * cross_entropy(out_z[:, 1:]), rel=1e-10)
+    for w in weights:   # non-zero biases: every ReLU unit live somewhere
+        w.assign(np.asarray(w.numpy()) + 0.1 * rng.normal(size=w.shape))
+    _, analytic = uf.value_and_grad(gan.generator_loss)(weights, z, cond)
+    numeric = central_differences(lambda: gan.generator_loss(weights, z, cond), weights)
+    for a, n in zip(analytic, numeric, strict=True):
+        np.testing.assert_allclose(np.asarray(a), n, rtol=1e-5, atol=1e-7)
+
+
+def test_acgan_trains_deterministically_and_generates_each_type():
+    x = toy_cells()
+    labels = np.arange(len(x)) % 3
+    a = tiny(conditioning="acgan").fit(x, labels, steps=2, verbose=0)
+    b = tiny(conditioning="acgan").fit(x, labels, steps=2, verbose=0)
+    assert np.array_equal(a.generate(9, labels=[0, 1, 2] * 3), b.generate(9, labels=[0, 1, 2] * 3))
+    assert not np.array_equal(a.generate(4, labels=0), a.generate(4, labels=1))
+
+
+def test_pytorch_init_draws_weights_and_biases_from_plus_minus_one_over_sqrt_fan_in():
+    # PyTorch's nn.Linear: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for
+    # the weight, and the same bound for the bias
+    gan = WGANGP(seed=3).build(n_genes=765)   # the default
+    fan_ins = [64, 256, 512, 765, 512, 256]
+    weights = gan.generator.trainable_weights + gan.critic.trainable_weights
+    for fan_in, (kernel, bias) in zip(fan_ins, zip(weights[::2], weights[1::2], strict=True),
+                                      strict=True):
+        bound = 1 / np.sqrt(fan_in)
+        for w in (np.asarray(kernel), np.asarray(bias)):
+            assert np.abs(w).max() <= bound
+            if w.size > 100:   # uniform on the whole interval: the std is bound / sqrt(3)
+                assert w.std() == pytest.approx(bound / np.sqrt(3), rel=0.1)
+    glorot = WGANGP(init="glorot", seed=3).build(n_genes=765)
+    assert not np.asarray(glorot.generator.trainable_weights[1]).any()   # Keras: zero biases
+    with pytest.raises(ValueError, match="init must be 'glorot' or 'pytorch'"):
+        WGANGP(init="he")
+    with pytest.raises(ValueError, match="conditioning must be 'concat' or 'acgan'"):
+        WGANGP(conditioning="projection")
 
 
 def test_gradient_penalty_alone_matches_finite_differences_and_is_not_trivial():

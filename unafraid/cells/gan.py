@@ -7,8 +7,11 @@ Cells are rows of log1p-normalised expression, ``x = log1p(counts / total * 1e4)
     critic     D(x, c):  x -> Dense 512, ReLU -> Dense 256, ReLU -> Dense 1
 
 (the last ReLU makes the generated expression non-negative, with exact zeros like real
-cells). Training alternates ``n_critic`` critic steps with one generator step (Gulrajani et
-al., 2017, Algorithm 1):
+cells). Every weight and bias starts uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``, PyTorch's
+``nn.Linear`` default (``init="pytorch"``); Keras's Glorot uniform with zero biases
+(``init="glorot"``) trains a generator that scatters its cells around the real ones (see
+docs/cells_gan.md). Training alternates ``n_critic`` critic steps with one generator step
+(Gulrajani et al., 2017, Algorithm 1):
 
     x_hat   = eps x + (1 - eps) G(z),  eps ~ U(0, 1) per cell      (points between real and fake)
     penalty = mean_i (||d D(x_hat_i) / d x_hat_i||_2 - 1)^2
@@ -40,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers, layers, models, optimizers
+from .. import initializers, layers, losses, models, optimizers
 from ..callbacks import History
 from ..progress import progress_bar
 
@@ -56,7 +59,8 @@ def one_hot(codes: Any, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[codes]
 
 
-def gradient_penalty(critic: Any, real: Any, fake: Any, eps: Any, condition: Any = None) -> Any:
+def gradient_penalty(critic: Any, real: Any, fake: Any, eps: Any, condition: Any = None,
+                     score_column: int | None = None) -> Any:
     """``mean_i (||grad_x D(x_hat_i)||_2 - 1)^2`` with ``x_hat = eps real + (1 - eps) fake``.
 
     Parameters
@@ -66,6 +70,9 @@ def gradient_penalty(critic: Any, real: Any, fake: Any, eps: Any, condition: Any
     eps : (N, 1) array, uniform on [0, 1]
     condition : (N, K) array, optional
         One-hot cell types, appended to the critic's input (not differentiated).
+    score_column : int, optional
+        When the critic has several outputs (an AC-GAN critic: the score, then class logits),
+        the column that is ``D``; default: the critic's only output.
 
     Returns
     -------
@@ -77,7 +84,8 @@ def gradient_penalty(critic: Any, real: Any, fake: Any, eps: Any, condition: Any
 
     def score(x: Any) -> Any:
         inputs = x if condition is None else uf.concat([x, condition], axis=1)
-        return uf.sum(critic(inputs, training=True))
+        out = critic(inputs, training=True)
+        return uf.sum(out if score_column is None else out[:, score_column])
 
     grad_x = uf.grad(score)(x_hat)
     norm = uf.sqrt(uf.sum(grad_x * grad_x, axis=1) + 1e-12)
@@ -104,6 +112,21 @@ class WGANGP:
     seed : int, default 0
     dtype : str, default "float32"
         "float64" for gradient checks.
+    init : {"pytorch", "glorot"}, default "pytorch"
+        Initial weights. ``"pytorch"``: PyTorch's ``nn.Linear`` default, every weight and bias
+        uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]`` (``kaiming_uniform(a=sqrt(5))``; what the
+        reference WGAN-GP implementations use). ``"glorot"``: Keras's ``Dense`` default, Glorot
+        uniform weights (``U(-sqrt(6 / (fan_in + fan_out)), ...)``) and zero biases.
+    conditioning : {"concat", "acgan"}, default "concat"
+        How a conditional GAN (``fit`` given labels) uses the cell type ``c``; the generator
+        always sees the one-hot ``c`` next to the noise. ``"concat"``: the critic sees it too,
+        ``D(x, c)``. ``"acgan"`` (Odena et al. 2017, as in Gulrajani et al.'s conditional
+        WGAN-GP): the critic sees only ``x`` and has ``K`` more outputs, class logits ``l(x)``;
+        ``classifier_weight * CE(l(x_real), c)`` is added to the critic's loss and
+        ``classifier_weight * CE(l(G(z, c)), c)`` to the generator's, so the generator is
+        pushed to make cells of the requested type. The gradient penalty uses ``D`` only.
+    classifier_weight : float, default 1
+        The AC-GAN cross-entropy's weight (``conditioning="acgan"`` only).
 
     Attributes
     ----------
@@ -120,7 +143,8 @@ class WGANGP:
                  critic_units: tuple[int, ...] = (512, 256), penalty: float = 10.0,
                  n_critic: int = 5, learning_rate: float = 1e-4, beta_1: float = 0.5,
                  beta_2: float = 0.9, batch_size: int = 64, seed: int = 0,
-                 dtype: str = "float32") -> None:
+                 dtype: str = "float32", init: str = "pytorch", conditioning: str = "concat",
+                 classifier_weight: float = 1.0) -> None:
         for name, value in (("latent_dim", latent_dim), ("n_critic", n_critic),
                             ("batch_size", batch_size)):
             if int(value) < 1:
@@ -129,6 +153,13 @@ class WGANGP:
         self.generator_units, self.critic_units = tuple(generator_units), tuple(critic_units)
         self.penalty, self.learning_rate = float(penalty), float(learning_rate)
         self.beta_1, self.beta_2, self.seed, self.dtype = beta_1, beta_2, int(seed), dtype
+        if init not in ("glorot", "pytorch"):
+            raise ValueError(f"WGANGP: init must be 'glorot' or 'pytorch', got {init!r}.")
+        if conditioning not in ("concat", "acgan"):
+            raise ValueError(f"WGANGP: conditioning must be 'concat' or 'acgan', got "
+                             f"{conditioning!r}.")
+        self.init, self.conditioning = init, conditioning
+        self.classifier_weight = float(classifier_weight)
         self.generator: Any = None
         self.critic: Any = None
         self.n_classes = 0
@@ -140,27 +171,61 @@ class WGANGP:
         """Create both networks and their optimizers (``fit`` calls this)."""
         seeds = iter(int(s) for s in np.random.SeedSequence(self.seed).generate_state(16))
 
-        def dense(units: int, activation: str | None) -> Any:
-            return layers.Dense(units, activation=activation, dtype=self.dtype,
-                                kernel_initializer=initializers.GlorotUniform(seed=next(seeds)))
+        def stack(n_in: int, units: list[int], activations: list[str | None]) -> list[Any]:
+            out = []
+            for u, act in zip(units, activations, strict=True):
+                if self.init == "glorot":
+                    init = {"kernel_initializer": initializers.GlorotUniform(seed=next(seeds))}
+                else:   # PyTorch's nn.Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both
+                    bound = 1.0 / np.sqrt(n_in)
+                    init = {"kernel_initializer": initializers.VarianceScaling(
+                                1.0 / 3.0, "fan_in", "uniform", seed=next(seeds)),
+                            "bias_initializer": initializers.RandomUniform(
+                                -bound, bound, seed=next(seeds))}
+                out.append(layers.Dense(u, activation=act, dtype=self.dtype, **init))
+                n_in = u
+            return out
 
         self.n_classes, self.n_genes = int(n_classes), int(n_genes)
+        g_units, c_units = list(self.generator_units), list(self.critic_units)
         self.generator = models.Sequential(
             [layers.Input(shape=(self.latent_dim + self.n_classes,), dtype=self.dtype)]
-            + [dense(u, "relu") for u in self.generator_units] + [dense(n_genes, "relu")],
+            + stack(self.latent_dim + self.n_classes, g_units + [n_genes],
+                    ["relu"] * (len(g_units) + 1)),
             name="generator", dtype=self.dtype)   # the model casts its inputs to its dtype
+        c_in = n_genes + (self.n_classes if self.conditioning == "concat" else 0)
+        c_out = 1 + (self.n_classes if self._acgan else 0)   # the score [, class logits]
         self.critic = models.Sequential(
-            [layers.Input(shape=(n_genes + self.n_classes,), dtype=self.dtype)]
-            + [dense(u, "relu") for u in self.critic_units] + [dense(1, None)],
+            [layers.Input(shape=(c_in,), dtype=self.dtype)]
+            + stack(c_in, c_units + [c_out], ["relu"] * len(c_units) + [None]),
             name="critic", dtype=self.dtype)
         self.g_opt = optimizers.Adam(self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
         self.c_opt = optimizers.Adam(self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
         self.rng = np.random.default_rng(next(seeds))
         return self
 
+    @property
+    def _acgan(self) -> bool:
+        return self.conditioning == "acgan" and self.n_classes > 0
+
     def _inputs(self, x: Any, condition: np.ndarray | None) -> Any:
         import unafraid as uf
         return x if condition is None else uf.concat([x, condition], axis=1)
+
+    def _critic(self, x: Any, condition: np.ndarray | None) -> tuple[Any, Any]:
+        """``(D(x), class logits or None)``: the critic sees the one-hot type (``concat``) or
+        predicts it (``acgan``)."""
+        if not self._acgan:
+            return self.critic(self._inputs(x, condition), training=True), None
+        out = self.critic(x, training=True)
+        return out[:, :1], out[:, 1:]
+
+    def _classifier_loss(self, logits: Any, condition: np.ndarray) -> Any:
+        """``classifier_weight * mean cross-entropy`` of the AC-GAN head against the types."""
+        import unafraid as uf
+        codes = np.argmax(condition, axis=1)
+        return self.classifier_weight * uf.mean(
+            losses.sparse_categorical_crossentropy(codes, logits, from_logits=True))
 
     def _noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.standard_normal((n, self.latent_dim)).astype(self.dtype)
@@ -172,8 +237,13 @@ class WGANGP:
         parts, ``mean D(real) - mean D(fake)`` and the gradient penalty (unweighted)."""
         import unafraid as uf
 
-        score = (uf.mean(self.critic(self._inputs(fake, condition), training=True))
-                 - uf.mean(self.critic(self._inputs(real, condition), training=True)))
+        d_fake, _ = self._critic(fake, condition)
+        d_real, logits = self._critic(real, condition)
+        score = uf.mean(d_fake) - uf.mean(d_real)
+        if self._acgan:
+            penalty = gradient_penalty(self.critic, real, fake, eps, score_column=0)
+            return (score + self.penalty * penalty + self._classifier_loss(logits, condition),
+                    (-score, penalty))
         penalty = gradient_penalty(self.critic, real, fake, eps, condition)
         return score + self.penalty * penalty, (-score, penalty)
 
@@ -187,7 +257,10 @@ class WGANGP:
         import unafraid as uf
 
         fake = self.generator(self._inputs(z, condition), training=True)
-        return -uf.mean(self.critic(self._inputs(fake, condition), training=True))
+        d_fake, logits = self._critic(fake, condition)
+        if self._acgan:
+            return -uf.mean(d_fake) + self._classifier_loss(logits, condition)
+        return -uf.mean(d_fake)
 
     # ------------------------------------------------------------------ training
     def _check_data(self, x: Any, labels: Any) -> tuple[np.ndarray, np.ndarray | None]:
