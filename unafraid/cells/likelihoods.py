@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import ops
+from ..engine import ops, special
 from ..engine.tensor import Tensor
 from ..losses import Loss
 
@@ -57,15 +57,25 @@ def _as_param(p: Any, dtype: np.dtype) -> Any:
     return np.asarray(p, dtype)
 
 
+def log_factorial(x: Any) -> Any:
+    """``log Gamma(x + 1)`` of the counts, float64: a constant array (looked up by
+    :func:`unafraid.engine.special.log_factorial`) unless ``x`` is a Tensor that needs a gradient."""
+    if isinstance(x, Tensor) and x.requires_grad:
+        return ops.lgamma(ops.add(ops.cast(x, np.float64), 1.0))
+    return special.log_factorial(_raw(x))
+
+
 def log_binomial_coefficient(x: Any, theta: Any, dtype: np.dtype) -> Any:
     """``log Gamma(x + theta) - log Gamma(theta) - log Gamma(x + 1)``, formed in float64.
 
     At theta = 1e8 each log-gamma is about 1.7e9, where float32 keeps no digit of the
-    difference; float64 keeps it, and the result is rounded to ``dtype`` once.
+    difference; float64 keeps it, and the result is rounded to ``dtype`` once. With a
+    per-gene theta of shape (G,), ``log Gamma(theta)`` (and its derivative) is computed on
+    the (G,) array before it is broadcast against the (N, G) counts.
     """
     x64, t64 = ops.cast(x, np.float64), ops.cast(theta, np.float64)
     value = ops.subtract(ops.subtract(ops.lgamma(ops.add(x64, t64)), ops.lgamma(t64)),
-                         ops.lgamma(ops.add(x64, 1.0)))
+                         log_factorial(x))
     return ops.cast(value, dtype)
 
 
@@ -93,7 +103,7 @@ def poisson_nll(x: Any, log_rate: Any) -> Any:
     """
     dtype = _float_dtype(log_rate)
     x, log_rate = _counts(x, dtype), _as_param(log_rate, dtype)
-    log_fact = ops.cast(ops.lgamma(ops.add(ops.cast(x, np.float64), 1.0)), dtype)
+    log_fact = ops.cast(log_factorial(x), dtype)
     return ops.add(ops.subtract(ops.exp(log_rate), ops.multiply(x, log_rate)), log_fact)
 
 

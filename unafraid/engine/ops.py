@@ -359,7 +359,7 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+        return special.softplus(x).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx, g, x):  # d log(1 + e^x) = sigmoid(x) dx
