@@ -194,3 +194,16 @@ def test_softplus_matches_logaddexp_in_float64_with_extreme_inputs(dtype):
                                   math.log(2), 1e4, np.inf, 0.0]
     assert np.isnan(edges[5])
     np.testing.assert_array_equal(uf.softplus(x), got)  # the engine op uses it
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log1p_matches_math_log1p(dtype):
+    x = np.concatenate([-np.geomspace(1e-30, 0.999, 400), np.geomspace(1e-30, 1e30, 800),
+                        [0.0, 1.0, 7e4]]).astype(dtype)
+    got = special.log1p(x)
+    assert got.dtype == dtype
+    expected = np.array([math.log1p(float(v)) for v in x])
+    tiny = np.abs(expected) < np.finfo(dtype).tiny
+    assert relative_error(got[~tiny], expected[~tiny]) < (5e-7 if dtype == np.float32 else 5e-16)
+    edges = special.log1p(np.array([-1.0, -2.0, np.nan, np.inf], dtype))
+    assert edges[0] == -np.inf and np.isnan(edges[1:3]).all() and edges[3] == np.inf
