@@ -146,3 +146,31 @@ def test_float32_huge_theta_approaches_the_poisson():
     mu = np.array([0.5, 2.0, 5.0, 30.0], np.float32)
     nb = value(lik.negative_binomial_nll(x, np.log(mu), np.full(4, np.log(1e8), np.float32)))
     np.testing.assert_allclose(nb, -stats.poisson.logpmf(x, mu), rtol=1e-4, atol=1e-4)
+
+
+# ---- log Gamma(x + theta) - log Gamma(theta) at the nonzero counts only ------------------------------
+def dense_log_gamma_ratio(x, theta):
+    return uf.subtract(uf.lgamma(uf.add(x, theta)), uf.lgamma(theta))
+
+
+@pytest.mark.parametrize("theta_shape", [(5,), (1, 5), (4, 5), (), (4, 1)])
+def test_log_gamma_ratio_at_nonzero_counts_is_the_dense_formula(theta_shape):
+    theta = rng.gamma(2.0, 1.0, size=theta_shape) + 0.05
+    assert (X == 0).any() and (X != 0).any()
+    sparse, dense = value(lik.log_gamma_ratio(X, theta)), value(dense_log_gamma_ratio(X, theta))
+    np.testing.assert_array_equal(sparse, dense)  # the same bits
+    assert (sparse[X == 0] == 0).all()
+    g_sparse = uf.grad(lambda t: uf.sum(uf.multiply(lik.log_gamma_ratio(X, t), MU)))(theta)
+    g_dense = uf.grad(lambda t: uf.sum(uf.multiply(dense_log_gamma_ratio(X, t), MU)))(theta)
+    np.testing.assert_allclose(value(g_sparse), value(g_dense), rtol=1e-13)
+    uf.check_grad(lambda t: uf.sum(uf.multiply(lik.log_gamma_ratio(X, t), MU)), theta, order=2)
+
+
+def test_log_gamma_ratio_all_zero_or_no_zero_counts_and_counts_with_a_gradient():
+    theta = THETA
+    for x in (np.zeros((3, 5)), X + 1):
+        np.testing.assert_array_equal(value(lik.log_gamma_ratio(x, theta)),
+                                      value(dense_log_gamma_ratio(x, theta)))
+    # counts that need a gradient take the dense formula: d/dx = digamma(x + theta)
+    g = uf.grad(lambda x: uf.sum(lik.log_gamma_ratio(x, theta)))(uf.Tensor(X, requires_grad=True))
+    np.testing.assert_allclose(value(g), value(uf.digamma(X + theta)), rtol=1e-13)

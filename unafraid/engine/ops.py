@@ -1179,6 +1179,13 @@ def getitem(x: Any, index: Any) -> Any:
     return GetItem.apply(x, index=index)
 
 
+def scatter_add(values: Any, shape: tuple[int, ...], index: Any) -> Any:
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices add up): the
+    transpose of ``getitem(x, index)``, e.g. values computed at a matrix's nonzero entries put
+    back in place."""
+    return ScatterAdd.apply(values, shape=tuple(shape), index=index)
+
+
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Any:
     """Pad with a constant (NumPy's ``pad_width`` conventions)."""
     return Pad.apply(x, pad_width=pad_width, constant_values=constant_values)
