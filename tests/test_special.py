@@ -176,6 +176,8 @@ def test_log_factorial_looks_up_the_bits_of_lgamma():
         got, ref = special.log_factorial(other), special.lgamma(other + 1)
         np.testing.assert_array_equal(got[other > 1], ref[other > 1])
     assert special.log_factorial(np.zeros((0, 3))).shape == (0, 3)
+    ints = special.log_factorial(np.array([0, 5, 3]))  # integer dtypes too
+    assert ints.dtype == np.float64 and ints == pytest.approx([0, math.log(120), math.log(6)], rel=1e-14)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -165,13 +165,14 @@ def log_factorial(n: np.ndarray) -> np.ndarray:
     >>> log_factorial(np.array([0.0, 3.0, 10.0]))   # log 1, log 6, log 3628800
     array([ 0.        ,  1.79175947, 15.10441257])
     """
-    n = np.asarray(n, np.float64)
-    if n.size:
+    n = np.asarray(n)
+    if n.size and n.dtype.kind in "fiu":  # checked in the counts' own dtype (float32, say)
         low, top = n.min(), n.max()
         if 0 <= low and top <= max(n.size, 256) and np.array_equal(np.rint(n), n):
             table = lgamma(np.arange(int(top) + 1, dtype=np.float64) + 1)
             table[:2] = 0
             return table[n.astype(np.intp)]
+    n = n.astype(np.float64)
     out = lgamma(n + 1)
     out[(n == 0) | (n == 1)] = 0
     return out
