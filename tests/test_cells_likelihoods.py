@@ -174,23 +174,3 @@ def test_log_gamma_ratio_all_zero_or_no_zero_counts_and_counts_with_a_gradient()
     # counts that need a gradient take the dense formula: d/dx = digamma(x + theta)
     g = uf.grad(lambda x: uf.sum(lik.log_gamma_ratio(x, theta)))(uf.Tensor(X, requires_grad=True))
     np.testing.assert_allclose(value(g), value(uf.digamma(X + theta)), rtol=1e-13)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_softplus_pair_is_two_softplus_calls(dtype):
-    d = np.array([-1e4, -30.0, -1.0, -1e-9, 0.0, 1e-9, 0.5, 30.0, 1e4], dtype)
-    plus, minus = lik.softplus_pair(d)
-    np.testing.assert_array_equal(value(plus), value(uf.softplus(d)))  # the same bits
-    np.testing.assert_array_equal(value(minus), value(uf.softplus(-d)))
-    # derivatives are softplus's everywhere, at d = 0 too: sigmoid(d) and -sigmoid(-d)
-    gp = uf.grad(lambda v: uf.sum(lik.softplus_pair(v)[0]))(d)
-    gm = uf.grad(lambda v: uf.sum(lik.softplus_pair(v)[1]))(d)
-    np.testing.assert_allclose(value(gp), value(uf.sigmoid(d)), rtol=1e-6)
-    np.testing.assert_allclose(value(gm), -value(uf.sigmoid(-d)), rtol=1e-6)
-    assert value(gp)[4] == 0.5 and value(gm)[4] == -0.5
-
-
-def test_softplus_pair_second_derivatives():
-    d = np.array([-3.0, -0.2, 0.0, 0.7, 4.0])
-    uf.check_grad(lambda v: uf.sum(uf.multiply(lik.softplus_pair(v)[0], lik.softplus_pair(v)[1])),
-                  d, order=2)

@@ -66,28 +66,6 @@ def log_factorial(x: Any) -> Any:
     return special.log_factorial(_raw(x))
 
 
-def softplus_pair(d: Any) -> tuple[Any, Any]:
-    """``softplus(d)`` and ``softplus(-d)`` from one ``log1p(exp(-|d|))``.
-
-    ``softplus(+-d) = max(+-d, 0) + log1p(exp(-|d|))``: the shared part is computed once, as
-    ``softplus(-|d|)``, and each result is a sum of two non-negative terms (no cancellation),
-    with the bits of two ``softplus`` calls. The branches are chosen with ``where``, so the
-    derivatives are those of ``softplus`` everywhere, ``d = 0`` included.
-
-    Parameters
-    ----------
-    d : Tensor or array
-
-    Returns
-    -------
-    (softplus(d), softplus(-d)), each of ``d``'s shape.
-    """
-    positive = _raw(d) > 0
-    shared = ops.softplus(ops.where(positive, ops.negative(d), d))  # log1p(exp(-|d|))
-    return (ops.where(positive, ops.add(d, shared), shared),
-            ops.where(positive, shared, ops.subtract(shared, d)))
-
-
 def log_gamma_ratio(x: Any, theta: Any) -> Any:
     """``log Gamma(x + theta) - log Gamma(theta)``, float64; 0 where ``x = 0``.
 
@@ -204,10 +182,8 @@ def negative_binomial_nll(x: Any, log_mean: Any, log_theta: Any) -> Any:
     log_mean, log_theta = _as_param(log_mean, dtype), _as_param(log_theta, dtype)
     theta = ops.exp(log_theta)
     log_coef = log_binomial_coefficient(x, theta, dtype)
-    # log((theta + mu) / theta) and log((theta + mu) / mu)
-    over_theta, over_mu = softplus_pair(ops.subtract(log_mean, log_theta))
-    theta_term = ops.multiply(theta, over_theta)
-    x_term = ops.multiply(x, over_mu)
+    theta_term = ops.multiply(theta, ops.softplus(ops.subtract(log_mean, log_theta)))
+    x_term = ops.multiply(x, ops.softplus(ops.subtract(log_theta, log_mean)))
     return ops.subtract(ops.add(theta_term, x_term), log_coef)
 
 
@@ -241,8 +217,8 @@ def zinb_nll(x: Any, log_mean: Any, log_theta: Any, pi_logit: Any) -> Any:
     x = _counts(x, dtype)
     pi_logit = _as_param(pi_logit, dtype)
     nb = negative_binomial_nll(x, log_mean, log_theta)  # -log NB(x)
-    not_pi, pi = softplus_pair(pi_logit)  # softplus(pi_logit), softplus(-pi_logit)
-    log_pi, log_not_pi = ops.negative(pi), ops.negative(not_pi)
+    log_pi = ops.negative(ops.softplus(ops.negative(pi_logit)))
+    log_not_pi = ops.negative(ops.softplus(pi_logit))
     nonzero = ops.subtract(nb, log_not_pi)  # -log[(1 - pi) NB(x)]
     a, b = log_pi, ops.negative(nonzero)  # log pi, log[(1 - pi) NB(0)] (used where x = 0)
     zero = ops.negative(ops.add(a, ops.softplus(ops.subtract(b, a))))
