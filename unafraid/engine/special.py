@@ -242,9 +242,11 @@ def log1p(x: np.ndarray) -> np.ndarray:
     """``log(1 + x)`` in ``x``'s float dtype, accurate for tiny ``x``, about 4x faster than
     ``np.log1p`` (which NumPy does not vectorise).
 
-    ``log(u) x / (u - 1)`` with ``u = 1 + x`` rounded (``x`` itself where ``u`` rounds to 1):
-    exact to a few units in the last place (Goldberg, "What every computer scientist should
-    know about floating-point arithmetic", 1991, theorem 4).
+    With ``u = 1 + x`` rounded, ``log(1 + x) = log(u) - ((u - 1) - x) / u`` to second order
+    in the rounding error ``(u - 1) - x``, which is computed exactly (for ``u = 1`` this gives
+    ``x`` itself). No ``where``: ``np.where`` costs as much as the whole rest. The correction
+    is NaN only when ``x`` is infinite or NaN, where ``fmin`` replaces it by 1, which leaves
+    ``log(u)`` (inf or NaN) as it is.
 
     Examples
     --------
@@ -253,9 +255,13 @@ def log1p(x: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(x)
     u = 1 + x
-    with np.errstate(divide="ignore", invalid="ignore"):  # u = 1 or inf: replaced below
-        out = np.log(u) * (x / (u - 1))
-    return np.where(u == 1, x, np.where(u == np.inf, u, out))
+    with np.errstate(divide="ignore", invalid="ignore"):  # x = -1, inf, NaN: see above
+        correction = u - 1
+        correction -= x
+        correction /= u
+        out = np.log(u)
+    out -= np.fmin(correction, 1)
+    return out
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
