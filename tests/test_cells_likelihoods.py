@@ -174,3 +174,34 @@ def test_log_gamma_ratio_all_zero_or_no_zero_counts_and_counts_with_a_gradient()
     # counts that need a gradient take the dense formula: d/dx = digamma(x + theta)
     g = uf.grad(lambda x: uf.sum(lik.log_gamma_ratio(x, theta)))(uf.Tensor(X, requires_grad=True))
     np.testing.assert_allclose(value(g), value(uf.digamma(X + theta)), rtol=1e-13)
+
+
+# ---- the fused NB primitive against its composed twin ---------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("theta_shape", [(5,), (4, 5), (1, 5)])
+def test_fused_negative_binomial_is_its_composed_twin(dtype, theta_shape):
+    lm = np.log(MU).astype(dtype)
+    lt = rng.uniform(-3, 5, size=theta_shape).astype(dtype)
+    x = X.astype(dtype)
+    fused = lik.negative_binomial_nll(x, lm, lt)
+    twin = lik.negative_binomial_nll_composed(x, lm, lt)
+    np.testing.assert_array_equal(value(fused), value(twin))  # the same bits
+    w = rng.uniform(0.5, 2.0, size=X.shape).astype(dtype)  # a non-uniform output gradient
+    g_fused = uf.grad(lambda a, b: uf.sum(uf.multiply(lik.negative_binomial_nll(x, a, b), w)),
+                      argnums=(0, 1))(lm, lt)
+    g_twin = uf.grad(lambda a, b: uf.sum(uf.multiply(lik.negative_binomial_nll_composed(x, a, b), w)),
+                     argnums=(0, 1))(lm, lt)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(g_fused, g_twin, strict=True):
+        assert value(a).dtype == dtype and value(a).shape == value(b).shape
+        np.testing.assert_allclose(value(a), value(b), rtol=tol, atol=tol * np.abs(value(b)).max())
+
+
+def test_fused_negative_binomial_second_derivatives_and_counts_with_a_gradient():
+    uf.check_grad(lambda lm, lt: uf.sum(lik.negative_binomial_nll(X, lm, lt)),
+                  np.log(MU), rng.uniform(-3, 5, size=(1, 5)), order=2)
+    # counts that need a gradient go to the composed twin
+    x = uf.Tensor(X, requires_grad=True)
+    out = lik.negative_binomial_nll(x, np.log(MU), np.log(THETA))
+    assert out._ctx.name != "negative_binomial_nll"
+    np.testing.assert_allclose(value(out), -nb_logpmf(X, MU, THETA), rtol=1e-10)
