@@ -213,6 +213,9 @@ class NegativeBinomialNLLFunction(Function):
 
     ``dL/d log theta = theta (softplus(d) - sigmoid(d) - (digamma(x + theta) - digamma(theta)))
     + x sigmoid(-d)``
+
+    with ``sigmoid(-d) = exp(-softplus(d))`` and ``sigmoid(d) = exp(d - softplus(d))``: two
+    exponentials instead of two sigmoids, since ``softplus(d)`` is needed anyway.
     """
 
     name = "negative_binomial_nll"
@@ -232,7 +235,8 @@ class NegativeBinomialNLLFunction(Function):
         x = ctx.params["x"]
         theta = ops.exp(log_theta)
         d = ops.subtract(log_mean, log_theta)
-        s_pos, s_neg = ops.sigmoid(d), ops.sigmoid(ops.negative(d))
+        sp = ops.softplus(d)  # sigmoid(-d) = exp(-softplus(d)), sigmoid(d) = exp(d - softplus(d))
+        s_pos, s_neg = ops.exp(ops.subtract(d, sp)), ops.exp(ops.negative(sp))
         g_mean = g_theta = None
         if ctx.needs[0]:
             g_mean = ops.unbroadcast(ops.multiply(g, ops.subtract(ops.multiply(theta, s_pos),
@@ -241,7 +245,7 @@ class NegativeBinomialNLLFunction(Function):
         if ctx.needs[1]:
             dpsi = ops.cast(_difference_at_counts(ops.digamma, x, ops.cast(theta, np.float64)),
                             np.asarray(_raw(log_theta)).dtype)
-            inner = ops.subtract(ops.subtract(ops.softplus(d), s_pos), dpsi)
+            inner = ops.subtract(ops.subtract(sp, s_pos), dpsi)
             g_theta = ops.unbroadcast(ops.multiply(g, ops.add(ops.multiply(theta, inner),
                                                               ops.multiply(x, s_neg))),
                                       np.shape(_raw(log_theta)))
