@@ -222,20 +222,26 @@ class NegativeBinomialNLLFunction(Function):
 
     @staticmethod
     def forward(ctx, log_mean, log_theta, x):
-        ctx.save(log_mean, log_theta)
         theta = np.exp(log_theta)
         d = log_mean - log_theta
-        out = theta * special.softplus(d).astype(d.dtype, copy=False)
-        out = out + x * special.softplus(log_theta - log_mean).astype(d.dtype, copy=False)
+        # softplus(+-d) = max(+-d, 0) + log1p(exp(-|d|)): the second term once (special.softplus's
+        # own formula, so the bits of two softplus calls)
+        shared = special.log1p(np.exp(-np.abs(d)))
+        softplus_d = np.maximum(d, 0) + shared
+        out = theta * softplus_d
+        out = out + x * (np.maximum(-d, 0) + shared)
         ratio = _numpy_difference_at_counts(special.lgamma, x, theta.astype(np.float64))
+        ctx.save(log_mean, log_theta, softplus_d)
         return out - (ratio - special.log_factorial(x)).astype(out.dtype)
 
     @staticmethod
-    def vjp(ctx, g, log_mean, log_theta):
+    def vjp(ctx, g, log_mean, log_theta, softplus_d):
         x = ctx.params["x"]
         theta = ops.exp(log_theta)
         d = ops.subtract(log_mean, log_theta)
-        sp = ops.softplus(d)  # sigmoid(-d) = exp(-softplus(d)), sigmoid(d) = exp(d - softplus(d))
+        # the forward's softplus(d) is a constant: recomputed when the VJP is being differentiated
+        sp = ops.softplus(d) if isinstance(d, Tensor) else softplus_d
+        # sigmoid(-d) = exp(-softplus(d)), sigmoid(d) = exp(d - softplus(d))
         s_pos, s_neg = ops.exp(ops.subtract(d, sp)), ops.exp(ops.negative(sp))
         g_mean = g_theta = None
         if ctx.needs[0]:
