@@ -249,13 +249,21 @@ class NegativeBinomialNLLFunction(Function):
                                                                   ops.multiply(x, s_neg))),
                                      np.shape(_raw(log_mean)))
         if ctx.needs[1]:
-            dpsi = ops.cast(_difference_at_counts(ops.digamma, x, ops.cast(theta, np.float64)),
-                            np.asarray(_raw(log_theta)).dtype)
+            dtype = np.asarray(_raw(log_theta)).dtype
+            if isinstance(theta, Tensor):  # being differentiated: engine ops
+                dpsi = ops.cast(_difference_at_counts(ops.digamma, x, ops.cast(theta, np.float64)),
+                                dtype)
+            else:  # the same values on plain arrays, without the ops' bookkeeping
+                dpsi = _numpy_difference_at_counts(_digamma, x, theta.astype(np.float64)).astype(dtype)
             inner = ops.subtract(ops.subtract(sp, s_pos), dpsi)
             g_theta = ops.unbroadcast(ops.multiply(g, ops.add(ops.multiply(theta, inner),
                                                               ops.multiply(x, s_neg))),
                                       np.shape(_raw(log_theta)))
         return g_mean, g_theta
+
+
+def _digamma(x: np.ndarray) -> np.ndarray:
+    return special.polygamma(0, x)
 
 
 def _numpy_difference_at_counts(f: Any, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
