@@ -17,7 +17,13 @@ PyTorch runs with ``--torch-python`` (a Python that has torch; it needs only Num
 
     python benchmarks/cells_speed.py --torch-python /path/to/benchvenv/bin/python --repeats 3
 
-Measured on 2026-12-02: docs/cells.md gives the figures.
+``--baseline DIR`` times another checkout of unafraid (its root folder) as a third tool in the
+same rounds, and prints the median per-round ratio of this checkout's CPU time to it:
+
+    python benchmarks/cells_speed.py --baseline ../unafraid-before --repeats 5
+
+The tool "unafraid" is the checkout this script belongs to. Measured on 2026-12-02 and
+2026-12-03: docs/cells.md gives the figures.
 """
 
 from __future__ import annotations
@@ -110,7 +116,7 @@ def run_torch(data: dict, epochs: int) -> float:
 
 def worker(tool: str, path: str, epochs: int) -> None:
     data = dict(np.load(path))
-    seconds = run_unafraid(data, epochs) if tool == "unafraid" else run_torch(data, epochs)
+    seconds = run_torch(data, epochs) if tool == "torch" else run_unafraid(data, epochs)
     print(json.dumps({"tool": tool, "cpu_s_per_epoch": seconds}))
 
 
@@ -119,15 +125,20 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 def interleaved(script: str, pythons: dict[str, str], extra: list[str], data_path: str, repeats: int,
-                key: str) -> dict[str, list[float]]:
+                key: str, paths: dict[str, str] | None = None) -> dict[str, list[float]]:
     """Run ``script --worker TOOL data_path`` for each tool in turn, ``repeats`` rounds, each in a
-    fresh subprocess at one thread; the value ``key`` of each run's last JSON line, per tool."""
+    fresh subprocess at one thread; the value ``key`` of each run's last JSON line, per tool.
+    ``paths`` puts a folder first on a tool's ``PYTHONPATH`` (the unafraid checkout it imports)."""
     env = {**os.environ, **ONE_THREAD}
     times: dict[str, list[float]] = {tool: [] for tool in pythons}
     for _ in range(repeats):
         for tool, python in pythons.items():  # interleaved: unafraid, torch, unafraid, ...
+            tool_env = env
+            if paths and tool in paths:
+                tool_env = {**env, "PYTHONPATH": os.pathsep.join(
+                    p for p in (paths[tool], env.get("PYTHONPATH")) if p)}
             out = subprocess.run([python, os.path.abspath(script), *extra, "--worker", tool, data_path],
-                                 capture_output=True, text=True, env=env, check=True)
+                                 capture_output=True, text=True, env=tool_env, check=True)
             times[tool].append(json.loads(out.stdout.strip().splitlines()[-1])[key])
     return times
 
@@ -145,6 +156,8 @@ def print_table(times: dict[str, list[float]], unit: str, digits: int) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--torch-python", default=None, help="a Python with torch (default: skip torch)")
+    p.add_argument("--baseline", default=None,
+                   help="another unafraid checkout's root folder, timed as tool 'baseline'")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--worker", nargs=2, metavar=("TOOL", "COUNTS"), help=argparse.SUPPRESS)
@@ -153,13 +166,20 @@ def main() -> None:
         worker(args.worker[0], args.worker[1], args.epochs)
         return
     pythons = {"unafraid": sys.executable, **({"torch": args.torch_python} if args.torch_python else {})}
+    paths = {"unafraid": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    if args.baseline:
+        pythons["baseline"], paths["baseline"] = sys.executable, os.path.abspath(args.baseline)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "counts.npz")
         training_counts(path)
         times = interleaved(__file__, pythons, ["--epochs", str(args.epochs)], path, args.repeats,
-                            "cpu_s_per_epoch")
+                            "cpu_s_per_epoch", paths)
     print(f"{args.epochs} epochs after a warm-up, {args.repeats} interleaved rounds, one thread")
     print_table(times, "CPU s / epoch", 4)
+    if args.baseline:
+        ratio = statistics.median(a / b for a, b in zip(times["unafraid"], times["baseline"],
+                                                        strict=True))
+        print(f"unafraid / baseline CPU time per epoch: {ratio:.3f} (median of the per-round ratios)")
 
 
 if __name__ == "__main__":

@@ -146,3 +146,62 @@ def test_float32_huge_theta_approaches_the_poisson():
     mu = np.array([0.5, 2.0, 5.0, 30.0], np.float32)
     nb = value(lik.negative_binomial_nll(x, np.log(mu), np.full(4, np.log(1e8), np.float32)))
     np.testing.assert_allclose(nb, -stats.poisson.logpmf(x, mu), rtol=1e-4, atol=1e-4)
+
+
+# ---- log Gamma(x + theta) - log Gamma(theta) at the nonzero counts only ------------------------------
+def dense_log_gamma_ratio(x, theta):
+    return uf.subtract(uf.lgamma(uf.add(x, theta)), uf.lgamma(theta))
+
+
+@pytest.mark.parametrize("theta_shape", [(5,), (1, 5), (4, 5), (), (4, 1)])
+def test_log_gamma_ratio_at_nonzero_counts_is_the_dense_formula(theta_shape):
+    theta = rng.gamma(2.0, 1.0, size=theta_shape) + 0.05
+    assert (X == 0).any() and (X != 0).any()
+    sparse, dense = value(lik.log_gamma_ratio(X, theta)), value(dense_log_gamma_ratio(X, theta))
+    np.testing.assert_array_equal(sparse, dense)  # the same bits
+    assert (sparse[X == 0] == 0).all()
+    g_sparse = uf.grad(lambda t: uf.sum(uf.multiply(lik.log_gamma_ratio(X, t), MU)))(theta)
+    g_dense = uf.grad(lambda t: uf.sum(uf.multiply(dense_log_gamma_ratio(X, t), MU)))(theta)
+    np.testing.assert_allclose(value(g_sparse), value(g_dense), rtol=1e-13)
+    uf.check_grad(lambda t: uf.sum(uf.multiply(lik.log_gamma_ratio(X, t), MU)), theta, order=2)
+
+
+def test_log_gamma_ratio_all_zero_or_no_zero_counts_and_counts_with_a_gradient():
+    theta = THETA
+    for x in (np.zeros((3, 5)), X + 1):
+        np.testing.assert_array_equal(value(lik.log_gamma_ratio(x, theta)),
+                                      value(dense_log_gamma_ratio(x, theta)))
+    # counts that need a gradient take the dense formula: d/dx = digamma(x + theta)
+    g = uf.grad(lambda x: uf.sum(lik.log_gamma_ratio(x, theta)))(uf.Tensor(X, requires_grad=True))
+    np.testing.assert_allclose(value(g), value(uf.digamma(X + theta)), rtol=1e-13)
+
+
+# ---- the fused NB primitive against its composed twin ---------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("theta_shape", [(5,), (4, 5), (1, 5)])
+def test_fused_negative_binomial_is_its_composed_twin(dtype, theta_shape):
+    lm = np.log(MU).astype(dtype)
+    lt = rng.uniform(-3, 5, size=theta_shape).astype(dtype)
+    x = X.astype(dtype)
+    fused = lik.negative_binomial_nll(x, lm, lt)
+    twin = lik.negative_binomial_nll_composed(x, lm, lt)
+    np.testing.assert_array_equal(value(fused), value(twin))  # the same bits
+    w = rng.uniform(0.5, 2.0, size=X.shape).astype(dtype)  # a non-uniform output gradient
+    g_fused = uf.grad(lambda a, b: uf.sum(uf.multiply(lik.negative_binomial_nll(x, a, b), w)),
+                      argnums=(0, 1))(lm, lt)
+    g_twin = uf.grad(lambda a, b: uf.sum(uf.multiply(lik.negative_binomial_nll_composed(x, a, b), w)),
+                     argnums=(0, 1))(lm, lt)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(g_fused, g_twin, strict=True):
+        assert value(a).dtype == dtype and value(a).shape == value(b).shape
+        np.testing.assert_allclose(value(a), value(b), rtol=tol, atol=tol * np.abs(value(b)).max())
+
+
+def test_fused_negative_binomial_second_derivatives_and_counts_with_a_gradient():
+    uf.check_grad(lambda lm, lt: uf.sum(lik.negative_binomial_nll(X, lm, lt)),
+                  np.log(MU), rng.uniform(-3, 5, size=(1, 5)), order=2)
+    # counts that need a gradient go to the composed twin
+    x = uf.Tensor(X, requires_grad=True)
+    out = lik.negative_binomial_nll(x, np.log(MU), np.log(THETA))
+    assert out._ctx.name != "negative_binomial_nll"
+    np.testing.assert_allclose(value(out), -nb_logpmf(X, MU, THETA), rtol=1e-10)

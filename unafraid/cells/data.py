@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import special
+
 __all__ = ["CountMatrix", "CountWarning", "read_counts", "check_counts", "library_size",
            "size_factors", "log_normalize", "labels_from_obs", "write_obsm", "write_layer",
            "write_obs", "require_anndata"]
@@ -138,7 +140,8 @@ def size_factors(library: Any) -> np.ndarray:
 
 
 def log_normalize(counts: np.ndarray, library: np.ndarray, target_sum: float = 1e4) -> np.ndarray:
-    """``log1p(counts / library * target_sum)``, float32: scanpy's normalize_total + log1p.
+    """``log1p(counts / library * target_sum)``, float32: scanpy's normalize_total + log1p
+    (``log1p`` by :func:`unafraid.engine.special.log1p`, to a few float32 units in the last place).
 
     Parameters
     ----------
@@ -148,7 +151,7 @@ def log_normalize(counts: np.ndarray, library: np.ndarray, target_sum: float = 1
     """
     lib = np.asarray(library, np.float32)[:, None]
     scale = np.where(lib > 0, np.float32(target_sum) / np.maximum(lib, 1), 0).astype(np.float32)
-    return np.log1p(np.asarray(counts, np.float32) * scale)
+    return special.log1p(np.asarray(counts, np.float32) * scale)
 
 
 def _names(values: Sequence[Any], positions: np.ndarray, limit: int = 5) -> str:

@@ -22,12 +22,13 @@ The formulas follow scvi-tools' ``log_nb_positive`` / ``log_zinb_positive`` and 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from ..engine import ops
-from ..engine.tensor import Tensor
+from ..engine import ops, special
+from ..engine.tensor import Function, Tensor
 from ..losses import Loss
 
 __all__ = ["poisson_nll", "negative_binomial_nll", "zinb_nll", "dispersion_for_labels",
@@ -57,15 +58,64 @@ def _as_param(p: Any, dtype: np.dtype) -> Any:
     return np.asarray(p, dtype)
 
 
+def log_factorial(x: Any) -> Any:
+    """``log Gamma(x + 1)`` of the counts, float64: a constant array (looked up by
+    :func:`unafraid.engine.special.log_factorial`) unless ``x`` is a Tensor that needs a gradient."""
+    if isinstance(x, Tensor) and x.requires_grad:
+        return ops.lgamma(ops.add(ops.cast(x, np.float64), 1.0))
+    return special.log_factorial(_raw(x))
+
+
+def log_gamma_ratio(x: Any, theta: Any) -> Any:
+    """``log Gamma(x + theta) - log Gamma(theta)``, float64; 0 where ``x = 0``.
+
+    A count matrix is mostly zeros (67% of pbmc68k_reduced's entries), so for constant counts
+    the difference is computed at the nonzero entries only, with ``log Gamma(theta)`` taken on
+    theta's own shape (one value per gene) and gathered; the result is put back in place with
+    :func:`unafraid.engine.ops.scatter_add`. Its values have the bits of the dense formula
+    (which serves counts that need a gradient, and shapes that do not fit); a per-gene
+    theta's gradient is summed over the nonzero entries only, so it may differ from the dense
+    formula's in the last bits.
+
+    Parameters
+    ----------
+    x : array or Tensor, shape (N, G)
+    theta : array or Tensor, float64, broadcastable to (N, G)
+
+    Returns
+    -------
+    Tensor (or array), shape (N, G), float64.
+    """
+    return _difference_at_counts(ops.lgamma, x, theta)
+
+
+def _difference_at_counts(f: Any, x: Any, theta: Any) -> Any:
+    """``f(x + theta) - f(theta)`` (an engine op ``f``), computed where ``x != 0`` only."""
+    raw = _raw(x)
+    shape = np.broadcast_shapes(np.shape(raw), np.shape(_raw(theta)))
+    if (isinstance(x, Tensor) and x.requires_grad) or np.shape(raw) != shape or not shape:
+        return ops.subtract(f(ops.add(ops.cast(x, np.float64), theta)), f(theta))
+    flat = np.flatnonzero(raw != 0)  # (faster than np.flatnonzero(raw) on floats)
+    genes, tshape = shape[-1], np.shape(_raw(theta))
+    if tshape[-1:] == (genes,) and math.prod(tshape) == genes:  # one theta per gene
+        theta, at = ops.reshape(theta, (genes,)), flat % genes
+    else:
+        theta, at = ops.reshape(ops.broadcast_to(theta, shape), (-1,)), flat
+    x_nz = np.asarray(raw).reshape(-1)[flat].astype(np.float64)
+    diff = ops.subtract(f(ops.add(x_nz, ops.getitem(theta, at))), ops.getitem(f(theta), at))
+    return ops.reshape(ops.scatter_add(diff, (math.prod(shape),), flat), shape)
+
+
 def log_binomial_coefficient(x: Any, theta: Any, dtype: np.dtype) -> Any:
     """``log Gamma(x + theta) - log Gamma(theta) - log Gamma(x + 1)``, formed in float64.
 
     At theta = 1e8 each log-gamma is about 1.7e9, where float32 keeps no digit of the
-    difference; float64 keeps it, and the result is rounded to ``dtype`` once.
+    difference; float64 keeps it, and the result is rounded to ``dtype`` once. With a
+    per-gene theta of shape (G,), ``log Gamma(theta)`` (and its derivative) is computed on
+    the (G,) array, and ``log Gamma(x + theta)`` only where ``x > 0``
+    (:func:`log_gamma_ratio`).
     """
-    x64, t64 = ops.cast(x, np.float64), ops.cast(theta, np.float64)
-    value = ops.subtract(ops.subtract(ops.lgamma(ops.add(x64, t64)), ops.lgamma(t64)),
-                         ops.lgamma(ops.add(x64, 1.0)))
+    value = ops.subtract(log_gamma_ratio(x, ops.cast(theta, np.float64)), log_factorial(x))
     return ops.cast(value, dtype)
 
 
@@ -93,7 +143,7 @@ def poisson_nll(x: Any, log_rate: Any) -> Any:
     """
     dtype = _float_dtype(log_rate)
     x, log_rate = _counts(x, dtype), _as_param(log_rate, dtype)
-    log_fact = ops.cast(ops.lgamma(ops.add(ops.cast(x, np.float64), 1.0)), dtype)
+    log_fact = ops.cast(log_factorial(x), dtype)
     return ops.add(ops.subtract(ops.exp(log_rate), ops.multiply(x, log_rate)), log_fact)
 
 
@@ -133,11 +183,104 @@ def negative_binomial_nll(x: Any, log_mean: Any, log_theta: Any) -> Any:
     dtype = _float_dtype(log_mean, log_theta)
     x = _counts(x, dtype)
     log_mean, log_theta = _as_param(log_mean, dtype), _as_param(log_theta, dtype)
+    if not (isinstance(x, Tensor) and x.requires_grad):  # counts are data: one fused step
+        return NegativeBinomialNLLFunction.apply(log_mean, log_theta, x=np.asarray(_raw(x)))
+    return negative_binomial_nll_composed(x, log_mean, log_theta)
+
+
+def negative_binomial_nll_composed(x: Any, log_mean: Any, log_theta: Any) -> Any:
+    """:func:`negative_binomial_nll` written with engine ops: the twin the fused
+    :class:`NegativeBinomialNLLFunction` is tested against, and the path for counts that need
+    a gradient. Parameters as there, already of one float dtype."""
+    dtype = _float_dtype(log_mean, log_theta)
     theta = ops.exp(log_theta)
     log_coef = log_binomial_coefficient(x, theta, dtype)
     theta_term = ops.multiply(theta, ops.softplus(ops.subtract(log_mean, log_theta)))
     x_term = ops.multiply(x, ops.softplus(ops.subtract(log_theta, log_mean)))
     return ops.subtract(ops.add(theta_term, x_term), log_coef)
+
+
+class NegativeBinomialNLLFunction(Function):
+    """The NB negative log-likelihood per entry as one engine primitive (counts ``x`` constant).
+
+    The same arithmetic, in the same order, as :func:`negative_binomial_nll_composed` (so the
+    same bits), without its 20-odd recorded operations: measured on a shared machine, on a
+    batch of 32 x 765 counts, the composed formula's forward and backward took 2.1 ms, the same
+    arithmetic in plain NumPy 1.3 ms. The VJP is written with engine ops from the inputs, so it
+    can be differentiated again; with ``d = log mu - log theta`` and ``theta = exp(log theta)``:
+
+    ``dL/d log mu = theta sigmoid(d) - x sigmoid(-d)``
+
+    ``dL/d log theta = theta (softplus(d) - sigmoid(d) - (digamma(x + theta) - digamma(theta)))
+    + x sigmoid(-d)``
+
+    with ``sigmoid(-d) = exp(-softplus(d))`` and ``sigmoid(d) = exp(d - softplus(d))``: two
+    exponentials instead of two sigmoids, since ``softplus(d)`` is needed anyway.
+    """
+
+    name = "negative_binomial_nll"
+
+    @staticmethod
+    def forward(ctx, log_mean, log_theta, x):
+        theta = np.exp(log_theta)
+        d = log_mean - log_theta
+        # softplus(+-d) = max(+-d, 0) + log1p(exp(-|d|)): the second term once (special.softplus's
+        # own formula, so the bits of two softplus calls)
+        shared = special.log1p(np.exp(-np.abs(d)))
+        softplus_d = np.maximum(d, 0) + shared
+        out = theta * softplus_d
+        out = out + x * (np.maximum(-d, 0) + shared)
+        ratio = _numpy_difference_at_counts(special.lgamma, x, theta.astype(np.float64))
+        ctx.save(log_mean, log_theta, softplus_d)
+        return out - (ratio - special.log_factorial(x)).astype(out.dtype)
+
+    @staticmethod
+    def vjp(ctx, g, log_mean, log_theta, softplus_d):
+        x = ctx.params["x"]
+        theta = ops.exp(log_theta)
+        d = ops.subtract(log_mean, log_theta)
+        # the forward's softplus(d) is a constant: recomputed when the VJP is being differentiated
+        sp = ops.softplus(d) if isinstance(d, Tensor) else softplus_d
+        # sigmoid(-d) = exp(-softplus(d)), sigmoid(d) = exp(d - softplus(d))
+        s_pos, s_neg = ops.exp(ops.subtract(d, sp)), ops.exp(ops.negative(sp))
+        g_mean = g_theta = None
+        if ctx.needs[0]:
+            g_mean = ops.unbroadcast(ops.multiply(g, ops.subtract(ops.multiply(theta, s_pos),
+                                                                  ops.multiply(x, s_neg))),
+                                     np.shape(_raw(log_mean)))
+        if ctx.needs[1]:
+            dtype = np.asarray(_raw(log_theta)).dtype
+            if isinstance(theta, Tensor):  # being differentiated: engine ops
+                dpsi = ops.cast(_difference_at_counts(ops.digamma, x, ops.cast(theta, np.float64)),
+                                dtype)
+            else:  # the same values on plain arrays, without the ops' bookkeeping
+                dpsi = _numpy_difference_at_counts(_digamma, x, theta.astype(np.float64)).astype(dtype)
+            inner = ops.subtract(ops.subtract(sp, s_pos), dpsi)
+            g_theta = ops.unbroadcast(ops.multiply(g, ops.add(ops.multiply(theta, inner),
+                                                              ops.multiply(x, s_neg))),
+                                      np.shape(_raw(log_theta)))
+        return g_mean, g_theta
+
+
+def _digamma(x: np.ndarray) -> np.ndarray:
+    return special.polygamma(0, x)
+
+
+def _numpy_difference_at_counts(f: Any, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """``f(x + theta) - f(theta)`` on plain arrays, where ``x != 0`` only (as
+    :func:`_difference_at_counts`, with the same bits)."""
+    shape = np.broadcast_shapes(x.shape, theta.shape)
+    if x.shape != shape or not shape:
+        return f(x.astype(np.float64) + theta) - f(theta)
+    flat = np.flatnonzero(x != 0)
+    genes = shape[-1]
+    if theta.shape[-1:] == (genes,) and theta.size == genes:
+        theta, at = theta.reshape(genes), flat % genes
+    else:
+        theta, at = np.broadcast_to(theta, shape).reshape(-1), flat
+    out = np.zeros(x.size)
+    out[flat] = f(x.reshape(-1)[flat].astype(np.float64) + theta[at]) - f(theta)[at]
+    return out.reshape(shape)
 
 
 def zinb_nll(x: Any, log_mean: Any, log_theta: Any, pi_logit: Any) -> Any:

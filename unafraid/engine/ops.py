@@ -359,7 +359,7 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+        return special.softplus(x).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx, g, x):  # d log(1 + e^x) = sigmoid(x) dx
@@ -1177,6 +1177,13 @@ def getitem(x: Any, index: Any) -> Any:
     """``x[index]``: slices, integer arrays (gather) and boolean masks."""
     index = _raw(index) if not isinstance(index, tuple) else tuple(_raw(i) for i in index)
     return GetItem.apply(x, index=index)
+
+
+def scatter_add(values: Any, shape: tuple[int, ...], index: Any) -> Any:
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices add up): the
+    transpose of ``getitem(x, index)``, e.g. values computed at a matrix's nonzero entries put
+    back in place."""
+    return ScatterAdd.apply(values, shape=tuple(shape), index=index)
 
 
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Any:
