@@ -1,5 +1,5 @@
 """Optimizers (``tf.keras.optimizers``): SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
-Adadelta, Lion, Lamb, Ftrl.
+Adadelta, Lion, Lamb, Ftrl, Adafactor, ScheduleFreeAdamW, Muon.
 
 Each optimizer follows Keras 3's update rule exactly (same formula, same order of
 operations, same placement of epsilon, same order of clipping and weight decay), with
@@ -61,7 +61,8 @@ from .engine.tensor import Tensor
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nadam", "Adamax",
-           "Adadelta", "Lion", "Lamb", "Ftrl", "Adafactor", "get", "serialize", "deserialize", "schedules"]
+           "Adadelta", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW", "Muon", "get",
+           "serialize", "deserialize", "schedules"]
 
 State = dict[str, np.ndarray]   # one optimizer variable per slot name ("m", "v"...)
 
@@ -393,7 +394,7 @@ class Optimizer:
                     f"unafraid.Variable(np.zeros(shape, 'float32')).")
             self._index[id(var)] = len(self._variables)
             self._variables.append(var)
-            self._state.append({slot: self._init_slot(slot, data) for slot in self.state_slots()})
+            self._state.append({slot: self._init_slot(slot, data) for slot in self.variable_slots(var)})
             self._decays.append(self._uses_weight_decay(var))
             added = True
         if added:
@@ -407,6 +408,12 @@ class Optimizer:
         ``'gradient_accumulator'`` (gradient_accumulation_steps)."""
         return (*self.slots, *(("average",) if self.use_ema else ()),
                 *(("gradient_accumulator",) if self.gradient_accumulation_steps else ()))
+
+    def variable_slots(self, variable: Any) -> tuple[str, ...]:
+        """The slots kept for ``variable``: ``state_slots()`` for every variable, except in
+        optimizers whose rule depends on the variable (Muon keeps Adam's ``'velocity'`` only for
+        the variables it updates with Adam)."""
+        return self.state_slots()
 
     def init_globals(self, variables: Sequence[Any]) -> dict[str, np.ndarray]:
         """State shared by all variables (0-d arrays, saved in ``state_dict`` under their names);
@@ -441,7 +448,8 @@ class Optimizer:
         """
         out = {"iterations": np.array(self._iterations, np.int64)}
         for i, var in enumerate(variables):
-            out.update({f"{i}/{slot}": self._init_slot(slot, var.data) for slot in self.state_slots()})
+            out.update({f"{i}/{slot}": self._init_slot(slot, var.data)
+                        for slot in self.variable_slots(var)})
         out.update(self.init_globals(variables))
         return out
 
@@ -1036,8 +1044,8 @@ class AdamW(Adam):
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, **kwargs: Any) -> None:
         if weight_decay is None:
-            raise ValueError("Argument `weight_decay` must be a float for AdamW. Received: "
-                             "weight_decay=None. (Use Adam for no weight decay.)")
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None "
+                             "(AdamW's decoupled weight decay; use Adam for no weight decay).")
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)
 
@@ -1592,6 +1600,280 @@ class Ftrl(Optimizer):
                 "beta": self.beta}
 
 
+class ScheduleFreeAdamW(TwoMoments):
+    """Schedule-Free AdamW (Defazio et al., 2024, "The Road Less Scheduled", Algorithm 1 with
+    Adam's second moment), as in Keras 3 (``keras/src/optimizers/schedule_free_adamw.py``).
+
+    No learning-rate schedule is needed: the base sequence ``z`` (slot ``'momentum'``, which
+    starts at the variable's value) takes Adam-scaled gradient steps, ``x`` is the running
+    (uniform) average of ``z``, and the variable ``y`` the model is evaluated at is the
+    interpolation between them. With step ``t`` (1 for the first update) and
+    ``lr_t = lr min(t / warmup_steps, 1)`` (``lr`` when ``warmup_steps = 0``)::
+
+        v_t = v_{t-1} + (g_t^2 - v_{t-1}) (1 - beta_2)
+        z_t = z_{t-1} - lr_t g_t / (sqrt(v_t / (1 - beta_2^t)) + epsilon)
+        x_{t-1} = (y_{t-1} - (1 - beta_1) z_{t-1}) / beta_1
+        x_t = (1 - 1/t) x_{t-1} + (1/t) z_t
+        y_t = (1 - beta_1) z_t + beta_1 x_t
+
+    ``x`` is not stored: it is recovered from ``y`` and ``z`` (Keras's form). Decoupled weight
+    decay (``weight_decay``) acts on ``y`` before the step, as in every Keras optimizer.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.0025
+    beta_1 : float, default 0.9
+        The interpolation between ``z`` and ``x``; in [0, 1).
+    beta_2 : float, default 0.999
+        The decay rate of the second-moment estimate; in [0, 1).
+    epsilon : float, default 1e-8
+    warmup_steps : int, default 0
+        Linear warm-up of the learning rate over this many updates.
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'momentum'`` (``z``) and ``'velocity'`` (``v``), each shaped like the variable.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> w = uf.Variable(np.array([1.0, 2.0], np.float32))
+    >>> opt = ScheduleFreeAdamW(learning_rate=0.5)
+    >>> opt.apply([np.array([1.0, -1.0], np.float32)], [w])
+    >>> w.data  # z moves by 0.5 (Adam's first step is lr * sign(g)); y = 0.1 z + 0.9 x, x = z
+    array([0.5, 2.5], dtype=float32)
+    """
+
+    default_name = "schedule_free_adam_w"
+    slots = ("momentum", "velocity")
+
+    def __init__(self, learning_rate: Any = 0.0025, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, warmup_steps: int = 0, **kwargs: Any) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int | np.integer) or \
+                warmup_steps < 0:
+            raise ValueError(f"ScheduleFreeAdamW: `warmup_steps` must be an integer >= 0, got "
+                             f"{warmup_steps!r}. It is the number of updates over which the "
+                             f"learning rate rises linearly from 0 (0: no warm-up).")
+        self.warmup_steps = int(warmup_steps)
+
+    def _init_slot(self, slot: str, data: np.ndarray) -> np.ndarray:
+        return data.copy() if slot == "momentum" else np.zeros(data.shape, data.dtype)
+
+    def update_step(self, g, w, state, lr):
+        dt = w.dtype.type
+        t = dt(self.update_count + 1)
+        lr = dt(lr)
+        if self.warmup_steps > 0:
+            lr = lr * min(t / dt(self.warmup_steps), dt(1.0))
+        beta_1, beta_2 = dt(self.beta_1), dt(self.beta_2)
+        z, v = state["momentum"], state["velocity"]
+        z_old = z.copy()
+        v += (np.square(g) - v) * (1 - beta_2)
+        z -= lr * g / (np.sqrt(v / (1 - beta_2 ** t)) + dt(self.epsilon))
+        weight = dt(1.0) / t
+        x_old = (w - (1 - beta_1) * z_old) / beta_1
+        x_new = (1 - weight) * x_old + weight * z
+        w[...] = (1 - beta_1) * z + beta_1 * x_new
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "warmup_steps": self.warmup_steps}
+
+
+class Muon(Optimizer):
+    """Muon: momentum orthogonalized by Newton-Schulz (Jordan et al., 2024; with the update
+    scaling of Liu et al., 2025, "Muon is Scalable for LLM Training"), as in Keras 3
+    (``keras/src/optimizers/muon.py``), with AdamW for the variables Muon does not suit.
+
+    A 2-D variable whose name matches none of ``exclude_layers`` (and, with
+    ``exclude_embeddings``, does not contain "embedding") takes Muon's step, with momentum
+    ``mu`` and learning rate ``lr``::
+
+        m_t = mu m_{t-1} + g_t
+        u_t = g_t + mu m_t            (nesterov; else u_t = m_t)
+        O_t = NS5(u_t)                ~ U V^T of u_t = U S V^T
+        w_t = w_{t-1} - lr O_t sqrt(max(rows, cols)) rms_rate   (rms_rate None: no scaling)
+
+    ``NS5`` (``zeropower_via_newtonschulz5``) divides by the Frobenius norm (plus 1e-7), then
+    repeats ``ns_steps`` times ``A = X X^T``, ``X <- a X + (b A + c A A) X`` with
+    ``(a, b, c) = (muon_a, muon_b, muon_c)``, on the transpose when there are more rows than
+    columns. Every other variable takes Adam's step (see ``Adam``) with learning rate
+    ``lr * adam_lr_ratio``, betas ``adam_beta_1``, ``adam_beta_2`` and ``epsilon``. Weight decay
+    ``w <- w - w lambda lr`` uses ``lambda = weight_decay`` for Muon's variables and
+    ``adam_weight_decay`` for Adam's.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    adam_beta_1, adam_beta_2 : float, default 0.9, 0.999
+    adam_weight_decay : float, default 0.004
+    epsilon : float, default 1e-7
+    weight_decay : float, default 0.004
+    exclude_layers : list of str, optional
+        Regular expressions searched in each variable's name (e.g. ``["output_dense"]`` for the
+        last Dense layer); a match takes Adam's step.
+    exclude_embeddings : bool, default True
+    muon_a, muon_b, muon_c : float, default 3.4445, -4.7750, 2.0315
+        The quintic Newton-Schulz coefficients.
+    adam_lr_ratio : float, default 1
+    momentum : float, default 0.95
+    ns_steps : int, default 5
+    nesterov : bool, default True
+    rms_rate : float or None, default 0.2
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'momentum'`` for every variable, ``'velocity'`` only for those taking Adam's step.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> model = uf.keras.Sequential([uf.keras.Input((10,)), uf.keras.layers.Dense(5),
+    ...                              uf.keras.layers.Dense(1, name="last")])
+    >>> model.compile(optimizer=Muon(exclude_layers=["last"]), loss="mse")
+    """
+
+    default_name = "muon"
+    slots = ("momentum", "velocity")
+
+    def __init__(self, learning_rate: Any = 0.001, adam_beta_1: float = 0.9,
+                 adam_beta_2: float = 0.999, adam_weight_decay: float | None = 0.004,
+                 epsilon: float = 1e-7, weight_decay: float | None = 0.004,
+                 exclude_layers: Sequence[str] | None = None, exclude_embeddings: bool = True,
+                 muon_a: float = 3.4445, muon_b: float = -4.7750, muon_c: float = 2.0315,
+                 adam_lr_ratio: float = 1, momentum: float = 0.95, ns_steps: int = 5,
+                 nesterov: bool = True, rms_rate: float | None = 0.2, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)
+        self.adam_beta_1 = check_decay_rate("Muon", "adam_beta_1", adam_beta_1, 0.9)
+        self.adam_beta_2 = check_decay_rate("Muon", "adam_beta_2", adam_beta_2, 0.999)
+        self.epsilon = check_epsilon("Muon", epsilon)
+        if adam_weight_decay is not None:
+            adam_weight_decay = check_non_negative("Muon", "adam_weight_decay", adam_weight_decay,
+                                                   "Keras's default is 0.004; None for none.")
+        self.adam_weight_decay = adam_weight_decay
+        if not _is_number(momentum) or not 0 <= momentum <= 1:
+            raise ValueError(f"Muon: `momentum` must be a float between [0, 1], got {momentum!r}.")
+        if isinstance(ns_steps, bool) or not isinstance(ns_steps, int | np.integer) or ns_steps < 0:
+            raise ValueError(f"Muon: `ns_steps` must be an integer >= 0 (Newton-Schulz iterations; "
+                             f"Keras's default is 5), got {ns_steps!r}.")
+        self.muon_a, self.muon_b, self.muon_c = float(muon_a), float(muon_b), float(muon_c)
+        self.adam_lr_ratio = adam_lr_ratio
+        self.momentum = float(momentum)
+        self.ns_steps = int(ns_steps)
+        self.nesterov = bool(nesterov)
+        self.exclude_embeddings = bool(exclude_embeddings)
+        self.exclude_layers = list(exclude_layers or [])
+        self.rms_rate = rms_rate
+
+    def _should_use_adamw(self, variable: Any) -> bool:
+        """Whether ``variable`` takes Adam's step: it is not 2-D, or it is an embedding (with
+        ``exclude_embeddings``), or its name matches one of ``exclude_layers``."""
+        if len(variable.shape) != 2:
+            return True
+        path = str(getattr(variable, "path", None) or getattr(variable, "name", ""))
+        if self.exclude_embeddings and "embedding" in path.lower():
+            return True
+        return any(re.search(keyword, path) for keyword in self.exclude_layers)
+
+    def variable_slots(self, variable: Any) -> tuple[str, ...]:
+        slots = self.state_slots()
+        return slots if self._should_use_adamw(variable) else tuple(s for s in slots if s != "velocity")
+
+    def _apply_weight_decay(self, variables: Sequence[Any], lr: float | None = None) -> None:
+        """``w <- w - w lambda lr`` for each variable not excluded from weight decay, with
+        ``lambda = adam_weight_decay`` for Adam's variables and ``weight_decay`` for Muon's."""
+        lr = self._lr_at(self._iterations) if lr is None else lr
+        for var in variables:
+            decay = self.adam_weight_decay if self._should_use_adamw(var) else self.weight_decay
+            if decay is None or not self._uses_weight_decay(var):
+                continue
+            w = var.data
+            w -= w * w.dtype.type(decay) * w.dtype.type(lr)
+            var._edited()
+
+    def _plain_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
+        grads = self.clip_gradients([g for g, _ in pairs])
+        self._apply_weight_decay([var for _, var in pairs], lr)
+        for g, (_, var) in zip(grads, pairs, strict=True):
+            self.update_step(g, var, lr)
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: float) -> None:  # type: ignore[override]
+        """One variable's step, in Keras's signature ``(gradient, variable, learning_rate)``
+        (Muon's rule depends on the variable, not only on its values): Adam's for variables
+        with a ``'velocity'`` slot, Muon's for the others."""
+        if id(variable) not in self._index:
+            self.build([variable])
+        w = variable.data
+        g = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, w.dtype)
+        state = self._state[self._index[id(variable)]]
+        if "velocity" in state:
+            self._adamw_update_step(g, w, learning_rate * self.adam_lr_ratio, state)
+        else:
+            self._muon_update_step(g, w, learning_rate, state["momentum"])
+        variable._edited()
+
+    def _muon_update_step(self, g: np.ndarray, w: np.ndarray, lr: float, m: np.ndarray) -> None:
+        m += g + m * w.dtype.type(self.momentum - 1)
+        u = g + w.dtype.type(self.momentum) * m if self.nesterov else m
+        update = self.zeropower_via_newtonschulz5(u, self.ns_steps)
+        w -= self.lr_adjust(w.dtype.type(lr) * update)
+
+    def _adamw_update_step(self, g: np.ndarray, w: np.ndarray, lr: float, state: State) -> None:
+        t = self.update_count + 1
+        dt = w.dtype.type
+        alpha = dt(lr) * np.sqrt(1 - dt(self.adam_beta_2) ** dt(t)) / (1 - dt(self.adam_beta_1) ** dt(t))
+        m, v = state["momentum"], state["velocity"]
+        m += (g - m) * dt(1 - self.adam_beta_1)
+        v += (np.square(g) - v) * dt(1 - self.adam_beta_2)
+        w -= m * alpha / (np.sqrt(v) + dt(self.epsilon))
+
+    def lr_adjust(self, x: Any) -> np.ndarray:
+        """``x sqrt(max(rows, cols)) rms_rate`` (Liu et al., 2025: Muon's update then has the RMS
+        of AdamW's, so both can share a learning rate and weight decay); ``x`` when
+        ``rms_rate`` is None."""
+        x = np.asarray(x.data if isinstance(x, Tensor) else x)
+        if self.rms_rate is None:
+            return x
+        return x * np.sqrt(np.asarray(max(x.shape[0], x.shape[1]), x.dtype)) * x.dtype.type(self.rms_rate)
+
+    def zeropower_via_newtonschulz5(self, x: Any, steps: int) -> np.ndarray:
+        """Approximate orthogonalization ``U S' V^T`` of ``x = U S V^T`` (``S'`` near the identity)
+        by ``steps`` quintic Newton-Schulz iterations on the last two axes (see the class).
+
+        Parameters
+        ----------
+        x : array of shape (..., rows, cols), at least 2-D
+        steps : int
+
+        Returns
+        -------
+        ndarray of x's shape and dtype
+        """
+        x = np.asarray(x.data if isinstance(x, Tensor) else x)
+        if x.ndim < 2:
+            raise ValueError(f"Expected gradient or momentum to have at least 2 dimensions. "
+                             f"Received: shape={x.shape}")
+        dt = x.dtype.type
+        a, b, c = dt(self.muon_a), dt(self.muon_b), dt(self.muon_c)
+        tall = x.shape[-2] > x.shape[-1]
+        if tall:
+            x = np.swapaxes(x, -1, -2)
+        x = x / (np.sqrt(np.sum(np.square(x), axis=(-2, -1), keepdims=True)) + dt(1e-7))
+        for _ in range(steps):
+            gram = x @ np.swapaxes(x, -1, -2)
+            x = a * x + (b * gram + c * gram @ gram) @ x
+        return np.swapaxes(x, -1, -2) if tall else x
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "adam_beta_1": self.adam_beta_1,
+                "adam_beta_2": self.adam_beta_2, "epsilon": self.epsilon,
+                "exclude_layers": self.exclude_layers, "muon_a": self.muon_a,
+                "muon_b": self.muon_b, "muon_c": self.muon_c, "adam_lr_ratio": self.adam_lr_ratio,
+                "momentum": self.momentum, "ns_steps": self.ns_steps, "nesterov": self.nesterov,
+                "exclude_embeddings": self.exclude_embeddings,
+                "adam_weight_decay": self.adam_weight_decay, "rms_rate": self.rms_rate}
+
+
 # ---- lookup ---------------------------------------------------------------------------------------
 NAMES = registry.names("optimizer", advice="Names are case-insensitive; or pass an optimizer such "
                        "as unafraid.optimizers.Adam(learning_rate=1e-3).")
@@ -1600,8 +1882,10 @@ NAMES.register(Adam, "adam")
 NAMES.register(AdamW, "adamw")
 NAMES.register(RMSprop, "rmsprop")
 NAMES.register(Adagrad, "adagrad")
-for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl, Adafactor):
+for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl, Adafactor, Muon):
     NAMES.register(_cls, _cls.default_name)
+NAMES.register(ScheduleFreeAdamW, "schedulefreeadamw")  # Keras: the class name in lower case
+NAMES.register(ScheduleFreeAdamW, "schedule_free_adam_w", listed=False)  # and its default name
 
 
 def _init_args(cls: type) -> list[str]:
@@ -1657,14 +1941,15 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     return cls.from_config(dict(config.get("config", {})), custom_objects)
 
 
-def get(identifier: Any) -> Optimizer:
+def get(identifier: Any) -> Optimizer | None:
     """An optimizer from a name (``'adam'``), a ``serialize`` dict, a class, or an instance.
 
     Parameters
     ----------
-    identifier : str, dict, Optimizer or Optimizer subclass
+    identifier : str, dict, Optimizer, Optimizer subclass or None
         Names are case-insensitive: 'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad', 'nadam',
-        'adamax', 'adadelta', 'lion', 'lamb', 'ftrl' (with Keras's default arguments).
+        'adamax', 'adadelta', 'lion', 'lamb', 'ftrl', 'adafactor', 'muon',
+        'schedulefreeadamw' (with Keras's default arguments). None gives None, as in Keras.
 
     Raises
     ------
@@ -1677,8 +1962,8 @@ def get(identifier: Any) -> Optimizer:
     >>> get("Adam").learning_rate
     0.001
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
+    if identifier is None or isinstance(identifier, Optimizer):
+        return identifier  # None stays None, as in Keras 3
     if isinstance(identifier, str):
         return NAMES.lookup(identifier)()
     if isinstance(identifier, dict):
