@@ -58,6 +58,7 @@ import numpy as np
 from . import optimizers_fast as fast
 from . import registry, schedules
 from .engine.tensor import Tensor
+from .layers.base import snake_case, unique_name
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nadam", "Adamax",
@@ -161,7 +162,8 @@ class Optimizer:
         Rescale all gradients together so that their joint L2 norm is at most this.
         Only one of ``clipnorm``, ``clipvalue``, ``global_clipnorm`` may be set.
     name : str, optional
-        Defaults to Keras's name for the class (``'adam'``, ``'SGD'``...).
+        Defaults to Keras 3's: the class name in snake case, made unique as layer names are
+        (``'adam'``, then ``'adam_1'``...; ``'sgd'``, ``'adam_w'``); ``clear_session`` restarts them.
     use_ema : bool, default False
         Keep an exponential moving average of each variable (Polyak averaging); slot ``'average'``.
         ``finalize_variable_values(variables)`` copies the averages into the variables. As in
@@ -202,7 +204,7 @@ class Optimizer:
                             gradient_accumulation_steps)
         self._check_clipping(clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                              weight_decay=weight_decay)
-        self.name = name if name is not None else self.default_name
+        self.name = name if name is not None else unique_name(snake_case(type(self).__name__))
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -461,9 +463,61 @@ class Optimizer:
 
     @property
     def variables(self) -> list[np.ndarray]:
-        """The optimizer's state arrays (all slots of all variables, in build order, then the
-        shared ones such as Nadam's ``u_product``)."""
-        return [*(a for state in self._state for a in state.values()), *self._globals.values()]
+        """Keras's ``optimizer.variables``: the step count (a 0-d int64 array), the learning rate
+        (a 0-d float32 array, only when it is a number: a schedule is not a variable), then the
+        state arrays themselves (all slots of each variable, in build order, then the shared ones
+        such as Nadam's ``u_product``). ``set_weights`` takes such a list back.
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as uf
+        >>> opt = uf.optimizers.SGD(learning_rate=0.5)
+        >>> [float(v) for v in opt.variables]  # iterations, learning rate
+        [0.0, 0.5]
+        """
+        head = [np.array(self._iterations, np.int64)]
+        if isinstance(self._learning_rate, float):
+            head.append(np.array(self._learning_rate, np.float32))
+        return [*head, *(a for state in self._state for a in state.values()),
+                *self._globals.values()]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of ``variables``, for ``set_weights``."""
+        return [np.array(v) for v in self.variables]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set the step count, the learning rate and the state from ``weights`` (``variables``'s
+        order, e.g. another optimizer's ``variables`` built on the same variables); checked
+        fully before anything changes.
+
+        Raises
+        ------
+        ValueError
+            When the optimizer is not built yet, or ``weights`` has the wrong length, shapes or
+            dtypes.
+        """
+        if not self.built:
+            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been "
+                             "built. Please call `optimizer.build(trainable_variables)` to create "
+                             "the optimizer weights before calling `set_weights()`.")
+        current = self.variables
+        weights = [np.asarray(w.numpy() if hasattr(w, "numpy") else w) for w in weights]
+        if len(weights) != len(current):
+            raise ValueError(f"{type(self).__name__}.set_weights: expected {len(current)} arrays "
+                             f"(iterations, the learning rate when it is a number, then the "
+                             f"state), got {len(weights)}. Pass another optimizer's `variables` "
+                             f"built on the same variables.")
+        for i, (w, ref) in enumerate(zip(weights, current, strict=True)):
+            if w.shape != ref.shape:
+                raise ValueError(f"{type(self).__name__}.set_weights: array {i} has shape "
+                                 f"{w.shape}, expected {ref.shape}.")
+        self._iterations = int(weights[0])
+        rest = weights[1:]
+        if isinstance(self._learning_rate, float):
+            self.learning_rate = float(rest[0])
+            rest = rest[1:]
+        for w, ref in zip(rest, current[len(current) - len(rest):], strict=True):
+            ref[...] = w
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """All optimizer state, as copies: ``'iterations'`` and ``'<variable index>/<slot>'``.

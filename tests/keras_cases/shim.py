@@ -199,6 +199,8 @@ BACKEND_NAMESPACE = Namespace(
      # the same objects as keras.ops.convert_to_tensor and keras.KerasTensor
      "convert_to_tensor": importlib.import_module("unafraid.keras.ops").convert_to_tensor,
      "KerasTensor": importlib.import_module("unafraid.layers").KerasTensor,
+     # the active backend's NumPy-like ops (``backend.numpy.zeros``): keras.ops's
+     "numpy": Namespace("keras.src.backend.numpy", importlib.import_module("unafraid.keras.ops")),
      "standardize_shape": lambda shape: tuple(None if d is None else int(d) for d in shape),
      # unafraid has no sparse or ragged tensors: Keras skips those cases, as on its NumPy backend
      "SUPPORTS_SPARSE_TENSORS": False, "SUPPORTS_RAGGED_TENSORS": False})
@@ -245,6 +247,11 @@ class TestCase(parameterized.TestCase):
     """Keras's ``testing.TestCase``: the same assertions and tolerances, on unafraid's objects."""
 
     maxDiff = None
+
+    def setUp(self) -> None:
+        """Keras's: clear the global state (the layer and optimizer name counters) before each case."""
+        super().setUp()
+        importlib.import_module("unafraid.keras.backend").clear_session()
 
     def get_temp_dir(self) -> str:
         temp_dir = tempfile.mkdtemp()
@@ -425,3 +432,38 @@ def skip_if_backend(given_backend: str, reason: str) -> Any:
 
 
 CONFTEST = Namespace("conftest", ModuleType("keras_cases_conftest"), {"skip_if_backend": skip_if_backend})
+
+
+# ---- Keras-internal optimizer attributes Keras's tests read, mapped onto unafraid's state ----------
+# Each is unafraid's public state_dict() under Keras's private name (copies: reading only).
+
+class _StateArray(np.ndarray):
+    """A copy of one optimizer state array, with Keras's ``.numpy()``."""
+
+    def numpy(self) -> np.ndarray:
+        return np.array(self)
+
+
+def _per_variable(slot: str) -> property:
+    """Keras's per-variable list of a slot (``_model_variables_moving_average``: the EMA
+    ``'average'``; ``_accumulated_gradients``: ``'gradient_accumulator'``); None where unafraid
+    keeps none for a variable, as Keras does."""
+    def get(optimizer: Any) -> list[Any]:
+        state = optimizer.state_dict()
+        return [state[f"{i}/{slot}"].view(_StateArray) if f"{i}/{slot}" in state else None
+                for i in range(len(optimizer.built_variables))]
+    return property(get)
+
+
+def _install_optimizer_attributes() -> None:
+    optimizers = importlib.import_module("unafraid.optimizers")
+    names = {"_model_variables_moving_average": (optimizers.Optimizer, _per_variable("average")),
+             "_accumulated_gradients": (optimizers.Optimizer, _per_variable("gradient_accumulator")),
+             "_u_product": (optimizers.Nadam,  # Nadam's product of momentum coefficients
+                            property(lambda opt: opt.state_dict()["u_product"].view(_StateArray)))}
+    for name, (cls, prop) in names.items():
+        if not hasattr(cls, name):
+            setattr(cls, name, prop)
+
+
+_install_optimizer_attributes()
