@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+from enum import Enum
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -122,6 +123,8 @@ def _target_for(keras_module: str) -> Any:
         return TESTING
     if parts[0] == "backend":
         return BACKEND_NAMESPACE
+    if parts[:2] == ["metrics", "metrics_utils"]:
+        return METRICS_UTILS
     for depth in (2, 1):
         key = ".".join(parts[:depth])
         if key in SUBPACKAGES:
@@ -434,8 +437,8 @@ def skip_if_backend(given_backend: str, reason: str) -> Any:
 CONFTEST = Namespace("conftest", ModuleType("keras_cases_conftest"), {"skip_if_backend": skip_if_backend})
 
 
-# ---- Keras-internal optimizer attributes Keras's tests read, mapped onto unafraid's state ----------
-# Each is unafraid's public state_dict() under Keras's private name (copies: reading only).
+# ---- Keras-internal attributes Keras's tests read, mapped onto unafraid's public ones -------------
+# The optimizers' from state_dict() under Keras's private names (copies: reading only).
 
 class _StateArray(np.ndarray):
     """A copy of one optimizer state array, with Keras's ``.numpy()``."""
@@ -455,15 +458,39 @@ def _per_variable(slot: str) -> property:
     return property(get)
 
 
-def _install_optimizer_attributes() -> None:
+def _install_private_attributes() -> None:
     optimizers = importlib.import_module("unafraid.optimizers")
     names = {"_model_variables_moving_average": (optimizers.Optimizer, _per_variable("average")),
              "_accumulated_gradients": (optimizers.Optimizer, _per_variable("gradient_accumulator")),
              "_u_product": (optimizers.Nadam,  # Nadam's product of momentum coefficients
                             property(lambda opt: opt.state_dict()["u_product"].view(_StateArray)))}
+    metrics = importlib.import_module("unafraid.metrics")
+    names["_from_logits"] = (metrics.AUC, property(lambda auc: auc.from_logits))
     for name, (cls, prop) in names.items():
         if not hasattr(cls, name):
             setattr(cls, name, prop)
 
 
-_install_optimizer_attributes()
+_install_private_attributes()
+
+
+# ---- keras.src.metrics.metrics_utils: Keras's AUC enums, as the strings unafraid's AUC keeps ------
+
+class AUCCurve(str, Enum):
+    """Keras's curve names; equal to the strings ``AUC.curve`` holds (``'ROC'``, ``'PR'``...)."""
+
+    ROC = "ROC"
+    PR = "PR"
+    PRGAIN = "PRGAIN"
+
+
+class AUCSummationMethod(str, Enum):
+    """Keras's summation methods; equal to the strings ``AUC.summation_method`` holds."""
+
+    INTERPOLATION = "interpolation"
+    MAJORING = "majoring"
+    MINORING = "minoring"
+
+
+METRICS_UTILS = Namespace("keras.src.metrics.metrics_utils", importlib.import_module("unafraid.metrics"),
+                          {"AUCCurve": AUCCurve, "AUCSummationMethod": AUCSummationMethod})
