@@ -50,7 +50,7 @@ import math
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,8 @@ from .layers.base import snake_case, unique_name
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nadam", "Adamax",
-           "Adadelta", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW", "Muon", "get",
+           "Adadelta", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW", "Muon",
+           "MultiOptimizer", "OptimizerMap", "variable_path", "get",
            "serialize", "deserialize", "schedules"]
 
 State = dict[str, np.ndarray]   # one optimizer variable per slot name ("m", "v"...)
@@ -1824,7 +1825,7 @@ class Muon(Optimizer):
         ``exclude_embeddings``), or its name matches one of ``exclude_layers``."""
         if len(variable.shape) != 2:
             return True
-        path = str(getattr(variable, "path", None) or getattr(variable, "name", ""))
+        path = variable_path(variable)
         if self.exclude_embeddings and "embedding" in path.lower():
             return True
         return any(re.search(keyword, path) for keyword in self.exclude_layers)
@@ -1928,6 +1929,307 @@ class Muon(Optimizer):
                 "adam_weight_decay": self.adam_weight_decay, "rms_rate": self.rms_rate}
 
 
+def variable_path(variable: Any) -> str:
+    """The name an ``OptimizerMap`` or Muon's ``exclude_layers`` matches: Keras's ``path`` when
+    the variable has one, else its name (``'dense_1/kernel'`` for a layer's weight)."""
+    return str(getattr(variable, "path", None) or getattr(variable, "name", ""))
+
+
+class OptimizerMap(MutableMapping):
+    """Which optimizer updates which variable, by the variable's path (Keras 3's
+    ``keras.optimizers.OptimizerMap``), for ``MultiOptimizer``.
+
+    A key is a variable path or a regular expression matched against the whole path
+    (``re.fullmatch``): ``"dense_1/.*"`` takes every weight of the layer named ``dense_1``.
+    An exact key wins; a path that fully matches two patterns is an error; a path that matches
+    none goes to ``default_optimizer``.
+
+    Parameters
+    ----------
+    default_optimizer : Optimizer
+    optimizer_map : dict of str to Optimizer, optional
+
+    Examples
+    --------
+    >>> from unafraid.optimizers import SGD, Adam, OptimizerMap
+    >>> adam = Adam()
+    >>> optimizer_map = OptimizerMap(default_optimizer=SGD())
+    >>> optimizer_map["encoder/.*"] = adam
+    >>> optimizer_map["encoder/dense/kernel"] is adam
+    True
+    """
+
+    def __init__(self, default_optimizer: Optimizer,
+                 optimizer_map: dict[str, Optimizer] | None = None) -> None:
+        if not isinstance(default_optimizer, Optimizer):
+            raise TypeError(f"default_optimizer must be a Keras Optimizer instance. Received: "
+                            f"{default_optimizer}")
+        if optimizer_map is not None and not isinstance(optimizer_map, dict):
+            raise TypeError(f"optimizer_map must be a dictionary. Received: {optimizer_map}")
+        self._default_optimizer = default_optimizer
+        self._optimizer_map: dict[str, Optimizer] = {}
+        for key, optimizer in (optimizer_map or {}).items():
+            self[key] = optimizer
+
+    @property
+    def default_optimizer(self) -> Optimizer:
+        return self._default_optimizer
+
+    def __getitem__(self, key: str) -> Optimizer:
+        if key in self._optimizer_map:
+            return self._optimizer_map[key]
+        matching = [pattern for pattern in self._optimizer_map if re.fullmatch(pattern, key)]
+        if len(matching) > 1:
+            raise ValueError(f"Multiple optimizers assigned to variable {key}. (It matches the "
+                             f"patterns {matching}: make them exclusive.)")
+        return self._optimizer_map[matching[0]] if matching else self._default_optimizer
+
+    def __setitem__(self, key: str, optimizer: Optimizer) -> None:
+        if key in self._optimizer_map:
+            raise ValueError(f"'{key}' already exists in the OptimizerMap with value "
+                             f"{self._optimizer_map[key]}. Please make sure to not use duplicated "
+                             f"keys.")
+        if not isinstance(key, str):
+            raise ValueError(f"key must be a string. Received: {key}")
+        if not isinstance(optimizer, Optimizer):
+            raise ValueError(f"optimizer must be a Keras Optimizer instance. Received: {optimizer}")
+        if isinstance(optimizer, MultiOptimizer):
+            raise ValueError("optimizer cannot be MultiOptimizer.")
+        self._optimizer_map[key] = optimizer
+
+    def __delitem__(self, key: str) -> None:
+        del self._optimizer_map[key]
+
+    def __len__(self) -> int:
+        return len(self._optimizer_map)
+
+    def __iter__(self) -> Any:
+        return iter(self._optimizer_map)
+
+    def __call__(self, variable: Any) -> Optimizer:
+        """The optimizer for ``variable`` (by ``variable_path``)."""
+        return self[variable_path(variable)]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"default_optimizer": serialize(self._default_optimizer),
+                "optimizer_map": {k: serialize(v) for k, v in self._optimizer_map.items()}}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> OptimizerMap:
+        return cls(deserialize(config["default_optimizer"], custom_objects),
+                   {k: deserialize(v, custom_objects) for k, v in config["optimizer_map"].items()})
+
+
+class MultiOptimizer(Optimizer):
+    """Different optimizers for different variables (Keras 3's ``keras.optimizers.MultiOptimizer``).
+
+    Each variable goes to the optimizer ``optimizer_map(variable)`` gives (an ``OptimizerMap``,
+    or a function of the variable returning an optimizer), which keeps its own state, learning
+    rate and options; ``apply`` hands each its variables' gradients, so every sub-optimizer's
+    ``iterations`` counts the steps that reached it and this one's counts all steps. A step
+    whose gradients hold NaN or infinity is skipped whole (see ``Optimizer.apply``).
+
+    Parameters
+    ----------
+    optimizer_map : OptimizerMap or callable
+        ``optimizer_map(variable) -> Optimizer``; not a ``MultiOptimizer``.
+    loss_scale_factor : float, optional
+        Overrides the sub-optimizers' ``loss_scale_factor`` (``scale_loss`` multiplies by it,
+        each sub-optimizer divides its gradients by it).
+    name : str, optional
+
+    Attributes
+    ----------
+    optimizers : list of Optimizer
+        The sub-optimizers: the map's values, its default, then any a function returned.
+
+    There is no ``learning_rate`` here (reading or setting it raises AttributeError): set it on
+    each of ``optimizers``; ``LearningRateScheduler`` and ``ReduceLROnPlateau`` change all of
+    them, as in Keras.
+
+    Examples
+    --------
+    >>> import unafraid as uf
+    >>> from unafraid.optimizers import SGD, Adam, OptimizerMap, MultiOptimizer
+    >>> optimizer = MultiOptimizer(OptimizerMap(default_optimizer=SGD(0.1),
+    ...                                         optimizer_map={"encoder_.*": Adam(1e-3)}))
+    """
+
+    def __init__(self, optimizer_map: Any, loss_scale_factor: float | None = None,
+                 name: str | None = None) -> None:
+        self._inner_optimizers: list[Optimizer] = []
+        super().__init__(learning_rate=0.0, loss_scale_factor=loss_scale_factor, name=name)
+        if not callable(optimizer_map):
+            raise TypeError(f"MultiOptimizer: optimizer_map must be an OptimizerMap or a function "
+                            f"of a variable returning an optimizer, got {optimizer_map!r}.")
+        self._optimizer_map = optimizer_map
+        candidates = list(optimizer_map.values()) if hasattr(optimizer_map, "values") else []
+        default = getattr(optimizer_map, "default_optimizer", None)
+        for opt in [*candidates, *([default] if default is not None else [])]:
+            self._add_inner(opt)
+        self._var_to_optimizer_idx: dict[int, int] = {}
+
+    def _add_inner(self, opt: Optimizer) -> int:
+        if all(opt is not o for o in self._inner_optimizers):
+            opt.loss_scale_factor = self.loss_scale_factor
+            self._inner_optimizers.append(opt)
+        return next(i for i, o in enumerate(self._inner_optimizers) if o is opt)
+
+    @staticmethod
+    def _var_key(variable: Any) -> int:
+        return id(variable)
+
+    @property
+    def optimizers(self) -> list[Optimizer]:
+        return self._inner_optimizers
+
+    @property
+    def learning_rate(self) -> float:  # type: ignore[override]
+        raise AttributeError("Learning rate cannot be accessed on a MultiOptimizer. Access the "
+                             "learning rate on the individual sub-optimizers instead.")
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        if hasattr(self, "_learning_rate"):
+            raise AttributeError("Learning rate cannot be set on a MultiOptimizer. Set the "
+                                 "learning rate on the individual sub-optimizers instead.")
+        self._learning_rate = 0.0  # Optimizer.__init__'s placeholder, never used
+
+    @property
+    def loss_scale_factor(self) -> float | None:  # type: ignore[override]
+        return self.__dict__.get("_loss_scale_factor")
+
+    @loss_scale_factor.setter
+    def loss_scale_factor(self, value: float | None) -> None:
+        self._loss_scale_factor = value
+        for opt in self.__dict__.get("_inner_optimizers", []):
+            opt.loss_scale_factor = value
+
+    def scale_loss(self, loss: Any) -> Any:
+        for opt in self._inner_optimizers:
+            opt._loss_scaled = opt.loss_scale_factor is not None
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def build(self, variables: Sequence[Any]) -> None:
+        """Assign each variable to its optimizer and build each sub-optimizer on its variables."""
+        if self.built:
+            return
+        groups: dict[int, list[Any]] = {}
+        for var in variables:
+            opt = self._optimizer_map(var)
+            if not isinstance(opt, Optimizer):
+                raise ValueError(f"Optimizer for variable {var} is not an Optimizer instance.")
+            if isinstance(opt, MultiOptimizer):
+                raise ValueError("MultiOptimizer cannot be used inside an MultiOptimizer.")
+            idx = self._add_inner(opt)
+            self._var_to_optimizer_idx[self._var_key(var)] = idx
+            groups.setdefault(idx, []).append(var)
+        for idx, group in groups.items():
+            self._inner_optimizers[idx].build(group)
+        self._variables = list(variables)
+        self._index = {id(v): i for i, v in enumerate(self._variables)}
+        self.built = True
+
+    def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None = None) -> None:
+        """Hand each sub-optimizer the gradients of its variables (see the class)."""
+        grads = list(grads)
+        if not grads:
+            return
+        variables = self._variables_for(trainable_variables)
+        if not self.built:
+            self.build(variables)
+        if len(grads) != len(variables) or any(id(v) not in self._index for v in variables):
+            raise ValueError(f"Gradients must match trainable variables one-to-one: got "
+                             f"{len(grads)} gradients for {len(variables)} variables, and the "
+                             f"MultiOptimizer was built on {len(self._variables)} (build it on "
+                             f"all the variables it will update).")
+        pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables, strict=True)
+                 if g is not None]
+        if pairs and not usable_gradients([g for g, _ in pairs]):
+            self._skip(pairs)
+            return
+        groups: dict[int, tuple[list[Any], list[Any]]] = {}
+        for g, var in zip(grads, variables, strict=True):
+            sub_grads, sub_vars = groups.setdefault(self._var_to_optimizer_idx[id(var)], ([], []))
+            sub_grads.append(g)
+            sub_vars.append(var)
+        for idx, (sub_grads, sub_vars) in sorted(groups.items()):
+            if any(g is not None for g in sub_grads):
+                self._inner_optimizers[idx].apply(sub_grads, sub_vars)
+        self._iterations += 1
+
+    def finalize_variable_values(self, var_list: Any) -> None:
+        groups: dict[int, list[Any]] = {}
+        for var in var_list:
+            groups.setdefault(self._var_to_optimizer_idx[id(var)], []).append(var)
+        for idx, group in groups.items():
+            self._inner_optimizers[idx].finalize_variable_values(group)
+
+    def warm_up(self) -> None:
+        for opt in self._inner_optimizers:
+            opt.warm_up()
+
+    # ---- state: this optimizer's step count, then each sub-optimizer's under its index -------------
+    @property
+    def variables(self) -> list[np.ndarray]:
+        return [np.array(self._iterations, np.int64),
+                *(v for opt in self._inner_optimizers for v in opt.variables)]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        if not self.built:
+            super().set_weights(weights)  # the error Keras gives
+        weights = list(weights)
+        self._iterations = int(np.asarray(weights[0]))
+        start = 1
+        for opt in self._inner_optimizers:
+            n = len(opt.variables)
+            opt.set_weights(weights[start:start + n])
+            start += n
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """``'iterations'``, then each sub-optimizer's ``state_dict`` under ``'<index>:'``."""
+        out = {"iterations": np.array(self._iterations, np.int64)}
+        for j, opt in enumerate(self._inner_optimizers):
+            out.update({f"{j}:{k}": v for k, v in opt.state_dict().items()})
+        return out
+
+    def initial_state(self, variables: Sequence[Any]) -> dict[str, np.ndarray]:
+        out = {"iterations": np.array(self._iterations, np.int64)}
+        for j, opt in enumerate(self._inner_optimizers):
+            mine = [v for v in variables if self._var_to_optimizer_idx.get(id(v)) == j]
+            out.update({f"{j}:{k}": v for k, v in opt.initial_state(mine).items()})
+        return out
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for j, opt in enumerate(self._inner_optimizers):
+            prefix = f"{j}:"
+            opt.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        self._iterations = int(np.asarray(state["iterations"]))
+
+    def get_config(self) -> dict[str, Any]:
+        """``optimizer_map`` (an ``OptimizerMap``'s config; a function cannot be saved),
+        ``loss_scale_factor`` and ``name``."""
+        if not isinstance(self._optimizer_map, OptimizerMap):
+            raise ValueError(f"MultiOptimizer '{self.name}' maps variables with a function, which "
+                             f"cannot be saved (configs hold no code). Use an OptimizerMap of path "
+                             f"patterns to save it.")
+        return {"optimizer_map": {"class_name": "OptimizerMap",
+                                  "config": self._optimizer_map.get_config()},
+                "loss_scale_factor": self.loss_scale_factor, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> MultiOptimizer:
+        config = dict(config)
+        spec = config.pop("optimizer_map")
+        return cls(OptimizerMap.from_config(spec.get("config", spec), custom_objects), **config)
+
+    def __repr__(self) -> str:
+        return (f"<MultiOptimizer '{self.name}' optimizers="
+                f"{[type(o).__name__ for o in self._inner_optimizers]} iterations={self._iterations}>")
+
+
 # ---- lookup ---------------------------------------------------------------------------------------
 NAMES = registry.names("optimizer", advice="Names are case-insensitive; or pass an optimizer such "
                        "as unafraid.optimizers.Adam(learning_rate=1e-3).")
@@ -1940,6 +2242,7 @@ for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl, Adafactor, Muon):
     NAMES.register(_cls, _cls.default_name)
 NAMES.register(ScheduleFreeAdamW, "schedulefreeadamw")  # Keras: the class name in lower case
 NAMES.register(ScheduleFreeAdamW, "schedule_free_adam_w", listed=False)  # and its default name
+NAMES.register(MultiOptimizer, "multioptimizer", listed=False)  # for configs: it needs a map
 
 
 def _init_args(cls: type) -> list[str]:
