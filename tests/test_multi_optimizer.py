@@ -153,3 +153,10 @@ def test_learning_rate_callbacks_change_every_sub_optimizer():
     reduce.on_epoch_end(0, {"val_loss": 1.0})
     reduce.on_epoch_end(1, {"val_loss": 1.0})
     assert [o.learning_rate for o in multi.optimizers] == pytest.approx([2.5e-4, 2.5e-3, 0.025])
+
+
+def test_each_sub_optimizers_learning_rate_is_logged():  # TensorBoard writes these logs
+    opt_1, opt_2 = SGD(0.1, name="SGD"), SGD(0.01, name="SGD_1")
+    multi = MultiOptimizer(OptimizerMap(default_optimizer=opt_2, optimizer_map={".*dense_1/.*": opt_1}))
+    logs = callbacks.log_learning_rates(multi, {})
+    assert logs == pytest.approx({"learning_rate_SGD": 0.1, "learning_rate_SGD_1": 0.01})

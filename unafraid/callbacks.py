@@ -323,14 +323,15 @@ def each_optimizer(optimizer: Any) -> list[Any]:
     return list(optimizer.optimizers) if hasattr(optimizer, "optimizers") else [optimizer]
 
 
-def log_learning_rates(optimizer: Any, logs: dict) -> None:
-    """``logs['learning_rate']``, or ``logs['learning_rate_<name>']`` for each sub-optimizer of a
-    ``MultiOptimizer`` (Keras's keys)."""
+def log_learning_rates(optimizer: Any, logs: dict) -> dict:
+    """Put ``logs['learning_rate']``, or ``logs['learning_rate_<name>']`` for each sub-optimizer of
+    a ``MultiOptimizer`` (Keras's keys), into ``logs``, and return it."""
     if hasattr(optimizer, "optimizers"):
         for sub in optimizer.optimizers:
             logs[f"learning_rate_{sub.name}"] = float(sub.learning_rate)
     else:
         logs["learning_rate"] = float(optimizer.learning_rate)
+    return logs
 
 
 class CSVLogger(Callback):
@@ -364,7 +365,9 @@ class CSVLogger(Callback):
 
 
 class TensorBoard(Callback):
-    """Write each epoch's logs as TensorBoard scalars (``epoch_loss``, ``epoch_accuracy``...).
+    """Write each epoch's logs as TensorBoard scalars (``epoch_loss``, ``epoch_accuracy``...),
+    and the learning rate (``epoch_learning_rate``; ``epoch_learning_rate_<name>`` for each
+    sub-optimizer of a ``MultiOptimizer``), as Keras does.
 
     Training values go to ``log_dir/train``, validation values (``val_*``) to
     ``log_dir/validation``, as Keras writes them; ``tensorboard --logdir
@@ -396,7 +399,11 @@ class TensorBoard(Callback):
         return self._writers[kind]
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        for key, value in (logs or {}).items():
+        logs = dict(logs or {})
+        optimizer = getattr(self.model, "optimizer", None)
+        if logs and optimizer is not None:  # as Keras: the learning rate(s) with the train scalars
+            log_learning_rates(optimizer, logs)
+        for key, value in logs.items():
             if not isinstance(value, int | float | np.number):
                 continue
             kind, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
