@@ -104,3 +104,21 @@ def test_sparse_categorical_crossentropy_class_axis():
     assert losses.SparseCategoricalCrossentropy(axis=1).get_config()["axis"] == 1
     with pytest.raises(ValueError, match=r"one integer class index per row, i.e. y_true of shape"):
         losses.SparseCategoricalCrossentropy(axis=0)(y_true, y_pred)  # classes are not on axis 0
+
+
+# ---- FBetaScore.build (FBetaScoreTest.test_non_2d_input_shapes_raises_value_error, ...) ----------
+def test_fbeta_build_checks_shapes_and_starts_the_counts_at_zero():
+    fbeta = metrics.FBetaScore(beta=1.0, dtype="float32")
+    with pytest.raises(ValueError, match=r"expects 2D inputs with shape \(batch_size, output_dim\)\. "
+                                         r"Received input shapes: y_pred\.shape=\(2, 3, 4\)"):
+        fbeta.build((2, 3, 4), (2, 3, 4))
+    with pytest.raises(ValueError, match=r"output_dim fully defined \(not None\)"):
+        fbeta.build((2, None), (2, None))
+    fbeta.build((None, 3), (None, 3))
+    assert fbeta.true_positives.shape == (3,) and not fbeta.true_positives.any()
+    micro = metrics.FBetaScore(average="micro")
+    micro.build((None, 3), (None, 3))
+    assert micro.true_positives.shape == ()
+    # one update after build: TP 1 (class 0), FP 1 (class 1), FN 1 (class 2) -> F1 = [1, 0, 0]
+    fbeta.update_state([[1, 0, 0], [0, 0, 1]], [[0.9, 0.1, 0.0], [0.1, 0.8, 0.1]])
+    assert_allclose(fbeta.result(), [1.0, 0.0, 0.0], atol=1e-6)

@@ -1048,9 +1048,28 @@ class FBetaScore(_ArrayStateMetric):
         self.true_positives = self.false_positives = None
         self.false_negatives = self.intermediate_weights = None
 
+    def build(self, y_true_shape: tuple[int | None, ...], y_pred_shape: tuple[int | None, ...]) -> None:
+        """Check the shapes (``(batch_size, output_dim)``, ``output_dim`` known) and create the
+        counts at zero: one per class, or one with ``average='micro'`` (the first
+        ``update_state`` does it; Keras's ``_build``)."""
+        y_true_shape, y_pred_shape = tuple(y_true_shape), tuple(y_pred_shape)
+        if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+            raise ValueError(f"FBetaScore expects 2D inputs with shape (batch_size, output_dim). "
+                             f"Received input shapes: y_pred.shape={y_pred_shape} and "
+                             f"y_true.shape={y_true_shape}.")
+        if y_pred_shape[-1] is None or y_true_shape[-1] is None:
+            raise ValueError(f"FBetaScore expects 2D inputs with shape (batch_size, output_dim), "
+                             f"with output_dim fully defined (not None). Received input shapes: "
+                             f"y_pred.shape={y_pred_shape} and y_true.shape={y_true_shape}.")
+        zeros = np.zeros(() if self.average == "micro" else y_pred_shape[-1])
+        self.true_positives = self.false_positives = zeros
+        self.false_negatives = self.intermediate_weights = zeros
+
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true = np.asarray(_array(y_true), np.float64)
         y_pred = np.asarray(_array(y_pred), np.float64)
+        if self.true_positives is None:
+            self.build(y_true.shape, y_pred.shape)
         _check_2d("FBetaScore", y_true, y_pred)
         if self.threshold is None:
             pred = (y_pred >= np.max(y_pred, axis=-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
@@ -1064,10 +1083,6 @@ class FBetaScore(_ArrayStateMetric):
         def weighted_sum(values: np.ndarray) -> np.ndarray:
             return np.sum(values if w is None else values * w, axis=self.axis)
 
-        if self.true_positives is None:
-            zeros = np.zeros(() if self.average == "micro" else y_pred.shape[-1])
-            self.true_positives = self.false_positives = zeros
-            self.false_negatives = self.intermediate_weights = zeros
         self.true_positives = self.true_positives + weighted_sum(pred * y_true)
         self.false_positives = self.false_positives + weighted_sum(pred * (1 - y_true))
         self.false_negatives = self.false_negatives + weighted_sum((1 - pred) * y_true)

@@ -466,6 +466,7 @@ def _install_private_attributes() -> None:
                             property(lambda opt: opt.state_dict()["u_product"].view(_StateArray)))}
     metrics = importlib.import_module("unafraid.metrics")
     names["_from_logits"] = (metrics.AUC, property(lambda auc: auc.from_logits))
+    names["_build"] = (metrics.FBetaScore, metrics.FBetaScore.build)
     callbacks = importlib.import_module("unafraid.callbacks")  # what TensorBoard writes each epoch
     names["_collect_learning_rate"] = (
         callbacks.TensorBoard, lambda tb, logs: callbacks.log_learning_rates(tb.model.optimizer, logs))
