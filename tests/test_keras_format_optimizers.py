@@ -42,6 +42,7 @@ OPTIMIZERS = {
     "Adadelta": {"learning_rate": 1.0}, "Lion": {"learning_rate": 0.001},
     "Lamb": {"learning_rate": 0.01},
     "Ftrl": {"learning_rate": 0.1, "l1_regularization_strength": 0.01},
+    "ScheduleFreeAdamW": {"learning_rate": 0.01, "warmup_steps": 2},
 }
 OPTIONS = {"ema": {"use_ema": True, "ema_momentum": 0.9, "ema_overwrite_frequency": 3},
            "accumulation": {"gradient_accumulation_steps": 2},
@@ -57,6 +58,7 @@ KERAS_ORDER = {
     "Lion": ["kernel_momentum", "bias_momentum"],
     "Lamb": ["kernel_momentum", "kernel_velocity", "bias_momentum", "bias_velocity"],
     "Ftrl": ["kernel_accumulator", "kernel_linear", "bias_accumulator", "bias_linear"],
+    "ScheduleFreeAdamW": ["kernel_momentum", "kernel_velocity", "bias_momentum", "bias_velocity"],
 }
 KERAS_ORDER_WITH_OPTIONS = {  # Adam(use_ema=True, gradient_accumulation_steps=2), Nadam(use_ema=True)
     "Adam": ["kernel_average", "bias_average", "kernel_gradient_accumulator",
@@ -184,7 +186,7 @@ def test_an_optimizer_without_keras_counterpart_is_refused(tmp_path):
     model = dense2()
     model.compile(Halving(0.1), "mse")
     model.train_on_batch(X, Y)
-    with pytest.raises(keras_format.OptimizerStateError, match=r"Halving \('SGD'\) has no Keras 3 "
+    with pytest.raises(keras_format.OptimizerStateError, match=r"Halving \('halving'\) has no Keras 3 "
                                                                 r"counterpart.*\.safetensors"):
         model.save(tmp_path / "h.keras")
     assert not (tmp_path / "h.keras").exists()

@@ -162,8 +162,10 @@ def test_tensorboard_writes_epoch_scalars(tmp_path):
     history = model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
                         callbacks=[keras.callbacks.TensorBoard(log_dir=tmp_path)])
     train = _scalars(tmp_path / "train")
-    assert [(tag, step) for tag, step, _ in train] == [("epoch_loss", 0), ("epoch_loss", 1)]
-    np.testing.assert_allclose([v for *_, v in train], history.history["loss"], rtol=1e-6)
+    assert [(tag, step) for tag, step, _ in train] == [  # Keras writes the learning rate too
+        ("epoch_loss", 0), ("epoch_learning_rate", 0), ("epoch_loss", 1), ("epoch_learning_rate", 1)]
+    np.testing.assert_allclose([v for *_, v in train[::2]], history.history["loss"], rtol=1e-6)
+    np.testing.assert_allclose([v for *_, v in train[1::2]], [0.01, 0.01], rtol=1e-6)  # SGD's default
     val = _scalars(tmp_path / "validation")
     np.testing.assert_allclose([v for *_, v in val], history.history["val_loss"], rtol=1e-6)
 

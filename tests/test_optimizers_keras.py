@@ -497,3 +497,44 @@ def test_callable_learning_rate():  # OptimizerTest.test_callable_learning_rate
     optimizer.apply_gradients([(np.ones((2, 2), np.float32), v)])
     close(v, [[0.9, 1.9], [2.9, 3.9]])
     assert optimizer.iterations == 1
+
+
+# ---- optimizer.variables and set_weights (SGDTest.test_single_step, OptimizerTest.test_set_weights,
+# test_setting_lr_to_callable_untracks_lr_var) ------------------------------------------------------
+def test_variables_are_iterations_learning_rate_then_state():
+    optimizer = SGD(learning_rate=0.5)
+    assert len(optimizer.variables) == 2
+    v = var([1.0, 2.0, 3.0, 4.0])
+    optimizer.apply_gradients(zip([np.array([1.0, 6.0, 7.0, 2.0], np.float32)], [v], strict=True))
+    close(v, [0.5, -1.0, -0.5, 3.0])
+    assert [float(a) for a in optimizer.variables] == [1.0, 0.5]  # no momentum: no slot
+    adam = Adam(learning_rate=0.001)
+    assert len(adam.variables) == 2
+    adam.learning_rate = uf.optimizers.schedules.PolynomialDecay(0.001, 4)
+    assert len(adam.variables) == 1  # a schedule is not a variable
+
+
+def test_set_weights_copies_another_optimizers_state():
+    x = var([[1.0, 2.0], [3.0, 4.0]])
+    grads = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+    optimizer_1 = Adam()
+    optimizer_1.apply_gradients(zip([grads], [x], strict=True))
+    optimizer_2 = Adam()
+    with pytest.raises(ValueError, match="You are calling `set_weights\\(\\)` on an optimizer that "
+                                         "has not yet been built"):
+        optimizer_2.set_weights(optimizer_1.variables)
+    optimizer_2.build([x])
+    optimizer_2.set_weights(optimizer_1.variables)
+    for a, b in zip(optimizer_1.variables, optimizer_2.variables, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # m after one step is (1 - 0.9) g, v is (1 - 0.999) g^2 (Adam's moments from zero)
+    close(optimizer_2.variables[2], 0.1 * grads)
+    close(optimizer_2.variables[3], 0.001 * grads ** 2)
+    with pytest.raises(ValueError, match="expected 4 arrays"):
+        optimizer_2.set_weights(optimizer_1.variables[:3])
+
+
+def test_get_none_is_none():  # OptimizerTest.test_get_method
+    assert uf.optimizers.get(None) is None
+    with pytest.raises(ValueError, match="Unknown optimizer 'typo'"):
+        uf.optimizers.get("typo")

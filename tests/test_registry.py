@@ -38,7 +38,8 @@ def test_one_table_holds_every_kind():
 
 
 @pytest.mark.parametrize("kind,name,suggestion,known", [
-    ("optimizer", "adamm", "adam", "adagrad, adam, adamax, adamw, ftrl, lamb, lion, nadam, rmsprop, sgd."),
+    ("optimizer", "adamm", "adam", "adagrad, adam, adamax, adamw, ftrl, lamb, lion, muon, nadam, "
+                                   "rmsprop, schedulefreeadamw, sgd."),
     ("activation", "reul", "relu", "elu, exponential, gelu"),
     ("initializer", "he_normall", "he_normal", "constant, glorot_normal"),
     ("regularizer", "l22", "l2", "l1, l1_l2, l2."),

@@ -264,7 +264,7 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
         if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+            log_learning_rates(self.model.optimizer, logs)
         if value is None:
             return
         if self.cooldown_counter > 0:
@@ -275,13 +275,17 @@ class ReduceLROnPlateau(Callback):
         elif self.cooldown_counter <= 0:
             self.wait += 1
             if self.wait >= self.patience:
-                old = float(self.model.optimizer.learning_rate)
-                if old > self.min_lr:
-                    new = max(old * self.factor, self.min_lr)
-                    self.model.optimizer.learning_rate = new
-                    if self.verbose:
-                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                              f"to {new}.")
+                reduced = False
+                for optimizer in each_optimizer(self.model.optimizer):
+                    old = float(optimizer.learning_rate)
+                    if old > self.min_lr:
+                        new = max(old * self.factor, self.min_lr)
+                        optimizer.learning_rate = new
+                        reduced = True
+                        if self.verbose:
+                            print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                                  f"of {optimizer.name} to {new}.")
+                if reduced:
                     self.cooldown_counter, self.wait = self.cooldown, 0
 
 
@@ -293,22 +297,41 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        lr = float(self.model.optimizer.learning_rate)
-        try:
-            new = self.schedule(epoch, lr)
-        except TypeError:
-            new = self.schedule(epoch)
-        new = float(new)
-        if not math.isfinite(new):
-            raise ValueError(f"LearningRateScheduler: the schedule returned {new} at epoch "
-                             f"{epoch}; it must return a finite float.")
-        self.model.optimizer.learning_rate = new
-        if self.verbose:
-            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
+        for optimizer in each_optimizer(self.model.optimizer):
+            lr = float(optimizer.learning_rate)
+            try:
+                new = self.schedule(epoch, lr)
+            except TypeError:
+                new = self.schedule(epoch)
+            new = float(new)
+            if not math.isfinite(new):
+                raise ValueError(f"LearningRateScheduler: the schedule returned {new} at epoch "
+                                 f"{epoch}; it must return a finite float.")
+            optimizer.learning_rate = new
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate of "
+                      f"{optimizer.name} to {new}.")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+            log_learning_rates(self.model.optimizer, logs)
+
+
+def each_optimizer(optimizer: Any) -> list[Any]:
+    """The optimizers whose learning rate a callback sets: a ``MultiOptimizer``'s sub-optimizers
+    (it has no learning rate of its own), else the optimizer itself."""
+    return list(optimizer.optimizers) if hasattr(optimizer, "optimizers") else [optimizer]
+
+
+def log_learning_rates(optimizer: Any, logs: dict) -> dict:
+    """Put ``logs['learning_rate']``, or ``logs['learning_rate_<name>']`` for each sub-optimizer of
+    a ``MultiOptimizer`` (Keras's keys), into ``logs``, and return it."""
+    if hasattr(optimizer, "optimizers"):
+        for sub in optimizer.optimizers:
+            logs[f"learning_rate_{sub.name}"] = float(sub.learning_rate)
+    else:
+        logs["learning_rate"] = float(optimizer.learning_rate)
+    return logs
 
 
 class CSVLogger(Callback):
@@ -342,7 +365,9 @@ class CSVLogger(Callback):
 
 
 class TensorBoard(Callback):
-    """Write each epoch's logs as TensorBoard scalars (``epoch_loss``, ``epoch_accuracy``...).
+    """Write each epoch's logs as TensorBoard scalars (``epoch_loss``, ``epoch_accuracy``...),
+    and the learning rate (``epoch_learning_rate``; ``epoch_learning_rate_<name>`` for each
+    sub-optimizer of a ``MultiOptimizer``), as Keras does.
 
     Training values go to ``log_dir/train``, validation values (``val_*``) to
     ``log_dir/validation``, as Keras writes them; ``tensorboard --logdir
@@ -374,7 +399,11 @@ class TensorBoard(Callback):
         return self._writers[kind]
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        for key, value in (logs or {}).items():
+        logs = dict(logs or {})
+        optimizer = getattr(self.model, "optimizer", None)
+        if logs and optimizer is not None:  # as Keras: the learning rate(s) with the train scalars
+            log_learning_rates(optimizer, logs)
+        for key, value in logs.items():
             if not isinstance(value, int | float | np.number):
                 continue
             kind, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)

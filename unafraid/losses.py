@@ -140,7 +140,7 @@ def _same_shape(y_true: np.ndarray, y_pred: Any, who: str) -> None:
     else:
         hint = _unflattened_hint(t, p)
     raise ValueError(
-        f"{who}: y_true has shape {t} but y_pred has shape {p}; they must match exactly (NumPy "
+        f"{who}: y_true has shape {t} but y_pred has shape {p}; they must have the same shape (NumPy "
         f"would broadcast them to a wrong shape such as (N, N) and average nonsense).{hint}")
 
 
@@ -1311,6 +1311,11 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     ignore_class : int, optional
         Examples with this label contribute 0 and are not counted in the mean.
     reduction : str, default "sum_over_batch_size"
+    axis : int, default -1
+        The class axis of the predictions; the labels have the predictions' shape without it
+        (e.g. ``axis=1`` for channels-first segmentation maps ``(N, C, H, W)``, labels
+        ``(N, H, W)``), as Keras computes it on its Torch backend. (Keras's JAX and TensorFlow
+        backends refuse a class axis other than the last.)
     name : str, default "sparse_categorical_crossentropy"
 
     Examples
@@ -1318,15 +1323,20 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     >>> loss = SparseCategoricalCrossentropy(from_logits=True)
     >>> float(loss([0], [[0.0, 0.0]]))
     0.693147...
+    >>> loss = SparseCategoricalCrossentropy(axis=0)  # classes down the columns
+    >>> round(float(loss([0, 1], [[0.5, 0.25], [0.5, 0.75]])), 6)  # (-log 0.5 - log 0.75) / 2
+    0.490415
     """
 
     def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
-                 reduction: str | None = "sum_over_batch_size",
+                 reduction: str | None = "sum_over_batch_size", axis: int = -1,
                  name: str = "sparse_categorical_crossentropy", dtype: Any = None) -> None:
         super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name,
-                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class)
+                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class,
+                         axis=axis)
         self.from_logits = from_logits
         self.ignore_class = ignore_class
+        self.axis = axis
 
     def _values_and_mask(self, y_true, y_pred):
         values = self.fn(y_true, y_pred, **self._fn_kwargs)

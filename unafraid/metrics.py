@@ -25,6 +25,7 @@ Example
 from __future__ import annotations
 
 import inspect
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -274,7 +275,9 @@ class Metric:
         """A state variable for a custom metric (Keras 3's ``add_variable``).
 
         ``update_state`` changes it (``v.assign_add(...)``), ``result`` reads it,
-        and the default ``reset_state`` puts it back to its initial value.
+        and the default ``reset_state`` puts it back to its initial value. ``initializer`` is
+        a name (``'zeros'``), an initializer object, or the initial values themselves (an
+        array or Tensor of ``shape``, as Keras accepts).
 
         Examples
         --------
@@ -295,7 +298,15 @@ class Metric:
         from .tf_ops import Variable
 
         shape = (int(shape),) if isinstance(shape, int | np.integer) else tuple(shape)
-        value = np.asarray(initializers.get(initializer)(shape, dtype or "float32"))
+        if isinstance(initializer, np.ndarray | Tensor | list | tuple):  # the values themselves
+            value = np.array(initializer.data if isinstance(initializer, Tensor) else initializer,
+                             dtype=dtype)
+            if value.shape != shape:
+                raise ValueError(f"{type(self).__name__}.add_variable('{name}'): the initial values "
+                                 f"have shape {value.shape}, but shape={shape}. Give values of "
+                                 f"that shape, or an initializer name such as 'zeros'.")
+        else:
+            value = np.asarray(initializers.get(initializer)(shape, dtype or "float32"))
         var = Variable(value.copy(), trainable=False, name=f"{self.name}/{name or 'variable'}")
         self.__dict__.setdefault("_state_variables", []).append((var, value))
         return var
@@ -461,7 +472,47 @@ class MeanMetricWrapper(Mean):
         super().update_state(_array(values), sample_weight)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._fn_kwargs}
+        """``name``, ``dtype``, the function's keyword arguments and, for a wrapper built from a
+        function (not a subclass that fixes it), ``fn``: the function's name (``'package>name'``
+        when registered with ``keras.saving.register_keras_serializable``), never its code."""
+        config = {**super().get_config(), **self._fn_kwargs}
+        if "fn" in inspect.signature(type(self).__init__).parameters:
+            from .io.custom_objects import get_registered_name  # the registered names' one table
+            config["fn"] = get_registered_name(self._fn)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any],
+                    custom_objects: dict[str, Any] | None = None) -> MeanMetricWrapper:
+        """The wrapper ``get_config`` describes; ``fn`` is found by name in ``custom_objects``,
+        the registered functions, or unafraid's metric and loss functions (nothing is imported)."""
+        config = dict(config)
+        if isinstance(config.get("fn"), str):
+            config["fn"] = find_function(config["fn"], custom_objects)
+        return cls(**config)
+
+
+def find_function(name: str, custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """The function saved as ``name`` by ``MeanMetricWrapper.get_config``: from ``custom_objects``,
+    ``keras.saving.register_keras_serializable``'s table, or unafraid's metric and loss functions.
+
+    Raises
+    ------
+    ValueError
+        When none has that name (a saved config holds no code).
+    """
+    from .io.custom_objects import find_custom_object
+    found = find_custom_object(name, custom_objects)
+    for module in (sys.modules[__name__], _losses):
+        candidate = getattr(module, name, None)
+        if found is None and inspect.isfunction(candidate) and not name.startswith("_"):
+            found = candidate
+    if found is None or not callable(found):
+        raise ValueError(f"MeanMetricWrapper: the function '{name}' is not saved with the metric "
+                         f"(configs hold no code). Pass custom_objects={{'{name}': {name}}} to "
+                         f"from_config, or register it with "
+                         f"@keras.saving.register_keras_serializable().")
+    return found
 
 
 # ---- accuracies -----------------------------------------------------------------------------------
@@ -997,9 +1048,28 @@ class FBetaScore(_ArrayStateMetric):
         self.true_positives = self.false_positives = None
         self.false_negatives = self.intermediate_weights = None
 
+    def build(self, y_true_shape: tuple[int | None, ...], y_pred_shape: tuple[int | None, ...]) -> None:
+        """Check the shapes (``(batch_size, output_dim)``, ``output_dim`` known) and create the
+        counts at zero: one per class, or one with ``average='micro'`` (the first
+        ``update_state`` does it; Keras's ``_build``)."""
+        y_true_shape, y_pred_shape = tuple(y_true_shape), tuple(y_pred_shape)
+        if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+            raise ValueError(f"FBetaScore expects 2D inputs with shape (batch_size, output_dim). "
+                             f"Received input shapes: y_pred.shape={y_pred_shape} and "
+                             f"y_true.shape={y_true_shape}.")
+        if y_pred_shape[-1] is None or y_true_shape[-1] is None:
+            raise ValueError(f"FBetaScore expects 2D inputs with shape (batch_size, output_dim), "
+                             f"with output_dim fully defined (not None). Received input shapes: "
+                             f"y_pred.shape={y_pred_shape} and y_true.shape={y_true_shape}.")
+        zeros = np.zeros(() if self.average == "micro" else y_pred_shape[-1])
+        self.true_positives = self.false_positives = zeros
+        self.false_negatives = self.intermediate_weights = zeros
+
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true = np.asarray(_array(y_true), np.float64)
         y_pred = np.asarray(_array(y_pred), np.float64)
+        if self.true_positives is None:
+            self.build(y_true.shape, y_pred.shape)
         _check_2d("FBetaScore", y_true, y_pred)
         if self.threshold is None:
             pred = (y_pred >= np.max(y_pred, axis=-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
@@ -1013,10 +1083,6 @@ class FBetaScore(_ArrayStateMetric):
         def weighted_sum(values: np.ndarray) -> np.ndarray:
             return np.sum(values if w is None else values * w, axis=self.axis)
 
-        if self.true_positives is None:
-            zeros = np.zeros(() if self.average == "micro" else y_pred.shape[-1])
-            self.true_positives = self.false_positives = zeros
-            self.false_negatives = self.intermediate_weights = zeros
         self.true_positives = self.true_positives + weighted_sum(pred * y_true)
         self.false_positives = self.false_positives + weighted_sum(pred * (1 - y_true))
         self.false_negatives = self.false_negatives + weighted_sum((1 - pred) * y_true)
@@ -1750,8 +1816,9 @@ class _IoUBase(_ArrayStateMetric):
         keep = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
         if self.ignore_class is not None:
             keep &= y_true != self.ignore_class
-        np.add.at(self.total_cm, (y_true[keep].astype(np.int64), y_pred[keep].astype(np.int64)),
-                  weight[keep])
+        # total_cm may be a Variable a user made with add_variable (as Keras's tests do): in place
+        np.add.at(_array(self.total_cm), (y_true[keep].astype(np.int64),
+                                          y_pred[keep].astype(np.int64)), weight[keep])
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self._dtype, "num_classes": self.num_classes,
@@ -1799,7 +1866,7 @@ class IoU(_IoUBase):
         self.target_class_ids = list(target_class_ids)
 
     def result(self) -> float:
-        cm = self.total_cm
+        cm = _array(self.total_cm)
         true_positives = np.diag(cm)
         denominator = cm.sum(axis=0) + cm.sum(axis=1) - true_positives
         ids = np.asarray(self.target_class_ids, np.int64)

@@ -1,5 +1,5 @@
 """Optimizers (``tf.keras.optimizers``): SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
-Adadelta, Lion, Lamb, Ftrl.
+Adadelta, Lion, Lamb, Ftrl, Adafactor, ScheduleFreeAdamW, Muon.
 
 Each optimizer follows Keras 3's update rule exactly (same formula, same order of
 operations, same placement of epsilon, same order of clipping and weight decay), with
@@ -50,7 +50,7 @@ import math
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -58,10 +58,13 @@ import numpy as np
 from . import optimizers_fast as fast
 from . import registry, schedules
 from .engine.tensor import Tensor
+from .layers.base import snake_case, unique_name
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nadam", "Adamax",
-           "Adadelta", "Lion", "Lamb", "Ftrl", "Adafactor", "get", "serialize", "deserialize", "schedules"]
+           "Adadelta", "Lion", "Lamb", "Ftrl", "Adafactor", "ScheduleFreeAdamW", "Muon",
+           "MultiOptimizer", "OptimizerMap", "variable_path", "get",
+           "serialize", "deserialize", "schedules"]
 
 State = dict[str, np.ndarray]   # one optimizer variable per slot name ("m", "v"...)
 
@@ -160,7 +163,8 @@ class Optimizer:
         Rescale all gradients together so that their joint L2 norm is at most this.
         Only one of ``clipnorm``, ``clipvalue``, ``global_clipnorm`` may be set.
     name : str, optional
-        Defaults to Keras's name for the class (``'adam'``, ``'SGD'``...).
+        Defaults to Keras 3's: the class name in snake case, made unique as layer names are
+        (``'adam'``, then ``'adam_1'``...; ``'sgd'``, ``'adam_w'``); ``clear_session`` restarts them.
     use_ema : bool, default False
         Keep an exponential moving average of each variable (Polyak averaging); slot ``'average'``.
         ``finalize_variable_values(variables)`` copies the averages into the variables. As in
@@ -201,7 +205,7 @@ class Optimizer:
                             gradient_accumulation_steps)
         self._check_clipping(clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm,
                              weight_decay=weight_decay)
-        self.name = name if name is not None else self.default_name
+        self.name = name if name is not None else unique_name(snake_case(type(self).__name__))
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -393,7 +397,7 @@ class Optimizer:
                     f"unafraid.Variable(np.zeros(shape, 'float32')).")
             self._index[id(var)] = len(self._variables)
             self._variables.append(var)
-            self._state.append({slot: self._init_slot(slot, data) for slot in self.state_slots()})
+            self._state.append({slot: self._init_slot(slot, data) for slot in self.variable_slots(var)})
             self._decays.append(self._uses_weight_decay(var))
             added = True
         if added:
@@ -407,6 +411,12 @@ class Optimizer:
         ``'gradient_accumulator'`` (gradient_accumulation_steps)."""
         return (*self.slots, *(("average",) if self.use_ema else ()),
                 *(("gradient_accumulator",) if self.gradient_accumulation_steps else ()))
+
+    def variable_slots(self, variable: Any) -> tuple[str, ...]:
+        """The slots kept for ``variable``: ``state_slots()`` for every variable, except in
+        optimizers whose rule depends on the variable (Muon keeps Adam's ``'velocity'`` only for
+        the variables it updates with Adam)."""
+        return self.state_slots()
 
     def init_globals(self, variables: Sequence[Any]) -> dict[str, np.ndarray]:
         """State shared by all variables (0-d arrays, saved in ``state_dict`` under their names);
@@ -441,7 +451,8 @@ class Optimizer:
         """
         out = {"iterations": np.array(self._iterations, np.int64)}
         for i, var in enumerate(variables):
-            out.update({f"{i}/{slot}": self._init_slot(slot, var.data) for slot in self.state_slots()})
+            out.update({f"{i}/{slot}": self._init_slot(slot, var.data)
+                        for slot in self.variable_slots(var)})
         out.update(self.init_globals(variables))
         return out
 
@@ -453,9 +464,61 @@ class Optimizer:
 
     @property
     def variables(self) -> list[np.ndarray]:
-        """The optimizer's state arrays (all slots of all variables, in build order, then the
-        shared ones such as Nadam's ``u_product``)."""
-        return [*(a for state in self._state for a in state.values()), *self._globals.values()]
+        """Keras's ``optimizer.variables``: the step count (a 0-d int64 array), the learning rate
+        (a 0-d float32 array, only when it is a number: a schedule is not a variable), then the
+        state arrays themselves (all slots of each variable, in build order, then the shared ones
+        such as Nadam's ``u_product``). ``set_weights`` takes such a list back.
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as uf
+        >>> opt = uf.optimizers.SGD(learning_rate=0.5)
+        >>> [float(v) for v in opt.variables]  # iterations, learning rate
+        [0.0, 0.5]
+        """
+        head = [np.array(self._iterations, np.int64)]
+        if isinstance(self._learning_rate, float):
+            head.append(np.array(self._learning_rate, np.float32))
+        return [*head, *(a for state in self._state for a in state.values()),
+                *self._globals.values()]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of ``variables``, for ``set_weights``."""
+        return [np.array(v) for v in self.variables]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set the step count, the learning rate and the state from ``weights`` (``variables``'s
+        order, e.g. another optimizer's ``variables`` built on the same variables); checked
+        fully before anything changes.
+
+        Raises
+        ------
+        ValueError
+            When the optimizer is not built yet, or ``weights`` has the wrong length, shapes or
+            dtypes.
+        """
+        if not self.built:
+            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been "
+                             "built. Please call `optimizer.build(trainable_variables)` to create "
+                             "the optimizer weights before calling `set_weights()`.")
+        current = self.variables
+        weights = [np.asarray(w.numpy() if hasattr(w, "numpy") else w) for w in weights]
+        if len(weights) != len(current):
+            raise ValueError(f"{type(self).__name__}.set_weights: expected {len(current)} arrays "
+                             f"(iterations, the learning rate when it is a number, then the "
+                             f"state), got {len(weights)}. Pass another optimizer's `variables` "
+                             f"built on the same variables.")
+        for i, (w, ref) in enumerate(zip(weights, current, strict=True)):
+            if w.shape != ref.shape:
+                raise ValueError(f"{type(self).__name__}.set_weights: array {i} has shape "
+                                 f"{w.shape}, expected {ref.shape}.")
+        self._iterations = int(weights[0])
+        rest = weights[1:]
+        if isinstance(self._learning_rate, float):
+            self.learning_rate = float(rest[0])
+            rest = rest[1:]
+        for w, ref in zip(rest, current[len(current) - len(rest):], strict=True):
+            ref[...] = w
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """All optimizer state, as copies: ``'iterations'`` and ``'<variable index>/<slot>'``.
@@ -1036,8 +1099,8 @@ class AdamW(Adam):
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, **kwargs: Any) -> None:
         if weight_decay is None:
-            raise ValueError("Argument `weight_decay` must be a float for AdamW. Received: "
-                             "weight_decay=None. (Use Adam for no weight decay.)")
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None "
+                             "(AdamW's decoupled weight decay; use Adam for no weight decay).")
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)
 
@@ -1592,6 +1655,581 @@ class Ftrl(Optimizer):
                 "beta": self.beta}
 
 
+class ScheduleFreeAdamW(TwoMoments):
+    """Schedule-Free AdamW (Defazio et al., 2024, "The Road Less Scheduled", Algorithm 1 with
+    Adam's second moment), as in Keras 3 (``keras/src/optimizers/schedule_free_adamw.py``).
+
+    No learning-rate schedule is needed: the base sequence ``z`` (slot ``'momentum'``, which
+    starts at the variable's value) takes Adam-scaled gradient steps, ``x`` is the running
+    (uniform) average of ``z``, and the variable ``y`` the model is evaluated at is the
+    interpolation between them. With step ``t`` (1 for the first update) and
+    ``lr_t = lr min(t / warmup_steps, 1)`` (``lr`` when ``warmup_steps = 0``)::
+
+        v_t = v_{t-1} + (g_t^2 - v_{t-1}) (1 - beta_2)
+        z_t = z_{t-1} - lr_t g_t / (sqrt(v_t / (1 - beta_2^t)) + epsilon)
+        x_{t-1} = (y_{t-1} - (1 - beta_1) z_{t-1}) / beta_1
+        x_t = (1 - 1/t) x_{t-1} + (1/t) z_t
+        y_t = (1 - beta_1) z_t + beta_1 x_t
+
+    ``x`` is not stored: it is recovered from ``y`` and ``z`` (Keras's form). Decoupled weight
+    decay (``weight_decay``) acts on ``y`` before the step, as in every Keras optimizer.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.0025
+    beta_1 : float, default 0.9
+        The interpolation between ``z`` and ``x``; in [0, 1).
+    beta_2 : float, default 0.999
+        The decay rate of the second-moment estimate; in [0, 1).
+    epsilon : float, default 1e-8
+    warmup_steps : int, default 0
+        Linear warm-up of the learning rate over this many updates.
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'momentum'`` (``z``) and ``'velocity'`` (``v``), each shaped like the variable.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> w = uf.Variable(np.array([1.0, 2.0], np.float32))
+    >>> opt = ScheduleFreeAdamW(learning_rate=0.5)
+    >>> opt.apply([np.array([1.0, -1.0], np.float32)], [w])
+    >>> w.data  # z moves by 0.5 (Adam's first step is lr * sign(g)); y = 0.1 z + 0.9 x, x = z
+    array([0.5, 2.5], dtype=float32)
+    """
+
+    default_name = "schedule_free_adam_w"
+    slots = ("momentum", "velocity")
+
+    def __init__(self, learning_rate: Any = 0.0025, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, warmup_steps: int = 0, **kwargs: Any) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int | np.integer) or \
+                warmup_steps < 0:
+            raise ValueError(f"ScheduleFreeAdamW: `warmup_steps` must be an integer >= 0, got "
+                             f"{warmup_steps!r}. It is the number of updates over which the "
+                             f"learning rate rises linearly from 0 (0: no warm-up).")
+        self.warmup_steps = int(warmup_steps)
+
+    def _init_slot(self, slot: str, data: np.ndarray) -> np.ndarray:
+        return data.copy() if slot == "momentum" else np.zeros(data.shape, data.dtype)
+
+    def update_step(self, g, w, state, lr):
+        dt = w.dtype.type
+        t = dt(self.update_count + 1)
+        lr = dt(lr)
+        if self.warmup_steps > 0:
+            lr = lr * min(t / dt(self.warmup_steps), dt(1.0))
+        beta_1, beta_2 = dt(self.beta_1), dt(self.beta_2)
+        z, v = state["momentum"], state["velocity"]
+        z_old = z.copy()
+        v += (np.square(g) - v) * (1 - beta_2)
+        z -= lr * g / (np.sqrt(v / (1 - beta_2 ** t)) + dt(self.epsilon))
+        weight = dt(1.0) / t
+        x_old = (w - (1 - beta_1) * z_old) / beta_1
+        x_new = (1 - weight) * x_old + weight * z
+        w[...] = (1 - beta_1) * z + beta_1 * x_new
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "warmup_steps": self.warmup_steps}
+
+
+class Muon(Optimizer):
+    """Muon: momentum orthogonalized by Newton-Schulz (Jordan et al., 2024; with the update
+    scaling of Liu et al., 2025, "Muon is Scalable for LLM Training"), as in Keras 3
+    (``keras/src/optimizers/muon.py``), with AdamW for the variables Muon does not suit.
+
+    A 2-D variable whose name matches none of ``exclude_layers`` (and, with
+    ``exclude_embeddings``, does not contain "embedding") takes Muon's step, with momentum
+    ``mu`` and learning rate ``lr``::
+
+        m_t = mu m_{t-1} + g_t
+        u_t = g_t + mu m_t            (nesterov; else u_t = m_t)
+        O_t = NS5(u_t)                ~ U V^T of u_t = U S V^T
+        w_t = w_{t-1} - lr O_t sqrt(max(rows, cols)) rms_rate   (rms_rate None: no scaling)
+
+    ``NS5`` (``zeropower_via_newtonschulz5``) divides by the Frobenius norm (plus 1e-7), then
+    repeats ``ns_steps`` times ``A = X X^T``, ``X <- a X + (b A + c A A) X`` with
+    ``(a, b, c) = (muon_a, muon_b, muon_c)``, on the transpose when there are more rows than
+    columns. Every other variable takes Adam's step (see ``Adam``) with learning rate
+    ``lr * adam_lr_ratio``, betas ``adam_beta_1``, ``adam_beta_2`` and ``epsilon``. Weight decay
+    ``w <- w - w lambda lr`` uses ``lambda = weight_decay`` for Muon's variables and
+    ``adam_weight_decay`` for Adam's.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule, default 0.001
+    adam_beta_1, adam_beta_2 : float, default 0.9, 0.999
+    adam_weight_decay : float, default 0.004
+    epsilon : float, default 1e-7
+    weight_decay : float, default 0.004
+    exclude_layers : list of str, optional
+        Regular expressions searched in each variable's name (e.g. ``["output_dense"]`` for the
+        last Dense layer); a match takes Adam's step.
+    exclude_embeddings : bool, default True
+    muon_a, muon_b, muon_c : float, default 3.4445, -4.7750, 2.0315
+        The quintic Newton-Schulz coefficients.
+    adam_lr_ratio : float, default 1
+    momentum : float, default 0.95
+    ns_steps : int, default 5
+    nesterov : bool, default True
+    rms_rate : float or None, default 0.2
+    **kwargs
+        The options of ``Optimizer``.
+
+    State: ``'momentum'`` for every variable, ``'velocity'`` only for those taking Adam's step.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as uf
+    >>> model = uf.keras.Sequential([uf.keras.Input((10,)), uf.keras.layers.Dense(5),
+    ...                              uf.keras.layers.Dense(1, name="last")])
+    >>> model.compile(optimizer=Muon(exclude_layers=["last"]), loss="mse")
+    """
+
+    default_name = "muon"
+    slots = ("momentum", "velocity")
+
+    def __init__(self, learning_rate: Any = 0.001, adam_beta_1: float = 0.9,
+                 adam_beta_2: float = 0.999, adam_weight_decay: float | None = 0.004,
+                 epsilon: float = 1e-7, weight_decay: float | None = 0.004,
+                 exclude_layers: Sequence[str] | None = None, exclude_embeddings: bool = True,
+                 muon_a: float = 3.4445, muon_b: float = -4.7750, muon_c: float = 2.0315,
+                 adam_lr_ratio: float = 1, momentum: float = 0.95, ns_steps: int = 5,
+                 nesterov: bool = True, rms_rate: float | None = 0.2, **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)
+        self.adam_beta_1 = check_decay_rate("Muon", "adam_beta_1", adam_beta_1, 0.9)
+        self.adam_beta_2 = check_decay_rate("Muon", "adam_beta_2", adam_beta_2, 0.999)
+        self.epsilon = check_epsilon("Muon", epsilon)
+        if adam_weight_decay is not None:
+            adam_weight_decay = check_non_negative("Muon", "adam_weight_decay", adam_weight_decay,
+                                                   "Keras's default is 0.004; None for none.")
+        self.adam_weight_decay = adam_weight_decay
+        if not _is_number(momentum) or not 0 <= momentum <= 1:
+            raise ValueError(f"Muon: `momentum` must be a float between [0, 1], got {momentum!r}.")
+        if isinstance(ns_steps, bool) or not isinstance(ns_steps, int | np.integer) or ns_steps < 0:
+            raise ValueError(f"Muon: `ns_steps` must be an integer >= 0 (Newton-Schulz iterations; "
+                             f"Keras's default is 5), got {ns_steps!r}.")
+        self.muon_a, self.muon_b, self.muon_c = float(muon_a), float(muon_b), float(muon_c)
+        self.adam_lr_ratio = adam_lr_ratio
+        self.momentum = float(momentum)
+        self.ns_steps = int(ns_steps)
+        self.nesterov = bool(nesterov)
+        self.exclude_embeddings = bool(exclude_embeddings)
+        self.exclude_layers = list(exclude_layers or [])
+        self.rms_rate = rms_rate
+
+    def _should_use_adamw(self, variable: Any) -> bool:
+        """Whether ``variable`` takes Adam's step: it is not 2-D, or it is an embedding (with
+        ``exclude_embeddings``), or its name matches one of ``exclude_layers``."""
+        if len(variable.shape) != 2:
+            return True
+        path = variable_path(variable)
+        if self.exclude_embeddings and "embedding" in path.lower():
+            return True
+        return any(re.search(keyword, path) for keyword in self.exclude_layers)
+
+    def variable_slots(self, variable: Any) -> tuple[str, ...]:
+        slots = self.state_slots()
+        return slots if self._should_use_adamw(variable) else tuple(s for s in slots if s != "velocity")
+
+    def _apply_weight_decay(self, variables: Sequence[Any], lr: float | None = None) -> None:
+        """``w <- w - w lambda lr`` for each variable not excluded from weight decay, with
+        ``lambda = adam_weight_decay`` for Adam's variables and ``weight_decay`` for Muon's."""
+        lr = self._lr_at(self._iterations) if lr is None else lr
+        for var in variables:
+            decay = self.adam_weight_decay if self._should_use_adamw(var) else self.weight_decay
+            if decay is None or not self._uses_weight_decay(var):
+                continue
+            w = var.data
+            w -= w * w.dtype.type(decay) * w.dtype.type(lr)
+            var._edited()
+
+    def _plain_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
+        grads = self.clip_gradients([g for g, _ in pairs])
+        self._apply_weight_decay([var for _, var in pairs], lr)
+        for g, (_, var) in zip(grads, pairs, strict=True):
+            self.update_step(g, var, lr)
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: float) -> None:  # type: ignore[override]
+        """One variable's step, in Keras's signature ``(gradient, variable, learning_rate)``
+        (Muon's rule depends on the variable, not only on its values): Adam's for variables
+        with a ``'velocity'`` slot, Muon's for the others."""
+        if id(variable) not in self._index:
+            self.build([variable])
+        w = variable.data
+        g = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, w.dtype)
+        state = self._state[self._index[id(variable)]]
+        if "velocity" in state:
+            self._adamw_update_step(g, w, learning_rate * self.adam_lr_ratio, state)
+        else:
+            self._muon_update_step(g, w, learning_rate, state["momentum"])
+        variable._edited()
+
+    def _muon_update_step(self, g: np.ndarray, w: np.ndarray, lr: float, m: np.ndarray) -> None:
+        m += g + m * w.dtype.type(self.momentum - 1)
+        u = g + w.dtype.type(self.momentum) * m if self.nesterov else m
+        update = self.zeropower_via_newtonschulz5(u, self.ns_steps)
+        w -= self.lr_adjust(w.dtype.type(lr) * update)
+
+    def _adamw_update_step(self, g: np.ndarray, w: np.ndarray, lr: float, state: State) -> None:
+        t = self.update_count + 1
+        dt = w.dtype.type
+        alpha = dt(lr) * np.sqrt(1 - dt(self.adam_beta_2) ** dt(t)) / (1 - dt(self.adam_beta_1) ** dt(t))
+        m, v = state["momentum"], state["velocity"]
+        m += (g - m) * dt(1 - self.adam_beta_1)
+        v += (np.square(g) - v) * dt(1 - self.adam_beta_2)
+        w -= m * alpha / (np.sqrt(v) + dt(self.epsilon))
+
+    def lr_adjust(self, x: Any) -> np.ndarray:
+        """``x sqrt(max(rows, cols)) rms_rate`` (Liu et al., 2025: Muon's update then has the RMS
+        of AdamW's, so both can share a learning rate and weight decay); ``x`` when
+        ``rms_rate`` is None."""
+        x = np.asarray(x.data if isinstance(x, Tensor) else x)
+        if self.rms_rate is None:
+            return x
+        return x * np.sqrt(np.asarray(max(x.shape[0], x.shape[1]), x.dtype)) * x.dtype.type(self.rms_rate)
+
+    def zeropower_via_newtonschulz5(self, x: Any, steps: int) -> np.ndarray:
+        """Approximate orthogonalization ``U S' V^T`` of ``x = U S V^T`` (``S'`` near the identity)
+        by ``steps`` quintic Newton-Schulz iterations on the last two axes (see the class).
+
+        Parameters
+        ----------
+        x : array of shape (..., rows, cols), at least 2-D
+        steps : int
+
+        Returns
+        -------
+        ndarray of x's shape and dtype
+        """
+        x = np.asarray(x.data if isinstance(x, Tensor) else x)
+        if x.ndim < 2:
+            raise ValueError(f"Expected gradient or momentum to have at least 2 dimensions. "
+                             f"Received: shape={x.shape}")
+        dt = x.dtype.type
+        a, b, c = dt(self.muon_a), dt(self.muon_b), dt(self.muon_c)
+        tall = x.shape[-2] > x.shape[-1]
+        if tall:
+            x = np.swapaxes(x, -1, -2)
+        x = x / (np.sqrt(np.sum(np.square(x), axis=(-2, -1), keepdims=True)) + dt(1e-7))
+        for _ in range(steps):
+            gram = x @ np.swapaxes(x, -1, -2)
+            x = a * x + (b * gram + c * gram @ gram) @ x
+        return np.swapaxes(x, -1, -2) if tall else x
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "adam_beta_1": self.adam_beta_1,
+                "adam_beta_2": self.adam_beta_2, "epsilon": self.epsilon,
+                "exclude_layers": self.exclude_layers, "muon_a": self.muon_a,
+                "muon_b": self.muon_b, "muon_c": self.muon_c, "adam_lr_ratio": self.adam_lr_ratio,
+                "momentum": self.momentum, "ns_steps": self.ns_steps, "nesterov": self.nesterov,
+                "exclude_embeddings": self.exclude_embeddings,
+                "adam_weight_decay": self.adam_weight_decay, "rms_rate": self.rms_rate}
+
+
+def variable_path(variable: Any) -> str:
+    """The name an ``OptimizerMap`` or Muon's ``exclude_layers`` matches: Keras's ``path`` when
+    the variable has one, else its name (``'dense_1/kernel'`` for a layer's weight)."""
+    return str(getattr(variable, "path", None) or getattr(variable, "name", ""))
+
+
+class OptimizerMap(MutableMapping):
+    """Which optimizer updates which variable, by the variable's path (Keras 3's
+    ``keras.optimizers.OptimizerMap``), for ``MultiOptimizer``.
+
+    A key is a variable path or a regular expression matched against the whole path
+    (``re.fullmatch``): ``"dense_1/.*"`` takes every weight of the layer named ``dense_1``.
+    An exact key wins; a path that fully matches two patterns is an error; a path that matches
+    none goes to ``default_optimizer``.
+
+    Parameters
+    ----------
+    default_optimizer : Optimizer
+    optimizer_map : dict of str to Optimizer, optional
+
+    Examples
+    --------
+    >>> from unafraid.optimizers import SGD, Adam, OptimizerMap
+    >>> adam = Adam()
+    >>> optimizer_map = OptimizerMap(default_optimizer=SGD())
+    >>> optimizer_map["encoder/.*"] = adam
+    >>> optimizer_map["encoder/dense/kernel"] is adam
+    True
+    """
+
+    def __init__(self, default_optimizer: Optimizer,
+                 optimizer_map: dict[str, Optimizer] | None = None) -> None:
+        if not isinstance(default_optimizer, Optimizer):
+            raise TypeError(f"default_optimizer must be a Keras Optimizer instance. Received: "
+                            f"{default_optimizer}")
+        if optimizer_map is not None and not isinstance(optimizer_map, dict):
+            raise TypeError(f"optimizer_map must be a dictionary. Received: {optimizer_map}")
+        self._default_optimizer = default_optimizer
+        self._optimizer_map: dict[str, Optimizer] = {}
+        for key, optimizer in (optimizer_map or {}).items():
+            self[key] = optimizer
+
+    @property
+    def default_optimizer(self) -> Optimizer:
+        return self._default_optimizer
+
+    def __getitem__(self, key: str) -> Optimizer:
+        if key in self._optimizer_map:
+            return self._optimizer_map[key]
+        matching = [pattern for pattern in self._optimizer_map if re.fullmatch(pattern, key)]
+        if len(matching) > 1:
+            raise ValueError(f"Multiple optimizers assigned to variable {key}. (It matches the "
+                             f"patterns {matching}: make them exclusive.)")
+        return self._optimizer_map[matching[0]] if matching else self._default_optimizer
+
+    def __setitem__(self, key: str, optimizer: Optimizer) -> None:
+        if key in self._optimizer_map:
+            raise ValueError(f"'{key}' already exists in the OptimizerMap with value "
+                             f"{self._optimizer_map[key]}. Please make sure to not use duplicated "
+                             f"keys.")
+        if not isinstance(key, str):
+            raise ValueError(f"key must be a string. Received: {key}")
+        if not isinstance(optimizer, Optimizer):
+            raise ValueError(f"optimizer must be a Keras Optimizer instance. Received: {optimizer}")
+        if isinstance(optimizer, MultiOptimizer):
+            raise ValueError("optimizer cannot be MultiOptimizer.")
+        self._optimizer_map[key] = optimizer
+
+    def __delitem__(self, key: str) -> None:
+        del self._optimizer_map[key]
+
+    def __len__(self) -> int:
+        return len(self._optimizer_map)
+
+    def __iter__(self) -> Any:
+        return iter(self._optimizer_map)
+
+    def __call__(self, variable: Any) -> Optimizer:
+        """The optimizer for ``variable`` (by ``variable_path``)."""
+        return self[variable_path(variable)]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"default_optimizer": serialize(self._default_optimizer),
+                "optimizer_map": {k: serialize(v) for k, v in self._optimizer_map.items()}}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> OptimizerMap:
+        return cls(deserialize(config["default_optimizer"], custom_objects),
+                   {k: deserialize(v, custom_objects) for k, v in config["optimizer_map"].items()})
+
+
+class MultiOptimizer(Optimizer):
+    """Different optimizers for different variables (Keras 3's ``keras.optimizers.MultiOptimizer``).
+
+    Each variable goes to the optimizer ``optimizer_map(variable)`` gives (an ``OptimizerMap``,
+    or a function of the variable returning an optimizer), which keeps its own state, learning
+    rate and options; ``apply`` hands each its variables' gradients, so every sub-optimizer's
+    ``iterations`` counts the steps that reached it and this one's counts all steps. A step
+    whose gradients hold NaN or infinity is skipped whole (see ``Optimizer.apply``).
+
+    Parameters
+    ----------
+    optimizer_map : OptimizerMap or callable
+        ``optimizer_map(variable) -> Optimizer``; not a ``MultiOptimizer``.
+    loss_scale_factor : float, optional
+        Overrides the sub-optimizers' ``loss_scale_factor`` (``scale_loss`` multiplies by it,
+        each sub-optimizer divides its gradients by it).
+    name : str, optional
+
+    Attributes
+    ----------
+    optimizers : list of Optimizer
+        The sub-optimizers: the map's values, its default, then any a function returned.
+
+    There is no ``learning_rate`` here (reading or setting it raises AttributeError): set it on
+    each of ``optimizers``; ``LearningRateScheduler`` and ``ReduceLROnPlateau`` change all of
+    them, as in Keras.
+
+    Examples
+    --------
+    >>> import unafraid as uf
+    >>> from unafraid.optimizers import SGD, Adam, OptimizerMap, MultiOptimizer
+    >>> optimizer = MultiOptimizer(OptimizerMap(default_optimizer=SGD(0.1),
+    ...                                         optimizer_map={"encoder_.*": Adam(1e-3)}))
+    """
+
+    def __init__(self, optimizer_map: Any, loss_scale_factor: float | None = None,
+                 name: str | None = None) -> None:
+        self._inner_optimizers: list[Optimizer] = []
+        super().__init__(learning_rate=0.0, loss_scale_factor=loss_scale_factor, name=name)
+        if not callable(optimizer_map):
+            raise TypeError(f"MultiOptimizer: optimizer_map must be an OptimizerMap or a function "
+                            f"of a variable returning an optimizer, got {optimizer_map!r}.")
+        self._optimizer_map = optimizer_map
+        candidates = list(optimizer_map.values()) if hasattr(optimizer_map, "values") else []
+        default = getattr(optimizer_map, "default_optimizer", None)
+        for opt in [*candidates, *([default] if default is not None else [])]:
+            self._add_inner(opt)
+        self._var_to_optimizer_idx: dict[int, int] = {}
+
+    def _add_inner(self, opt: Optimizer) -> int:
+        if all(opt is not o for o in self._inner_optimizers):
+            opt.loss_scale_factor = self.loss_scale_factor
+            self._inner_optimizers.append(opt)
+        return next(i for i, o in enumerate(self._inner_optimizers) if o is opt)
+
+    @staticmethod
+    def _var_key(variable: Any) -> int:
+        return id(variable)
+
+    @property
+    def optimizers(self) -> list[Optimizer]:
+        return self._inner_optimizers
+
+    @property
+    def learning_rate(self) -> float:  # type: ignore[override]
+        raise AttributeError("Learning rate cannot be accessed on a MultiOptimizer. Access the "
+                             "learning rate on the individual sub-optimizers instead.")
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        if hasattr(self, "_learning_rate"):
+            raise AttributeError("Learning rate cannot be set on a MultiOptimizer. Set the "
+                                 "learning rate on the individual sub-optimizers instead.")
+        self._learning_rate = 0.0  # Optimizer.__init__'s placeholder, never used
+
+    @property
+    def loss_scale_factor(self) -> float | None:  # type: ignore[override]
+        return self.__dict__.get("_loss_scale_factor")
+
+    @loss_scale_factor.setter
+    def loss_scale_factor(self, value: float | None) -> None:
+        self._loss_scale_factor = value
+        for opt in self.__dict__.get("_inner_optimizers", []):
+            opt.loss_scale_factor = value
+
+    def scale_loss(self, loss: Any) -> Any:
+        for opt in self._inner_optimizers:
+            opt._loss_scaled = opt.loss_scale_factor is not None
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def build(self, variables: Sequence[Any]) -> None:
+        """Assign each variable to its optimizer and build each sub-optimizer on its variables."""
+        if self.built:
+            return
+        groups: dict[int, list[Any]] = {}
+        for var in variables:
+            opt = self._optimizer_map(var)
+            if not isinstance(opt, Optimizer):
+                raise ValueError(f"Optimizer for variable {var} is not an Optimizer instance.")
+            if isinstance(opt, MultiOptimizer):
+                raise ValueError("MultiOptimizer cannot be used inside an MultiOptimizer.")
+            idx = self._add_inner(opt)
+            self._var_to_optimizer_idx[self._var_key(var)] = idx
+            groups.setdefault(idx, []).append(var)
+        for idx, group in groups.items():
+            self._inner_optimizers[idx].build(group)
+        self._variables = list(variables)
+        self._index = {id(v): i for i, v in enumerate(self._variables)}
+        self.built = True
+
+    def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None = None) -> None:
+        """Hand each sub-optimizer the gradients of its variables (see the class)."""
+        grads = list(grads)
+        if not grads:
+            return
+        variables = self._variables_for(trainable_variables)
+        if not self.built:
+            self.build(variables)
+        if len(grads) != len(variables) or any(id(v) not in self._index for v in variables):
+            raise ValueError(f"Gradients must match trainable variables one-to-one: got "
+                             f"{len(grads)} gradients for {len(variables)} variables, and the "
+                             f"MultiOptimizer was built on {len(self._variables)} (build it on "
+                             f"all the variables it will update).")
+        pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables, strict=True)
+                 if g is not None]
+        if pairs and not usable_gradients([g for g, _ in pairs]):
+            self._skip(pairs)
+            return
+        groups: dict[int, tuple[list[Any], list[Any]]] = {}
+        for g, var in zip(grads, variables, strict=True):
+            sub_grads, sub_vars = groups.setdefault(self._var_to_optimizer_idx[id(var)], ([], []))
+            sub_grads.append(g)
+            sub_vars.append(var)
+        for idx, (sub_grads, sub_vars) in sorted(groups.items()):
+            if any(g is not None for g in sub_grads):
+                self._inner_optimizers[idx].apply(sub_grads, sub_vars)
+        self._iterations += 1
+
+    def finalize_variable_values(self, var_list: Any) -> None:
+        groups: dict[int, list[Any]] = {}
+        for var in var_list:
+            groups.setdefault(self._var_to_optimizer_idx[id(var)], []).append(var)
+        for idx, group in groups.items():
+            self._inner_optimizers[idx].finalize_variable_values(group)
+
+    def warm_up(self) -> None:
+        for opt in self._inner_optimizers:
+            opt.warm_up()
+
+    # ---- state: this optimizer's step count, then each sub-optimizer's under its index -------------
+    @property
+    def variables(self) -> list[np.ndarray]:
+        return [np.array(self._iterations, np.int64),
+                *(v for opt in self._inner_optimizers for v in opt.variables)]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        if not self.built:
+            super().set_weights(weights)  # the error Keras gives
+        weights = list(weights)
+        self._iterations = int(np.asarray(weights[0]))
+        start = 1
+        for opt in self._inner_optimizers:
+            n = len(opt.variables)
+            opt.set_weights(weights[start:start + n])
+            start += n
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """``'iterations'``, then each sub-optimizer's ``state_dict`` under ``'<index>:'``."""
+        out = {"iterations": np.array(self._iterations, np.int64)}
+        for j, opt in enumerate(self._inner_optimizers):
+            out.update({f"{j}:{k}": v for k, v in opt.state_dict().items()})
+        return out
+
+    def initial_state(self, variables: Sequence[Any]) -> dict[str, np.ndarray]:
+        out = {"iterations": np.array(self._iterations, np.int64)}
+        for j, opt in enumerate(self._inner_optimizers):
+            mine = [v for v in variables if self._var_to_optimizer_idx.get(id(v)) == j]
+            out.update({f"{j}:{k}": v for k, v in opt.initial_state(mine).items()})
+        return out
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for j, opt in enumerate(self._inner_optimizers):
+            prefix = f"{j}:"
+            opt.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        self._iterations = int(np.asarray(state["iterations"]))
+
+    def get_config(self) -> dict[str, Any]:
+        """``optimizer_map`` (an ``OptimizerMap``'s config; a function cannot be saved),
+        ``loss_scale_factor`` and ``name``."""
+        if not isinstance(self._optimizer_map, OptimizerMap):
+            raise ValueError(f"MultiOptimizer '{self.name}' maps variables with a function, which "
+                             f"cannot be saved (configs hold no code). Use an OptimizerMap of path "
+                             f"patterns to save it.")
+        return {"optimizer_map": {"class_name": "OptimizerMap",
+                                  "config": self._optimizer_map.get_config()},
+                "loss_scale_factor": self.loss_scale_factor, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> MultiOptimizer:
+        config = dict(config)
+        spec = config.pop("optimizer_map")
+        return cls(OptimizerMap.from_config(spec.get("config", spec), custom_objects), **config)
+
+    def __repr__(self) -> str:
+        return (f"<MultiOptimizer '{self.name}' optimizers="
+                f"{[type(o).__name__ for o in self._inner_optimizers]} iterations={self._iterations}>")
+
+
 # ---- lookup ---------------------------------------------------------------------------------------
 NAMES = registry.names("optimizer", advice="Names are case-insensitive; or pass an optimizer such "
                        "as unafraid.optimizers.Adam(learning_rate=1e-3).")
@@ -1600,8 +2238,11 @@ NAMES.register(Adam, "adam")
 NAMES.register(AdamW, "adamw")
 NAMES.register(RMSprop, "rmsprop")
 NAMES.register(Adagrad, "adagrad")
-for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl, Adafactor):
+for _cls in (Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl, Adafactor, Muon):
     NAMES.register(_cls, _cls.default_name)
+NAMES.register(ScheduleFreeAdamW, "schedulefreeadamw")  # Keras: the class name in lower case
+NAMES.register(ScheduleFreeAdamW, "schedule_free_adam_w", listed=False)  # and its default name
+NAMES.register(MultiOptimizer, "multioptimizer", listed=False)  # for configs: it needs a map
 
 
 def _init_args(cls: type) -> list[str]:
@@ -1657,14 +2298,15 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     return cls.from_config(dict(config.get("config", {})), custom_objects)
 
 
-def get(identifier: Any) -> Optimizer:
+def get(identifier: Any) -> Optimizer | None:
     """An optimizer from a name (``'adam'``), a ``serialize`` dict, a class, or an instance.
 
     Parameters
     ----------
-    identifier : str, dict, Optimizer or Optimizer subclass
+    identifier : str, dict, Optimizer, Optimizer subclass or None
         Names are case-insensitive: 'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad', 'nadam',
-        'adamax', 'adadelta', 'lion', 'lamb', 'ftrl' (with Keras's default arguments).
+        'adamax', 'adadelta', 'lion', 'lamb', 'ftrl', 'adafactor', 'muon',
+        'schedulefreeadamw' (with Keras's default arguments). None gives None, as in Keras.
 
     Raises
     ------
@@ -1677,8 +2319,8 @@ def get(identifier: Any) -> Optimizer:
     >>> get("Adam").learning_rate
     0.001
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
+    if identifier is None or isinstance(identifier, Optimizer):
+        return identifier  # None stays None, as in Keras 3
     if isinstance(identifier, str):
         return NAMES.lookup(identifier)()
     if isinstance(identifier, dict):

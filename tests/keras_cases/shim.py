@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+from enum import Enum
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -122,6 +123,8 @@ def _target_for(keras_module: str) -> Any:
         return TESTING
     if parts[0] == "backend":
         return BACKEND_NAMESPACE
+    if parts[:2] == ["metrics", "metrics_utils"]:
+        return METRICS_UTILS
     for depth in (2, 1):
         key = ".".join(parts[:depth])
         if key in SUBPACKAGES:
@@ -199,6 +202,8 @@ BACKEND_NAMESPACE = Namespace(
      # the same objects as keras.ops.convert_to_tensor and keras.KerasTensor
      "convert_to_tensor": importlib.import_module("unafraid.keras.ops").convert_to_tensor,
      "KerasTensor": importlib.import_module("unafraid.layers").KerasTensor,
+     # the active backend's NumPy-like ops (``backend.numpy.zeros``): keras.ops's
+     "numpy": Namespace("keras.src.backend.numpy", importlib.import_module("unafraid.keras.ops")),
      "standardize_shape": lambda shape: tuple(None if d is None else int(d) for d in shape),
      # unafraid has no sparse or ragged tensors: Keras skips those cases, as on its NumPy backend
      "SUPPORTS_SPARSE_TENSORS": False, "SUPPORTS_RAGGED_TENSORS": False})
@@ -245,6 +250,11 @@ class TestCase(parameterized.TestCase):
     """Keras's ``testing.TestCase``: the same assertions and tolerances, on unafraid's objects."""
 
     maxDiff = None
+
+    def setUp(self) -> None:
+        """Keras's: clear the global state (the layer and optimizer name counters) before each case."""
+        super().setUp()
+        importlib.import_module("unafraid.keras.backend").clear_session()
 
     def get_temp_dir(self) -> str:
         temp_dir = tempfile.mkdtemp()
@@ -425,3 +435,66 @@ def skip_if_backend(given_backend: str, reason: str) -> Any:
 
 
 CONFTEST = Namespace("conftest", ModuleType("keras_cases_conftest"), {"skip_if_backend": skip_if_backend})
+
+
+# ---- Keras-internal attributes Keras's tests read, mapped onto unafraid's public ones -------------
+# The optimizers' from state_dict() under Keras's private names (copies: reading only).
+
+class _StateArray(np.ndarray):
+    """A copy of one optimizer state array, with Keras's ``.numpy()``."""
+
+    def numpy(self) -> np.ndarray:
+        return np.array(self)
+
+
+def _per_variable(slot: str) -> property:
+    """Keras's per-variable list of a slot (``_model_variables_moving_average``: the EMA
+    ``'average'``; ``_accumulated_gradients``: ``'gradient_accumulator'``); None where unafraid
+    keeps none for a variable, as Keras does."""
+    def get(optimizer: Any) -> list[Any]:
+        state = optimizer.state_dict()
+        return [state[f"{i}/{slot}"].view(_StateArray) if f"{i}/{slot}" in state else None
+                for i in range(len(optimizer.built_variables))]
+    return property(get)
+
+
+def _install_private_attributes() -> None:
+    optimizers = importlib.import_module("unafraid.optimizers")
+    names = {"_model_variables_moving_average": (optimizers.Optimizer, _per_variable("average")),
+             "_accumulated_gradients": (optimizers.Optimizer, _per_variable("gradient_accumulator")),
+             "_u_product": (optimizers.Nadam,  # Nadam's product of momentum coefficients
+                            property(lambda opt: opt.state_dict()["u_product"].view(_StateArray)))}
+    metrics = importlib.import_module("unafraid.metrics")
+    names["_from_logits"] = (metrics.AUC, property(lambda auc: auc.from_logits))
+    names["_build"] = (metrics.FBetaScore, metrics.FBetaScore.build)
+    callbacks = importlib.import_module("unafraid.callbacks")  # what TensorBoard writes each epoch
+    names["_collect_learning_rate"] = (
+        callbacks.TensorBoard, lambda tb, logs: callbacks.log_learning_rates(tb.model.optimizer, logs))
+    for name, (cls, prop) in names.items():
+        if not hasattr(cls, name):
+            setattr(cls, name, prop)
+
+
+_install_private_attributes()
+
+
+# ---- keras.src.metrics.metrics_utils: Keras's AUC enums, as the strings unafraid's AUC keeps ------
+
+class AUCCurve(str, Enum):
+    """Keras's curve names; equal to the strings ``AUC.curve`` holds (``'ROC'``, ``'PR'``...)."""
+
+    ROC = "ROC"
+    PR = "PR"
+    PRGAIN = "PRGAIN"
+
+
+class AUCSummationMethod(str, Enum):
+    """Keras's summation methods; equal to the strings ``AUC.summation_method`` holds."""
+
+    INTERPOLATION = "interpolation"
+    MAJORING = "majoring"
+    MINORING = "minoring"
+
+
+METRICS_UTILS = Namespace("keras.src.metrics.metrics_utils", importlib.import_module("unafraid.metrics"),
+                          {"AUCCurve": AUCCurve, "AUCSummationMethod": AUCSummationMethod})

@@ -249,6 +249,7 @@ OPTIMIZER_SLOTS: dict[str, list[tuple[str, ...]]] = {
     "Lion": [("m",)],                                     # momentum
     "Lamb": [("m", "v")],                                 # momentum, velocity
     "Ftrl": [("accumulator", "linear")],                  # accumulator, linear
+    "ScheduleFreeAdamW": [("momentum", "velocity")],      # momentum (z), velocity
 }
 # One 0-d variable each, after all the slots, in the first trainable weight's dtype
 OPTIMIZER_GLOBALS: dict[str, tuple[str, ...]] = {"Nadam": ("u_product",)}
@@ -721,7 +722,7 @@ def save(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> Non
     model : Sequential or functional Model
         Its layers must be in :data:`LAYERS`. A compiled model's optimizer
         (every one of :data:`OPTIMIZER_SLOTS`: SGD, Adam, AdamW, RMSprop, Adagrad,
-        Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl) and all its state are included,
+        Nadam, Adamax, Adadelta, Lion, Lamb, Ftrl, ScheduleFreeAdamW) and all its state are included,
         with ``use_ema``'s averages and ``gradient_accumulation_steps``'s sums, so
         ``fit`` in Keras continues rather than restarts.
     filepath : path

@@ -81,6 +81,7 @@ def Variable(initializer: Any, shape: Any = None, dtype: Any = None, trainable: 
     autocast, aggregation, synchronization : accepted for Keras compatibility (one device, no
         mixed precision).
     name : str, optional
+        Keras 3's default is ``'variable'`` (tf.Variable's is ``'Variable'``).
 
     Returns
     -------
@@ -101,7 +102,7 @@ def Variable(initializer: Any, shape: Any = None, dtype: Any = None, trainable: 
         value = initializers.get(initializer)(tuple(shape), dtype or "float32")
     else:
         value = initializer
-    return TfVariable(value, trainable=trainable, name=name, dtype=dtype)
+    return TfVariable(value, trainable=trainable, name=name or "variable", dtype=dtype)
 
 
 def get_keras_mask(x: Any) -> Any:

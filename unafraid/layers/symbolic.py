@@ -305,7 +305,22 @@ def symbolic_call(op: str, function: Any, args: tuple[Any, ...], kwargs: dict[st
 _OPERATORS = {"add": ("tf.math.add", ops.add), "sub": ("tf.math.subtract", ops.subtract),
               "mul": ("tf.math.multiply", ops.multiply), "truediv": ("tf.math.truediv", ops.divide),
               "pow": ("tf.math.pow", ops.power), "matmul": ("tf.linalg.matmul", ops.matmul)}
-OPERATOR_OPS = {op: f for op, f in _OPERATORS.values()} | {
+
+
+def _comparison(np_op: Any) -> Any:
+    """``np_op`` on the values (a boolean array: comparisons have no gradient, as Tensor's)."""
+    def compare(x: Any, y: Any) -> np.ndarray:
+        return np_op(x.data if isinstance(x, Tensor) else x, y.data if isinstance(y, Tensor) else y)
+    compare.__name__ = np_op.__name__
+    return compare
+
+
+# comparisons (boolean outputs): a > b needs no reflected form (Python tries b < a itself)
+_COMPARISONS = {"gt": ("tf.math.greater", _comparison(np.greater)),
+                "ge": ("tf.math.greater_equal", _comparison(np.greater_equal)),
+                "lt": ("tf.math.less", _comparison(np.less)),
+                "le": ("tf.math.less_equal", _comparison(np.less_equal))}
+OPERATOR_OPS = {op: f for op, f in [*_OPERATORS.values(), *_COMPARISONS.values()]} | {
     "tf.math.negative": ops.negative, "tf.math.abs": ops.abs, "tf.__operators__.getitem": ops.getitem}
 
 
@@ -319,11 +334,13 @@ def _operator(op: str, reflected: bool = False) -> Any:
 
 
 def install_operators() -> None:
-    """Give :class:`KerasTensor` ``+ - * / ** @``, their reflected forms, unary ``-``, ``abs``
-    and ``[]``: each makes an :class:`OpLayer` running the engine op."""
+    """Give :class:`KerasTensor` ``+ - * / ** @``, their reflected forms, ``> >= < <=``, unary
+    ``-``, ``abs`` and ``[]``: each makes an :class:`OpLayer` running the engine op."""
     for name, (op, _) in _OPERATORS.items():
         setattr(KerasTensor, f"__{name}__", _operator(op))
         setattr(KerasTensor, f"__r{name}__", _operator(op, reflected=True))
+    for name, (op, _) in _COMPARISONS.items():
+        setattr(KerasTensor, f"__{name}__", _operator(op))
     KerasTensor.__neg__ = _operator("tf.math.negative")
     KerasTensor.__pos__ = lambda self: self
     KerasTensor.__abs__ = _operator("tf.math.abs")

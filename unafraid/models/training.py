@@ -86,6 +86,9 @@ class Trainer:
         from .. import metrics as _metrics
         from .. import optimizers as _optimizers
         _check_compile_args(loss_weights, steps_per_execution, jit_compile)
+        if optimizer is None:
+            raise ValueError("compile(optimizer=None): fit needs an optimizer. Pass a name such as "
+                             "'adam' or an optimizer such as unafraid.optimizers.Adam(1e-3).")
         self.optimizer = _optimizers.get(optimizer)
         self.optimizer.warm_up()  # e.g. load numba's compiled update now, not in fit's first step
         self._loss_spec, self._loss_weights = loss, loss_weights
