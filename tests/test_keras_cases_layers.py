@@ -1,0 +1,224 @@
+"""Layer features and checks that Keras 3's own layer tests expect (tests/keras_cases/), each with an
+independent oracle: a hand-worked example, or Keras 3 on JAX where it is installed.
+
+``InputLayer(shape=, batch_size=, input_tensor=)``, ``UpSampling2D(interpolation=...)``, and the
+errors Keras raises for impossible configurations (cropping or convolving away a whole axis, an
+invalid ``Reshape`` target, a Dense called on the wrong number of features)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import unafraid as uf
+from unafraid import layers
+from unafraid.layers import InputLayer, KerasTensor
+
+HAS_KERAS = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("jax") is not None
+
+
+def keras_jax():
+    """Keras 3 on JAX (the oracle), or skip."""
+    if not HAS_KERAS:
+        pytest.skip("Keras 3 with JAX is not installed")
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+    if keras.backend.backend() != "jax":
+        pytest.skip("Keras is not on its JAX backend in this process")
+    return keras
+
+
+# ---- InputLayer -----------------------------------------------------------------------------------
+def test_input_layer_shape_and_batch_size():
+    layer = InputLayer(shape=(2, 3), batch_size=4)
+    assert layer.batch_shape == (4, 2, 3)
+    assert layer.output.shape == (4, 2, 3) and layer.output.dtype == "float32"
+    assert (layer.sparse, layer.ragged, layer.output.sparse, layer.output.ragged) == (False,) * 4
+    assert InputLayer(shape=(np.int64(32),)).batch_shape == (None, 32)
+    assert InputLayer(batch_shape=(None, 5)).batch_shape == (None, 5)
+    assert layer.call() is None
+
+
+def test_input_layer_refuses_conflicting_arguments():
+    with pytest.raises(ValueError, match="cannot pass both `shape` and `batch_shape`"):
+        InputLayer(shape=(2, 3), batch_shape=(2, 3))
+    with pytest.raises(ValueError, match="cannot pass both `batch_size` and `batch_shape`"):
+        InputLayer(batch_size=4, batch_shape=(2, 3))
+    with pytest.raises(ValueError, match="You must pass a `shape` argument"):
+        InputLayer()
+    for flag in ("sparse", "ragged"):
+        with pytest.raises(ValueError, match=f"`{flag}=True` is not supported"):
+            InputLayer(shape=(3,), **{flag: True})
+
+
+def test_input_layer_wraps_a_symbolic_tensor_and_checks_agreement():
+    tensor = KerasTensor((2, 3), "float32")
+    layer = InputLayer(input_tensor=tensor)
+    assert layer.output is tensor and layer.batch_shape == (2, 3) and layer.dtype == "float32"
+    InputLayer(shape=(3,), batch_size=2, sparse=False, dtype="float32", input_tensor=tensor)
+    for kwargs, name in ((dict(shape=(2, 4)), "shape"), (dict(batch_shape=(2, 4)), "batch_shape"),
+                         (dict(batch_size=5), "batch_size"), (dict(dtype="float16"), "dtype"),
+                         (dict(sparse=True), "sparse")):
+        with pytest.raises(ValueError, match=f"cannot provide an incompatible `{name}`"):
+            InputLayer(input_tensor=tensor, **kwargs)
+    with pytest.raises(ValueError, match="`input_tensor` must be a KerasTensor"):
+        InputLayer(shape=(2, 3), input_tensor=np.zeros((2, 3)))
+
+
+def test_input_layer_input_shape_is_deprecated_but_works():
+    with pytest.warns(UserWarning, match="`input_shape` is deprecated. Use `shape` instead"):
+        layer = InputLayer(input_shape=(2, 3), batch_size=4)
+    assert layer.batch_shape == (4, 2, 3)
+
+
+def test_input_with_tensor_builds_a_working_model():
+    inputs = uf.keras.Input(tensor=KerasTensor((None, 3), "float32"))
+    model = uf.keras.Model(inputs, layers.Dense(2, kernel_initializer="ones")(inputs))
+    np.testing.assert_array_equal(model(np.ones((1, 3), np.float32)).numpy(), [[3.0, 3.0]])
+
+
+def test_sequential_starting_with_input_layer_shape():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # shape= is not the deprecated input_shape=
+        model = uf.keras.Sequential([InputLayer(shape=(3,)), layers.Dense(1)])
+    assert model.output_shape == (None, 1)
+
+
+# ---- errors Keras raises for impossible configurations -------------------------------------------
+def test_dense_called_symbolically_on_other_features_is_refused():
+    layer = layers.Dense(2)
+    assert layer(KerasTensor((1, 2))).shape == (1, 2)
+    with pytest.raises(ValueError, match="expected inputs with 2 features.*incompatible with the layer"):
+        layer(KerasTensor((1, 3)))
+
+
+def test_cropping_everything_is_refused_eagerly_and_symbolically():
+    with pytest.raises(ValueError, match="`cropping` parameter of `Cropping1D` layer must be smaller"):
+        layers.Cropping1D((2, 3))(layers.Input(batch_shape=(3, 5, 7)))
+    with pytest.raises(ValueError, match="`cropping` parameter of `Cropping1D` layer must be smaller"):
+        layers.Cropping1D((3, 3))(np.zeros((3, 5, 7)))
+    with pytest.raises(ValueError, match="Values in `cropping` argument should be smaller"):
+        layers.Cropping2D(((4, 5), (0, 0)))(layers.Input(batch_shape=(3, 9, 5, 8)))
+    with pytest.raises(ValueError, match="Values in `cropping` argument should be smaller"):
+        layers.Cropping3D(((1, 1), (1, 1), (6, 1)), data_format="channels_first")(
+            layers.Input(batch_shape=(3, 5, 7, 9, 7)))  # the last axis holds 7: 6 + 1 leaves none
+    out = layers.Cropping3D(((1, 1), (1, 1), (5, 1)), data_format="channels_first")(
+        layers.Input(batch_shape=(3, 5, 7, 9, 7)))
+    assert out.shape == (3, 5, 5, 7, 1)
+
+
+def test_convolution_with_no_output_is_refused_symbolically():
+    # kernel 2 with dilation 10 spans 11 > 10 inputs: Keras's "Computed output size would be zero"
+    with pytest.raises(ValueError, match="Computed output size would be zero or negative"):
+        layers.Conv2D(1, (2, 2), dilation_rate=(10, 10))(layers.Input(shape=(10, 10, 3)))
+    with pytest.raises(ValueError, match="Computed output size would be zero or negative"):
+        layers.MaxPooling1D(4)(layers.Input(shape=(3, 2)))
+    assert layers.Conv2D(1, (2, 2), dilation_rate=(9, 9))(layers.Input(shape=(10, 10, 3))).shape == (
+        None, 1, 1, 1)
+
+
+def test_conv_arguments_refused_with_keras_messages():
+    with pytest.raises(ValueError, match=r"`kernel_size` argument must be a tuple of 2 integers. "
+                                         r"Received kernel_size=\(1, 0\), including values \{0\}"):
+        layers.Conv2D(2, (1, 0))
+    with pytest.raises(ValueError, match=r"Invalid value for argument `filters`. Expected a strictly "
+                                         r"positive value. Received filters=0"):
+        layers.Conv1D(0, 1)
+    with pytest.raises(ValueError, match=r"`strides > 1` not supported in conjunction with "
+                                         r"`dilation_rate > 1`"):
+        layers.Conv2D(2, 2, strides=(2, 2), dilation_rate=(2, 1))
+    with pytest.raises(ValueError, match="The number of groups must be a positive integer"):
+        layers.Conv2D(5, 2, groups=0)
+    with pytest.raises(ValueError, match="number of filters must be evenly divisible by the number "
+                                         "of groups. Received: groups=2, filters=5"):
+        layers.Conv2D(5, 2, groups=2)
+
+
+def test_reshape_target_shape_is_checked():
+    with pytest.raises(ValueError, match=r"non-negative integer.*-1.*target_shape=\(-2, 5\)"):
+        layers.Reshape((-2, 5))
+    with pytest.raises(ValueError, match=r"at most one unknown dimension.*target_shape=\(-1, -1, 5\)"):
+        layers.Reshape((-1, -1, 5))
+    layer = layers.Reshape((-1, 8))
+    assert layer.compute_output_shape((None, 6, 4)) == (None, 3, 8)
+    assert layer.compute_output_shape((None, None, 4)) == (None, None, 8)  # unknown, not -1
+    assert layer(np.ones((1, 10, 4), np.float32)).shape == (1, 5, 8)
+
+
+def test_layer_normalization_axis_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match="Expected an int or a list/tuple of ints for the argument 'axis'"):
+        layers.LayerNormalization(axis={"axis": -1})
+    with pytest.raises(ValueError, match="list of distinct integers"):
+        layers.LayerNormalization(axis=[1, 1])
+
+
+def test_dropout_and_upsampling_arguments_refused_with_keras_messages():
+    with pytest.raises(ValueError, match="Invalid value received for argument `rate`. Expected a "
+                                         "float value between 0 and 1"):
+        layers.Dropout(1.5)
+    for size in (0, -2):
+        with pytest.raises(ValueError, match="should be a positive integer"):
+            layers.UpSampling1D(size=size)
+    for size in (2.5, "2", True):
+        with pytest.raises(TypeError, match="Expected an integer value for `size`"):
+            layers.UpSampling1D(size=size)
+    with pytest.raises(ValueError, match="should be a positive integer"):
+        layers.UpSampling2D(size=(2, 0))
+    with pytest.raises(ValueError, match="interpolation='bilinear' is not supported"):
+        layers.UpSampling3D(interpolation="bilinear")
+
+
+# ---- UpSampling2D(interpolation=...) --------------------------------------------------------------
+def test_bilinear_upsampling_by_hand():
+    # one row [0, 1] doubled: output i samples the input at (i + 0.5) / 2 - 0.5 = -0.25, 0.25,
+    # 0.75, 1.25; half-pixel centres, the edges held: 0, 0.25, 0.75, 1
+    x = np.array([0.0, 1.0], np.float32).reshape(1, 1, 2, 1)
+    out = layers.UpSampling2D((1, 2), interpolation="bilinear")(x).numpy()
+    np.testing.assert_allclose(out.ravel(), [0.0, 0.25, 0.75, 1.0], atol=1e-7)
+    # tripled: samples at -1/3, 0, 1/3, 2/3, 1, 4/3
+    out = layers.UpSampling2D((1, 3), interpolation="BILINEAR")(x).numpy()
+    np.testing.assert_allclose(out.ravel(), [0, 0, 1 / 3, 2 / 3, 1, 1], atol=1e-7)
+
+
+def test_bicubic_upsampling_by_hand():
+    # Keys' cubic (a = -0.5) at distance 1/4 and 3/4: w(1/4) = 1.5/64 - 2.5/16 + 1 = 0.8671875,
+    # w(3/4) = 1.5*27/64 - 2.5*9/16 + 1 = 0.2265625; at 5/4 and 7/4 the far branch: -0.0703125,
+    # -0.0234375. Input [0, 0, 1, 0, 0] doubled: output i samples s = (i + 0.5) / 2 - 0.5 and
+    # reads x[2] = 1 at distance |s - 2|, divided by the sum of the weights of the pixels inside
+    # the image (1 away from the edges; near them the taps that fall outside are left out).
+    x = np.array([0.0, 0.0, 1.0, 0.0, 0.0], np.float32).reshape(1, 1, 5, 1)
+    out = layers.UpSampling2D((1, 2), interpolation="bicubic")(x).numpy().ravel()
+    np.testing.assert_allclose(out[4], 0.8671875, atol=1e-7)   # s = 1.75, |s - 2| = 0.25
+    np.testing.assert_allclose(out[3], 0.2265625, atol=1e-7)   # s = 1.25, |s - 2| = 0.75
+    # s = 0.75: taps j = 0..3 (j = -1, weight w(7/4), is outside): sum 1 + 0.0234375
+    np.testing.assert_allclose(out[2], -0.0703125 / 1.0234375, atol=1e-7)
+    # s = 0.25: j = -1 (weight w(5/4)) is outside: sum 1 + 0.0703125
+    np.testing.assert_allclose(out[1], -0.0234375 / 1.0703125, atol=1e-7)
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic", "lanczos3", "lanczos5"])
+def test_upsampling_interpolation_matches_keras_on_jax(interpolation):
+    keras = keras_jax()
+    x = np.random.default_rng(3).random((2, 5, 6, 3)).astype(np.float32)
+    for size in ((2, 2), (2, 3), (3, 1)):
+        want = np.asarray(keras.layers.UpSampling2D(size, interpolation=interpolation)(x))
+        got = layers.UpSampling2D(size, interpolation=interpolation)(x).numpy()
+        np.testing.assert_allclose(got, want, atol=2e-6)
+    want = np.asarray(keras.layers.UpSampling2D((2, 3), data_format="channels_first",
+                                                interpolation=interpolation)(x.transpose(0, 3, 1, 2)))
+    got = layers.UpSampling2D((2, 3), data_format="channels_first",
+                              interpolation=interpolation)(x.transpose(0, 3, 1, 2)).numpy()
+    np.testing.assert_allclose(got, want, atol=2e-6)
+
+
+def test_interpolated_upsampling_gradient_and_round_trip():
+    layer = layers.UpSampling2D((2, 3), interpolation="bicubic", dtype="float64")
+    x = np.random.default_rng(4).normal(size=(1, 3, 4, 2))
+    assert all(r.error <= 1 for r in uf.check_grad(lambda t: uf.ops.sum(uf.ops.tanh(layer(t))), x))
+    again = layers.UpSampling2D.from_config(layer.get_config())
+    assert again.interpolation == "bicubic"
+    np.testing.assert_array_equal(again(x).numpy(), layer(x).numpy())
