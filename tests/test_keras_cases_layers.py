@@ -222,3 +222,35 @@ def test_interpolated_upsampling_gradient_and_round_trip():
     again = layers.UpSampling2D.from_config(layer.get_config())
     assert again.interpolation == "bicubic"
     np.testing.assert_array_equal(again(x).numpy(), layer(x).numpy())
+
+
+def test_set_image_data_format_changes_what_none_means():
+    from unafraid.keras import backend
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    assert backend.image_data_format() == "channels_last"
+    try:
+        backend.set_image_data_format("channels_first")
+        layer = layers.MaxPooling2D(2)
+        assert layer.data_format == "channels_first"
+        # (n, c, h, w): 2x2 windows over h = 4 and w = 5 (the last column left out)
+        np.testing.assert_array_equal(layer(x).numpy(),
+                                      x[..., :4].reshape(2, 3, 2, 2, 2, 2).max(axis=(3, 5)))
+        with pytest.raises(ValueError, match="must be one of"):
+            backend.set_image_data_format("channels_middle")
+    finally:
+        backend.set_image_data_format("channels_last")
+    assert layers.MaxPooling2D(2).data_format == "channels_last"
+
+
+def test_name_scope_prefixes_variable_paths():
+    from unafraid.keras import backend
+    with backend.name_scope("dense"):
+        kernel = uf.Variable(np.ones((1, 1)), name="kernel")
+        with backend.name_scope("inner") as path:
+            bias = uf.Variable(np.zeros(1), name="bias")
+    other = uf.Variable(np.zeros(1), name="bias")
+    assert (kernel.path, bias.path, other.path, path) == ("dense/kernel", "dense/inner/bias",
+                                                          "bias", "dense/inner")
+    with pytest.raises(ValueError, match="cannot contain character `/`"):
+        with backend.name_scope("a/b"):
+            pass

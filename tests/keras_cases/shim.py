@@ -244,6 +244,8 @@ BACKEND_NAMESPACE = Namespace(
      "standardize_shape": lambda shape: tuple(None if d is None else int(d) for d in shape),
      # unafraid has no sparse or ragged tensors: Keras skips those cases, as on its NumPy backend
      "SUPPORTS_SPARSE_TENSORS": False, "SUPPORTS_RAGGED_TENSORS": False,
+     # unafraid's symbolic call: a layer (or op) called on KerasTensors returns the output's spec
+     "compute_output_spec": lambda fn, *args, **kwargs: fn(*args, **kwargs),
      # keras.src.backend.common.backend_utils: conv-transpose shape helpers from unafraid's window
      "compute_conv_transpose_output_shape": compute_conv_transpose_output_shape,
      "compute_conv_transpose_padding_args_for_jax": compute_conv_transpose_padding_args_for_jax})
