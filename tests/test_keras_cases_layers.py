@@ -254,3 +254,80 @@ def test_name_scope_prefixes_variable_paths():
     with pytest.raises(ValueError, match="cannot contain character `/`"):
         with backend.name_scope("a/b"):
             pass
+
+
+# ---- Wrapper and SpectralNormalization ------------------------------------------------------------
+def test_wrapper_wraps_a_layer_and_refuses_anything_else():
+    class Doubled(layers.Wrapper):
+        def call(self, inputs):
+            return 2 * self.layer(inputs)
+
+    wrapped = Doubled(layers.Dense(2, kernel_initializer="ones"))
+    np.testing.assert_array_equal(wrapped(np.ones((1, 3), np.float32)).numpy(), [[6.0, 6.0]])
+    assert len(wrapped.trainable_weights) == 2 and wrapped.compute_output_shape((None, 3)) == (None, 2)
+    again = Doubled.from_config(wrapped.get_config())
+    assert again.layer.units == 2 and type(again.layer) is layers.Dense
+    with pytest.raises(ValueError, match="supplied to Wrapper isn't a supported layer type"):
+        layers.Wrapper("This is not a valid Keras layer.")
+
+
+def power_method_by_hand(w: np.ndarray, u: np.ndarray, steps: int) -> tuple[np.ndarray, float]:
+    """Miyato et al.'s power iteration in float64, written out: returns u and sigma."""
+    for _ in range(steps):
+        v = u @ w.T
+        v = v / np.linalg.norm(v)
+        u = v @ w
+        u = u / np.linalg.norm(u)
+    return u, float((v @ w @ u.T).item())
+
+
+def test_spectral_normalization_of_all_ones_kernel_by_hand():
+    # a 2x2 all-ones kernel seen as a (4, 1) matrix of ones has one singular value, 2
+    sn = layers.SpectralNormalization(layers.Conv2D(1, (2, 2), kernel_initializer="ones"),
+                                      power_iterations=8)
+    images = np.ones((1, 2, 2, 1), np.float32)
+    np.testing.assert_allclose(sn(images, training=False).numpy(), [[[[4.0]]]])
+    np.testing.assert_allclose(sn(images, training=True).numpy(), [[[[2.0]]]], rtol=1e-6)
+    np.testing.assert_allclose(sn.layer.kernel.numpy(), np.full((2, 2, 1, 1), 0.5), rtol=1e-6)
+
+
+def test_spectral_normalization_follows_the_power_method_and_converges_to_the_top_singular_value():
+    sn = layers.SpectralNormalization(layers.Dense(3), power_iterations=2)
+    x = np.random.default_rng(5).normal(size=(4, 5)).astype(np.float32)
+    sn(x)  # builds; inference leaves the kernel alone
+    w0, u0 = sn.layer.kernel.numpy().astype(np.float64), sn.vector_u.numpy().astype(np.float64)
+    sn(x, training=True)
+    u1, sigma = power_method_by_hand(w0, u0, 2)
+    np.testing.assert_allclose(sn.vector_u.numpy(), u1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(sn.layer.kernel.numpy(), w0 / sigma, rtol=1e-4)
+    for _ in range(60):  # repeated calls: the kernel's largest singular value goes to 1
+        sn(x, training=True)
+    assert abs(np.linalg.svd(sn.layer.kernel.numpy(), compute_uv=False)[0] - 1) < 1e-3
+    assert len(sn.trainable_weights) == 2 and len(sn.non_trainable_weights) == 1
+
+
+def test_spectral_normalization_of_an_embedding_and_of_no_kernel():
+    sn = layers.SpectralNormalization(layers.Embedding(10, 4))
+    assert sn(np.arange(10, dtype=np.float32), training=True).shape == (10, 4)
+    assert sn.vector_u.shape == (1, 4)
+    with pytest.raises(ValueError, match="object has no attribute 'kernel' nor 'embeddings'"):
+        layers.SpectralNormalization(layers.ReLU())(np.ones((4, 2), np.float32))
+    with pytest.raises(ValueError, match="`power_iterations` should be greater than zero"):
+        layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
+
+
+def test_spectral_normalization_trains_saves_and_loads(tmp_path):
+    uf.keras.utils.set_random_seed(0)
+    model = uf.keras.Sequential([layers.Input((8, 8, 3)), layers.SpectralNormalization(
+        layers.Conv2D(3, (2, 2), padding="same"), power_iterations=2)])
+    model.compile("rmsprop", loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((4, 8, 8, 3)).astype(np.float32), rng.random((4, 8, 8, 3)).astype(np.float32)
+    history = model.fit(x, y, epochs=2, batch_size=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    model.save(tmp_path / "sn.unafraid")
+    loaded = uf.keras.models.load_model(tmp_path / "sn.unafraid")
+    assert type(loaded.layers[0]) is layers.SpectralNormalization
+    assert loaded.layers[0].power_iterations == 2
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(loaded.layers[0].vector_u.numpy(), model.layers[0].vector_u.numpy())
