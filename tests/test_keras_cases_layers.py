@@ -331,3 +331,81 @@ def test_spectral_normalization_trains_saves_and_loads(tmp_path):
     assert loaded.layers[0].power_iterations == 2
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     np.testing.assert_array_equal(loaded.layers[0].vector_u.numpy(), model.layers[0].vector_u.numpy())
+
+
+# ---- EinsumDense ----------------------------------------------------------------------------------
+def test_einsum_dense_as_dense_by_hand():
+    layer = layers.EinsumDense("ab,bc->ac", output_shape=2, bias_axes="c")
+    layer.build((None, 3))
+    layer.set_weights([np.arange(6, dtype=np.float32).reshape(3, 2), np.array([1.0, -1.0], np.float32)])
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)  # [1, 2, 3] @ [[0, 1], [2, 3], [4, 5]] = [16, 22]
+    np.testing.assert_array_equal(layer(x).numpy(), [[17.0, 21.0]])
+
+
+@pytest.mark.parametrize("equation, output_shape, bias_axes, input_shape, kernel, bias, output", [
+    ("ab,bc->ac", 64, None, (2, 32), (32, 64), None, (2, 64)),
+    ("abc,cde->abde", (None, 3, 4), "de", (2, 1, 2), (2, 3, 4), (3, 4), (2, 1, 3, 4)),
+    ("...b,bc->...c", 4, "c", (2, 3, 5, 6), (6, 4), (4,), (2, 3, 5, 4)),
+    ("bc...,cde->bde...", (3, 4), "de", (2, 1, 2), (1, 3, 4), (3, 4, 1), (2, 3, 4, 2)),
+    ("abc,cd->ad", 4, "d", (2, 3, 5), (5, 4), (4,), (2, 4)),  # b summed away
+])
+def test_einsum_dense_shapes_values_and_gradients(equation, output_shape, bias_axes, input_shape,
+                                                  kernel, bias, output):
+    layer = layers.EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes,
+                               bias_initializer="random_normal", dtype="float64")
+    x = np.random.default_rng(6).normal(size=input_shape)
+    y = layer(x).numpy()
+    assert layer.kernel.shape == kernel and (layer.bias is None if bias is None else
+                                             layer.bias.shape == bias)
+    assert y.shape == output
+    inferred = layer.compute_output_shape(input_shape)  # None where output_shape says None
+    assert all(a in (b, None) for a, b in zip(inferred, output, strict=True))
+    want = np.einsum(equation, x, layer.kernel.numpy())  # NumPy's einsum is the oracle
+    np.testing.assert_allclose(y, want + (0 if bias is None else layer.bias.numpy()), rtol=1e-12)
+    reports = uf.check_grad(lambda t, k: uf.ops.sum(uf.ops.tanh(
+        layers.einsum_dense.Einsum.apply(t, k, equation=layers.einsum_dense.explicit_equation(
+            equation, len(input_shape))))), x, layer.kernel.numpy(), order=2)
+    assert all(r.error <= 1 for r in reports)
+
+
+@pytest.mark.parametrize("equation, output_shape, bias_axes, input_shape", [
+    ("ab,bc->ac", 4, "c", (2, 3)), ("abc,cde->abde", (None, 3, 4), "de", (2, 5, 6)),
+    ("...b,bc->...c", 4, "c", (2, 3, 6)), ("ab...,bc->ac...", (4,), "c", (2, 3, 5))])
+def test_einsum_dense_matches_keras_on_jax(equation, output_shape, bias_axes, input_shape):
+    keras = keras_jax()
+    x = np.random.default_rng(7).normal(size=input_shape).astype(np.float32)
+    theirs = keras.layers.EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes,
+                                      bias_initializer="random_normal")
+    want = np.asarray(theirs(x))
+    ours = layers.EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes)
+    ours.build(input_shape)
+    ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
+    np.testing.assert_allclose(ours(x).numpy(), want, atol=1e-6)
+    batchless = (None, *input_shape[1:])
+    assert ours.compute_output_shape(batchless) == tuple(theirs.compute_output_shape(batchless))
+
+
+def test_einsum_dense_kernel_variance_counts_keras_fans():
+    # glorot_uniform: variance 2 / (fan_in + fan_out), fan_in = 64 (c), fan_out = 8 * 16 (d, e);
+    # a (64, 8, 16) kernel read as Conv-style fans would give 2 / (8 * 64 + 16 * 64) instead
+    layer = layers.EinsumDense("abc,cde->abde", output_shape=(None, 8, 16))
+    layer.build((None, 5, 64))
+    np.testing.assert_allclose(layer.kernel.numpy().var(), 2 / (64 + 128), rtol=0.05)
+
+
+def test_einsum_dense_errors_save_and_load(tmp_path):
+    with pytest.raises(ValueError, match="Invalid einsum equation"):
+        layers.EinsumDense("ab,bc", output_shape=2).build((None, 3))
+    with pytest.raises(ValueError, match="Bias dimension 'x' was requested"):
+        layers.EinsumDense("ab,bc->ac", output_shape=2, bias_axes="x").build((None, 3))
+    model = uf.keras.Sequential([layers.Input((5, 6)), layers.EinsumDense(
+        "abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de", activation="relu",
+        kernel_constraint="non_neg")])
+    model.compile("adam", "mse")
+    x = np.random.default_rng(8).random((8, 5, 6)).astype(np.float32)
+    model.fit(x, np.ones((8, 5, 2, 3), np.float32), epochs=1, verbose=0)
+    assert np.all(model.layers[0].kernel.numpy() >= 0)
+    model.save(tmp_path / "e.unafraid")
+    loaded = uf.keras.models.load_model(tmp_path / "e.unafraid")
+    assert loaded.layers[0].equation == "abc,cde->abde"
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -106,6 +106,17 @@ def _test_module(keras_module: str) -> ModuleType:
 TEST_MODULES: dict[str, ModuleType] = {}
 
 
+def _einsum_dense_module() -> Namespace:
+    """Keras's einsum_dense module: unafraid.layers, and its equation analysis by Keras's name."""
+    einsum_dense = importlib.import_module("unafraid.layers.einsum_dense")
+    return Namespace("keras.src.layers.core.einsum_dense", importlib.import_module("unafraid.layers"),
+                     {"_analyze_einsum_string": einsum_dense.analyze_einsum_string})
+
+
+# Keras modules whose private helpers a test imports, each answered by unafraid's own helper
+MODULE_EXTRAS = {"keras.src.layers.core.einsum_dense": _einsum_dense_module}
+
+
 def _target_for(keras_module: str) -> Any:
     """The object serving ``keras_module`` (``keras``, ``keras.src.losses.losses``, ...), or None."""
     if keras_module == "conftest":
@@ -122,6 +133,8 @@ def _target_for(keras_module: str) -> Any:
         return TESTING
     if parts[0] == "backend":
         return BACKEND_NAMESPACE
+    if keras_module in MODULE_EXTRAS:
+        return MODULE_EXTRAS[keras_module]()
     for depth in (2, 1):
         key = ".".join(parts[:depth])
         if key in SUBPACKAGES:

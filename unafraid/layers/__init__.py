@@ -27,6 +27,7 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Reshape, Softmax
+from .einsum_dense import EinsumDense
 from .embedding import Embedding
 from .lambda_layer import Lambda
 from .masking import Masking
@@ -109,7 +110,7 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            # recurrent layers (issue 16)
            "SimpleRNN", "LSTM", "GRU", "Bidirectional",
            # wrappers (Keras's test cases, issue 17)
-           "Wrapper", "SpectralNormalization"]
+           "Wrapper", "SpectralNormalization", "EinsumDense"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
 _NOT_SAVED = {"Input", "KerasTensor", "Lambda", "OpLayer", "add", "subtract", "multiply", "average",
               "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
