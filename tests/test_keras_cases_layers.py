@@ -409,3 +409,20 @@ def test_einsum_dense_errors_save_and_load(tmp_path):
     loaded = uf.keras.models.load_model(tmp_path / "e.unafraid")
     assert loaded.layers[0].equation == "abc,cde->abde"
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_from_config_refusals_are_type_errors_holding_the_reason():
+    with pytest.raises(ValueError, match="`input_dim` must be a positive integer"):
+        layers.Embedding(input_dim=3.7, output_dim=8)
+    with pytest.raises(TypeError, match="deserializing class 'Embedding'.*`output_dim` must be a "
+                                        "positive integer") as info:
+        layers.Embedding.from_config({"input_dim": 10, "output_dim": 3.7})
+    assert isinstance(info.value.__cause__, ValueError)  # the constructor's error, chained
+
+
+def test_embedding_given_weights_is_built_at_once():
+    for weights in (np.ones((3, 4)), [np.ones((3, 4))]):
+        layer = layers.Embedding(3, 4, weights=weights)
+        assert layer.built
+        np.testing.assert_array_equal(layer.embeddings.numpy(), np.ones((3, 4)))
+    np.testing.assert_array_equal(layer(np.array([[2, 0]])).numpy(), np.ones((1, 2, 4)))

@@ -624,8 +624,13 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Re-create the layer from ``get_config()``'s output."""
-        return cls(**config)
+        """Re-create the layer from ``get_config()``'s output. A config the constructor refuses
+        raises a TypeError (Keras's) that holds the constructor's message."""
+        try:
+            return cls(**config)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"Error when deserializing class '{cls.__name__}'. Exception "
+                            f"encountered: {e} (config: {str(config)[:300]})") from e
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
