@@ -426,3 +426,30 @@ def test_embedding_given_weights_is_built_at_once():
         assert layer.built
         np.testing.assert_array_equal(layer.embeddings.numpy(), np.ones((3, 4)))
     np.testing.assert_array_equal(layer(np.array([[2, 0]])).numpy(), np.ones((1, 2, 4)))
+
+
+def test_keras_ops_rsqrt_and_its_gradient():
+    from unafraid.keras import ops as kops
+    np.testing.assert_allclose(kops.rsqrt(np.array([4.0, 0.25], np.float32)).numpy(), [0.5, 2.0])
+    # d/dx x^(-1/2) = -x^(-3/2) / 2: at 4, -1/16
+    x = uf.Variable(np.array([4.0]))
+    with uf.GradientTape() as tape:
+        y = kops.rsqrt(x)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [-1 / 16])
+
+
+def test_unbuilt_model_fits_a_generator_without_losing_its_first_batch():
+    seen = []
+
+    def batches():
+        for length in (12, 20):  # sequences of two lengths: Reshape((-1, 8)) gives 3 and 5 rows
+            seen.append(length)
+            yield np.ones((1, length, 2), np.float32), np.zeros((1, length // 4, 8), np.float32)
+
+    model = uf.keras.Sequential([layers.Reshape((-1, 8)), layers.Dense(8, kernel_initializer="zeros")])
+    model.compile(loss="mean_squared_error")
+    history = model.fit(batches(), steps_per_epoch=2, epochs=1, verbose=0)
+    assert seen == [12, 20] and model.optimizer.iterations == 2  # the first batch trained on too
+    np.testing.assert_allclose(history.history["loss"][0], 0.0)  # zero kernel and bias at step 1
+    for length, rows in ((12, 3), (20, 5), (24, 6)):
+        assert model(np.ones((1, length, 2), np.float32)).shape == (1, rows, 8)
