@@ -453,3 +453,19 @@ def test_unbuilt_model_fits_a_generator_without_losing_its_first_batch():
     np.testing.assert_allclose(history.history["loss"][0], 0.0)  # zero kernel and bias at step 1
     for length, rows in ((12, 3), (20, 5), (24, 6)):
         assert model(np.ones((1, length, 2), np.float32)).shape == (1, rows, 8)
+
+
+def test_einsum_dense_crosses_keras_files_both_ways(tmp_path):
+    keras = keras_jax()
+    from unafraid.io.saving import load_model
+    x = np.random.default_rng(9).random((4, 5, 6)).astype(np.float32)
+    theirs = keras.Sequential([keras.Input((5, 6)), keras.layers.EinsumDense(
+        "abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de", activation="relu",
+        bias_initializer="random_normal")])
+    theirs.save(tmp_path / "k.keras")
+    ours = load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-6)
+    ours.save(tmp_path / "u.keras")
+    back = keras.saving.load_model(tmp_path / "u.keras")
+    assert back.layers[0].get_config()["equation"] == "abc,cde->abde"
+    np.testing.assert_allclose(back.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-6)
