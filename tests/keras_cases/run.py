@@ -92,6 +92,7 @@ OUT_OF_SCOPE = [
     ("awq", "weight quantization"), ("lora", "LoRA adapters"), ("bfloat16", "bfloat16 (NumPy has none)"),
     ("dtype_polic", "mixed-precision dtype policies"), ("DTypePolicy", "mixed-precision dtype policies"),
     ("AutocastScope", "mixed-precision dtype policies"),
+    ("mixed_float16", "mixed-precision dtype policies"),
     ("LossScaleOptimizer", "loss scaling for float16 mixed-precision training"),
 ]
 
