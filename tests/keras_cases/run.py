@@ -15,8 +15,8 @@ different number or config listed in ``EXPLAINED`` with its reason: Keras fixed 
 ``error``, ``missing`` (a Keras name, argument or attribute unafraid lacks), ``own message``
 (unafraid raises the exception Keras expects, in its own words), ``out of scope`` (quantization,
 LoRA, bfloat16, dtype policies, float16 loss scaling, sparse or ragged tensors:
-``OUT_OF_SCOPE``), ``passed``; ``n/a`` when Keras skips every parameter set on the JAX backend or on a backend without sparse tensors. The %
-is passed / (cases - n/a - out of scope).
+``OUT_OF_SCOPE``), ``passed``; ``n/a`` when Keras skips every parameter set on the JAX backend
+or on a backend without sparse tensors. The % is passed / (cases - n/a - out of scope).
 ``--details`` lists every case that did not pass.
 Exits 1 when any case gives a different number.
 """
