@@ -65,3 +65,29 @@ def test_the_rewritten_test_runs_and_numeric_failures_are_told_apart():
         case.assertEqual(0, 2)
     assert not isinstance(error.value, shim.NumberMismatch)
     case.assertAlmostEqual(0.1234, 0.1231)  # Keras's decimal=3
+
+
+def test_conv_transpose_shape_helpers_agree_with_keras():
+    """The shim answers Keras's conv-transpose helpers from unafraid's window: checked against
+    Keras's own functions (installed with the test extra) on every valid small configuration."""
+    import itertools
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras_utils = pytest.importorskip("keras.src.backend.common.backend_utils")
+    checked = 0
+    for n, k, s, d, padding, out_pad in itertools.product(
+            [1, 3, 4], [1, 3, 4], [1, 2, 3], [1, 2], ["valid", "same"], [None, 1, 2]):
+        if (out_pad is not None and out_pad >= s) or (s > 1 and d > 1):
+            continue
+        shape, kernel = (2, n, n + 2, 3), (k, k, 4, 3)
+        assert shim.compute_conv_transpose_output_shape(shape, kernel, 4, s, padding, out_pad,
+                                                        "channels_last", d) == list(
+            keras_utils.compute_conv_transpose_output_shape(shape, kernel, 4, s, padding, out_pad,
+                                                            "channels_last", d))
+        assert shim.compute_conv_transpose_padding_args_for_jax(shape, kernel, s, padding, out_pad,
+                                                                d) == [tuple(p) for p in (
+            keras_utils.compute_conv_transpose_padding_args_for_jax(shape, kernel, s, padding,
+                                                                    out_pad, d))]
+        checked += 1
+    assert checked > 100

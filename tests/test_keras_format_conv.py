@@ -192,11 +192,24 @@ def test_keras_conv_weight_constraint_loads_and_applies(tmp_path):
 @pytest.mark.parametrize("shape, layer, message", [
     ((2, 6), lambda: keras.layers.ZeroPadding1D(1, data_format="channels_first"),
      r"ZeroPadding1D\) sets data_format='channels_first', which unafraid does not support"),
-    ((6, 6, 2), lambda: keras.layers.UpSampling2D(interpolation="bilinear"),
-     r"interpolation='bilinear' is not supported"),
 ])
 def test_keras_conv_options_unafraid_lacks_are_refused_by_name(tmp_path, shape, layer, message):
     k = keras.Sequential([keras.Input(shape), layer()])
     k.save(tmp_path / "k.keras")
     with pytest.raises(ModelFileError, match=message):
         load_model(tmp_path / "k.keras")
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic", "lanczos3"])
+def test_keras_interpolated_upsampling_crosses_both_ways(tmp_path, interpolation):
+    x = np.random.default_rng(0).random((2, 5, 6, 2)).astype(np.float32)
+    k = keras.Sequential([keras.Input((5, 6, 2)), keras.layers.UpSampling2D(
+        (2, 3), interpolation=interpolation), keras.layers.Conv2D(2, 3)])
+    k.save(tmp_path / "k.keras")
+    model = load_model(tmp_path / "k.keras")
+    assert model.layers[0].interpolation == interpolation
+    np.testing.assert_allclose(model.predict(x, verbose=0), k.predict(x, verbose=0), atol=2e-5)
+    model.save(tmp_path / "u.keras")
+    back = keras.saving.load_model(tmp_path / "u.keras")
+    assert back.layers[0].interpolation == interpolation
+    np.testing.assert_allclose(back.predict(x, verbose=0), k.predict(x, verbose=0), atol=2e-5)

@@ -57,9 +57,10 @@ def check_number(owner: str, name: str, value: Any, *, low: float | None = None,
     return x
 
 
-def check_axis(owner: str, axis: Any) -> int | list[int]:
+def check_axis(owner: str, axis: Any, type_error: bool = False) -> int | list[int]:
     """``axis`` if it is an int or a non-empty list of distinct ints (NumPy allows at most 64
-    dimensions), else a ValueError naming ``owner``.
+    dimensions), else a ValueError naming ``owner`` (a TypeError, as Keras's LayerNormalization
+    raises, when ``type_error`` and ``axis`` is neither an int nor a list or tuple of ints).
 
     Examples
     --------
@@ -73,5 +74,10 @@ def check_axis(owner: str, axis: Any) -> int | list[int]:
     if (isinstance(axis, list | tuple) and 0 < len(axis) <= 64 and all(is_int(a) for a in axis)
             and len(set(axis)) == len(axis)):
         return [int(a) for a in axis]
+    if type_error and not (isinstance(axis, list | tuple) and all(
+            isinstance(a, int | np.integer) and not isinstance(a, bool) for a in axis)):
+        raise TypeError(f"Expected an int or a list/tuple of ints for the argument 'axis', but "
+                        f"received: {str(axis)[:100]!r}. {owner}: axis is the axis (or axes) to "
+                        f"normalize, e.g. -1, the last axis: the features.")
     raise ValueError(f"{owner}: axis must be an integer (e.g. -1, the last axis: the features) "
                      f"or a list of distinct integers, got {str(axis)[:100]!r}.")

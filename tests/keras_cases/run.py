@@ -14,9 +14,9 @@ different number or config listed in ``EXPLAINED`` with its reason: Keras fixed 
 3.15.1, a documented deliberate difference, or a check resting on one seed's random draws),
 ``error``, ``missing`` (a Keras name, argument or attribute unafraid lacks), ``own message``
 (unafraid raises the exception Keras expects, in its own words), ``out of scope`` (quantization,
-LoRA, bfloat16, dtype policies, float16 loss scaling: ``OUT_OF_SCOPE``), ``passed``; ``n/a`` when
-Keras skips every parameter set on the JAX backend or on a backend without sparse tensors. The %
-is passed / (cases - n/a - out of scope).
+LoRA, bfloat16, dtype policies, float16 loss scaling, sparse or ragged tensors:
+``OUT_OF_SCOPE``), ``passed``; ``n/a`` when Keras skips every parameter set on the JAX backend
+or on a backend without sparse tensors. The % is passed / (cases - n/a - out of scope).
 ``--details`` lists every case that did not pass.
 Exits 1 when any case gives a different number.
 """
@@ -103,6 +103,9 @@ OUT_OF_SCOPE = [
     ("awq", "weight quantization"), ("lora", "LoRA adapters"), ("bfloat16", "bfloat16 (NumPy has none)"),
     ("dtype_polic", "mixed-precision dtype policies"), ("DTypePolicy", "mixed-precision dtype policies"),
     ("AutocastScope", "mixed-precision dtype policies"),
+    ("mixed_float16", "mixed-precision dtype policies"),
+    # e.g. FlattenTest passes input_sparse=True to run_layer_test for its dense parameter set too
+    ("sparse or ragged tensors", "sparse or ragged tensors (unafraid has neither)"),
     ("LossScaleOptimizer", "loss scaling for float16 mixed-precision training"),
 ]
 

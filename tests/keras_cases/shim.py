@@ -107,6 +107,17 @@ def _test_module(keras_module: str) -> ModuleType:
 TEST_MODULES: dict[str, ModuleType] = {}
 
 
+def _einsum_dense_module() -> Namespace:
+    """Keras's einsum_dense module: unafraid.layers, and its equation analysis by Keras's name."""
+    einsum_dense = importlib.import_module("unafraid.layers.einsum_dense")
+    return Namespace("keras.src.layers.core.einsum_dense", importlib.import_module("unafraid.layers"),
+                     {"_analyze_einsum_string": einsum_dense.analyze_einsum_string})
+
+
+# Keras modules whose private helpers a test imports, each answered by unafraid's own helper
+MODULE_EXTRAS = {"keras.src.layers.core.einsum_dense": _einsum_dense_module}
+
+
 def _target_for(keras_module: str) -> Any:
     """The object serving ``keras_module`` (``keras``, ``keras.src.losses.losses``, ...), or None."""
     if keras_module == "conftest":
@@ -125,6 +136,8 @@ def _target_for(keras_module: str) -> Any:
         return BACKEND_NAMESPACE
     if parts[:2] == ["metrics", "metrics_utils"]:
         return METRICS_UTILS
+    if keras_module in MODULE_EXTRAS:
+        return MODULE_EXTRAS[keras_module]()
     for depth in (2, 1):
         key = ".".join(parts[:depth])
         if key in SUBPACKAGES:
@@ -195,6 +208,48 @@ def is_tensor(x: Any) -> bool:
     return isinstance(x, Tensor)
 
 
+def _transpose_window(input_shape: Any, kernel_size: Any, strides: Any, padding: str,
+                      output_padding: Any, dilation_rate: Any, data_format: str = "channels_last"):
+    """unafraid's window of a transposed convolution (``conv_transpose_window``), from Keras's
+    arguments (ints or per-axis tuples)."""
+    from unafraid.engine.convolution import conv_transpose_window
+
+    nd = len(input_shape) - 2
+    per_axis = lambda v: None if v is None else (tuple(v) if isinstance(v, list | tuple)  # noqa: E731
+                                                 else (int(v),) * nd)
+    spatial = tuple(input_shape[1:-1] if data_format == "channels_last" else input_shape[2:])
+    return conv_transpose_window(spatial, tuple(kernel_size[:nd]), per_axis(strides),
+                                 padding.lower(), per_axis(output_padding), per_axis(dilation_rate))
+
+
+def compute_conv_transpose_output_shape(input_shape, kernel_size, filters, strides, padding,
+                                        output_padding=None, data_format="channels_last",
+                                        dilation_rate=1):
+    """Keras's helper, answered by unafraid's ``conv_transpose_window`` (the output length is the
+    length of the input of the convolution the transposed one transposes)."""
+    spatial = list(_transpose_window(input_shape, kernel_size, strides, padding, output_padding,
+                                     dilation_rate, data_format).in_size)
+    if data_format == "channels_last":
+        return [input_shape[0], *spatial, filters]
+    return [input_shape[0], filters, *spatial]
+
+
+def compute_conv_transpose_padding_args_for_jax(input_shape, kernel_shape, strides, padding,
+                                                output_padding, dilation_rate):
+    """Keras's helper, answered by unafraid's ``conv_transpose_window``: a transposed convolution
+    is a stride-1 convolution (window ``span``) of the input dilated by the stride, padded by
+    ``(left, right)``; ``left = span - 1 - pad_before`` of the forward convolution, and ``right``
+    makes the length come out: ``out = (n - 1) s + 1 + left + right - span + 1``."""
+    win = _transpose_window(input_shape, kernel_shape, strides, padding, output_padding,
+                            dilation_rate)
+    pads = []
+    for n, out, s, span, before in zip(win.out_size, win.in_size, win.strides, win.span,
+                                       win.pad_before, strict=True):
+        left = span - 1 - before
+        pads.append((left, out - (n - 1) * s - 2 - left + span))
+    return pads
+
+
 BACKEND_NAMESPACE = Namespace(
     "keras.src.backend", importlib.import_module("unafraid.keras.backend"),
     {"backend": lambda: BACKEND, "convert_to_numpy": convert_to_numpy, "is_tensor": is_tensor,
@@ -206,7 +261,12 @@ BACKEND_NAMESPACE = Namespace(
      "numpy": Namespace("keras.src.backend.numpy", importlib.import_module("unafraid.keras.ops")),
      "standardize_shape": lambda shape: tuple(None if d is None else int(d) for d in shape),
      # unafraid has no sparse or ragged tensors: Keras skips those cases, as on its NumPy backend
-     "SUPPORTS_SPARSE_TENSORS": False, "SUPPORTS_RAGGED_TENSORS": False})
+     "SUPPORTS_SPARSE_TENSORS": False, "SUPPORTS_RAGGED_TENSORS": False,
+     # unafraid's symbolic call: a layer (or op) called on KerasTensors returns the output's spec
+     "compute_output_spec": lambda fn, *args, **kwargs: fn(*args, **kwargs),
+     # keras.src.backend.common.backend_utils: conv-transpose shape helpers from unafraid's window
+     "compute_conv_transpose_output_shape": compute_conv_transpose_output_shape,
+     "compute_conv_transpose_padding_args_for_jax": compute_conv_transpose_padding_args_for_jax})
 
 
 # ---- keras.src.testing.TestCase -------------------------------------------------------------------

@@ -71,11 +71,21 @@ class Window:
 
 
 def as_tuple(value: Any, n: int, name: str) -> tuple[int, ...]:
-    """``3`` -> ``(3, 3)``; a sequence must have ``n`` positive integers."""
-    values = (value,) * n if isinstance(value, int | np.integer) else tuple(value)
-    if len(values) != n or not all(isinstance(v, int | np.integer) and v >= 1 for v in values):
-        raise ValueError(f"{name} must be a positive integer or a tuple of {n} positive "
-                         f"integers, got {value!r}.")
+    """``3`` -> ``(3, 3)``; a sequence must have ``n`` positive integers. ``name`` is the argument,
+    optionally after its owner (``"Conv2D: kernel_size"``); the message starts with Keras's."""
+    arg = name.rsplit(": ", 1)[-1]
+    try:
+        values = (value,) * n if isinstance(value, int | np.integer) else tuple(value)
+    except TypeError:
+        values = ()
+    ints = len(values) == n and all(isinstance(v, int | np.integer) and not isinstance(v, bool)
+                                    for v in values)
+    if not ints or any(v < 1 for v in values):
+        bad = (f", including values {set(int(v) for v in values if v < 1)} that do not satisfy "
+               f"`value > 0`" if ints else "")
+        raise ValueError(f"The `{arg}` argument must be a tuple of {n} integers. Received "
+                         f"{arg}={value}{bad}. {name} must be a positive integer or a tuple of {n} "
+                         f"positive integers, got {value!r}.")
     return tuple(int(v) for v in values)
 
 
@@ -468,7 +478,8 @@ def _spatial(x: Any, nd: int, op: str, what: str) -> tuple[int, ...]:
 
 def _check_output(op: str, win: Window, x_shape: tuple[int, ...], padding: str) -> None:
     if 0 in win.out_size or 0 in win.in_size:
-        raise ValueError(f"{op}: an input of spatial size {win.in_size} (shape {x_shape}) is "
+        raise ValueError(f"Computed output size would be zero or negative. {op}: an input of "
+                         f"spatial size {win.in_size} (shape {x_shape}) is "
                          f"smaller than the window (kernel {win.kernel}, dilation "
                          f"{win.dilation}), so padding='{padding}' leaves no output. Use "
                          f"padding='same', a smaller kernel, or larger inputs.")

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .scopes import scoped_name
+
 
 class _State(threading.local):
     grad_enabled = True  # each thread starts recording
@@ -244,20 +246,25 @@ class Variable(Tensor):
     data : array_like
         Initial values (float32 unless a float64 array is given).
     name : str
-        For example ``'dense/kernel'``.
+        For example ``'dense/kernel'``; inside ``name_scope`` blocks (scopes.py), theirs come first.
     trainable : bool, default True
         Whether optimizers update it (BatchNormalization's moving statistics are not).
     """
 
     def __init__(self, data: Any, name: str = "variable", trainable: bool = True,
                  dtype: Any = None) -> None:
-        super().__init__(np.array(as_array(data, dtype)), name=name)
+        super().__init__(np.array(as_array(data, dtype)), name=scoped_name(name))
         self.trainable = trainable
         self.requires_grad = trainable and self.data.dtype.kind == "f"
 
     def numpy(self) -> np.ndarray:
         """A copy of the values, as TensorFlow and Keras give: later updates leave it as it is."""
         return self.data.copy()
+
+    @property
+    def path(self) -> str:
+        """Keras 3's ``variable.path``: the full name, scopes included (``'dense/kernel'``)."""
+        return self.name
 
     def __repr__(self) -> str:
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}>"

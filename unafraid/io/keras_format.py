@@ -172,6 +172,8 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
     KerasLayer("Embedding", {"activity_regularizer": None, "quantization_config": None,
                              "lora_rank": None, "lora_alpha": None}),
     KerasLayer("Masking"),
+    KerasLayer("EinsumDense", {"quantization_config": None, "lora_rank": None, "lora_alpha": None,
+                               "gptq_unpacked_column_size": None}),
     # merge layers: one list of tensors in, the same arguments in both
     *(KerasLayer(name) for name in ("Concatenate", "Add", "Multiply", "Average", "Maximum",
                                     "Minimum", "Subtract", "Dot")),

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.scopes import name_scope  # noqa: F401  (keras.backend.name_scope)
+from ..layers import channels
 from ..layers.base import reset_names
 
 
@@ -60,8 +62,24 @@ def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any
 
 
 def image_data_format() -> str:
-    """Where image layers expect the channels axis by default: ``'channels_last'`` (Keras's default)."""
-    return "channels_last"
+    """Where image layers expect the channels axis by default: ``'channels_last'`` (Keras's default),
+    unless :func:`set_image_data_format` changed it."""
+    return channels.image_data_format()
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set what ``data_format=None`` means for the image layers made afterwards:
+    ``'channels_last'`` (Keras's default) or ``'channels_first'``.
+
+    Examples
+    --------
+    >>> from unafraid.keras import backend
+    >>> backend.set_image_data_format("channels_first")
+    >>> backend.image_data_format()
+    'channels_first'
+    >>> backend.set_image_data_format("channels_last")
+    """
+    channels.set_image_data_format(data_format)
 
 
 def Variable(initializer: Any, shape: Any = None, dtype: Any = None, trainable: bool = True,  # noqa: N802

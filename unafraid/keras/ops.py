@@ -23,6 +23,7 @@ exp, log, log1p, expm1, sqrt, square, sign = (_tf.exp, _tf.log, _tf.log1p, _tf.e
                                               _tf.square, _tf.sign)
 tanh, sigmoid, softplus = _tf.tanh, _tf.sigmoid, _tf.softplus
 maximum, minimum, matmul = _tf.maximum, _tf.minimum, _tf.matmul
+rsqrt = _tf.rsqrt  # 1 / sqrt(x)
 equal, not_equal, greater, greater_equal, less, less_equal = (
     _tf.equal, _tf.not_equal, _tf.greater, _tf.greater_equal, _tf.less, _tf.less_equal)
 logical_and, logical_or, logical_not = _tf.logical_and, _tf.logical_or, _tf.logical_not
@@ -253,7 +254,7 @@ __all__ = [
     "log", "log1p", "log_softmax", "logical_and", "logical_not", "logical_or", "logsumexp",
     "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "ndim", "negative", "norm",
     "not_equal", "one_hot", "ones", "ones_like", "power", "prod", "relu", "relu6", "reshape",
-    "round", "shape", "sigmoid", "sign", "silu", "size", "softmax", "softplus", "split", "sqrt",
+    "round", "rsqrt", "shape", "sigmoid", "sign", "silu", "size", "softmax", "softplus", "split", "sqrt",
     "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swish", "take",
     "tanh", "tile", "transpose", "true_divide", "var", "where", "zeros", "zeros_like",
 ]

@@ -27,6 +27,7 @@ from .conv import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Dropout, Flatten, Reshape, Softmax
+from .einsum_dense import EinsumDense
 from .embedding import Embedding
 from .lambda_layer import Lambda
 from .masking import Masking
@@ -83,6 +84,7 @@ from .reshaping import (
 )
 from .serialization import deserialize, serialize
 from .symbolic import OpLayer  # also gives KerasTensor its operators (x + 1, -x, x[:, 0])
+from .wrapper import SpectralNormalization, Wrapper
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense", "Dropout",
            "Flatten", "Reshape", "Softmax", "BatchNormalization", "LayerNormalization",
@@ -106,10 +108,13 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "RMSNormalization", "UnitNormalization", "GroupNormalization", "Conv3DTranspose",
            "DepthwiseConv1D", "SeparableConv1D",
            # recurrent layers (issue 16)
-           "SimpleRNN", "LSTM", "GRU", "Bidirectional"]
+           "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+           # wrappers (Keras's test cases, issue 17)
+           "Wrapper", "SpectralNormalization", "EinsumDense"]
 # functions, and Lambda (a file never holds code, so no file may name it), are not saved layers
 _NOT_SAVED = {"Input", "KerasTensor", "Lambda", "OpLayer", "add", "subtract", "multiply", "average",
-              "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize"}
+              "maximum", "minimum", "concatenate", "dot", "serialize", "deserialize",
+              "Wrapper"}  # Wrapper: an abstract base (no call), like Layer
 # Keras's aliases
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D

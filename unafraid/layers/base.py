@@ -111,6 +111,8 @@ class KerasTensor:
         self.node = node
         self.index = index
         self.name = name
+        self.sparse = False  # unafraid has no sparse or ragged tensors (Keras's flags, always False)
+        self.ragged = False
 
     @property
     def ndim(self) -> int:
@@ -136,7 +138,9 @@ class Node:
 
 def Input(shape: tuple[int, ...] | None = None, batch_size: int | None = None,
           dtype: str | None = None, name: str | None = None,
-          batch_shape: tuple[int | None, ...] | None = None) -> KerasTensor:
+          batch_shape: tuple[int | None, ...] | None = None, sparse: bool | None = None,
+          ragged: bool | None = None, tensor: KerasTensor | None = None,
+          optional: bool = False) -> KerasTensor:
     """A symbolic input for functional models: ``Input(shape=(784,))``.
 
     Parameters
@@ -147,6 +151,13 @@ def Input(shape: tuple[int, ...] | None = None, batch_size: int | None = None,
         A fixed batch size (rarely needed).
     dtype : str, default 'float32'
     name : str, optional
+    batch_shape : tuple, optional
+        The shape including the batch axis (instead of ``shape`` and ``batch_size``).
+    sparse, ragged : bool, optional
+        Refused when True: unafraid has no sparse or ragged tensors.
+    tensor : KerasTensor, optional
+        An existing symbolic tensor to wrap (see :class:`InputLayer`).
+    optional : bool, default False
 
     Examples
     --------
@@ -155,12 +166,11 @@ def Input(shape: tuple[int, ...] | None = None, batch_size: int | None = None,
     >>> outputs = tf.keras.layers.Dense(10)(inputs)
     >>> model = tf.keras.Model(inputs, outputs)
     """
-    if batch_shape is None:
-        if shape is None:
-            raise ValueError("Input needs shape=, the shape of one example, e.g. shape=(784,).")
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        batch_shape = (batch_size, *shape)
-    layer = InputLayer(batch_shape=tuple(batch_shape), dtype=dtype or "float32", name=name)
+    if batch_shape is None and shape is None and tensor is None:
+        raise ValueError("Input needs shape=, the shape of one example, e.g. shape=(784,).")
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       ragged=ragged, batch_shape=batch_shape, input_tensor=tensor,
+                       optional=optional, name=name)
     return layer.output
 
 
@@ -614,8 +624,13 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Re-create the layer from ``get_config()``'s output."""
-        return cls(**config)
+        """Re-create the layer from ``get_config()``'s output. A config the constructor refuses
+        raises a TypeError (Keras's) that holds the constructor's message."""
+        try:
+            return cls(**config)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"Error when deserializing class '{cls.__name__}'. Exception "
+                            f"encountered: {e} (config: {str(config)[:300]})") from e
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -688,21 +703,65 @@ def _call_takes_training(cls: type, call: Any) -> bool:
 
 
 class InputLayer(Layer):
-    """The layer behind :func:`Input`; passes data through."""
+    """The layer behind :func:`Input`: it holds the model's symbolic input and passes data through.
 
-    def __init__(self, batch_shape: tuple[int | None, ...] | None = None,
-                 dtype: str = "float32", name: str | None = None,
-                 input_shape: tuple[int, ...] | None = None, **kwargs: Any) -> None:
+    Parameters
+    ----------
+    shape : tuple of int or None, optional
+        Shape of one example, without the batch axis (``None`` for an axis of any length).
+    batch_size : int, optional
+        A fixed batch size; with ``shape``, the batch shape is ``(batch_size, *shape)``.
+    dtype : str, default 'float32'
+    sparse, ragged : bool, default False
+        Keras's sparse / ragged inputs; unafraid has neither, so ``True`` is refused.
+    batch_shape : tuple, optional
+        The shape including the batch axis (instead of ``shape`` and ``batch_size``).
+    input_tensor : KerasTensor, optional
+        An existing symbolic tensor to use as the layer's output; the other arguments, when
+        given, must agree with it.
+    optional : bool, default False
+        Whether the input may be ``None`` (recorded for Keras's config).
+    name : str, optional
+
+    Examples
+    --------
+    >>> layer = InputLayer(shape=(2, 3), batch_size=4)
+    >>> layer.batch_shape, layer.output.shape
+    ((4, 2, 3), (4, 2, 3))
+    """
+
+    def __init__(self, shape: tuple[int | None, ...] | None = None, batch_size: int | None = None,
+                 dtype: str | None = None, sparse: bool | None = None, ragged: bool | None = None,
+                 batch_shape: tuple[int | None, ...] | None = None,
+                 input_tensor: KerasTensor | None = None, optional: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
+        if "input_shape" in kwargs:
+            warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.", stacklevel=2)
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+        if input_tensor is not None:
+            batch_shape, dtype, sparse = _input_tensor_spec(input_tensor, shape, batch_size,
+                                                            batch_shape, dtype, sparse)
+        else:
+            batch_shape = _input_batch_shape(shape, batch_size, batch_shape)
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
-        if batch_shape is None:
-            batch_shape = (None, *(input_shape or ()))
-        self.batch_shape = tuple(batch_shape)
+        self.sparse, self.ragged, self.optional = bool(sparse), bool(ragged), bool(optional)
+        for flag in ("sparse", "ragged"):
+            if getattr(self, flag):
+                raise ValueError(f"InputLayer '{self.name}': `{flag}=True` is not supported with "
+                                 f"the unafraid backend (it has no {flag} tensors). Pass dense "
+                                 f"arrays and leave {flag}=False.")
+        self.batch_shape = batch_shape
         self.built = True
         self._build_shape = self.batch_shape
         node = Node(self, None, {})
-        node.output_tensors = KerasTensor(self.batch_shape, self.dtype, node, name=self.name)
+        if input_tensor is not None and input_tensor.node is None:  # a bare KerasTensor(shape)
+            input_tensor.node, input_tensor.index = node, 0
+        node.output_tensors = input_tensor if input_tensor is not None else KerasTensor(
+            self.batch_shape, self.dtype, node, name=self.name)
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Any = None) -> Any:
         return inputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -710,6 +769,60 @@ class InputLayer(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}
+
+
+def _standard_shape(shape: Any, argument: str) -> tuple[int | None, ...]:
+    """``shape`` as a tuple of Python ints and ``None`` (NumPy integers are accepted)."""
+    shape = (shape,) if isinstance(shape, int | np.integer) else shape
+    try:
+        return tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"InputLayer: `{argument}` must be a tuple of integers or None, got "
+                         f"{shape!r}. E.g. {argument}=(784,).") from None
+
+
+def _input_batch_shape(shape: Any, batch_size: Any, batch_shape: Any) -> tuple[int | None, ...]:
+    """The batch shape from Keras's ``shape`` + ``batch_size`` or ``batch_shape``, checked."""
+    if shape is not None and batch_shape is not None:
+        raise ValueError("You cannot pass both `shape` and `batch_shape` at the same time. "
+                         "shape= is one example's shape, batch_shape= includes the batch axis.")
+    if batch_size is not None and batch_shape is not None:
+        raise ValueError("You cannot pass both `batch_size` and `batch_shape` at the same time. "
+                         "Put the batch size first in batch_shape instead.")
+    if shape is None and batch_shape is None:
+        raise ValueError("You must pass a `shape` argument: the shape of one example, "
+                         "e.g. InputLayer(shape=(784,)).")
+    if batch_shape is not None:
+        return _standard_shape(batch_shape, "batch_shape")
+    return (None if batch_size is None else int(batch_size), *_standard_shape(shape, "shape"))
+
+
+def _input_tensor_spec(tensor: Any, shape: Any, batch_size: Any, batch_shape: Any, dtype: Any,
+                       sparse: Any) -> tuple[tuple[int | None, ...], str, bool]:
+    """Batch shape, dtype and sparsity of ``InputLayer(input_tensor=...)``; the other arguments,
+    when given, must agree with the tensor (Keras's rule)."""
+    if not isinstance(tensor, KerasTensor):
+        raise ValueError(f"Argument `input_tensor` must be a KerasTensor. Received invalid type: "
+                         f"input_tensor={tensor!r} (of type {type(tensor)}). Pass "
+                         f"unafraid.keras.Input(...) or a layer's symbolic output.")
+    given = tuple(tensor.shape)
+
+    def incompatible(argument: str, value: Any) -> ValueError:
+        return ValueError(f"When providing the `input_tensor` argument, you cannot provide an "
+                          f"incompatible `{argument}` argument: {argument}={value!r}, but the tensor "
+                          f"has shape {given} and dtype {tensor.dtype}. Leave {argument} out.")
+
+    if batch_size is not None and (not given or given[0] != batch_size):
+        raise incompatible("batch_size", batch_size)
+    if shape is not None and _standard_shape(shape, "shape") != given[1:]:
+        raise incompatible("shape", shape)
+    if batch_shape is not None and _standard_shape(batch_shape, "batch_shape") != given:
+        raise incompatible("batch_shape", batch_shape)
+    if dtype is not None and str(np.dtype(dtype)) != tensor.dtype:
+        raise incompatible("dtype", dtype)
+    if sparse is not None and bool(sparse) != tensor.sparse:
+        raise incompatible("sparse", sparse)
+    return given, tensor.dtype, tensor.sparse
 
 
 # ---- helpers --------------------------------------------------------------------------------------

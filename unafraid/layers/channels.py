@@ -17,11 +17,29 @@ from typing import Any
 from ..engine import ops
 
 FORMATS = ("channels_last", "channels_first")
+_default_format = ["channels_last"]  # keras.backend.set_image_data_format changes it
+
+
+def image_data_format() -> str:
+    """What ``data_format=None`` means: ``'channels_last'`` (Keras's default) unless
+    :func:`set_image_data_format` said otherwise."""
+    return _default_format[0]
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Keras's ``keras.backend.set_image_data_format``: the meaning of ``data_format=None`` for the
+    layers made afterwards (``'channels_last'`` or ``'channels_first'``)."""
+    fmt = str(data_format).lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"The `data_format` argument must be one of {{'channels_first', "
+                         f"'channels_last'}}. Received: data_format={data_format!r}")
+    _default_format[0] = fmt
 
 
 def check_data_format(layer: str, value: Any) -> str:
-    """``None`` means ``'channels_last'`` (Keras's default); anything else must name one of the two."""
-    fmt = "channels_last" if value is None else str(value).lower()
+    """``None`` means :func:`image_data_format` (``'channels_last'``, Keras's default); anything else
+    must name one of the two."""
+    fmt = image_data_format() if value is None else str(value).lower()
     if fmt not in FORMATS:
         raise ValueError(f"{layer}: data_format must be 'channels_last' (batch, ..., channels) or "
                          f"'channels_first' (batch, channels, ...), got {value!r}.")

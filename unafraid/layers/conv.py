@@ -43,13 +43,22 @@ def check_rank(layer: Layer, shape: tuple[int | None, ...], rank: int) -> None:
 
 def check_positive_int(layer: str, name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}.")
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive value. "
+                         f"Received {name}={value!r}. {layer}: {name} must be a positive integer.")
     return int(value)
 
 
-def spatial_out(shape: tuple[int | None, ...], window: Any) -> tuple[int | None, ...]:
-    """Output spatial sizes for input spatial sizes (``None`` stays unknown)."""
-    return tuple(None if n is None else window((n,), i)[0] for i, n in enumerate(shape))
+def spatial_out(shape: tuple[int | None, ...], window: Any, layer: Any = None) -> tuple[int | None, ...]:
+    """Output spatial sizes for input spatial sizes (``None`` stays unknown); an input smaller than
+    the window (no output) is refused, naming ``layer``."""
+    out = tuple(None if n is None else window((n,), i)[0] for i, n in enumerate(shape))
+    if any(o is not None and o <= 0 for o in out):
+        name = f"{type(layer).__name__} layer '{layer.name}'" if layer is not None else "The layer"
+        raise ValueError(f"Computed output size would be zero or negative. {name}: inputs of "
+                         f"spatial size {tuple(shape)} are smaller than its window, so the output "
+                         f"would have spatial size {out}. Use padding='same', a smaller kernel, "
+                         f"stride or dilation_rate, or larger inputs.")
+    return out
 
 
 class BaseConv(Layer):
@@ -98,10 +107,21 @@ class BaseConv(Layer):
         if self.padding not in allowed:
             raise ValueError(f"{layer}: padding must be one of {allowed}, got {padding!r}.")
         self.data_format = check_data_format(layer, data_format)
+        if isinstance(groups, int | np.integer) and not isinstance(groups, bool) and groups < 1:
+            raise ValueError(f"The number of groups must be a positive integer. Received: "
+                             f"groups={groups}. {layer}: groups splits the channels into "
+                             f"independent groups; 1 is an ordinary convolution.")
         self.groups = check_positive_int(layer, "groups", groups)
         if self.filters % self.groups:
-            raise ValueError(f"{layer}: filters ({self.filters}) must be a multiple of groups "
+            raise ValueError(f"The number of filters must be evenly divisible by the number of "
+                             f"groups. Received: groups={self.groups}, filters={self.filters}. "
+                             f"{layer}: filters ({self.filters}) must be a multiple of groups "
                              f"({self.groups}).")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                             f"Received: strides={self.strides} and dilation_rate="
+                             f"{self.dilation_rate}. {layer}: Keras refuses the combination (its "
+                             f"backends do not all compute it); use one or the other.")
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -163,7 +183,7 @@ class BaseConv(Layer):
     @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
-        return (input_shape[0], *spatial_out(input_shape[1:-1], self.window), self.filters)
+        return (input_shape[0], *spatial_out(input_shape[1:-1], self.window, self), self.filters)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters,
@@ -240,7 +260,9 @@ class BaseConvTranspose(BaseConv):
             (output_padding,) * self.rank if isinstance(output_padding, int) else output_padding)
         if self.output_padding is not None and any(
                 not 0 <= p < s for p, s in zip(self.output_padding, self.strides, strict=True)):
-            raise ValueError(f"{type(self).__name__}: each output_padding must be in [0, stride); "
+            raise ValueError(f"`output_padding` must be strictly less than `strides` for all "
+                             f"dimensions. {type(self).__name__}: each output_padding must be in "
+                             f"[0, stride); "
                              f"got output_padding={output_padding!r} with strides "
                              f"{self.strides}.")
 

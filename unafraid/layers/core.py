@@ -113,12 +113,17 @@ class Dense(Layer):
                      if self.use_bias else None)
 
     def _check_input(self, x: Tensor) -> None:
+        self._check_features(tuple(x.shape))
+
+    def _check_features(self, shape: tuple[int | None, ...]) -> None:
+        """Inputs (or symbolic inputs) must have the number of features the kernel was built for."""
         n_in = self.kernel.shape[0]
-        if x.shape[-1] != n_in:
+        if shape[-1] is not None and shape[-1] != n_in:
             hint = (" Did you forget Flatten()? Images of shape (28, 28) must be flattened to "
-                    "784 features first." if x.ndim > 2 else "")
+                    "784 features first." if len(shape) > 2 else "")
             raise ValueError(f"Dense layer '{self.name}' expected inputs with {n_in} features "
-                             f"(last axis), got inputs of shape {x.shape}.{hint}")
+                             f"(last axis), got inputs of shape {shape}: they are incompatible "
+                             f"with the layer.{hint}")
 
     def call(self, inputs: Tensor) -> Tensor:
         y = ops.linear(inputs, self.kernel, self.bias)
@@ -128,6 +133,8 @@ class Dense(Layer):
         return y
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if self.built:
+            self._check_features(tuple(input_shape))
         return (*input_shape[:-1], self.units)
 
     def get_config(self) -> dict[str, Any]:
@@ -249,11 +256,25 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Reshapes each example to ``target_shape`` (one entry may be -1)."""
+    """Reshapes each example to ``target_shape`` (one entry may be -1: whatever length makes the
+    sizes agree).
+
+    Parameters
+    ----------
+    target_shape : tuple of int
+        The shape of one example after the layer, without the batch axis; non-negative
+        integers and at most one -1.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.keras.layers.Reshape((-1, 8))(tf.ones((2, 6, 4))).shape
+    (2, 3, 8)
+    """
 
     def __init__(self, target_shape: tuple[int, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.target_shape = tuple(target_shape)
+        self.target_shape = check_target_shape(tuple(target_shape))
 
     def call(self, inputs: Tensor) -> Tensor:
         return ops.reshape(inputs, (inputs.shape[0], *self.target_shape))
@@ -263,10 +284,24 @@ class Reshape(Layer):
             known = int(np.prod([d for d in self.target_shape if d != -1]))
             total = int(np.prod(input_shape[1:]))
             return (input_shape[0], *(total // known if d == -1 else d for d in self.target_shape))
-        return (input_shape[0], *self.target_shape)
+        return (input_shape[0], *(None if d == -1 else d for d in self.target_shape))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+def check_target_shape(target_shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Keras's check of ``Reshape(target_shape=)``: non-negative ints, at most one -1."""
+    if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) for d in target_shape):
+        raise ValueError(f"Reshape: each dimension of `target_shape` must be an integer. Received: "
+                         f"target_shape={target_shape}. E.g. Reshape((28, 28, 1)).")
+    if any(d < -1 for d in target_shape):
+        raise ValueError(f"Each dimension in `target_shape` must be a non-negative integer, or `-1` "
+                         f"for a single unknown dimension. Received: target_shape={target_shape}.")
+    if sum(d == -1 for d in target_shape) > 1:
+        raise ValueError(f"There must be at most one unknown dimension (-1) in `target_shape`. "
+                         f"Received: target_shape={target_shape}. Give all lengths but one.")
+    return tuple(int(d) for d in target_shape)
 
 
 def check_noise_shape(noise_shape: Any) -> tuple[int | None, ...] | None:
@@ -305,8 +340,9 @@ class Dropout(Layer):
                     f"for {rate:g}% use Dropout({rate / 100:g})."
                     if isinstance(rate, int | float) and 1 < rate < 100 else
                     " E.g. Dropout(0.5) zeroes half of the inputs during training.")
-            raise ValueError(f"Dropout: rate is the fraction of inputs to drop and must be in "
-                             f"[0, 1), got {rate!r}.{hint}")
+            raise ValueError(f"Invalid value received for argument `rate`. Expected a float value "
+                             f"between 0 and 1. Dropout: rate is the fraction of inputs to drop "
+                             f"and must be in [0, 1), got {rate!r}.{hint}")
         self.rate, self.noise_shape, self.seed = float(rate), check_noise_shape(noise_shape), seed
         self.generator = _random.make_generator(seed)
 

@@ -109,6 +109,8 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self._initial_weights = weights
+        if weights is not None:  # as Keras: the table exists at once (its shape needs no input)
+            self.build()
 
     def build(self, input_shape: Any = None) -> None:
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),

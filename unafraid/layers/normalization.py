@@ -305,7 +305,7 @@ class LayerNormalization(Layer):
         self.rms_scaling = bool(rms_scaling)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.axis = check_axis("LayerNormalization", axis)
+        self.axis = check_axis("LayerNormalization", axis, type_error=True)
         self.epsilon = check_number("LayerNormalization", "epsilon", epsilon, low=0, low_open=True,
                                     hint="Use a small positive number such as 1e-3 (the default).")
         self.center, self.scale = center, scale

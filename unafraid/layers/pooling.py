@@ -73,7 +73,7 @@ class BasePooling(Layer):
     @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
-        return (input_shape[0], *spatial_out(input_shape[1:-1], self.window), input_shape[-1])
+        return (input_shape[0], *spatial_out(input_shape[1:-1], self.window, self), input_shape[-1])
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "pool_size": list(self.pool_size),

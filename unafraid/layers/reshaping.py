@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..engine import ops
 from ..engine.tensor import Tensor
 from .base import Layer
@@ -36,6 +38,21 @@ def _pairs(value: Any, rank: int, layer: str, name: str) -> tuple[tuple[int, int
     return tuple((int(a), int(b)) for a, b in pairs)
 
 
+def _upsampling_size(layer: str, size: Any, rank: int) -> tuple[int, ...]:
+    """UpSampling's ``size``: a positive int, or a tuple of ``rank`` of them (Keras's messages)."""
+    sizes = (size,) * rank if isinstance(size, int | np.integer) else size
+    if rank == 1 and (isinstance(size, bool) or not isinstance(size, int | np.integer)):
+        raise TypeError(f"Expected an integer value for `size`, got {type(size)}. {layer}: size "
+                        f"is how many times each step is repeated, e.g. size=2.")
+    if (not isinstance(sizes, tuple | list) or len(sizes) != rank
+            or not all(isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1
+                       for s in sizes)):
+        raise ValueError(f"Argument `size` should be a positive integer (or a tuple of {rank}). "
+                         f"Received: size={size!r}. {layer}: size is how many times each "
+                         f"{'step' if rank == 1 else 'row and column'} is repeated, e.g. size=2.")
+    return tuple(int(s) for s in sizes)
+
+
 class _Spatial(Layer):
     """A layer over ``(batch, *spatial, channels)`` with ``rank`` spatial axes."""
 
@@ -50,8 +67,51 @@ class _Spatial(Layer):
         check_rank(self, x.shape, self.rank)
 
 
+# Interpolation kernels of Keras's resize on its default JAX backend (``jax.image.resize``,
+# ``scale_and_translate``): each takes |distance| in input pixels, and returns the weight and the
+# kernel's radius. Keys (1981) cubic with a = -0.5; Lanczos with radius 3 or 5.
+def _triangle(x: np.ndarray) -> np.ndarray:
+    return np.maximum(0.0, 1.0 - x)
+
+
+def _keys_cubic(x: np.ndarray) -> np.ndarray:
+    near = ((1.5 * x - 2.5) * x) * x + 1.0
+    far = ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+    return np.where(x >= 2.0, 0.0, np.where(x >= 1.0, far, near))
+
+
+def _lanczos(radius: int) -> Any:
+    def kernel(x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius) / (np.pi ** 2 * x ** 2)
+        return np.where(x > radius, 0.0, np.where(x > 1e-3, y, 1.0))
+    return kernel
+
+
+RESIZE_KERNELS = {"bilinear": _triangle, "bicubic": _keys_cubic, "lanczos3": _lanczos(3),
+                  "lanczos5": _lanczos(5)}
+
+
+def resize_weights(n_in: int, n_out: int, interpolation: str) -> np.ndarray:
+    """The ``(n_out, n_in)`` matrix that resizes one axis: ``out = W @ x``.
+
+    Output pixel ``i`` samples the input at ``s_i = (i + 0.5) n_in / n_out - 0.5`` (pixel centres
+    aligned, "half-pixel centres"); its weights are ``k(|s_i - j|)`` for the kernel ``k`` of
+    ``interpolation``, divided by their sum over the input pixels ``j`` (so the edges use only
+    pixels inside the image). Float64; the same weights as ``jax.image.resize`` (Keras's resize on
+    JAX) when enlarging.
+    """
+    sample = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+    weights = RESIZE_KERNELS[interpolation](np.abs(sample[:, None] - np.arange(n_in)[None, :]))
+    total = weights.sum(axis=1, keepdims=True)
+    return np.where(np.abs(total) > 1000 * np.finfo(np.float32).eps,
+                    weights / np.where(total != 0, total, 1), 0.0)
+
+
 class _UpSampling(_Spatial):
-    """Repeats each row/column ``size`` times (nearest neighbour).
+    """Repeats each row/column ``size`` times (nearest neighbour), or, for ``UpSampling2D``,
+    resizes by ``size`` with Keras's ``interpolation`` (``"bilinear"``, ``"bicubic"``,
+    ``"lanczos3"``, ``"lanczos5"``; see :func:`resize_weights`).
 
     Parameters
     ----------
@@ -67,24 +127,34 @@ class _UpSampling(_Spatial):
                  interpolation: str = "nearest", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         layer = type(self).__name__
-        sizes = (size,) * self.rank if isinstance(size, int) else tuple(size)
-        if len(sizes) != self.rank or not all(isinstance(s, int) and s >= 1 for s in sizes):
-            raise ValueError(f"{layer}: size must be a positive int or a tuple of {self.rank}, "
-                             f"got {size!r}.")
-        if interpolation != "nearest":
-            raise ValueError(f"{layer}: interpolation={interpolation!r} is not supported; only "
-                             f"'nearest' is.")
-        self.size, self.interpolation = sizes, interpolation
+        self.size = _upsampling_size(layer, size, self.rank)
+        methods = ("nearest", *RESIZE_KERNELS) if self.rank == 2 else ("nearest",)
+        self.interpolation = str(interpolation).lower()
+        if self.interpolation not in methods:
+            raise ValueError(f"{layer}: interpolation={interpolation!r} is not supported; use one "
+                             f"of {list(methods)}.")
         self.data_format = check_data_format(layer, data_format)
 
     @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
+        if self.interpolation != "nearest":
+            return self._resize(inputs)
         n, *spatial, c = inputs.shape
         spread = [d for n_i in spatial for d in (n_i, 1)]  # (N, h, 1, w, 1, C)
         y = ops.reshape(inputs, (n, *spread, c))
         rep = [d for n_i, s in zip(spatial, self.size, strict=True) for d in (n_i, s)]
         y = ops.broadcast_to(y, (n, *rep, c))
         return ops.reshape(y, (n, *(a * s for a, s in zip(spatial, self.size, strict=True)), c))
+
+    def _resize(self, inputs: Tensor) -> Tensor:
+        """Each spatial axis multiplied by its resize matrix (channels last)."""
+        y = inputs
+        for axis, factor in enumerate(self.size, start=1):
+            n_in = y.shape[axis]
+            weights = Tensor(resize_weights(n_in, n_in * factor, self.interpolation).T.astype(
+                y.dtype))  # (n_in, n_out)
+            y = ops.swapaxes(ops.matmul(ops.swapaxes(y, axis, -1), weights), axis, -1)
+        return y
 
     @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
@@ -209,11 +279,18 @@ class _Cropping(_Spatial):
     @channels_last_inside
     def _check_input(self, x: Tensor) -> None:
         super()._check_input(x)
-        for n, (lo, hi) in zip(x.shape[1:-1], self.cropping, strict=True):
-            if lo + hi >= n:
-                raise ValueError(f"{type(self).__name__} layer '{self.name}': cropping "
+        self._check_cropping(x.shape)
+
+    def _check_cropping(self, shape: tuple[int | None, ...]) -> None:
+        """Refuse cropping that removes a whole spatial axis (``shape`` is channels last)."""
+        for n, (lo, hi) in zip(shape[1:-1], self.cropping, strict=True):
+            if n is not None and lo + hi >= n:
+                keras = ("`cropping` parameter of `Cropping1D` layer must be smaller than the "
+                         "input length." if self.rank == 1 else "Values in `cropping` argument "
+                         "should be smaller than the corresponding spatial dimension of the input.")
+                raise ValueError(f"{keras} {type(self).__name__} layer '{self.name}': cropping "
                                  f"{self.cropping} removes everything from an input of shape "
-                                 f"{x.shape}. Crop less.")
+                                 f"{tuple(shape)}. Crop less.")
 
     @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
@@ -224,6 +301,7 @@ class _Cropping(_Spatial):
     @channels_last_inside
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         check_rank(self, input_shape, self.rank)
+        self._check_cropping(input_shape)
         return (input_shape[0], *(None if a is None else a - lo - hi for a, (lo, hi) in zip(
             input_shape[1:-1], self.cropping, strict=True)), input_shape[-1])
 

@@ -7,6 +7,7 @@ an array or ``None``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -120,6 +121,18 @@ class IterableBatches:
             x, y, sw = unpack_x_y_sample_weight(batch)
             yield pack_x_y_sample_weight(_arrays(x, self.what), _arrays(y, "y"),
                                          _arrays(sw, "sample_weight"))
+
+    def peek(self) -> Any:
+        """The first batch without using it up (None when there is none): a generator's first
+        batch is read and put back in front of the rest, for the first epoch to start with."""
+        source = self.source
+        if hasattr(source, "__iter__") and iter(source) is source:
+            stream = self._batches()
+            first = next(stream, None)
+            if first is not None:
+                self._iterator = itertools.chain([first], stream)
+            return first
+        return next(iter(source), None)
 
     def _batches(self) -> Iterator[Any]:
         source = self.source

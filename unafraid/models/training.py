@@ -432,14 +432,13 @@ class Trainer:
         if not self._defines_call():
             return
         if not self.built or self._metrics_per_output is None:
-            first = next(iter(batches.source), None) if not hasattr(batches.source, "__next__") \
-                else None
+            first = batches.peek()  # a generator's first batch is put back
             if first is None and self.built:
-                return  # a generator: its metrics are resolved at the first step
+                return
             if first is None:
-                raise ValueError("fit got a dataset or generator, but the model is not built yet "
-                                 "and the first batch could not be read without consuming it. "
-                                 "Give the first layer input_shape=..., or call model.build().")
+                raise ValueError("fit got a dataset or generator with no batches, and the model "
+                                 "is not built yet. Give the first layer input_shape=..., or call "
+                                 "model.build().")
             x, _, _ = unpack_x_y_sample_weight(batch_in_model_order(self, first))
             xs = [_data.to_array(a, "x") for a in (x if isinstance(x, list | tuple) else [x])]
             self._ensure_built(xs)
