@@ -270,3 +270,22 @@ def test_a_model_whose_call_needs_values_still_needs_its_class(tmp_path):
     model.save(tmp_path / "m")
     with pytest.raises(ValueError, match="'ValueDependentModel'.*not known here"):
         keras.models.load_model(tmp_path / "m")
+
+
+# ---- a functional model's layers start with its InputLayer, as in Keras --------------------------
+
+def test_a_functional_models_layers_list_its_input_layer_first_as_keras_3():
+    real_keras = pytest.importorskip("keras", reason="keras (JAX backend) is in the test extra")
+
+    def names(k):
+        inputs = k.Input(shape=(784,), name="digits")
+        x = k.layers.Dense(64, activation="relu", name="dense_1")(inputs)
+        outputs = k.layers.Dense(10, name="predictions")(x)
+        model = k.Model(inputs, outputs)
+        return [(type(layer).__name__, layer.name) for layer in model.layers], model
+    theirs, _ = names(real_keras)
+    ours, model = names(keras)
+    assert ours == theirs == [("InputLayer", "digits"), ("Dense", "dense_1"), ("Dense", "predictions")]
+    assert model.layers[1].kernel.shape == (784, 64)            # the guide's functional_model.layers[1]
+    seq = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    assert [type(layer).__name__ for layer in seq.layers] == ["Dense"]   # Sequential: as Keras, none
