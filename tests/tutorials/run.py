@@ -35,7 +35,6 @@ STANDINS = REPO / "tests" / "tutorials"
 # report it until the tutorial is moved out of this table, so the table stays the true status.
 EXPECTED_TO_FAIL = {
     "custom_layers": "got multiple values for argument 'shape'",  # Keras 3 refuses it too
-    "serialization_and_saving": "which is not known here",  # load without the class, as Keras 3
 }
 # The callbacks guide spells infinity `np.Inf`, which NumPy 2 removed: on NumPy 2 it stops there
 # with any library (Keras 3 too); on NumPy 1.x (unafraid supports numpy>=1.24) it runs to the end.
