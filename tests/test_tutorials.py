@@ -96,3 +96,12 @@ def test_the_callbacks_guide_is_expected_to_stop_only_on_numpy_2():
     assert ("own_callbacks" in EXPECTED_TO_FAIL) is not has_inf
     assert verdict(entry, finished).startswith("as recorded") is has_inf
     assert verdict(entry, stopped).startswith("as recorded") is not has_inf
+
+
+def test_a_missing_or_changed_source_is_reported_and_the_run_goes_on(tmp_path, monkeypatch, capsys):
+    from tests.tutorials import run
+    monkeypatch.setenv("UNAFRAID_TUTORIAL_SOURCES", str(tmp_path))   # holds no checkouts
+    assert run.main(["autodiff_guide", "variable_guide"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["autodiff_guide", "variable_guide"]
+    assert all("not converted" in line for line in lines)

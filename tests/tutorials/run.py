@@ -92,6 +92,8 @@ def main(names: list[str]) -> int:
                 said = verdict(entry, run_one(entry, Path(tmp)))
             except subprocess.TimeoutExpired:
                 said = f"over the {LIMIT_S:.0f} s limit"
+            except (ValueError, OSError) as e:  # a source missing or changed upstream: say so,
+                said = f"not converted: {e}"     # and go on with the other tutorials
         bad += not said.startswith("as recorded")
         print(f"{entry['name']}: {said}", flush=True)
     return 1 if bad else 0
