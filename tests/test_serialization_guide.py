@@ -289,3 +289,16 @@ def test_a_functional_models_layers_list_its_input_layer_first_as_keras_3():
     assert model.layers[1].kernel.shape == (784, 64)            # the guide's functional_model.layers[1]
     seq = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     assert [type(layer).__name__ for layer in seq.layers] == ["Dense"]   # Sequential: as Keras, none
+
+
+def test_saving_a_traceable_model_leaves_the_automatic_layer_names_unchanged(tmp_path):
+    model = ChainModel([2])
+    model(np.ones((1, 3), np.float32))
+
+    def counter(name):
+        tail = name.rsplit("_", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+    before = counter(keras.Input((2,)).node.layer.name)
+    model.save(tmp_path / "m")                     # traces call on a symbolic input
+    after = counter(keras.Input((2,)).node.layer.name)
+    assert after == before + 1

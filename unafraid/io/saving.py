@@ -194,7 +194,8 @@ def traced_architecture(model: Any) -> dict[str, Any] | None:
     if not (isinstance(shape, tuple) and shape and all(d is None or isinstance(d, int)
                                                        for d in shape)):
         return None
-    inputs = Input(batch_shape=(None, *shape[1:]), dtype=model.dtype)
+    # named, so that tracing leaves the automatic layer names of the user's program unchanged
+    inputs = Input(batch_shape=(None, *shape[1:]), dtype=model.dtype, name=f"{model.name}_input")
     try:  # a call that only runs on real values is simply not traceable: no trace is kept
         outputs = model.call(inputs)
         if not isinstance(outputs, KerasTensor):
