@@ -302,3 +302,20 @@ def test_saving_a_traceable_model_leaves_the_automatic_layer_names_unchanged(tmp
     model.save(tmp_path / "m")                     # traces call on a symbolic input
     after = counter(keras.Input((2,)).node.layer.name)
     assert after == before + 1
+
+
+# ---- a layer's weights have assign_add / assign_sub (the subclassing guide's ComputeSum) ---------
+
+def test_a_layer_weight_assign_add_accumulates_as_keras_3():
+    real_keras = pytest.importorskip("keras", reason="keras (JAX backend) is in the test extra")
+    x = np.ones((2, 2), np.float32)
+
+    def run(k):
+        layer = k.layers.Layer()
+        total = layer.add_weight(initializer="zeros", shape=(2,), trainable=False)
+        total.assign_add(np.sum(x, axis=0))
+        total.assign_add(np.sum(x, axis=0))
+        total.assign_sub(np.array([0.5, 1.0], np.float32))
+        return np.asarray(total.numpy())
+    np.testing.assert_array_equal(run(keras), run(real_keras))
+    np.testing.assert_array_equal(run(keras), [3.5, 3.0])
