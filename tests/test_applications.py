@@ -35,7 +35,8 @@ def vgg_params(depths, side, classes, include_top=True):
 @pytest.mark.parametrize("make, depths", [(VGG16, (2, 2, 3, 3, 3)), (VGG19, (2, 2, 4, 4, 4))])
 def test_architecture_is_keras_layer_for_layer(make, depths):
     model = make(weights=None, input_shape=(64, 64, 3), classes=7)
-    assert [layer.name for layer in model.layers] == expected_names(depths)
+    assert type(model.layers[0]).__name__ == "InputLayer"   # a functional model's, as in Keras
+    assert [layer.name for layer in model.layers[1:]] == expected_names(depths)
     assert model.name == make.__name__.lower()
     assert model.count_params() == vgg_params(depths, 64, 7)
     assert model.output.shape == (None, 7)
@@ -44,7 +45,7 @@ def test_architecture_is_keras_layer_for_layer(make, depths):
     assert (conv["kernel_size"], conv["padding"], conv["activation"], conv["filters"]) == (
         [3, 3], "same", "relu", 256)
     notop = make(weights=None, include_top=False)
-    assert [layer.name for layer in notop.layers] == expected_names(depths, include_top=False)
+    assert [layer.name for layer in notop.layers[1:]] == expected_names(depths, include_top=False)
     assert notop.output.shape == (None, None, None, 512)
     assert make(weights=None, include_top=False, pooling="max").output.shape == (None, 512)
     assert make(weights=None, include_top=False, pooling="avg",
@@ -65,7 +66,8 @@ def test_feature_extraction_as_in_the_functional_api_guide():
     extractor = tf.keras.Model(inputs=vgg.input, outputs=features_list)
     img = np.random.default_rng(0).random((1, 32, 32, 3)).astype("float32")
     features = extractor(img)
-    assert [f.shape for f in features][:3] == [(1, 32, 32, 64), (1, 32, 32, 64), (1, 16, 16, 64)]
+    assert [f.shape for f in features][:4] == [(1, 32, 32, 3), (1, 32, 32, 64), (1, 32, 32, 64),
+                                               (1, 16, 16, 64)]   # the input first, as in Keras
     assert features[-1].shape == (1, 10)
     np.testing.assert_allclose(features[-1].numpy(), vgg(img).numpy(), rtol=1e-6)
     np.testing.assert_allclose(features[-1].numpy().sum(), 1.0, rtol=1e-5)
@@ -126,6 +128,8 @@ def test_keras_vgg_file_loads_with_the_same_predictions(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
     theirs = keras.applications.VGG19(weights=None, input_shape=(48, 48, 3), classes=3)
     mine = VGG19(weights=None, input_shape=(48, 48, 3), classes=3)
-    assert [layer.name for layer in theirs.layers][1:] == [layer.name for layer in mine.layers]
+    assert [type(layer).__name__ for layer in theirs.layers] == [
+        type(layer).__name__ for layer in mine.layers]          # InputLayer first in both
+    assert [layer.name for layer in theirs.layers][1:] == [layer.name for layer in mine.layers][1:]
     assert [w.shape for w in theirs.weights] == [w.shape for w in mine.weights]
     assert theirs.count_params() == mine.count_params()

@@ -26,7 +26,7 @@ def test_model_from_config_rebuilds_a_functional_model_with_custom_layers():
     model = tf.keras.Model(inputs, outputs)
     new = tf.keras.Model.from_config(model.get_config(), custom_objects={"CustomDense": CustomDense})
     assert type(new).__name__ == "Functional"
-    assert [type(layer).__name__ for layer in new.layers] == ["CustomDense", "Dense"]
+    assert [type(layer).__name__ for layer in new.layers] == ["InputLayer", "CustomDense", "Dense"]
     assert new.predict(np.ones((2, 4), np.float32), verbose=0).shape == (2, 3)
 
 

@@ -78,3 +78,30 @@ SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_
                                       "Epoch 1/1: 100%|##########| 94/94 [loss=0.982, "
                                       "sparse_categorical_accuracy=0.747]\n",
 }
+
+
+def test_the_callbacks_guide_is_expected_to_stop_only_on_numpy_2():
+    """`np.Inf` (in the callbacks guide) exists in NumPy 1.x and was removed in NumPy 2.0."""
+    import subprocess
+
+    import numpy as np
+
+    from tests.tutorials.run import verdict
+    entry = next(t for t in TUTORIALS if t["name"] == "own_callbacks")
+    finished = subprocess.CompletedProcess([], 0, stdout="Epoch 00014: Learning rate is 0.0010.\n",
+                                           stderr="")
+    stopped = subprocess.CompletedProcess([], 1, stdout="", stderr=(
+        "AttributeError: `np.Inf` was removed in the NumPy 2.0 release. Use `np.inf` instead."))
+    has_inf = hasattr(np, "Inf")
+    assert ("own_callbacks" in EXPECTED_TO_FAIL) is not has_inf
+    assert verdict(entry, finished).startswith("as recorded") is has_inf
+    assert verdict(entry, stopped).startswith("as recorded") is not has_inf
+
+
+def test_a_missing_or_changed_source_is_reported_and_the_run_goes_on(tmp_path, monkeypatch, capsys):
+    from tests.tutorials import run
+    monkeypatch.setenv("UNAFRAID_TUTORIAL_SOURCES", str(tmp_path))   # holds no checkouts
+    assert run.main(["autodiff_guide", "variable_guide"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["autodiff_guide", "variable_guide"]
+    assert all("not converted" in line for line in lines)

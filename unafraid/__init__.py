@@ -32,7 +32,7 @@ _tf.symbolic_versions(globals(), "unafraid.", [*_engine.PRIMITIVES, "one_hot"])
 _LAZY_SUBMODULES = {"nn", "models", "optimizers", "losses", "metrics", "layers", "callbacks",
                     "initializers", "activations", "datasets", "explore", "keras", "io", "random",
                     "regularizers", "utils", "cli", "data", "saved_model", "sklearn", "cells",
-                    "constraints"}
+                    "constraints", "train"}
 _LAZY_NAMES = {"set_random_seed": "unafraid.random"}
 _LAZY_ALIASES = {"keras_format": "unafraid.io.keras_format", "onnx": "unafraid.io.onnx"}
 

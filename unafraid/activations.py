@@ -339,17 +339,66 @@ def get(identifier: Any) -> Callable[..., Tensor]:
         return linear
     if isinstance(identifier, str):
         return NAMES.lookup(identifier)
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function":
+        return _own_function(identifier)
     if callable(identifier):
         return identifier
     raise TypeError(f"An activation must be a name or a function, got {identifier!r}.")
 
 
-def serialize(fn: Callable[..., Any]) -> str:
-    """The name under which ``fn`` is saved; only built-in activations can be saved."""
+def serialize(fn: Callable[..., Any]) -> str | dict[str, Any]:
+    """The name under which ``fn`` is saved.
+
+    A built-in activation is saved as its name (``'relu'``). A function of your own is saved as
+    Keras 3 saves it, by name only: ``{'module': 'builtins', 'class_name': 'function',
+    'config': 'custom_activation', 'registered_name': 'function'}`` (``registered_name`` is
+    ``'package>name'`` for a function decorated with ``keras.saving.register_keras_serializable``);
+    loading finds the function by that name in ``custom_objects=``, a ``custom_object_scope`` or
+    the registered table, never in the file. A lambda has no name to find it by and is refused.
+
+    Examples
+    --------
+    >>> from unafraid import activations, keras
+    >>> def squared_tanh(x):
+    ...     return activations.tanh(x) ** 2
+    >>> spec = activations.serialize(squared_tanh)
+    >>> spec["config"]
+    'squared_tanh'
+    >>> with keras.utils.custom_object_scope({"squared_tanh": squared_tanh}):
+    ...     activations.get(spec) is squared_tanh
+    True
+    """
     for name, f in NAMES.items():
         if f is fn or getattr(fn, "__name__", None) == name and fn.__module__.startswith("unafraid"):
             return name
+    name = getattr(fn, "__name__", None)
+    if callable(fn) and isinstance(name, str) and name.isidentifier():
+        from .io.custom_objects import get_registered_name
+        registered = get_registered_name(fn)
+        return {"module": "builtins", "class_name": "function", "config": name,
+                "registered_name": registered if ">" in registered else "function"}
     raise ValueError(
         f"Cannot save the custom activation {getattr(fn, '__name__', fn)!r}: saved models hold "
-        f"no code. Use a built-in name ({', '.join(NAMES.listed())}) or an Activation "
-        f"layer with one, and re-create custom pieces in code after loading.")
+        f"no code, and a function without a name (a lambda) cannot be found again by name. Use a "
+        f"built-in name ({', '.join(NAMES.listed())}) or a named function of your own (def), "
+        f"given back when loading with custom_objects={{'name': function}}.")
+
+
+def _own_function(spec: dict[str, Any]) -> Callable[..., Any]:
+    """The function of your own that :func:`serialize` described, found by name in
+    ``custom_objects`` / a ``custom_object_scope`` / the registered table (never in the file)."""
+    from .io.custom_objects import find_custom_object
+    name, registered = spec.get("config"), spec.get("registered_name")
+    if not isinstance(name, str):
+        raise ValueError(f"Malformed activation entry {str(spec)[:200]}: 'config' must be the "
+                         f"function's name.")
+    key = registered if isinstance(registered, str) and ">" in registered else name
+    fn = find_custom_object(key)
+    if fn is None or not callable(fn) or isinstance(fn, type):
+        raise ValueError(
+            f"The config names your own activation function '{name[:100]}', which is not known "
+            f"here: a saved config holds no code, so the function must come from your program. "
+            f"Pass it: custom_objects={{'{name[:100]}': {name[:100]}}} (load_model, "
+            f"Model.from_config), load inside keras.utils.custom_object_scope(...), or decorate it "
+            f"with @keras.saving.register_keras_serializable().")
+    return fn

@@ -43,10 +43,16 @@ def save(obj: Any, export_dir: str | os.PathLike, signatures: Any = None, option
 
 
 def load(export_dir: str | os.PathLike, tags: Any = None, options: Any = None) -> Any:
-    """The model saved in ``export_dir`` by :func:`save` (callable like the original)."""
+    """The model saved in ``export_dir`` by :func:`save` (callable like the original).
+
+    ``export_dir`` may also be a model file written by ``model.save(path)``: tf.keras 2 wrote a
+    SavedModel folder for a path without extension, unafraid writes its own model file there.
+    """
     from .io.saving import load_model
 
     folder = os.fspath(export_dir)
+    if os.path.isfile(folder):  # model.save("my_model"): a tf.keras 2 SavedModel path, here a file
+        return load_model(folder)
     path = os.path.join(folder, MODEL_FILE)
     if not os.path.isfile(path):
         if os.path.isfile(os.path.join(folder, "saved_model.pb")):

@@ -127,14 +127,6 @@ class Variable(engine.Variable):
         super().__init__(as_array(initial_value, _dtype(dtype)), name=name or "Variable",
                          trainable=trainable is not False)
 
-    def assign_add(self, delta: Any) -> Variable:
-        """``self += delta`` in place."""
-        return self.assign(self.data + as_array(delta, self.dtype))
-
-    def assign_sub(self, delta: Any) -> Variable:
-        """``self -= delta`` in place."""
-        return self.assign(self.data - as_array(delta, self.dtype))
-
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ")
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, numpy={body}>"

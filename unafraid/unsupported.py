@@ -80,8 +80,6 @@ KERAS_LAYERS: dict[str, str] = {
 }
 
 KERAS_NAMES: dict[str, str] = {
-    "preprocessing": ("not supported: prepare the NumPy arrays before fit (scale, pad, one-hot "
-                      "with unafraid.keras.utils.to_categorical)"),
     "mixed_precision": "not needed: unafraid computes in float32 on the CPU",
 }
 

@@ -266,6 +266,15 @@ class Variable(Tensor):
         """Keras 3's ``variable.path``: the full name, scopes included (``'dense/kernel'``)."""
         return self.name
 
+    def assign_add(self, delta: Any) -> Variable:
+        """``self += delta`` in place, as Keras 3's and TensorFlow's ``assign_add`` (``delta`` is
+        cast to the variable's dtype and broadcast to its shape); returns the variable."""
+        return self.assign(self.data + as_array(delta, self.dtype))
+
+    def assign_sub(self, delta: Any) -> Variable:
+        """``self -= delta`` in place (see :meth:`assign_add`); returns the variable."""
+        return self.assign(self.data - as_array(delta, self.dtype))
+
     def __repr__(self) -> str:
         return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}>"
 

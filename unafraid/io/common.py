@@ -23,6 +23,46 @@ class ModelFileError(ValueError):
     """A file that is not a readable unafraid model (or weights) file."""
 
 
+class LoadStatus:
+    """What a load matched, as TensorFlow's load status (``tf.train.Checkpoint.restore`` and
+    ``model.load_weights`` return one): the ``assert_*`` methods raise ``AssertionError`` naming
+    what did not match."""
+
+    def __init__(self, unused_in_file: list[str], unmatched_objects: list[str], matched: int,
+                 path: str) -> None:
+        self.unused_in_file = unused_in_file
+        self.unmatched_objects = unmatched_objects
+        self.matched = matched
+        self.path = path
+
+    def assert_consumed(self) -> LoadStatus:
+        """Every value of the file was restored and every variable of the objects got one."""
+        if self.unused_in_file or self.unmatched_objects:
+            raise AssertionError(
+                f"{self.path}: values of the file matched by no object: "
+                f"{self.unused_in_file[:10]}; variables of the objects with no value in the file "
+                f"(left as they were): {self.unmatched_objects[:10]}.")
+        return self
+
+    def assert_existing_objects_matched(self) -> LoadStatus:
+        """Every variable of the objects got a value (the file may hold more)."""
+        if self.unmatched_objects:
+            raise AssertionError(f"{self.path}: variables with no value in the file "
+                                 f"(left as they were): {self.unmatched_objects[:10]}.")
+        return self
+
+    def assert_nontrivial_match(self) -> LoadStatus:
+        """At least one variable was restored."""
+        if not self.matched:
+            raise AssertionError(f"{self.path}: no variable of the objects matched "
+                                 f"a value of the file.")
+        return self
+
+    def expect_partial(self) -> LoadStatus:
+        """Accepted (nothing is reported when a restore is partial)."""
+        return self
+
+
 def restore_generators(model: Any, states: Any, path: Any) -> None:
     """Set the random generators' saved states, all checked before any is changed."""
     from .. import random as _random

@@ -91,6 +91,8 @@ def _activation(g: GraphBuilder, layer: Any, fn: Any, x: str) -> str:
         name = activations.serialize(fn)
     except ValueError:
         name = getattr(fn, "__name__", repr(fn))
+    if not isinstance(name, str):  # a function of your own, saved by name
+        name = getattr(fn, "__name__", repr(fn))
     if name not in ACTIVATIONS:
         raise ValueError(f"Layer '{layer.name}' uses the activation {name!r}, which the ONNX export "
                          f"does not translate; supported: {', '.join(sorted(ACTIVATIONS))}.")

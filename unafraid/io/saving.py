@@ -29,6 +29,7 @@ from ..atomic import atomic_write_bytes, check_target
 from ..optimizers import Adam
 from ..registry import did_you_mean
 from .common import (
+    LoadStatus,
     ModelFileError,
     restore_generators,
     restore_weight_decay_exclusions,
@@ -138,6 +139,18 @@ def _custom_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None) -
     name = str(spec["class_name"])[:100]
     registered = spec.get("registered_name")
     cls = find_custom_object(registered if isinstance(registered, str) else name, custom_objects)
+    if cls is None and isinstance(spec.get("traced"), dict):
+        # the class is not here, but the file holds the layer graph its call ran (built-in
+        # layers only, see traced_architecture): revive the model as that functional model
+        import warnings
+        warnings.warn(
+            f"The model file holds a model of your own class '{name}', which is not known here; "
+            f"it was loaded as the functional model of the layers its call ran when saved (same "
+            f"outputs and weights, but not a {name}: its own methods, such as train_step, are "
+            f"absent). To get the class itself, pass it: load_model(path, custom_objects="
+            f"{{'{name}': {name}}}), or decorate it with "
+            f"@keras.saving.register_keras_serializable().", stacklevel=2)
+        return deserialize_layer(spec["traced"])
     if cls is None:
         raise ModelFileError(
             f"The model file holds a layer of your own class '{name}' (registered as "
@@ -160,6 +173,41 @@ def _custom_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None) -
     if shape is not None:
         build_from_shape(layer, shape)
     return layer
+
+
+def traced_architecture(model: Any) -> dict[str, Any] | None:
+    """The layer graph a subclassed model's ``call`` runs, as a functional model's config, or None.
+
+    TensorFlow's SavedModel keeps a traced graph of ``call``, so a model whose class is gone can
+    still be loaded ("revived"). The same, with no code: ``call`` is run once on a symbolic input
+    of the shape the model was built for, and when every step of it is one of unafraid's built-in
+    layers (or ops on symbolic tensors), the resulting functional model's config is kept beside
+    the class's own config. It is data (layer class names and their configs), built at loading
+    from the registry's layers like any functional model; nothing in it is code.
+
+    None when the model cannot be traced so: not built, several inputs, a ``call`` that needs
+    real values (Python control flow on data, custom layers inside), or whose graph does not use
+    the model's weights exactly, in the model's order. Such a model loads only with its class.
+    """
+    from ..layers.base import Input, KerasTensor
+    shape = getattr(model, "_build_shape", None)
+    if not (isinstance(shape, tuple) and shape and all(d is None or isinstance(d, int)
+                                                       for d in shape)):
+        return None
+    # named, so that tracing leaves the automatic layer names of the user's program unchanged
+    inputs = Input(batch_shape=(None, *shape[1:]), dtype=model.dtype, name=f"{model.name}_input")
+    try:  # a call that only runs on real values is simply not traceable: no trace is kept
+        outputs = model.call(inputs)
+        if not isinstance(outputs, KerasTensor):
+            return None
+        traced = registry.lookup("layer", "Functional")(inputs, outputs, name=model.name)
+        spec = serialize_layer(traced)
+    except Exception:  # noqa: BLE001 (any failure means: not traceable; the class is then needed)
+        return None
+    if json.dumps(spec).count('"custom": true') or [id(w) for w in traced.weights] != [
+            id(w) for w in model.weights]:
+        return None
+    return spec
 
 
 def build_from_shape(layer: Any, shape: Any) -> None:
@@ -217,7 +265,12 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True) 
         return save(model, filepath, overwrite=overwrite)
     _check_overwrite(filepath, overwrite)
     meta = _metadata("model", model)
-    meta["model_config"] = json.dumps(serialize_layer(model))
+    config = serialize_layer(model)
+    if config.get("custom"):
+        traced = traced_architecture(model)
+        if traced is not None:
+            config["traced"] = traced
+    meta["model_config"] = json.dumps(config)
     tensors = {f"weights/{i}": w.data for i, w in enumerate(model.weights)}
     if getattr(model, "compiled", False):
         meta["compile_config"] = json.dumps(model.get_compile_config())
@@ -644,7 +697,49 @@ def _restore_generators(model: Any, meta: dict[str, str], path: Any) -> None:
     restore_generators(model, states, path)
 
 
-def load_weights(model: Any, filepath: str | os.PathLike) -> None:
-    """Load weights into ``model`` from a file written by ``save_weights`` or ``save``."""
+def load_weights(model: Any, filepath: str | os.PathLike) -> LoadStatus:
+    """Load weights into ``model`` from a file written by ``save_weights`` or ``save``.
+
+    The file must hold one array per weight of the model, in order, with the same shapes. One
+    exception, for tf.keras 2's transfer-learning pattern (a checkpoint of a model's first layers
+    loaded into a model that adds layers): a file holding fewer weights, each of which has the
+    name and shape of a weight of the model, loads into those weights; the others are left as
+    they are, with a warning naming them, and the returned status's ``assert_consumed()`` raises.
+    """
     meta, handle = _read(filepath)
+    names = _json(meta, "weight_names", filepath)
+    mine = model.weights
+    if isinstance(names, list) and 0 < len(names) < len(mine):
+        return _load_by_name(model, handle, names, filepath)
     _assign_weights(model, handle, meta, filepath)
+    return LoadStatus([], [], len(mine), str(filepath))
+
+
+def _load_by_name(model: Any, handle: Any, names: list[Any], path: Any) -> LoadStatus:
+    """The partial load :func:`load_weights` describes, or its usual error when a stored name is
+    not a weight of the model (or names repeat)."""
+    import warnings
+    mine = model.weights
+    by_name = {w.name: w for w in mine}
+    if (len(by_name) != len(mine) or len(set(map(str, names))) != len(names)
+            or not all(isinstance(n, str) and n in by_name for n in names)):
+        missing = [n for n in names if n not in by_name][:5]
+        raise ModelFileError(
+            f"{path} holds {len(names)} weight arrays but the model has {len(mine)}, and the "
+            f"file's weights are not weights of the model by name (not found: {missing}). Build "
+            f"the same architecture as the one saved.")
+    pairs = []
+    for i, name in enumerate(names):
+        a = handle.get_tensor(f"weights/{i}")
+        var = by_name[name]
+        if a.shape != var.shape or a.dtype != var.dtype:
+            raise ModelFileError(f"{path}: weight '{name}' has shape {a.shape} and dtype {a.dtype}, "
+                                 f"but the model's has {var.shape}, {var.dtype}. Nothing was loaded.")
+        pairs.append((var, a))
+    for var, a in pairs:
+        var.assign(a)
+    left = [w.name for w in mine if w.name not in set(names)]
+    warnings.warn(f"load_weights({str(path)!r}): the file holds {len(names)} of the model's "
+                  f"{len(mine)} weights, loaded by name; {left[:10]} were left as they were.",
+                  stacklevel=4)
+    return LoadStatus([], left, len(pairs), str(path))

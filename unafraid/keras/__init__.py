@@ -40,12 +40,12 @@ sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
 
 
 def __getattr__(name: str) -> ModuleType:
-    if name in ("datasets", "applications"):  # loaded on first use: keras/datasets.py and
-        return importlib.import_module(f"{__name__}.{name}")  # keras/applications/
+    if name in ("datasets", "applications", "preprocessing"):  # loaded on first use:
+        return importlib.import_module(f"{__name__}.{name}")  # keras/datasets.py, applications/...
     from ..unsupported import KERAS_NAMES, missing_name_error
     raise missing_name_error(__name__, name, __all__, KERAS_NAMES)
 
 
 __all__ = ["activations", "applications", "backend", "callbacks", "compat", "constraints", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "random",
-           "regularizers", "saving", "utils", "Input", "Model", "Sequential", "Variable"]
+           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "preprocessing",
+           "random", "regularizers", "saving", "utils", "Input", "Model", "Sequential", "Variable"]

@@ -96,6 +96,27 @@ def array_to_img(x: Any, data_format: str | None = None, scale: bool = True,
     return Image.fromarray(a, "RGB" if a.shape[-1] == 3 else "RGBA")
 
 
+def img_to_array(img: Any, data_format: str | None = None, dtype: Any = None) -> np.ndarray:
+    """The array of a PIL image (or array): shape ``(height, width, channels)``, float32.
+
+    As Keras: a grayscale image gets a channel axis of 1; ``data_format='channels_first'``
+    gives ``(channels, height, width)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img_to_array(np.zeros((4, 5))).shape
+    (4, 5, 1)
+    """
+    a = np.asarray(img, dtype=np.dtype(dtype or "float32"))
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3:
+        raise ValueError(f"img_to_array expects an image of shape (height, width) or (height, "
+                         f"width, channels), got {a.shape}.")
+    return np.moveaxis(a, -1, 0) if data_format == "channels_first" else a
+
+
 class PyDataset:
     """Batches by index, Keras 3's way: subclass it and define ``__len__`` and ``__getitem__``.
 
@@ -161,6 +182,7 @@ class PyDataset:
 
 Sequence = PyDataset  # the Keras 2 name
 
-__all__ = ["PyDataset", "array_to_img", "Sequence", "set_random_seed", "to_categorical", "normalize",
+__all__ = ["PyDataset", "array_to_img", "img_to_array",
+           "Sequence", "set_random_seed", "to_categorical", "normalize",
            "plot_model", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_name", "get_registered_object", "register_keras_serializable"]

@@ -259,6 +259,27 @@ class Layer:
         self._weights.append(var)
         return var
 
+    def add_variable(self, *args: Any, **kwargs: Any) -> Variable:
+        """``add_weight`` under its other name, in both of Keras's spellings.
+
+        Keras 3: ``add_variable(shape, initializer, dtype=None, trainable=True, ...)``; tf.keras 2
+        (a deprecated alias of ``add_weight``): ``add_variable(name, shape, ...)``, recognised by
+        a string first. The initializer defaults to ``'glorot_uniform'``, as ``add_weight``'s.
+
+        Examples
+        --------
+        >>> from unafraid import keras
+        >>> layer = keras.layers.Layer(name="owner")
+        >>> layer.add_variable("kernel", shape=(2, 3)).name
+        'owner/kernel'
+        """
+        if args and isinstance(args[0], str):
+            if "name" in kwargs:
+                raise TypeError(f"add_variable on '{self.name}': the name was given twice, "
+                                f"{args[0]!r} first and name={kwargs['name']!r}.")
+            kwargs["name"], args = args[0], args[1:]
+        return self.add_weight(*args, **kwargs)
+
     @property
     def weights(self) -> list[Variable]:
         """All weights: this layer's, then those of its sub-layers, in creation order."""

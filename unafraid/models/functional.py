@@ -71,6 +71,13 @@ class Functional(Model):
                              f"computed from this model's inputs {self.input_names}: {e}") from e
 
     @property
+    def layers(self) -> list[Layer]:
+        """The model's layers as Keras (3 and tf.keras 2) lists a functional model's: its
+        ``InputLayer``s first, then the other layers in the order they run."""
+        inputs = [t.node.layer for t in self._in]
+        return [*dict.fromkeys(inputs), *self._layers]
+
+    @property
     def inputs(self) -> list[KerasTensor]:
         return list(self._in)
 

@@ -232,6 +232,24 @@ class Model(Trainer, Layer):
         from ..io.saving import save_model
         save_model(self, filepath, overwrite=overwrite)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as a JSON string (Keras's ``Model.to_json``; no weights, no code).
+
+        ``keras.models.model_from_json`` re-creates the model from it, with fresh weights.
+        ``kwargs`` go to ``json.dumps`` (``indent=2``, as in Keras).
+
+        Examples
+        --------
+        >>> from unafraid import keras
+        >>> model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(1)])
+        >>> keras.models.model_from_json(model.to_json()).output_shape
+        (None, 1)
+        """
+        import json
+
+        from ..io.saving import serialize_layer
+        return json.dumps(serialize_layer(self), **kwargs)
+
     def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> None:  # noqa: A002
         """Write the inference graph for serving: ``format='onnx'`` (see ``unafraid.io.onnx``).
 
@@ -250,10 +268,14 @@ class Model(Trainer, Layer):
         from ..io.saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath: Any) -> None:
-        """Load weights saved by ``save_weights`` or ``save`` (checked by name and shape)."""
+    def load_weights(self, filepath: Any) -> Any:
+        """Load weights saved by ``save_weights`` or ``save`` (checked by name and shape).
+
+        Returns a load status (as tf.keras 2's ``load_weights``): ``status.assert_consumed()``
+        raises when some of the model's weights were not in the file (see
+        ``unafraid.io.saving.load_weights``)."""
         from ..io.saving import load_weights
-        load_weights(self, filepath)
+        return load_weights(self, filepath)
 
     def get_compile_config(self) -> dict[str, Any] | None:
         """The compile arguments as JSON-serialisable data."""
