@@ -383,10 +383,21 @@ def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(
 def test_a_core_counts_as_idle_while_the_load_average_leaves_one(monkeypatch, load, cores, idle):
     monkeypatch.setattr(fast.os, "getloadavg", lambda: (load, 0.0, 0.0))
     monkeypatch.setattr(fast.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(fast, "_CORES", [])
     monkeypatch.setattr(fast, "_LOAD_SEEN", [-1e9, 0.0])
     assert fast.idle_core() is idle
     monkeypatch.setattr(fast.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
     assert fast.idle_core() is idle                       # read again only after a second
+
+
+def test_the_core_count_is_read_once_per_process(monkeypatch):
+    reads = []
+    monkeypatch.setattr(fast.os, "cpu_count", lambda: reads.append(1) or 4)
+    monkeypatch.setattr(fast, "_CORES", [])
+    assert [fast.cores() for _ in range(3)] == [4, 4, 4] and reads == [1]
+    monkeypatch.setattr(fast, "_CORES", [])
+    monkeypatch.setattr(fast.os, "cpu_count", lambda: None)   # unknown: one core
+    assert fast.cores() == 1
 
 
 def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):

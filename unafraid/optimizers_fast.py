@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["FastPath", "sgd", "adam", "adam_numpy", "rmsprop", "adagrad", "weight_decay", "kernels", "status",
-           "warm_up", "idle_core", "PARALLEL_MIN_TOTAL", "PARALLEL_MIN_SIZE"]
+           "warm_up", "idle_core", "cores", "PARALLEL_MIN_TOTAL", "PARALLEL_MIN_SIZE"]
 
 State = dict[str, np.ndarray]
 Kernel = Callable[..., None]   # kernel(g, w, state, s1, s2, **scalars): updates w and state in place
@@ -256,6 +256,7 @@ def _run_updates(kernel: Kernel, scalars: dict[str, Any], updates: list[Update],
 
 _WORKER: list[ThreadPoolExecutor | None] = []
 _LOAD_SEEN: list[float] = [-1e9, 0.0]  # when the load average was last read, and what it was
+_CORES: list[int] = []  # os.cpu_count(), read once: it reads /sys and costs tens of us per call
 
 
 def idle_core() -> bool:
@@ -274,14 +275,22 @@ def idle_core() -> bool:
         except (AttributeError, OSError):
             load = 0.0
         _LOAD_SEEN[:] = [now, load]
-    return _LOAD_SEEN[1] <= (os.cpu_count() or 1) - 0.25
+    return _LOAD_SEEN[1] <= cores() - 0.25
+
+
+def cores() -> int:
+    """The number of logical CPUs, read once per process (``os.cpu_count()`` reads /sys on
+    Linux: about 35 us, too much for every optimizer step)."""
+    if not _CORES:
+        _CORES.append(os.cpu_count() or 1)
+    return _CORES[0]
 
 
 def helper_thread() -> ThreadPoolExecutor | None:
     """One persistent helper thread, created on first use; None on a single-core machine."""
     if not _WORKER:
         _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-optimizer")
-                       if (os.cpu_count() or 1) > 1 else None)
+                       if cores() > 1 else None)
     return _WORKER[0]
 
 
