@@ -676,12 +676,24 @@ def apply_if_finite(optimizer: Any, loss_value: float, grads: list[Any], weights
 
     The optimizer itself skips an update whose gradients hold NaN or infinity (see
     ``Optimizer.apply``), so either way the weights and the optimizer's state stay as they were.
+    ``grads`` were made for this update only, so unafraid's own ``apply`` may use them as
+    scratch space (``scratch_gradients``); they are not to be read afterwards.
     """
     if not math.isfinite(loss_value):
         return False
     skipped = optimizer.skipped_updates
-    optimizer.apply(grads, weights)
+    if takes_scratch_gradients(optimizer):
+        optimizer.apply(grads, weights, scratch_gradients=True)
+    else:
+        optimizer.apply(grads, weights)
     return optimizer.skipped_updates == skipped
+
+
+def takes_scratch_gradients(optimizer: Any) -> bool:
+    """Whether ``optimizer.apply`` is unafraid's own, which takes ``scratch_gradients`` (a
+    subclass overriding ``apply`` may not)."""
+    from ..optimizers import Optimizer
+    return isinstance(optimizer, Optimizer) and type(optimizer).apply is Optimizer.apply
 
 
 def plain_logs(logs: dict[str, Any]) -> dict[str, Any]:
