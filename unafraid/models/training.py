@@ -155,7 +155,7 @@ class Trainer:
         grads = gradients(self.optimizer.scale_loss(loss), weights)       # backward
         loss_value = float(loss.data)
         self.update_skipped = not apply_if_finite(self.optimizer, loss_value, grads, weights)  # update
-        self._loss_tracker.update_state([loss_value], sample_weight=[_batch_size(x)])
+        self._loss_tracker.update_state(loss_value, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data: Any) -> dict[str, float]:
@@ -163,7 +163,7 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state([float(loss.data)], sample_weight=[_batch_size(x)])
+        self._loss_tracker.update_state(float(loss.data), sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data: Any) -> Any:
@@ -604,7 +604,7 @@ class CompiledTrainStep:
         (loss_value, *y_pred), grads = compiled(batch, weights)
         loss_value = float(loss_value)
         model.update_skipped = not apply_if_finite(model.optimizer, loss_value, grads, weights)
-        model._loss_tracker.update_state([loss_value], sample_weight=[len(xs[0])])
+        model._loss_tracker.update_state(loss_value, sample_weight=len(xs[0]))
         return model.compute_metrics(x, y, one_or_list(y_pred), sample_weight)
 
     def _forward_and_loss(self, batch: list[np.ndarray], n_x: int, n_y: int,
