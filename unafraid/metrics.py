@@ -63,9 +63,12 @@ def _array(x: Any) -> np.ndarray:
     return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
+_NUMBERS = (float, int, np.floating, np.integer)  # a tuple: isinstance checks it faster than a union
+
+
 def _one_number(x: Any) -> bool:
     """A Python or NumPy real number (not a bool, not an array)."""
-    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool | np.bool_)
+    return isinstance(x, _NUMBERS) and not isinstance(x, bool)
 
 
 def _same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
