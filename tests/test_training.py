@@ -744,3 +744,12 @@ def test_an_update_that_overflows_float32_puts_back_the_last_state_kept_in_memor
     # the optimizer was built at the first step: its momentum is back to its first value, 0
     assert s1.pop("iterations") == 0 and all(not v.any() for v in s1.values())
     assert np.isfinite(model.predict(X[:10])).all()
+
+
+def test_batch_rows_are_the_rows_fancy_indexing_gives():
+    from unafraid.models.batches import rows
+    x = np.arange(5 * 3 * 2, dtype=np.float32).reshape(5, 3, 2)
+    idx = np.array([4, 0, 2])
+    assert rows(x, idx).tobytes() == x[idx].tobytes() and rows(x, idx).flags.c_contiguous
+    assert np.shares_memory(rows(x, slice(1, 3)), x)         # a slice stays a view
+    assert rows(np.arange(5), idx).tolist() == [4, 0, 2]
