@@ -15,7 +15,7 @@ module runs the same rules faster, and nothing here changes a number:
   only (``fit``'s train step: ``Optimizer.apply(..., scratch_gradients=True)``) lets a kernel
   that reads ``g`` only before it writes ``s2`` (those in ``G_AS_SCRATCH``) use ``g`` itself as
   ``s2``: the same operations on the same values, with one array less passing through the
-  caches (Adam: 7% faster, ``docs/benchmarks.md``).
+  caches (Adam: about 5% faster, ``docs/optimizers_losses_metrics.md``).
 - **Two cores**: a step that updates at least ``PARALLEL_MIN_TOTAL`` numbers in all cuts
   each variable of at least ``PARALLEL_MIN_SIZE`` numbers in halves, and one persistent
   helper thread updates the first halves. The rules are elementwise, so this gives the
