@@ -207,3 +207,21 @@ def test_confusion_counts_by_hand():
                               thresholds_distributed_evenly=True)
     np.testing.assert_array_equal(even["tp"], [2.0, 1.0, 0.0])  # 0.5 is not above 0.5
     np.testing.assert_array_equal(even["fp"], [2.0, 1.0, 0.0])
+
+
+def test_mean_of_one_number_at_a_time_has_the_bits_of_arrays():
+    """fit's loss tracker passes one float and one batch size per step (the path without arrays);
+    it must keep the same float64 total and count as one-element arrays, NaN included."""
+    rng = np.random.default_rng(3)
+    values = [float(v) for v in rng.standard_normal(50).astype(np.float32)] + [np.float32(0.1)]
+    weights = [int(w) for w in rng.integers(1, 64, len(values))]
+    for weighted in (False, True):
+        fast, arrays = M.Mean(), M.Mean()
+        for v, w in zip(values, weights, strict=True):
+            fast.update_state(v, sample_weight=w if weighted else None)
+            arrays.update_state([v], sample_weight=[w] if weighted else None)
+        assert (fast.total, fast.count) == (arrays.total, arrays.count)
+        assert fast.result() == arrays.result()
+    nan = M.Mean()
+    nan.update_state(float("nan"), sample_weight=3)
+    assert np.isnan(nan.result()) and nan.count == 3.0

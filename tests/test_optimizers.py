@@ -317,12 +317,12 @@ def odd_problem(dtype):
     return w0, grads
 
 
-def train_bits(make, w0, grads, use_fast_path):
+def train_bits(make, w0, grads, use_fast_path, scratch_gradients=False):
     opt, ws = make(), [uf.Variable(w.copy()) for w in w0]
     opt.use_fast_path = use_fast_path
     with np.errstate(all="ignore"):                    # inf / inf: NumPy warns, numba does not
         for g in grads:
-            opt.apply([x.copy(order="K") for x in g], ws)
+            opt.apply([x.copy(order="K") for x in g], ws, scratch_gradients=scratch_gradients)
     return [w.data for w in ws], opt.state_dict()
 
 
@@ -348,16 +348,34 @@ def test_fast_path_has_the_bits_of_the_plain_rule(rule, dtype, monkeypatch):
     for extra in EXTRAS:
         make = functools.partial(RULES[rule], **extra)
         plain_w, plain_state = train_bits(make, w0, grads, use_fast_path=False)
-        for kernels, min_total in itertools.product([None, compiled], [10 ** 9, 1]):
+        for kernels, min_total, scratch in itertools.product([None, compiled], [10 ** 9, 1],
+                                                              [False, True]):
             monkeypatch.setattr(fast, "_LOADED", [kernels])
             monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", min_total)
             monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 16)   # halves of the small variables too
-            fast_w, fast_state = train_bits(make, w0, grads, use_fast_path=True)
+            fast_w, fast_state = train_bits(make, w0, grads, True, scratch_gradients=scratch)
             for a, b in zip(fast_w, plain_w, strict=True):
                 assert_same_bits(a, b)
             assert sorted(fast_state) == sorted(plain_state)
             for key in plain_state:
                 assert_same_bits(fast_state[key], plain_state[key])
+
+
+@pytest.mark.parametrize("two_cores", [False, True])
+def test_scratch_gradients_are_written_only_by_kernels_that_may(monkeypatch, two_cores):
+    """Adam's NumPy kernel uses a scratch gradient as its second buffer (the same bits: above);
+    SGD's is left alone, and so is every gradient without ``scratch_gradients``."""
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(fast, "_LOADED", [None])                     # NumPy kernels
+    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])
+    monkeypatch.setattr(fast, "idle_core", lambda: True)
+    monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1 if two_cores else 10 ** 9)
+    monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 16)
+    for make, scratch, written in [(Adam, True, True), (Adam, False, False), (SGD, True, False)]:
+        w = uf.Variable(np.ones(100, np.float32))
+        g = np.full(100, 0.5, np.float32)
+        make().apply([g], [w], scratch_gradients=scratch)
+        assert (not np.all(g == 0.5)) is written, (make, scratch)
 
 
 def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(monkeypatch):
@@ -384,10 +402,21 @@ def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(
 def test_a_core_counts_as_idle_while_the_load_average_leaves_one(monkeypatch, load, cores, idle):
     monkeypatch.setattr(fast.os, "getloadavg", lambda: (load, 0.0, 0.0))
     monkeypatch.setattr(fast.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(fast, "_CORES", [])
     monkeypatch.setattr(fast, "_LOAD_SEEN", [-1e9, 0.0])
     assert fast.idle_core() is idle
     monkeypatch.setattr(fast.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
     assert fast.idle_core() is idle                       # read again only after a second
+
+
+def test_the_core_count_is_read_once_per_process(monkeypatch):
+    reads = []
+    monkeypatch.setattr(fast.os, "cpu_count", lambda: reads.append(1) or 4)
+    monkeypatch.setattr(fast, "_CORES", [])
+    assert [fast.cores() for _ in range(3)] == [4, 4, 4] and reads == [1]
+    monkeypatch.setattr(fast, "_CORES", [])
+    monkeypatch.setattr(fast.os, "cpu_count", lambda: None)   # unknown: one core
+    assert fast.cores() == 1
 
 
 def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):

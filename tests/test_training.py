@@ -744,3 +744,35 @@ def test_an_update_that_overflows_float32_puts_back_the_last_state_kept_in_memor
     # the optimizer was built at the first step: its momentum is back to its first value, 0
     assert s1.pop("iterations") == 0 and all(not v.any() for v in s1.values())
     assert np.isfinite(model.predict(X[:10])).all()
+
+
+def test_batch_rows_are_the_rows_fancy_indexing_gives():
+    from unafraid.models.batches import rows
+    x = np.arange(5 * 3 * 2, dtype=np.float32).reshape(5, 3, 2)
+    idx = np.array([4, 0, 2])
+    assert rows(x, idx).tobytes() == x[idx].tobytes() and rows(x, idx).flags.c_contiguous
+    assert np.shares_memory(rows(x, slice(1, 3)), x)         # a slice stays a view
+    assert rows(np.arange(5), idx).tolist() == [4, 0, 2]
+
+
+def test_fit_gives_its_gradients_as_scratch_only_to_unafraids_own_apply():
+    """fit's step lets Adam write into its gradients (the same bits: tests/test_optimizers.py);
+    an optimizer whose ``apply`` is its own (no ``scratch_gradients``) still trains, to the same
+    bits, and sees gradients nobody wrote into."""
+    seen = []
+
+    class OwnApply(tf.keras.optimizers.Adam):
+        def apply(self, grads, trainable_variables=None):
+            seen.append([g.copy() for g in grads])
+            super().apply(grads, trainable_variables)
+            assert all(np.array_equal(a, g) for a, g in zip(seen[-1], grads, strict=True))
+
+    results = []
+    for make in (tf.keras.optimizers.Adam, OwnApply):
+        tf.set_random_seed(1337)
+        model = seed_model()
+        model.compile(make(), "sparse_categorical_crossentropy", jit_compile=True)
+        history = model.fit(X, Y, epochs=2, batch_size=32, verbose=0)
+        results.append((history.history, model.get_weights()))
+    assert seen and results[0][0] == results[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1], strict=True))

@@ -64,6 +64,14 @@ def _array(x: Any) -> np.ndarray:
     return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
+_NUMBERS = (float, int, np.floating, np.integer)  # a tuple: isinstance checks it faster than a union
+
+
+def _one_number(x: Any) -> bool:
+    """A Python or NumPy real number (not a bool, not an array)."""
+    return isinstance(x, _NUMBERS) and not isinstance(x, bool)
+
+
 def _same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keras's squeeze_or_expand_to_same_rank: only a trailing axis of length 1 is added or removed."""
     if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
@@ -401,6 +409,12 @@ class Mean(_ArrayStateMetric):
         self.count = 0.0
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
+        if _one_number(values) and (sample_weight is None or _one_number(sample_weight)):
+            # one value (fit's loss tracker, every step): the float64 arithmetic below, without arrays
+            weight = 1.0 if sample_weight is None else float(sample_weight)
+            self.total += float(values) * weight
+            self.count += weight
+            return
         values = np.asarray(_array(values), np.float64)
         if sample_weight is None:
             if values.ndim > 1:

@@ -587,7 +587,8 @@ class Optimizer:
         self._iterations = int(arrays["iterations"])
 
     # ---- the step -------------------------------------------------------------------------------
-    def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None = None) -> None:
+    def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None = None,
+              scratch_gradients: bool = False) -> None:
         """Apply one update: ``grads[i]`` is the gradient of the loss w.r.t. ``trainable_variables[i]``.
 
         Parameters
@@ -596,6 +597,11 @@ class Optimizer:
             Same shapes as the variables; ``None`` entries are skipped (with a warning).
         trainable_variables : list of Variable, optional
             Defaults to the variables the optimizer was built with.
+        scratch_gradients : bool, default False
+            True when the caller made ``grads`` for this update only and never reads them
+            again (``fit``'s train step): the in-place update may then write into them (they
+            hold garbage afterwards), which spares Adam one array's trip through the caches.
+            The update's numbers are the same either way.
 
         If any gradient holds NaN or infinity, or its squared norm overflows (see
         ``usable_gradients``), nothing changes (no variable, no slot, not ``iterations``):
@@ -614,7 +620,7 @@ class Optimizer:
             pairs = self._unscale(pairs)
             update = self._accumulate(pairs) if self.gradient_accumulation_steps else pairs
             if update:
-                self._update(update, self._lr_at(self._iterations))
+                self._update(update, self._lr_at(self._iterations), scratch_gradients)
             if self.use_ema:
                 self._update_moving_averages()
             for _, var in pairs:
@@ -639,14 +645,15 @@ class Optimizer:
             f"or log(0) / 0-division in a custom loss. optimizer.skipped_updates counts these.",
             RuntimeWarning, stacklevel=3)
 
-    def _update(self, pairs: list[tuple[np.ndarray, Any]], lr: float) -> None:
+    def _update(self, pairs: list[tuple[np.ndarray, Any]], lr: float,
+                scratch_gradients: bool = False) -> None:
         """Clip, decay and ``update_step`` (the plain rule, or its in-place twin)."""
         self.before_update()
         kernel = self.fast_update(lr) if self.use_fast_path else None
         if kernel is None:
             self._plain_step(pairs, lr)
         else:
-            self._fast_step(pairs, lr, *kernel)
+            self._fast_step(pairs, lr, *kernel, scratch_gradients)
 
     def before_update(self) -> None:
         """Change the shared state once per update, before the variables' rules (Nadam's
@@ -741,7 +748,7 @@ class Optimizer:
             self.update_step(g, w, self._state[i], lr)
 
     def _fast_step(self, pairs: list[tuple[np.ndarray, Any]], lr: float, kernel: fast.Kernel,
-                   scalars: dict[str, Any]) -> None:
+                   scalars: dict[str, Any], scratch_gradients: bool = False) -> None:
         """The same operations as ``_plain_step``, in place (see ``unafraid.optimizers_fast``)."""
         scale = self.global_clip_scale([g for g, _ in pairs]) if self.global_clipnorm else 1.0
         clipping = bool(self.clipnorm or self.global_clipnorm or self.clipvalue)
@@ -756,7 +763,7 @@ class Optimizer:
             else:
                 jobs.append((i, g, w, self._state[i]))
         if jobs:
-            self._fast.run(kernel, scalars, jobs)
+            self._fast.run(kernel, scalars, jobs, scratch_gradients)
 
     def update_step(self, g: np.ndarray, w: np.ndarray, state: State, lr: float) -> None:
         """The update rule: change ``w`` and the ``state`` arrays in place (subclasses write it)."""

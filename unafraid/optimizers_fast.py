@@ -11,7 +11,11 @@ module runs the same rules faster, and nothing here changes a number:
   so the results are the same bits (``tests/test_optimizers.py`` checks every optimizer
   and option, float32 and float64, with and without numba).
 - **Scratch buffers** (``FastPath``): three per dtype, as large as the largest variable,
-  shared by all variables (views of them).
+  shared by all variables (views of them). A caller that made the gradients for this update
+  only (``fit``'s train step: ``Optimizer.apply(..., scratch_gradients=True)``) lets a kernel
+  that reads ``g`` only before it writes ``s2`` (those in ``G_AS_SCRATCH``) use ``g`` itself as
+  ``s2``: the same operations on the same values, with one array less passing through the
+  caches (Adam: about 5% faster, ``docs/optimizers_losses_metrics.md``).
 - **Two cores**: a step that updates at least ``PARALLEL_MIN_TOTAL`` numbers in all cuts
   each variable of at least ``PARALLEL_MIN_SIZE`` numbers in halves, and one persistent
   helper thread updates the first halves. The rules are elementwise, so this gives the
@@ -35,7 +39,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["FastPath", "sgd", "adam", "adam_numpy", "rmsprop", "adagrad", "weight_decay", "kernels", "status",
-           "warm_up", "idle_core", "PARALLEL_MIN_TOTAL", "PARALLEL_MIN_SIZE"]
+           "warm_up", "idle_core", "cores", "G_AS_SCRATCH", "PARALLEL_MIN_TOTAL", "PARALLEL_MIN_SIZE"]
 
 State = dict[str, np.ndarray]
 Kernel = Callable[..., None]   # kernel(g, w, state, s1, s2, **scalars): updates w and state in place
@@ -154,6 +158,12 @@ def adagrad(g, w, state: State, s1, s2, *, lr: float, epsilon: float) -> None:
     w -= s1
 
 
+# Kernels that read ``g`` only before their first write to ``s2``, so that ``g`` itself can be
+# ``s2`` when the caller's gradients are scratch (FastPath.run). Adam's ``m * alpha`` is its first
+# write to s2, after the last read of g (numba's one-pass kernel takes no scratch at all).
+G_AS_SCRATCH: frozenset[Kernel] = frozenset({adam, adam_numpy})
+
+
 # ---- scratch buffers and the step on one or two cores ----------------------------------------------
 Update = tuple[np.ndarray, np.ndarray, State, np.ndarray, np.ndarray]  # g, w, state, s1, s2
 
@@ -193,18 +203,23 @@ class FastPath:
         return [tuple(b[:a.size].reshape(a.shape) for b in buffers[a.dtype]) for a in self._arrays]
 
     def run(self, kernel: Kernel, scalars: dict[str, Any],
-            jobs: list[tuple[int, np.ndarray, np.ndarray, State]]) -> None:
-        """``kernel(g, w, state, s1, s2, **scalars)`` for each job ``(index, g, w, state)``."""
+            jobs: list[tuple[int, np.ndarray, np.ndarray, State]], g_is_scratch: bool = False
+            ) -> None:
+        """``kernel(g, w, state, s1, s2, **scalars)`` for each job ``(index, g, w, state)``;
+        with ``g_is_scratch`` (the caller's gradients may be overwritten), ``s2`` is ``g``
+        itself for the kernels of ``G_AS_SCRATCH``."""
         total = sum(w.size for _, _, w, _ in jobs)
         if total >= PARALLEL_MIN_TOTAL and helper_thread() is not None and idle_core():
-            self.run_on_two_cores(kernel, scalars, jobs)
+            self.run_on_two_cores(kernel, scalars, jobs, g_is_scratch)
             return
+        own_g = g_is_scratch and kernel in G_AS_SCRATCH
         for i, g, w, state in jobs:
             s = self._scratch[i]
-            kernel(g, w, state, s[0], s[1], **scalars)
+            kernel(g, w, state, s[0], g if own_g else s[1], **scalars)
 
     def run_on_two_cores(self, kernel: Kernel, scalars: dict[str, Any],
-                         jobs: list[tuple[int, np.ndarray, np.ndarray, State]]) -> None:
+                         jobs: list[tuple[int, np.ndarray, np.ndarray, State]],
+                         g_is_scratch: bool = False) -> None:
         """Run one step's updates on both cores, with one hand-over to the helper thread.
 
         Each large variable is cut in two halves: the helper thread updates the
@@ -219,16 +234,17 @@ class FastPath:
             self._helper_scratch = self._views(self._buffers())
         theirs: list[Update] = []
         mine: list[Update] = []
+        own_g = g_is_scratch and kernel in G_AS_SCRATCH
         for i, g, w, state in jobs:
             s, hs = self._scratch[i], self._helper_scratch[i]
             if w.size < PARALLEL_MIN_SIZE or not _contiguous(g, w, *state.values()):
-                mine.append((g, w, state, s[0], s[1]))
+                mine.append((g, w, state, s[0], g if own_g else s[1]))
                 continue
             half = w.size // 2
             for part, scratch, out in ((slice(0, half), hs, theirs), (slice(half, None), s, mine)):
                 out.append((_cut(g, part), _cut(w, part),
                             {k: _cut(a, part) for k, a in state.items()},
-                            _cut(scratch[0], part), _cut(scratch[1], part)))
+                            _cut(scratch[0], part), _cut(g if own_g else scratch[1], part)))
         future = helper_thread().submit(_run_updates, kernel, scalars, theirs, np.geterr())
         try:
             _run_updates(kernel, scalars, mine)
@@ -256,6 +272,7 @@ def _run_updates(kernel: Kernel, scalars: dict[str, Any], updates: list[Update],
 
 _WORKER: list[ThreadPoolExecutor | None] = []
 _LOAD_SEEN: list[float] = [-1e9, 0.0]  # when the load average was last read, and what it was
+_CORES: list[int] = []  # os.cpu_count(), read once: it reads /sys and costs tens of us per call
 
 
 def idle_core() -> bool:
@@ -274,14 +291,22 @@ def idle_core() -> bool:
         except (AttributeError, OSError):
             load = 0.0
         _LOAD_SEEN[:] = [now, load]
-    return _LOAD_SEEN[1] <= (os.cpu_count() or 1) - 0.25
+    return _LOAD_SEEN[1] <= cores() - 0.25
+
+
+def cores() -> int:
+    """The number of logical CPUs, read once per process (``os.cpu_count()`` reads /sys on
+    Linux: about 35 us, too much for every optimizer step)."""
+    if not _CORES:
+        _CORES.append(os.cpu_count() or 1)
+    return _CORES[0]
 
 
 def helper_thread() -> ThreadPoolExecutor | None:
     """One persistent helper thread, created on first use; None on a single-core machine."""
     if not _WORKER:
         _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-optimizer")
-                       if (os.cpu_count() or 1) > 1 else None)
+                       if cores() > 1 else None)
     return _WORKER[0]
 
 

@@ -66,15 +66,20 @@ class Replay:
                  results: list[tuple[Any, ...]]) -> None:
         self.n_inputs, self.runs, self.backward = n_inputs, runs, backward
         self.loss, self.wrt, self.results = loss, wrt, results
+        # What each replay looks up, worked out once (a replayed step runs only Python this
+        # loop needs): a slot source as its bare index, and whether any parameter holds arrays.
+        self.plan = [(run.function, run.params, _has_sources(run.params), run.needs,
+                      tuple(_quick(s) for s in run.sources)) for run in runs]
 
     def __call__(self, batch: Sequence[np.ndarray]) -> tuple[list[Any], list[Any]]:
         # Forward: each Function on the arrays its inputs come from.
         slots: list[Any] = list(batch)
         ctxs = []
-        for run in self.runs:
-            ctx = run.function(_params(run.params, slots))
-            ctx.needs = run.needs
-            slots.append(ctx.run([_value(s, slots) for s in run.sources]))
+        for function, params, dynamic, needs, sources in self.plan:
+            ctx = function(_params(params, slots) if dynamic else params)
+            ctx.needs = needs
+            slots.append(ctx.run([slots[s] if type(s) is int else _value(s, slots)
+                                  for s in sources]))
             ctxs.append(ctx)
         # Backward: the recorded chain-rule loop, in the recorded order.
         loss, shape, dtype = self.loss
@@ -214,8 +219,17 @@ def _value(source: tuple[Any, ...], slots: list[Any]) -> Any:
     return source[1]
 
 
+def _quick(source: tuple[Any, ...]) -> Any:
+    """A slot source as its bare index (the common case, looked up inline); others as they are."""
+    return source[1] if source[0] == "slot" else source
+
+
+def _has_sources(params: dict[str, Any]) -> bool:
+    return any(isinstance(v, _Sources) for v in params.values())
+
+
 def _params(params: dict[str, Any], slots: list[Any]) -> dict[str, Any]:
-    if not any(isinstance(v, _Sources) for v in params.values()):
+    if not _has_sources(params):
         return params
     out = dict(params)
     for k, v in params.items():
@@ -265,7 +279,7 @@ class Compiled:
         self.eager_reasons: dict[Any, str] = {}
 
     def __call__(self, batch: list[np.ndarray], wrt: list[Tensor]) -> tuple[list[Any], list[Any]]:
-        key = (tuple((a.shape, a.dtype.str) for a in batch), tuple(id(w) for w in wrt))
+        key = (tuple([(a.shape, a.dtype) for a in batch]), tuple([id(w) for w in wrt]))
         replay = self.proven.get(key)
         if replay is not None:
             return replay(batch)

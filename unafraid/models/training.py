@@ -158,7 +158,7 @@ class Trainer:
         grads = gradients(self.optimizer.scale_loss(loss), weights)       # backward
         loss_value = float(loss.data)
         self.update_skipped = not apply_if_finite(self.optimizer, loss_value, grads, weights)  # update
-        self._loss_tracker.update_state([loss_value], sample_weight=[_batch_size(x)])
+        self._loss_tracker.update_state(loss_value, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data: Any) -> dict[str, float]:
@@ -166,7 +166,7 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state([float(loss.data)], sample_weight=[_batch_size(x)])
+        self._loss_tracker.update_state(float(loss.data), sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data: Any) -> Any:
@@ -606,7 +606,7 @@ class CompiledTrainStep:
         (loss_value, *y_pred), grads = compiled(batch, weights)
         loss_value = float(loss_value)
         model.update_skipped = not apply_if_finite(model.optimizer, loss_value, grads, weights)
-        model._loss_tracker.update_state([loss_value], sample_weight=[len(xs[0])])
+        model._loss_tracker.update_state(loss_value, sample_weight=len(xs[0]))
         return model.compute_metrics(x, y, one_or_list(y_pred), sample_weight)
 
     def _forward_and_loss(self, batch: list[np.ndarray], n_x: int, n_y: int,
@@ -678,12 +678,24 @@ def apply_if_finite(optimizer: Any, loss_value: float, grads: list[Any], weights
 
     The optimizer itself skips an update whose gradients hold NaN or infinity (see
     ``Optimizer.apply``), so either way the weights and the optimizer's state stay as they were.
+    ``grads`` were made for this update only, so unafraid's own ``apply`` may use them as
+    scratch space (``scratch_gradients``); they are not to be read afterwards.
     """
     if not math.isfinite(loss_value):
         return False
     skipped = optimizer.skipped_updates
-    optimizer.apply(grads, weights)
+    if takes_scratch_gradients(optimizer):
+        optimizer.apply(grads, weights, scratch_gradients=True)
+    else:
+        optimizer.apply(grads, weights)
     return optimizer.skipped_updates == skipped
+
+
+def takes_scratch_gradients(optimizer: Any) -> bool:
+    """Whether ``optimizer.apply`` is unafraid's own, which takes ``scratch_gradients`` (a
+    subclass overriding ``apply`` may not)."""
+    from ..optimizers import Optimizer
+    return isinstance(optimizer, Optimizer) and type(optimizer).apply is Optimizer.apply
 
 
 def plain_logs(logs: dict[str, Any]) -> dict[str, Any]:
