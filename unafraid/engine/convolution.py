@@ -274,24 +274,30 @@ def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
 # ---- the convolution primitives ---------------------------------------------------------------
 class Conv(Function):
     """``y[n, o, f] = sum_{i, c} xpad[n, o s + i d, c] w[i, c, f] (+ b[f])`` (cross-correlation,
-    as Keras). The bias is optional and added in place: one pass fewer than a separate add."""
+    as Keras). The bias is optional and added in place: one pass fewer than a separate add.
+
+    ``patches``: the patch matrix of ``x`` when the caller has it already (a filter gradient
+    hands on the one it was given), so that it is not built again. The forward keeps its patch
+    matrix with what it saves, and the filter gradient reads it: one im2col buffer per call.
+    """
 
     name = "conv"
 
     @staticmethod
-    def forward(ctx, x, w, b=None, win=None, groups=1):
-        ctx.save(x, w, None if b is None else np.shape(b))
-        cols = im2col(x, win, groups)  # the one patch buffer
+    def forward(ctx, x, w, b=None, win=None, groups=1, patches=None):
+        cols = im2col(x, win, groups) if patches is None else patches  # the one patch buffer
+        ctx.save(x, w, None if b is None else np.shape(b), cols)  # cols: for the filter gradient
         y = _ungroup(_gemm(cols, _kernel_matrix(w, groups)), x.shape[0], win)
         if b is not None:
             y += b  # y is the product's own fresh array
         return y
 
     @staticmethod
-    def vjp(ctx, g, x, w, b_shape):
+    def vjp(ctx, g, x, w, b_shape, cols):
         win, groups = ctx.params["win"], ctx.params["groups"]
         gx = ConvInputGrad.apply(g, w, win=win, groups=groups) if ctx.needs[0] else None
-        gw = ConvFilterGrad.apply(x, g, win=win, groups=groups) if ctx.needs[1] else None
+        gw = (ConvFilterGrad.apply(x, g, win=win, groups=groups, patches=cols)
+              if ctx.needs[1] else None)
         gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
         return (gx, gw, gb)[:len(ctx.needs)]
 
@@ -318,22 +324,26 @@ class ConvInputGrad(Function):
 
 
 class ConvFilterGrad(Function):
-    """``d<conv(x, w), g>/dw = patches(x)^T g``, shaped like the kernel."""
+    """``d<conv(x, w), g>/dw = patches(x)^T g``, shaped like the kernel.
+
+    ``patches``: the patch matrix of ``x`` if the caller has it (``Conv``'s VJP passes the one
+    its forward built); otherwise it is built here.
+    """
 
     name = "conv_filter_grad"
 
     @staticmethod
-    def forward(ctx, x, g, win, groups):
-        ctx.save(x, g)
-        cols = im2col(x, win, groups)  # the one patch buffer
+    def forward(ctx, x, g, win, groups, patches=None):
+        cols = im2col(x, win, groups) if patches is None else patches  # the one patch buffer
+        ctx.save(x, g, cols)
         return _from_kernel_matrix(_gemm(cols.transpose(0, 2, 1), _by_group(g, groups)),
                                    win.kernel)
 
     @staticmethod
-    def vjp(ctx, h, x, g):  # <filter_grad(x, g), h> = <conv(x, h), g>
+    def vjp(ctx, h, x, g, cols):  # <filter_grad(x, g), h> = <conv(x, h), g>
         win, groups = ctx.params["win"], ctx.params["groups"]
         gx = ConvInputGrad.apply(g, h, win=win, groups=groups) if ctx.needs[0] else None
-        gg = Conv.apply(x, h, win=win, groups=groups) if ctx.needs[1] else None
+        gg = Conv.apply(x, h, win=win, groups=groups, patches=cols) if ctx.needs[1] else None
         return gx, gg
 
 
