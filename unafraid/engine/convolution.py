@@ -22,7 +22,6 @@ offsets, never over output positions.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .blas import blas_threads, narrow_threads
 from .ops import multiply, reshape, unbroadcast
 from .tensor import Function, Tensor
 
@@ -232,37 +232,10 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One matrix product per group (one plain 2-D GEMM when there is one group).
 
     A product with a side of 32 or less (the first layer's, with 9 = 3 x 3 x 1 inputs per
-    row) runs on one BLAS thread: split over threads it gains nothing and can run many
-    times slower on a busy machine.
+    row) runs on one BLAS thread (see ``blas.narrow_threads``).
     """
-    with blas_threads(1 if min(a.shape[1], a.shape[2], b.shape[2]) <= 32 else None):
+    with blas_threads(narrow_threads(a.shape[1], a.shape[2], b.shape[2])):
         return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
-
-
-_BLAS: list[Any] = []  # threadpoolctl's controller of NumPy's BLAS, once looked up
-
-
-@contextlib.contextmanager
-def blas_threads(n: int | None) -> Iterator[None]:
-    """Run the block on ``n`` BLAS threads (``None``: as configured). Needs threadpoolctl
-    (``pip install "unafraid[fast]"``); without it the block runs as configured."""
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
-        except ImportError:
-            pass
-        _BLAS.append(None)  # looked up (the list is never empty again)
-    blas = _BLAS[0]
-    previous = blas.get_num_threads() if blas is not None and n is not None else None
-    if previous is None or previous == n:
-        yield
-        return
-    blas.set_num_threads(n)
-    try:
-        yield
-    finally:
-        blas.set_num_threads(previous)
 
 
 def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
@@ -311,7 +284,7 @@ class ConvInputGrad(Function):
     def forward(ctx, g, w, win, groups):
         ctx.save(g, w)
         g2, wt = _by_group(g, groups), _offset_matrices(w, groups)  # (G, M, F/G), (G, K, F/G, C/G)
-        with blas_threads(1 if min(g2.shape[1], wt.shape[2], wt.shape[3]) <= 32 else None):
+        with blas_threads(narrow_threads(g2.shape[1], wt.shape[2], wt.shape[3])):
             cols = np.matmul(g2[0], wt[0])[None] if groups == 1 else np.matmul(g2[:, None], wt)
         return col2im(cols, win, g.shape[0], groups)  # cols: the one patch-sized buffer
 
