@@ -166,6 +166,54 @@ def test_conv_keeps_float32_and_builds_one_patch_buffer(monkeypatch):
     assert copies == [0]
 
 
+@pytest.mark.parametrize("x_needs_grad", [False, True])
+def test_a_backward_pass_reuses_the_forward_patch_matrix(monkeypatch, x_needs_grad):
+    """The filter gradient reads the patch matrix the forward built (one im2col per call),
+    and gives the same bits as a filter gradient that builds its own."""
+    from unafraid.engine import convolution
+
+    x = uf.Tensor(rand((2, 7, 6, 3), 30).astype(np.float32), requires_grad=x_needs_grad)
+    w = uf.Tensor(rand((3, 3, 3, 4), 31).astype(np.float32), requires_grad=True)
+    g = rand((2, 4, 3, 4), 32).astype(np.float32)  # stride 2, 'same': (2, 4, 3, 4) outputs
+    built = []
+    original = convolution.im2col
+    monkeypatch.setattr(convolution, "im2col", lambda *a: built.append(1) or original(*a))
+    y = uf.conv(x, w, strides=2, padding="same")
+    y.backward(g)
+    assert len(built) == 1  # the forward's; neither the filter nor the input gradient builds one
+    win = convolution.conv_window((7, 6), (3, 3), (2, 2), "same", (1, 1))
+    plain = convolution.ConvFilterGrad.apply(x.numpy(), g, win=win, groups=1)  # builds its own
+    assert len(built) == 2
+    assert np.array_equal(w.grad, plain)
+    if x_needs_grad:
+        assert np.array_equal(x.grad, convolution.ConvInputGrad.apply(g, w.numpy(), win=win,
+                                                                      groups=1))
+
+
+def test_grad_of_grad_through_the_kept_patch_matrix():
+    """d/dx and d/dw of <dL/dw, v>, L = sum(tanh(conv(x, w))): the filter gradient reads the
+    forward's patches, and its own VJP runs Conv on x with them; against central differences."""
+    x, w, v = rand((2, 6, 5, 2), 33), rand((3, 2, 2, 3), 34), rand((3, 2, 2, 3), 35)
+
+    def gw_dot_v(x, w, create_graph=False):
+        xt, wt = uf.Tensor(x, requires_grad=True), uf.Tensor(w, requires_grad=True)
+        (gw,) = uf.gradients(uf.sum(uf.tanh(uf.conv(xt, wt, (1, 2), "same"))), [wt],
+                             create_graph=create_graph)
+        return uf.sum(gw * v), xt, wt
+
+    out, xt, wt = gw_dot_v(x, w, create_graph=True)
+    dx, dw = uf.gradients(out, [xt, wt])
+    eps = 1e-6
+    for analytic, arg in ((dx, 0), (dw, 1)):
+        for index in [(1, 1, 0, 1), (0, 5, 4, 0), (0, 2, 3, 1)] if arg == 0 else [(2, 1, 0, 2),
+                                                                                  (0, 0, 1, 0)]:
+            plus, minus = [x.copy(), w.copy()], [x.copy(), w.copy()]
+            plus[arg][index] += eps
+            minus[arg][index] -= eps
+            numeric = (gw_dot_v(*plus)[0].item() - gw_dot_v(*minus)[0].item()) / (2 * eps)
+            assert_allclose(np.asarray(analytic)[index], numeric, rtol=1e-6, atol=1e-8)
+
+
 @covers("conv_transpose")
 @pytest.mark.parametrize("xs, ks, strides, padding, output_padding, dilation", [
     ((2, 3, 4, 3), (3, 3, 2, 3), (1, 1), "valid", None, (1, 1)),

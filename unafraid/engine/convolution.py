@@ -22,7 +22,6 @@ offsets, never over output positions.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .blas import blas_threads, narrow_threads
 from .ops import multiply, reshape, unbroadcast
 from .tensor import Function, Tensor
 
@@ -242,37 +242,10 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One matrix product per group (one plain 2-D GEMM when there is one group).
 
     A product with a side of 32 or less (the first layer's, with 9 = 3 x 3 x 1 inputs per
-    row) runs on one BLAS thread: split over threads it gains nothing and can run many
-    times slower on a busy machine.
+    row) runs on one BLAS thread (see ``blas.narrow_threads``).
     """
-    with blas_threads(1 if min(a.shape[1], a.shape[2], b.shape[2]) <= 32 else None):
+    with blas_threads(narrow_threads(a.shape[1], a.shape[2], b.shape[2])):
         return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
-
-
-_BLAS: list[Any] = []  # threadpoolctl's controller of NumPy's BLAS, once looked up
-
-
-@contextlib.contextmanager
-def blas_threads(n: int | None) -> Iterator[None]:
-    """Run the block on ``n`` BLAS threads (``None``: as configured). Needs threadpoolctl
-    (``pip install "unafraid[fast]"``); without it the block runs as configured."""
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
-        except ImportError:
-            pass
-        _BLAS.append(None)  # looked up (the list is never empty again)
-    blas = _BLAS[0]
-    previous = blas.get_num_threads() if blas is not None and n is not None else None
-    if previous is None or previous == n:
-        yield
-        return
-    blas.set_num_threads(n)
-    try:
-        yield
-    finally:
-        blas.set_num_threads(previous)
 
 
 def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
@@ -284,24 +257,30 @@ def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
 # ---- the convolution primitives ---------------------------------------------------------------
 class Conv(Function):
     """``y[n, o, f] = sum_{i, c} xpad[n, o s + i d, c] w[i, c, f] (+ b[f])`` (cross-correlation,
-    as Keras). The bias is optional and added in place: one pass fewer than a separate add."""
+    as Keras). The bias is optional and added in place: one pass fewer than a separate add.
+
+    ``patches``: the patch matrix of ``x`` when the caller has it already (a filter gradient
+    hands on the one it was given), so that it is not built again. The forward keeps its patch
+    matrix with what it saves, and the filter gradient reads it: one im2col buffer per call.
+    """
 
     name = "conv"
 
     @staticmethod
-    def forward(ctx, x, w, b=None, win=None, groups=1):
-        ctx.save(x, w, None if b is None else np.shape(b))
-        cols = im2col(x, win, groups)  # the one patch buffer
+    def forward(ctx, x, w, b=None, win=None, groups=1, patches=None):
+        cols = im2col(x, win, groups) if patches is None else patches  # the one patch buffer
+        ctx.save(x, w, None if b is None else np.shape(b), cols)  # cols: for the filter gradient
         y = _ungroup(_gemm(cols, _kernel_matrix(w, groups)), x.shape[0], win)
         if b is not None:
             y += b  # y is the product's own fresh array
         return y
 
     @staticmethod
-    def vjp(ctx, g, x, w, b_shape):
+    def vjp(ctx, g, x, w, b_shape, cols):
         win, groups = ctx.params["win"], ctx.params["groups"]
         gx = ConvInputGrad.apply(g, w, win=win, groups=groups) if ctx.needs[0] else None
-        gw = ConvFilterGrad.apply(x, g, win=win, groups=groups) if ctx.needs[1] else None
+        gw = (ConvFilterGrad.apply(x, g, win=win, groups=groups, patches=cols)
+              if ctx.needs[1] else None)
         gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
         return (gx, gw, gb)[:len(ctx.needs)]
 
@@ -315,7 +294,7 @@ class ConvInputGrad(Function):
     def forward(ctx, g, w, win, groups):
         ctx.save(g, w)
         g2, wt = _by_group(g, groups), _offset_matrices(w, groups)  # (G, M, F/G), (G, K, F/G, C/G)
-        with blas_threads(1 if min(g2.shape[1], wt.shape[2], wt.shape[3]) <= 32 else None):
+        with blas_threads(narrow_threads(g2.shape[1], wt.shape[2], wt.shape[3])):
             cols = np.matmul(g2[0], wt[0])[None] if groups == 1 else np.matmul(g2[:, None], wt)
         return col2im(cols, win, g.shape[0], groups)  # cols: the one patch-sized buffer
 
@@ -328,22 +307,26 @@ class ConvInputGrad(Function):
 
 
 class ConvFilterGrad(Function):
-    """``d<conv(x, w), g>/dw = patches(x)^T g``, shaped like the kernel."""
+    """``d<conv(x, w), g>/dw = patches(x)^T g``, shaped like the kernel.
+
+    ``patches``: the patch matrix of ``x`` if the caller has it (``Conv``'s VJP passes the one
+    its forward built); otherwise it is built here.
+    """
 
     name = "conv_filter_grad"
 
     @staticmethod
-    def forward(ctx, x, g, win, groups):
-        ctx.save(x, g)
-        cols = im2col(x, win, groups)  # the one patch buffer
+    def forward(ctx, x, g, win, groups, patches=None):
+        cols = im2col(x, win, groups) if patches is None else patches  # the one patch buffer
+        ctx.save(x, g, cols)
         return _from_kernel_matrix(_gemm(cols.transpose(0, 2, 1), _by_group(g, groups)),
                                    win.kernel)
 
     @staticmethod
-    def vjp(ctx, h, x, g):  # <filter_grad(x, g), h> = <conv(x, h), g>
+    def vjp(ctx, h, x, g, cols):  # <filter_grad(x, g), h> = <conv(x, h), g>
         win, groups = ctx.params["win"], ctx.params["groups"]
         gx = ConvInputGrad.apply(g, h, win=win, groups=groups) if ctx.needs[0] else None
-        gg = Conv.apply(x, h, win=win, groups=groups) if ctx.needs[1] else None
+        gg = Conv.apply(x, h, win=win, groups=groups, patches=cols) if ctx.needs[1] else None
         return gx, gg
 
 

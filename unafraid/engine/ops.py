@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import special
+from .blas import blas_threads, narrow_threads
 from .tensor import Function, Tensor, as_array
 
 Axis = int | tuple[int, ...] | None
@@ -531,7 +532,8 @@ class Linear(Function):
             raise ValueError(f"linear: inputs have {x.shape[-1]} features (shape {x.shape}) but "
                              f"the weight matrix expects {w.shape[0]} (shape {w.shape}).")
         ctx.save(x, w, np.shape(b))
-        y = x @ w
+        with blas_threads(narrow_threads(x.size // builtins.max(x.shape[-1], 1), *w.shape)):
+            y = x @ w
         if b is not None:
             y += b
         return y
@@ -539,10 +541,11 @@ class Linear(Function):
     @staticmethod
     def vjp(ctx, g, x, w, b_shape):  # y = xW + b:  gx = g W^T,  gW = x^T g,  gb = sum_rows g
         # (operators: plain NumPy on arrays, recorded ops on Tensors)
-        gx = g @ w.T if ctx.needs[0] else None
-        if x.ndim != 2:  # a vector, or batched leading axes: make x and g matrices
-            x, g = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
-        gw = x.T @ g if ctx.needs[1] else None
+        with blas_threads(narrow_threads(x.size // builtins.max(x.shape[-1], 1), *w.shape)):
+            gx = g @ w.T if ctx.needs[0] else None
+            if x.ndim != 2:  # a vector, or batched leading axes: make x and g matrices
+                x, g = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
+            gw = x.T @ g if ctx.needs[1] else None
         gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
         return (gx, gw, gb)[:len(ctx.needs)]
 

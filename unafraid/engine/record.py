@@ -81,19 +81,24 @@ class Replay:
             slots.append(ctx.run([slots[s] if type(s) is int else _value(s, slots)
                                   for s in sources]))
             ctxs.append(ctx)
-        # Backward: the recorded chain-rule loop, in the recorded order.
+        values = [_value(s, slots) for s in self.results]
+        del slots  # from here on, each forward value lives as long as a VJP still needs it
+        # Backward: the recorded chain-rule loop, in the recorded order. As in backward_pass,
+        # a gradient is dropped once used, and a VJP's saved values once it has run.
         loss, shape, dtype = self.loss
         grads: dict[int, Any] = {loss: np.ones(shape, dtype)}
+        wanted = set(self.wrt)
         for run, out, targets in self.backward:
-            g = grads.get(out)
+            g = grads.get(out) if out in wanted else grads.pop(out, None)
             if g is None:
                 continue
             ctx = ctxs[run]
             in_grads = ctx.vjp(ctx, g, *ctx.saved)
+            ctx.saved = None
             for position, tensor, dt in targets:
                 if in_grads[position] is not None:
                     accumulate(grads, tensor, in_grads[position], dt)
-        values = [_value(s, slots) for s in self.results]
+            del g, in_grads
         return values, hand_out([None if i is None else grads.get(i) for i in self.wrt])
 
     def same_as(self, other: Replay) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..allocator import keep_freed_memory
 from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger, log_line
 from ..compat import CompiledLoss, CompiledMetrics
 from ..engine import Tensor, gradients, no_grad
@@ -354,6 +355,7 @@ class Trainer:
         self.stop_training, self.history = False, history
         epoch, step, logs = initial_epoch, -1, {}
         threads = blas_threads_for(self.weights, batch_size or 32)
+        keep_freed_memory(self.weights)  # a convnet's steps reuse freed memory (allocator.py)
         with Interruption() as interrupt, limited(threads):
             cbs.on_train_begin()
             for epoch in range(initial_epoch, epochs):
