@@ -136,7 +136,8 @@ def test_mse_called_on_n_and_n1_refuses():
 
 def test_two_target_columns_for_one_output_unit():
     """y of shape (N, 2) for a model with one output unit."""
-    with pytest.raises(ValueError, match=r"\(40, 2\) but y_pred has shape \(40, 1\).*must match"):
+    with pytest.raises(ValueError,
+                       match=r"\(40, 2\) but y_pred has shape \(40, 1\).*must have the same shape"):
         regressor().fit(X, np.ones((N, 2), np.float32), verbose=0)
 
 
