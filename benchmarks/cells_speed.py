@@ -224,12 +224,13 @@ def interleaved(script: str, pythons: dict[str, str], extra: list[str], data_pat
 
 def print_table(times: dict[str, list[float]], unit: str, digits: int) -> None:
     """Each tool's median, its rounds, and the median per-round ratio to torch."""
-    print(f"{'tool':10} {unit:>19} {'all rounds':>28} {'ratio to torch':>15}")
+    rounds = {tool: ", ".join(f"{v:.{digits}f}" for v in values) for tool, values in times.items()}
+    width = max(28, *(len(r) for r in rounds.values()))
+    print(f"{'tool':10} {unit:>19} {'all rounds':>{width}} {'ratio to torch':>15}")
     for tool, values in times.items():
         ratio = (statistics.median(a / b for a, b in zip(values, times["torch"], strict=True))
                  if "torch" in times else float("nan"))
-        rounds = ", ".join(f"{v:.{digits}f}" for v in values)
-        print(f"{tool:10} {statistics.median(values):19.{digits}f} {rounds:>28} {ratio:15.2f}")
+        print(f"{tool:10} {statistics.median(values):19.{digits}f} {rounds[tool]:>{width}} {ratio:15.2f}")
 
 
 def print_ratios(times: dict[str, list[float]], tool: str = "unafraid") -> None:
