@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from unafraid import cli
+from unafraid.atomic import atomic_write_text
+from unafraid.cells import run as cells_run
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -16,12 +18,20 @@ DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 @pytest.mark.slow
 def test_unafraid_cells_writes_outputs_and_is_deterministic(tmp_path, monkeypatch):
     monkeypatch.setenv("UNAFRAID_DATA", str(DATA))
+    written = []  # metrics.json goes through the project's one atomic writer
+
+    def spy(path, text, *args, **kwargs):
+        written.append(Path(path).name)
+        return atomic_write_text(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(cells_run, "atomic_write_text", spy)
     runs = []
     for name in ("a", "b"):
         out = tmp_path / name
         assert cli.main(["cells", "--epochs", "2", "--max-epochs", "3", "--quiet",
                          "--out", str(out)]) == 0
         runs.append(out)
+    assert written == ["metrics.json", "metrics.json"]
     for out in runs:
         for f in ("metrics.json", "cells.h5ad", "report.html", "latent_by_type.png",
                   "latent_by_margin.png", "autoencoder_history.png", "classifier_history.png"):

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_write_text
 from .data import labels_from_obs, log_normalize, read_counts, require_anndata
 
 __all__ = ["add_parser", "run_cells", "stratified_test_split"]
@@ -164,7 +165,7 @@ def run_cells(args: argparse.Namespace) -> int:
         metrics["gan"], gan_sections = gan_results(expression, codes, classes, counts.var_names,
                                                    train, test, args.gan_steps, args.seed, out,
                                                    verbose=not args.quiet)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     _write_h5ad(adata, out / "cells.h5ad")
     shown = worst[["cell", "true_type", "predicted_type", "second_type", "margin", "top_genes"]]
     write_report(out / "report.html", f"unafraid cells: {name}", [
