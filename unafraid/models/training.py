@@ -34,6 +34,7 @@ from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
 from ..layers.base import Layer, added_metrics
 from ..layers.masking import apply_mask, keras_mask, makes_masks
+from ..optimizers import Optimizer
 from ..threads import blas_threads_for, limited
 from . import data as _data
 from .batches import (
@@ -708,7 +709,6 @@ def apply_if_finite(optimizer: Any, loss_value: float, grads: list[Any], weights
 def takes_scratch_gradients(optimizer: Any) -> bool:
     """Whether ``optimizer.apply`` is unafraid's own, which takes ``scratch_gradients`` (a
     subclass overriding ``apply`` may not)."""
-    from ..optimizers import Optimizer
     return isinstance(optimizer, Optimizer) and type(optimizer).apply is Optimizer.apply
 
 
