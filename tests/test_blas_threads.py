@@ -48,3 +48,22 @@ def test_linear_asks_for_one_thread_only_for_narrow_products_with_the_same_bits(
     assert asked == [threads, threads]  # the forward, and the VJP's two products
     for got, want in zip((y.numpy(), x.grad, w.grad), plain, strict=True):
         assert np.array_equal(got, want)
+
+
+def test_inside_fits_one_thread_block_narrow_products_ask_blas_nothing(monkeypatch):
+    from unafraid.threads import limited
+    asked = []
+    switched = blas._switched
+    monkeypatch.setattr(blas, "_switched", lambda n: asked.append(n) or switched(n))
+    with limited(1):
+        assert blas.blas_threads(1) is blas._AS_IS  # held at 1 by limited: nothing to look up
+        with blas.blas_threads(1):
+            pass
+        with limited(2):  # a nested block holding another count: asked again
+            with blas.blas_threads(1):
+                pass
+    assert asked == [1]
+    with blas.blas_threads(1):  # outside: looked up as before
+        pass
+    assert asked == [1, 1]
+    assert blas._HELD == []

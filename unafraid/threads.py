@@ -22,6 +22,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from .engine.blas import held
+
 SMALL_GEMM = 32 * 1024 * 1024  # multiply-adds of one product: 32 x 1024 x 1024
 
 _CONTROLLER: list[tuple[int, Any]] = []  # (len(sys.modules) when made, the controller)
@@ -57,8 +59,8 @@ def limited(threads: int | None) -> Iterator[None]:
     if controller is None:
         yield
         return
-    with controller.limit(limits=threads, user_api="blas"):
-        yield
+    with controller.limit(limits=threads, user_api="blas"), held(threads):
+        yield  # held: the engine's narrow products then need not ask BLAS (engine/blas.py)
 
 
 def _controller() -> Any:

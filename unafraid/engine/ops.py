@@ -889,6 +889,18 @@ class AssignMovingAverage(Function):
         return None, None
 
 
+# The primitives whose forward only computes its output (no draw, no write): a replayed step
+# may skip their runs when nothing reads the output (a classifier's softmax when no metric
+# looks at the predictions). Dropout and AssignMovingAverage are not among them.
+for _pure in (Add, Subtract, Multiply, Divide, Negative, Power, Maximum, Minimum, Exp, Log,
+              Log1p, Expm1, Sqrt, Abs, Sign, Tanh, Sigmoid, Relu, LeakyRelu, Elu, Softplus, Gelu,
+              Clip, Where, Cast, Matmul, Linear, Sum, Mean, Max, Min, Logsumexp, Softmax,
+              LogSoftmax, SoftmaxCrossEntropy, Reshape, Transpose, BroadcastTo, Concatenate,
+              GetItem, Pad):
+    _pure.pure = True
+del _pure
+
+
 # ---- the functions users call ------------------------------------------------------------
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x

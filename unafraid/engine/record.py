@@ -68,20 +68,43 @@ class Replay:
         self.loss, self.wrt, self.results = loss, wrt, results
         # What each replay looks up, worked out once (a replayed step runs only Python this
         # loop needs): a slot source as its bare index, and whether any parameter holds arrays.
-        self.plan = [(run.function, run.params, _has_sources(run.params), run.needs,
-                      tuple(_quick(s) for s in run.sources)) for run in runs]
+        self.plan = [(j, run.function, run.params, _has_sources(run.params), run.needs,
+                      tuple(_quick(s) for s in run.sources)) for j, run in enumerate(runs)]
+        # The same without the runs that only the other results need (``loss_only``).
+        live = self._live_runs(results[:1])
+        self.loss_plan = [step for step in self.plan if step[0] in live]
 
-    def __call__(self, batch: Sequence[np.ndarray]) -> tuple[list[Any], list[Any]]:
+    def _live_runs(self, wanted: list[tuple[Any, ...]]) -> set[int]:
+        """The runs a step needs to give the ``wanted`` results and the gradients: those that
+        compute them, that the backward pass needs, that are not pure (a draw, a write) and
+        those that their inputs come from."""
+        read = {i for source in wanted for i in _slots_read(source)}
+        needed_by_backward = {step.run for step in self.backward}
+        live = set()
+        for j in reversed(range(len(self.runs))):
+            run = self.runs[j]
+            if (self.n_inputs + j in read or j in needed_by_backward
+                    or not getattr(run.function, "pure", False)):
+                live.add(j)
+                read.update(i for source in _all_sources(run) for i in _slots_read(source))
+        return live
+
+    def __call__(self, batch: Sequence[np.ndarray],
+                 loss_only: bool = False) -> tuple[list[Any], list[Any]]:
+        """``(values, grads)``; ``loss_only=True`` returns only the loss among the values and
+        skips the pure runs that nothing else needs (the same loss and gradients, bit for bit)."""
         # Forward: each Function on the arrays its inputs come from.
-        slots: list[Any] = list(batch)
-        ctxs = []
-        for function, params, dynamic, needs, sources in self.plan:
+        slots: list[Any] = [*batch, *[None] * len(self.runs)]
+        ctxs: list[Any] = [None] * len(self.runs)
+        first = self.n_inputs
+        for j, function, params, dynamic, needs, sources in (self.loss_plan if loss_only
+                                                             else self.plan):
             ctx = function(_params(params, slots) if dynamic else params)
             ctx.needs = needs
-            slots.append(ctx.run([slots[s] if type(s) is int else _value(s, slots)
-                                  for s in sources]))
-            ctxs.append(ctx)
-        values = [_value(s, slots) for s in self.results]
+            slots[first + j] = ctx.run([slots[s] if type(s) is int else _value(s, slots)
+                                        for s in sources])
+            ctxs[j] = ctx
+        values = [_value(s, slots) for s in (self.results[:1] if loss_only else self.results)]
         del slots  # from here on, each forward value lives as long as a VJP still needs it
         # Backward: the recorded chain-rule loop, in the recorded order. As in backward_pass,
         # a gradient is dropped once used, and a VJP's saved values once it has run.
@@ -224,6 +247,20 @@ def _value(source: tuple[Any, ...], slots: list[Any]) -> Any:
     return source[1]
 
 
+def _slots_read(source: tuple[Any, ...]) -> tuple[int, ...]:
+    """The slot a source reads (a slot or a view of one), if any."""
+    return (source[1],) if source[0] in ("slot", "view") else ()
+
+
+def _all_sources(run: Run) -> list[tuple[Any, ...]]:
+    """A run's input sources and those of its array parameters (a gather's indices)."""
+    found = list(run.sources)
+    for v in run.params.values():
+        if isinstance(v, _Sources):
+            found.extend(v.sources)
+    return found
+
+
 def _quick(source: tuple[Any, ...]) -> Any:
     """A slot source as its bare index (the common case, looked up inline); others as they are."""
     return source[1] if source[0] == "slot" else source
@@ -283,11 +320,14 @@ class Compiled:
         self.candidates: dict[Any, tuple[Replay, list[np.ndarray]]] = {}
         self.eager_reasons: dict[Any, str] = {}
 
-    def __call__(self, batch: list[np.ndarray], wrt: list[Tensor]) -> tuple[list[Any], list[Any]]:
+    def __call__(self, batch: list[np.ndarray], wrt: list[Tensor],
+                 loss_only: bool = False) -> tuple[list[Any], list[Any]]:
+        """``loss_only=True``: the caller reads only the loss among the values, so a replay
+        may skip what only the others need (an eager step still returns them all)."""
         key = (tuple([(a.shape, a.dtype) for a in batch]), tuple([id(w) for w in wrt]))
         replay = self.proven.get(key)
         if replay is not None:
-            return replay(batch)
+            return replay(batch, loss_only)
         if key in self.eager_reasons:
             results = self.forward(batch)
             return [_array(r) for r in results], gradients(results[0], wrt)

@@ -296,6 +296,10 @@ class Function:
     inputs: tuple[Any, ...] = ()  # recorded inputs: Tensors, and constants
     needs: tuple[bool, ...] = ()  # whether each input needs a gradient
     edits = 0  # Tensor._edits when it was recorded: a tensor edited later has a higher version
+    # True when forward only computes its output from its inputs (no random draw, no write
+    # into an input or a state): a replayed step may then skip a run whose output nothing
+    # reads (engine/record.py). False, the safe default, for any Function not marked so.
+    pure = False
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.params = params

@@ -32,7 +32,6 @@ def to_array(x: Any, what: str, dtype: Any = None) -> np.ndarray:
         x = x.to_numpy(dtype=numpy_dtype_of_column(x, f"{what} (a Series)"))
     elif hasattr(x, "to_numpy"):
         x = x.to_numpy()
-    from ..engine.tensor import Tensor
     if isinstance(x, Tensor):
         x = x.data
     try:

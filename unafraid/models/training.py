@@ -34,6 +34,7 @@ from ..engine import Tensor, gradients, no_grad
 from ..engine.record import Compiled
 from ..layers.base import Layer, added_metrics
 from ..layers.masking import apply_mask, keras_mask, makes_masks
+from ..optimizers import Optimizer
 from ..threads import blas_threads_for, limited
 from . import data as _data
 from .batches import (
@@ -605,10 +606,13 @@ class CompiledTrainStep:
                 lambda batch: self._forward_and_loss(batch, *structure))
         weights = model.trainable_weights
         batch = [*xs, *ys] + ([sample_weight] if sample_weight is not None else [])
-        (loss_value, *y_pred), grads = compiled(batch, weights)
+        predictions_read = _reads_predictions(model)
+        (loss_value, *y_pred), grads = compiled(batch, weights, loss_only=not predictions_read)
         loss_value = float(loss_value)
         model.update_skipped = not apply_if_finite(model.optimizer, loss_value, grads, weights)
         model._loss_tracker.update_state(loss_value, sample_weight=len(xs[0]))
+        if not predictions_read:  # no compiled metric: compute_metrics would only report
+            return model.get_metrics_result()
         return model.compute_metrics(x, y, one_or_list(y_pred), sample_weight)
 
     def _forward_and_loss(self, batch: list[np.ndarray], n_x: int, n_y: int,
@@ -619,6 +623,15 @@ class CompiledTrainStep:
         y_pred = self.model(x, training=True)
         loss = self.model.compute_loss(x, y, y_pred, sample_weight)
         return [loss, *_as_list(y_pred)]
+
+
+def _reads_predictions(model: Trainer) -> bool:
+    """Whether the step's logs need the predictions: False when ``compute_metrics`` is
+    Trainer's own and no compiled metric is there to update (then it only reports the
+    metrics' results, and a replay may skip, say, the softmax of a classifier's output)."""
+    per_output = model._metrics_per_output
+    return (per_output is None or any(per_output)
+            or type(model).compute_metrics is not Trainer.compute_metrics)
 
 
 class Interruption:
@@ -696,7 +709,6 @@ def apply_if_finite(optimizer: Any, loss_value: float, grads: list[Any], weights
 def takes_scratch_gradients(optimizer: Any) -> bool:
     """Whether ``optimizer.apply`` is unafraid's own, which takes ``scratch_gradients`` (a
     subclass overriding ``apply`` may not)."""
-    from ..optimizers import Optimizer
     return isinstance(optimizer, Optimizer) and type(optimizer).apply is Optimizer.apply
 
 
