@@ -154,9 +154,36 @@ def test_autoencoder_is_deterministic_and_supports_zinb_and_label_dispersion():
     assert np.isfinite(ae.negative_log_likelihood(a, labels="type")).all()
 
 
+@pytest.mark.parametrize("kw", [{}, {"dropout": 0.2}, {"dispersion": "gene-label"},
+                                {"dispersion": "cell", "scale": True},
+                                {"likelihood": "poisson"}, {"likelihood": "zinb"}])
+def test_autoencoder_replayed_step_gives_the_eager_bits(kw):
+    """The recorded-and-replayed training step against the graph built anew every step: the same
+    losses, weights and latents to the bit. NB steps are replayed (both batch shapes: 32 and the
+    last, shorter batch); Poisson and ZINB compute arrays from the counts outside engine ops
+    (log x!, the zero mask), so their steps stay eager, with a reason."""
+    a, _ = simulated(n_per_type=(40, 30, 12), genes=20)
+    labels = "type" if kw.get("dispersion") == "gene-label" else None
+    fits = [cells.CountAutoencoder(latent_dim=3, hidden=(12,), max_epochs=4, batch_size=16,
+                                   jit_compile=jit, seed=3, **kw).fit(a, labels=labels)
+            for jit in (True, False)]
+    replayed, eager = fits
+    assert replayed.history == eager.history
+    for w, v in zip(replayed.trainable_weights, eager.trainable_weights, strict=True):
+        np.testing.assert_array_equal(w.numpy(), v.numpy())
+    np.testing.assert_array_equal(replayed.get_latent(a, key=None), eager.get_latent(a, key=None))
+    assert eager.replayed_signatures == 0 and eager.eager_reasons == []
+    if kw.get("likelihood") in ("poisson", "zinb"):
+        assert replayed.replayed_signatures == 0 and replayed.eager_reasons
+    else:
+        assert replayed.replayed_signatures == 2 and replayed.eager_reasons == []
+
+
 def test_autoencoder_errors():
     with pytest.raises(ValueError, match="likelihood must be one of"):
         cells.CountAutoencoder(likelihood="gaussian")
+    with pytest.raises(ValueError, match="jit_compile must be True or False"):
+        cells.CountAutoencoder(jit_compile="auto")
     with pytest.raises(RuntimeError, match="call fit"):
         cells.CountAutoencoder().get_latent(np.zeros((2, 3)))
 
