@@ -9,7 +9,8 @@ import scipy.sparse as sp
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from unafraid import cells
+from unafraid import atomic, cells
+from unafraid.cells import explore as cells_explore
 
 
 def simulated(n_per_type=(60, 40, 12), genes=40, seed=0, sparse=True):
@@ -90,16 +91,24 @@ def test_top_genes_are_those_most_above_their_mean():
     assert cells.top_genes(expr, [0, 2], ["a", "b", "c"], k=1) == [["c"], ["b"]]
 
 
-def test_embedding_2d_pca_matches_svd_and_plot(tmp_path):
+def test_embedding_2d_pca_matches_svd_and_plot(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 6)) * np.array([5, 3, 1, 0.5, 0.2, 0.1])
     emb = cells.embedding_2d(X)
     # the variance of each PCA axis is the top squared singular values / N
     s = np.linalg.svd(X - X.mean(0), compute_uv=False)
     np.testing.assert_allclose(emb.var(0), s[:2] ** 2 / 50, rtol=1e-5)
+    saved = []  # figures are saved through the project's one atomic writer
+
+    def spy(fig, path, **kwargs):
+        saved.append(path)
+        return atomic.atomic_savefig(fig, path, **kwargs)
+
+    monkeypatch.setattr(cells_explore, "atomic_savefig", spy)
     fig = cells.plot_embedding(emb, np.linspace(0, 1, 50), title="margin", highlight=[0, 1],
                                save=tmp_path / "m.png")
-    assert (tmp_path / "m.png").stat().st_size > 0 and fig.axes
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG" and fig.axes
+    assert saved == [tmp_path / "m.png"]
     cells.plot_embedding(emb, np.array(["a", "b"] * 25), save=tmp_path / "t.png")
     with pytest.raises(ValueError, match="must be \\(N, 2\\)"):
         cells.plot_embedding(X, np.zeros(50))
