@@ -1140,6 +1140,46 @@ def test_atomic_path_takes_an_anndata_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.h5ad"]
 
 
+#: Lines of unafraid that write a file without the atomic writer, and why that is right.
+DIRECT_WRITES = {
+    # a CSV log grows line by line during training (append mode): no whole file to replace
+    ("callbacks.py", 'self.file = open(self.filename, "a" if self.append else "w", newline="")'
+                     '  # noqa: SIM115'),
+    # pickling an estimator: the model's bytes pass through a private temporary folder
+    ("sklearn.py", 'with open(path, "wb") as f:'),
+}
+
+
+def test_every_file_unafraid_writes_goes_through_the_atomic_writer():
+    """The project's rule "writes are atomic; one atomic writer": no module writes a file with
+    write_text / write_bytes, savefig to a path, open(..., "w"), mkstemp or os.replace, except
+    unafraid/atomic.py itself and the listed exceptions (figures saved into an in-memory buffer
+    are fine)."""
+    import re
+    from pathlib import Path
+
+    import unafraid
+    root = Path(unafraid.__file__).parent
+    pattern = re.compile(r"\.write_text\(|\.write_bytes\(|\.savefig\(|\bopen\([^)]*[\"'][wax]b?\+?[\"']"
+                         r"|mkstemp\(|os\.replace\(")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel == "atomic.py":
+            continue
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            code = line.split("#", 1)[0] if "noqa" not in line else line
+            if not pattern.search(code) or (rel, line.strip()) in DIRECT_WRITES:
+                continue
+            call = " ".join(s.strip() for s in lines[i:i + 2])
+            if re.search(r"savefig\(\s*(buf|image)\b", call):  # into an in-memory buffer
+                continue
+            found.append(f"{rel}:{i + 1}: {line.strip()}")
+    assert not found, ("write these through unafraid.atomic (atomic_open, atomic_path, "
+                       "atomic_savefig, atomic_write_text/bytes):\n" + "\n".join(found))
+
+
 def test_atomic_savefig_writes_the_format_of_the_name_and_keeps_the_old_file_on_failure(tmp_path):
     """Figures go through the atomic writer: the extension picks the format as in savefig (a name
     without one gets '.png'), and a failed save (an unknown format) leaves the old file."""
