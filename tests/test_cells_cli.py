@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from unafraid import cli
-from unafraid.atomic import atomic_write_text
+from unafraid.atomic import atomic_path, atomic_write_text
 from unafraid.cells import run as cells_run
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -25,14 +25,21 @@ def test_unafraid_cells_writes_outputs_and_is_deterministic(tmp_path, monkeypatc
         return atomic_write_text(path, text, *args, **kwargs)
 
     monkeypatch.setattr(cells_run, "atomic_write_text", spy)
+
+    def path_spy(path, *args, **kwargs):  # and so does the annotated .h5ad
+        written.append(Path(path).name)
+        return atomic_path(path, *args, **kwargs)
+
+    monkeypatch.setattr(cells_run, "atomic_path", path_spy)
     runs = []
     for name in ("a", "b"):
         out = tmp_path / name
         assert cli.main(["cells", "--epochs", "2", "--max-epochs", "3", "--quiet",
                          "--out", str(out)]) == 0
         runs.append(out)
-    assert written == ["metrics.json", "metrics.json"]
+    assert sorted(written) == ["cells.h5ad", "cells.h5ad", "metrics.json", "metrics.json"]
     for out in runs:
+        assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporaries
         for f in ("metrics.json", "cells.h5ad", "report.html", "latent_by_type.png",
                   "latent_by_margin.png", "autoencoder_history.png", "classifier_history.png"):
             assert (out / f).stat().st_size > 0, f

@@ -197,6 +197,32 @@ def test_fused_negative_binomial_is_its_composed_twin(dtype, theta_shape):
         np.testing.assert_allclose(value(a), value(b), rtol=tol, atol=tol * np.abs(value(b)).max())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_negative_binomial_nonzero_count_shortcut_keeps_the_whole_array_bits(dtype):
+    """The fused primitive computes its log-gamma and digamma differences at the nonzero counts
+    only: value and log-theta gradient have the bits of the same arithmetic on the whole array
+    (written out here in NumPy with the engine's special functions, 0 where x = 0)."""
+    from unafraid.engine import special
+    x = X.astype(dtype)
+    lm, lt = np.log(MU).astype(dtype), rng.uniform(-3, 5, size=X.shape).astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=X.shape).astype(dtype)
+    g = uf.grad(lambda b: uf.sum(uf.multiply(lik.negative_binomial_nll(x, lm, b), w)))(lt)
+    # the whole-array arithmetic (no broadcasting: theta has the counts' shape)
+    theta, d = np.exp(lt), lm - lt
+    shared = special.log1p(np.exp(-np.abs(d)))
+    sp = np.maximum(d, 0) + shared
+    x64, t64 = x.astype(np.float64), theta.astype(np.float64)
+    ratio = np.where(x != 0, special.lgamma(x64 + t64) - special.lgamma(t64), 0.0)
+    want = (theta * sp + x * (np.maximum(-d, 0) + shared)
+            - (ratio - special.log_factorial(x)).astype(dtype))
+    np.testing.assert_array_equal(value(lik.negative_binomial_nll(x, lm, lt)), want)
+    dpsi = np.where(x != 0, special.polygamma(0, x64 + t64) - special.polygamma(0, t64), 0.0)
+    s_pos, s_neg = np.exp(d - sp), np.exp(-sp)
+    want_g = w * (theta * ((sp - s_pos) - dpsi.astype(dtype)) + x * s_neg)
+    assert value(g).dtype == dtype
+    np.testing.assert_array_equal(value(g), want_g)
+
+
 def test_fused_negative_binomial_second_derivatives_and_counts_with_a_gradient():
     uf.check_grad(lambda lm, lt: uf.sum(lik.negative_binomial_nll(X, lm, lt)),
                   np.log(MU), rng.uniform(-3, 5, size=(1, 5)), order=2)

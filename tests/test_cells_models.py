@@ -9,7 +9,8 @@ import scipy.sparse as sp
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from unafraid import cells
+from unafraid import atomic, cells
+from unafraid.cells import explore as cells_explore
 
 
 def simulated(n_per_type=(60, 40, 12), genes=40, seed=0, sparse=True):
@@ -90,16 +91,24 @@ def test_top_genes_are_those_most_above_their_mean():
     assert cells.top_genes(expr, [0, 2], ["a", "b", "c"], k=1) == [["c"], ["b"]]
 
 
-def test_embedding_2d_pca_matches_svd_and_plot(tmp_path):
+def test_embedding_2d_pca_matches_svd_and_plot(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 6)) * np.array([5, 3, 1, 0.5, 0.2, 0.1])
     emb = cells.embedding_2d(X)
     # the variance of each PCA axis is the top squared singular values / N
     s = np.linalg.svd(X - X.mean(0), compute_uv=False)
     np.testing.assert_allclose(emb.var(0), s[:2] ** 2 / 50, rtol=1e-5)
+    saved = []  # figures are saved through the project's one atomic writer
+
+    def spy(fig, path, **kwargs):
+        saved.append(path)
+        return atomic.atomic_savefig(fig, path, **kwargs)
+
+    monkeypatch.setattr(cells_explore, "atomic_savefig", spy)
     fig = cells.plot_embedding(emb, np.linspace(0, 1, 50), title="margin", highlight=[0, 1],
                                save=tmp_path / "m.png")
-    assert (tmp_path / "m.png").stat().st_size > 0 and fig.axes
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG" and fig.axes
+    assert saved == [tmp_path / "m.png"]
     cells.plot_embedding(emb, np.array(["a", "b"] * 25), save=tmp_path / "t.png")
     with pytest.raises(ValueError, match="must be \\(N, 2\\)"):
         cells.plot_embedding(X, np.zeros(50))
@@ -154,9 +163,36 @@ def test_autoencoder_is_deterministic_and_supports_zinb_and_label_dispersion():
     assert np.isfinite(ae.negative_log_likelihood(a, labels="type")).all()
 
 
+@pytest.mark.parametrize("kw", [{}, {"dropout": 0.2}, {"dispersion": "gene-label"},
+                                {"dispersion": "cell", "scale": True},
+                                {"likelihood": "poisson"}, {"likelihood": "zinb"}])
+def test_autoencoder_replayed_step_gives_the_eager_bits(kw):
+    """The recorded-and-replayed training step against the graph built anew every step: the same
+    losses, weights and latents to the bit. NB steps are replayed (both batch shapes: 32 and the
+    last, shorter batch); Poisson and ZINB compute arrays from the counts outside engine ops
+    (log x!, the zero mask), so their steps stay eager, with a reason."""
+    a, _ = simulated(n_per_type=(40, 30, 12), genes=20)
+    labels = "type" if kw.get("dispersion") == "gene-label" else None
+    fits = [cells.CountAutoencoder(latent_dim=3, hidden=(12,), max_epochs=4, batch_size=16,
+                                   jit_compile=jit, seed=3, **kw).fit(a, labels=labels)
+            for jit in (True, False)]
+    replayed, eager = fits
+    assert replayed.history == eager.history
+    for w, v in zip(replayed.trainable_weights, eager.trainable_weights, strict=True):
+        np.testing.assert_array_equal(w.numpy(), v.numpy())
+    np.testing.assert_array_equal(replayed.get_latent(a, key=None), eager.get_latent(a, key=None))
+    assert eager.replayed_signatures == 0 and eager.eager_reasons == []
+    if kw.get("likelihood") in ("poisson", "zinb"):
+        assert replayed.replayed_signatures == 0 and replayed.eager_reasons
+    else:
+        assert replayed.replayed_signatures == 2 and replayed.eager_reasons == []
+
+
 def test_autoencoder_errors():
     with pytest.raises(ValueError, match="likelihood must be one of"):
         cells.CountAutoencoder(likelihood="gaussian")
+    with pytest.raises(ValueError, match="jit_compile must be True or False"):
+        cells.CountAutoencoder(jit_compile="auto")
     with pytest.raises(RuntimeError, match="call fit"):
         cells.CountAutoencoder().get_latent(np.zeros((2, 3)))
 

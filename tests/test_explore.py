@@ -433,9 +433,18 @@ def test_plot_saliency(tmp_path):
         ex.plot_saliency(image, np.zeros((14, 14)))
 
 
-def test_plot_history(tmp_path):
+def test_plot_history(tmp_path, monkeypatch):
     from matplotlib.figure import Figure
 
+    from unafraid import atomic
+    from unafraid.explore import plots
+    saved = []  # figures are saved through the project's one atomic writer
+
+    def spy(fig, path, **kwargs):
+        saved.append(path)
+        return atomic.atomic_savefig(fig, path, **kwargs)
+
+    monkeypatch.setattr(plots, "atomic_savefig", spy)
     h = {"loss": [0.9, 0.5, 0.3], "accuracy": [0.7, 0.85, 0.9], "val_loss": [1.0, 0.6, 0.5],
          "val_accuracy": [0.65, 0.8, 0.86]}
     fig = ex.plot_history(h, save=tmp_path / "h.png")
@@ -445,7 +454,7 @@ def test_plot_history(tmp_path):
     assert [ln.get_label() for ln in lines] == ["train", "validation"]
     np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3])
     np.testing.assert_array_equal(lines[1].get_ydata(), h["val_loss"])
-    assert _is_png(tmp_path / "h.png")
+    assert _is_png(tmp_path / "h.png") and saved == [tmp_path / "h.png"]
 
     class History:
         history = {"loss": [0.4]}

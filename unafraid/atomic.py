@@ -1,7 +1,9 @@
 """The one atomic file writer: a reader sees the old file or the new one, never half of either.
 
-Every file unafraid writes (models, weights, reports, downloaded datasets) goes through
-:func:`atomic_open`. The bytes go to a temporary file in the target's own folder, are
+Every file unafraid writes (models, weights, reports, figures, AnnData files, downloaded
+datasets) goes through :func:`atomic_open`, or :func:`atomic_path` for a writer that wants a
+file name rather than a file object (``AnnData.write_h5ad``); figures through
+:func:`atomic_savefig`. The bytes go to a temporary file in the target's own folder, are
 flushed to disk (``fsync``), and the temporary is renamed over the target (``os.replace``,
 atomic on POSIX and Windows); the rename itself is then flushed. The user's file system is
 left as it was:
@@ -22,6 +24,8 @@ Examples
 --------
 >>> with atomic_open("results.csv", "w") as f:           # doctest: +SKIP
 ...     f.write("a,b\\n1,2\\n")
+>>> with atomic_path("cells.h5ad") as tmp:               # doctest: +SKIP
+...     adata.write_h5ad(tmp)
 """
 
 from __future__ import annotations
@@ -245,30 +249,132 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", *, encoding: str
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open writes whole files: mode must be 'wb' or 'w', not {mode!r}.")
-    target = check_target(path)
-    folder = target.parent
-    if make_folders:
-        folder.mkdir(parents=True, exist_ok=True)
-    if clean:
-        clean_temporaries(folder)
-    try:
-        keep_mode: int | None = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        keep_mode = None  # a new file: the umask decides, as for open(path, "w")
-    fd, tmp = new_temporary(folder)
+    target, keep_mode = _prepare(path, make_folders, clean)
+    fd, tmp = new_temporary(target.parent)
     try:
         with os.fdopen(fd, mode, **({"encoding": encoding or "utf-8"} if mode == "w" else {})) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        if keep_mode is not None:
-            os.chmod(tmp, keep_mode)
-        os.replace(tmp, target)
+        _replace(tmp, target, keep_mode)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_folder(folder)
+    _fsync_folder(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, make_folders: bool = True,
+                clean: bool = True) -> Iterator[Path]:
+    """The path of an empty temporary next to ``path``; on a clean exit it replaces ``path``.
+
+    For writers that take a file name, not a file object (``AnnData.write_h5ad``, h5py):
+    they write the temporary (overwriting it is fine), which is then flushed to disk and
+    renamed over ``path`` as in :func:`atomic_open`, with the same rules (symlinks written
+    through, permission bits kept, stale temporaries cleaned).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    make_folders, clean : bool, default True
+        As in :func:`atomic_open`.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary's path (``.unafraid-<pid>-<host>-<random>.tmp`` in the target's folder).
+        If the block raises, or leaves no file there, the temporary is deleted and ``path`` is
+        untouched.
+
+    Raises
+    ------
+    FileNotFoundError
+        The writer removed the temporary instead of writing it.
+
+    Examples
+    --------
+    >>> with atomic_path("cells.h5ad") as tmp:              # doctest: +SKIP
+    ...     adata.write_h5ad(tmp)
+    """
+    target, keep_mode = _prepare(path, make_folders, clean)
+    fd, tmp = new_temporary(target.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        if not tmp.is_file():
+            raise FileNotFoundError(f"The writer left no file at the temporary {tmp.name}, so "
+                                    f"{target} was not replaced; it must write to the path given.")
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _replace(tmp, target, keep_mode)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_folder(target.parent)
+
+
+def atomic_savefig(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """``fig.savefig(path, **kwargs)``, atomically (see :func:`atomic_open`).
+
+    The format comes from ``kwargs["format"]``, else from the file's extension, as matplotlib
+    does; a name without an extension gets matplotlib's default format's (``savefig.format``,
+    normally ``png``) appended, as ``fig.savefig`` would.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or os.PathLike
+    **kwargs
+        Passed to ``fig.savefig`` (``dpi``, ``bbox_inches``, ...).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> atomic_savefig(fig, "history.png", dpi=150)         # doctest: +SKIP
+    """
+    check_target(path)  # an empty path or a folder: refused before anything is drawn
+    path = Path(os.fspath(path))
+    fmt = kwargs.pop("format", None)
+    if fmt is None:
+        if path.suffix:
+            fmt = path.suffix[1:].lower()
+        else:
+            from matplotlib import rcParams
+            fmt = rcParams["savefig.format"]
+            path = path.with_name(f"{path.name}.{fmt}")
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format=fmt, **kwargs)
+    return path
+
+
+def _prepare(path: str | os.PathLike[str], make_folders: bool, clean: bool
+             ) -> tuple[Path, int | None]:
+    """The checked target and the permission bits to keep (None for a new file)."""
+    target = check_target(path)
+    if make_folders:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    if clean:
+        clean_temporaries(target.parent)
+    try:
+        return target, target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return target, None  # a new file: the umask decides, as for open(path, "w")
+
+
+def _replace(tmp: Path, target: Path, keep_mode: int | None) -> None:
+    if keep_mode is not None:
+        os.chmod(tmp, keep_mode)
+    os.replace(tmp, target)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

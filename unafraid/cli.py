@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_write_text
 from .doctor import blas_info, run_doctor
 from .random import DEFAULT_SEED
 
@@ -82,10 +83,11 @@ def run_mnist(args: argparse.Namespace) -> int:
                "epochs": args.epochs, "batch_size": args.batch_size, "hidden": args.hidden,
                "seed": args.seed, "most_confusing": [int(i) for i in worst],
                "history": history.history, "versions": versions(), "blas": blas_info()}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     # The one thing that differs between identical runs lives in its own file, so that every
     # other file is byte-identical across runs (sha256sum agrees).
-    (out / "timing.json").write_text(json.dumps({"train_seconds": round(train_seconds, 3)}) + "\n")
+    atomic_write_text(out / "timing.json",
+                      json.dumps({"train_seconds": round(train_seconds, 3)}) + "\n")
 
     rows = table.iloc[worst].to_dict("records") if hasattr(table, "iloc") else [
         {k: table[k][i].item() for k in table.dtype.names} for i in worst]

@@ -9,9 +9,12 @@ The network, for cell ``i`` with counts ``x_i`` (G genes) and library size ``l_i
     pi_i     = sigmoid(W_pi h_i + b_pi)                         ZINB only: extra zeros
 
 and the loss is the count negative log-likelihood summed over genes, averaged over cells
-(:mod:`unafraid.cells.likelihoods`). Training is a plain loop (``value_and_grad`` +
+(:mod:`unafraid.cells.likelihoods`). Training is a plain loop (loss and gradients, then
 ``optimizer.apply``) over batches that are densified one at a time, with early stopping on
-a validation split of the cells, keeping the weights of the best validation epoch.
+a validation split of the cells, keeping the weights of the best validation epoch. The loss and
+its gradients are the library's compiled step (:class:`unafraid.engine.record.Compiled`, what
+``Model.compile(jit_compile=...)`` uses): the first batches of each shape are recorded, later
+ones replay the recording, with the bits of the eager step (``jit_compile=False``).
 
 Everything random (initial weights, the validation split, the batch order) derives from
 ``seed``: two fits give bit-identical latents.
@@ -26,6 +29,7 @@ import numpy as np
 
 from .. import initializers, layers, optimizers
 from ..engine import ops
+from ..engine.record import Compiled
 from ..engine.tensor import Variable, no_grad
 from ..engine.transforms import value_and_grad
 from . import likelihoods
@@ -38,6 +42,11 @@ LIKELIHOODS = ("nb", "zinb", "poisson")
 #: arrays of cells x genes, so 128 cells of 2,000 genes need about 25 MB.
 NLL_ROWS = 128
 DISPERSIONS = ("gene", "gene-label", "cell")
+
+
+def log_library(library: np.ndarray) -> np.ndarray:
+    """``log(max(l, 1))`` as a float32 column (n, 1): what the decoder adds to log-softmax."""
+    return np.log(np.maximum(library, 1)).astype(np.float32)[:, None]
 
 
 class CountAutoencoder:
@@ -79,6 +88,12 @@ class CountAutoencoder:
         deviation (clipped to +-10), as scanpy's ``pp.scale``. The decoder is unchanged.
     dropout : float, default 0
         Dropout rate after each hidden layer of the encoder (during training only).
+    jit_compile : bool, default True
+        Record the training step (forward pass, loss, backward pass) once per batch shape and
+        replay it on the following batches, as ``Model.compile(jit_compile=True)`` does; the
+        same bits as building the graph every step (False). A step that cannot be replayed
+        safely (the ZINB likelihood, whose zero mask is computed outside the engine) stays
+        eager by itself.
     seed : int, default 0
 
     Attributes
@@ -103,13 +118,16 @@ class CountAutoencoder:
                  lr_patience: int | None = None, lr_factor: float = 0.5,
                  validation_fraction: float = 0.1, target_sum: float = 1e4, dropout: float = 0.0,
                  scale: bool = False, dispersion_learning_rate: float | None = 1e-2,
-                 seed: int = 0) -> None:
+                 jit_compile: bool = True, seed: int = 0) -> None:
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"CountAutoencoder: likelihood must be one of {LIKELIHOODS}, got "
                              f"{likelihood!r}.")
         if dispersion not in DISPERSIONS:
             raise ValueError(f"CountAutoencoder: dispersion must be one of {DISPERSIONS}, got "
                              f"{dispersion!r}.")
+        if jit_compile not in (True, False):
+            raise ValueError(f"CountAutoencoder: jit_compile must be True or False, got "
+                             f"{jit_compile!r}.")
         if not 0 < validation_fraction < 1:
             raise ValueError(f"CountAutoencoder: validation_fraction must be in (0, 1) (early "
                              f"stopping needs held-out cells), got {validation_fraction!r}.")
@@ -121,6 +139,8 @@ class CountAutoencoder:
         self.lr_factor = float(lr_factor)
         self.validation_fraction, self.target_sum, self.seed = validation_fraction, target_sum, seed
         self.dropout, self.scale = float(dropout), bool(scale)
+        self.jit_compile = bool(jit_compile)
+        self._step: Compiled | None = None  # the recorded training step, made on first use
         self.dispersion_learning_rate = (None if dispersion_learning_rate is None
                                          else float(dispersion_learning_rate))
         self.mean_: np.ndarray | None = None
@@ -168,6 +188,17 @@ class CountAutoencoder:
         return [*self.encoder, *self.decoder, *heads]
 
     @property
+    def replayed_signatures(self) -> int:
+        """How many batch shapes the training step is replayed for now (0 before ``fit``, with
+        ``jit_compile=False``, or where the step stays eager)."""
+        return 0 if self._step is None else len(self._step.proven)
+
+    @property
+    def eager_reasons(self) -> list[str]:
+        """Why the training step of some batch shape was not replayed (empty when all were)."""
+        return [] if self._step is None else list(self._step.eager_reasons.values())
+
+    @property
     def trainable_weights(self) -> list[Variable]:
         weights = [w for layer in self._layers() for w in layer.trainable_weights]
         if self.likelihood != "poisson" and self.dispersion != "cell":
@@ -183,10 +214,12 @@ class CountAutoencoder:
 
     def decode(self, z: Any, library: np.ndarray, labels: np.ndarray | None = None) -> dict:
         """The likelihood's parameters: ``log_mean`` (n, G), ``log_theta``, ``pi_logit``."""
+        return self._decode(z, log_library(library), labels)
+
+    def _decode(self, z: Any, log_lib: np.ndarray, labels: np.ndarray | None) -> dict:
         h = z
         for layer in self.decoder:
             h = layer(h)
-        log_lib = np.log(np.maximum(library, 1)).astype(np.float32)[:, None]
         params = {"log_mean": ops.add(ops.log_softmax(self.mean_head(h), axis=-1), log_lib)}
         if self.likelihood == "poisson":
             return params
@@ -304,17 +337,32 @@ class CountAutoencoder:
             raise ValueError(f"labels must have one entry per cell ({n}), got shape {codes.shape}.")
         return codes, int(codes.max()) + 1
 
+    def _step_loss(self, batch: list[np.ndarray]) -> list[Any]:
+        """The training loss of one batch, ``[mean NLL]``, from the arrays the step is recorded on:
+        counts (float32), the encoder's input, log library sizes (n, 1), and labels if used.
+
+        Everything computed from the batch outside engine ops is in ``batch``, so that a
+        recording refers to the batch's arrays, not to copies of one batch's values."""
+        counts, x, log_lib = batch[:3]
+        labels = batch[3] if len(batch) > 3 else None
+        z = self.encode(x, training=True)
+        return [ops.mean(self.nll(counts, self._decode(z, log_lib, labels)))]
+
     def _epoch(self, counts: CountMatrix, train_idx: np.ndarray, codes: Any,
                weights: list[Variable]) -> float:
         order = train_idx[self._shuffle_rng.permutation(len(train_idx))]
         total, seen = 0.0, 0
+        if self._step is None and self.jit_compile:
+            self._step = Compiled(self._step_loss)
         for rows, x in counts.batches(order, self.batch_size):
-            lib, lab = counts.library_size[rows], None if codes is None else codes[rows]
-
-            def loss(ws: list[Variable], x=x, lib=lib, lab=lab) -> Any:
-                return ops.mean(self._forward(x, lib, lab, training=True))
-
-            value, grads = value_and_grad(loss)(weights)
+            lib = counts.library_size[rows]
+            batch = [x, self.features(x, lib), log_library(lib)]
+            if codes is not None:
+                batch.append(codes[rows])
+            if self._step is not None:
+                (value,), grads = self._step(batch, weights)
+            else:  # the graph built anew every step (the same bits)
+                value, grads = value_and_grad(lambda ws, b=batch: self._step_loss(b)[0])(weights)
             if not math.isfinite(float(value)):
                 raise FloatingPointError(
                     f"CountAutoencoder: the loss became {float(value)} at epoch "

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_savefig
 from ..explore import tables
 
 __all__ = ["cell_table", "most_confusing_cells", "confusion_frame", "top_genes", "embedding_2d",
@@ -160,7 +161,7 @@ def plot_embedding(embedding: Any, color: Any, *, title: str | None = None,
     if title:
         ax.set_title(title)
     if save is not None:
-        fig.savefig(os.fspath(save), dpi=dpi, bbox_inches="tight")
+        atomic_savefig(fig, save, dpi=dpi, bbox_inches="tight")
     return fig
 
 

@@ -230,12 +230,20 @@ class NegativeBinomialNLLFunction(Function):
         softplus_d = np.maximum(d, 0) + shared
         out = theta * softplus_d
         out = out + x * (np.maximum(-d, 0) + shared)
-        ratio = _numpy_difference_at_counts(special.lgamma, x, theta.astype(np.float64))
-        ctx.save(log_mean, log_theta, softplus_d)
-        return out - (ratio - special.log_factorial(x)).astype(out.dtype)
+        nz = _nonzero_counts(x, theta.shape) if out.shape == x.shape else None
+        ctx.save(log_mean, log_theta, softplus_d, nz)
+        if nz is None:
+            ratio = _numpy_difference_at_counts(special.lgamma, x, theta.astype(np.float64))
+            return out - (ratio - special.log_factorial(x)).astype(out.dtype)
+        # log Gamma(x + theta) - log Gamma(theta) - log x! is 0 where x = 0 (and out - 0 = out):
+        # computed and subtracted at the nonzero counts only, the same bits as on the whole array
+        flat, at, x_nz = nz
+        ratio = _difference_at(special.lgamma, x_nz, theta.astype(np.float64), at)
+        out.reshape(-1)[flat] -= (ratio - special.log_factorial(x_nz)).astype(out.dtype)
+        return out
 
     @staticmethod
-    def vjp(ctx, g, log_mean, log_theta, softplus_d):
+    def vjp(ctx, g, log_mean, log_theta, softplus_d, nz):
         x = ctx.params["x"]
         theta = ops.exp(log_theta)
         d = ops.subtract(log_mean, log_theta)
@@ -253,9 +261,15 @@ class NegativeBinomialNLLFunction(Function):
             if isinstance(theta, Tensor):  # being differentiated: engine ops
                 dpsi = ops.cast(_difference_at_counts(ops.digamma, x, ops.cast(theta, np.float64)),
                                 dtype)
-            else:  # the same values on plain arrays, without the ops' bookkeeping
+                inner = ops.subtract(ops.subtract(sp, s_pos), dpsi)
+            elif nz is None:  # the same values on plain arrays, without the ops' bookkeeping
                 dpsi = _numpy_difference_at_counts(_digamma, x, theta.astype(np.float64)).astype(dtype)
-            inner = ops.subtract(ops.subtract(sp, s_pos), dpsi)
+                inner = ops.subtract(ops.subtract(sp, s_pos), dpsi)
+            else:  # digamma(x + theta) - digamma(theta) is 0 where x = 0: subtracted elsewhere only
+                flat, at, x_nz = nz
+                inner = ops.subtract(sp, s_pos)
+                inner.reshape(-1)[flat] -= _difference_at(_digamma, x_nz, theta.astype(np.float64),
+                                                          at).astype(dtype)
             g_theta = ops.unbroadcast(ops.multiply(g, ops.add(ops.multiply(theta, inner),
                                                               ops.multiply(x, s_neg))),
                                       np.shape(_raw(log_theta)))
@@ -264,6 +278,31 @@ class NegativeBinomialNLLFunction(Function):
 
 def _digamma(x: np.ndarray) -> np.ndarray:
     return special.polygamma(0, x)
+
+
+def _nonzero_counts(x: np.ndarray, theta_shape: tuple[int, ...]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Where the counts ``x`` (n, G) are nonzero: flat positions, the matching positions in
+    ``theta`` (of shape ``theta_shape``: (G,), (1, G) or (n, G)), and the counts there (float64);
+    None where ``theta`` does not broadcast to ``x`` that way (the whole-array formula is used)."""
+    shape = np.broadcast_shapes(x.shape, theta_shape)
+    if x.shape != shape or not shape:
+        return None
+    flat = np.flatnonzero(x != 0)
+    genes = shape[-1]
+    if theta_shape[-1:] == (genes,) and math.prod(theta_shape) == genes:
+        at = flat % genes
+    elif tuple(theta_shape) == shape:
+        at = flat
+    else:
+        return None
+    return flat, at, x.reshape(-1)[flat].astype(np.float64)
+
+
+def _difference_at(f: Any, x_nz: np.ndarray, theta: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``f(x + theta) - f(theta)`` at the nonzero counts found by :func:`_nonzero_counts`."""
+    theta = theta.reshape(-1)
+    return f(x_nz + theta[at]) - f(theta)[at]
 
 
 def _numpy_difference_at_counts(f: Any, x: np.ndarray, theta: np.ndarray) -> np.ndarray:

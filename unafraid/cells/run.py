@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_path, atomic_write_text
 from .data import labels_from_obs, log_normalize, read_counts, require_anndata
 
 __all__ = ["add_parser", "run_cells", "stratified_test_split"]
@@ -62,15 +60,9 @@ def macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
 
 
 def _write_h5ad(adata: Any, path: Path) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=".cells-", suffix=".h5ad", dir=path.parent)
-    os.close(fd)
-    try:
+    """Write atomically, through the project's one atomic writer (a temporary, then a rename)."""
+    with atomic_path(path) as tmp:
         adata.write_h5ad(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, str]:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..atomic import atomic_savefig
 from .tables import as_labels, as_probs, check_y, most_confusing, top2
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Fig
 
 def _finish(fig: Figure, save: PathLike | None, dpi: float) -> Figure:
     if save is not None:
-        fig.savefig(os.fspath(save), dpi=dpi, bbox_inches="tight")
+        atomic_savefig(fig, save, dpi=dpi, bbox_inches="tight")
     return fig
 
 
