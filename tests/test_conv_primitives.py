@@ -339,3 +339,78 @@ def test_pool_keeps_float32_and_explains_misuse():
 
 def test_every_conv_primitive_is_covered():
     assert set(CONV_PRIMITIVES) <= COVERED, sorted(set(CONV_PRIMITIVES) - COVERED)
+
+
+
+WINNER_CASES = [  # x shape, pool, strides, padding
+    ((3, 26, 26, 4), (2, 2), (2, 2), "valid"),  # the MNIST convnet's first pooling
+    ((3, 11, 11, 5), (2, 2), (2, 2), "valid"),  # its second: the last row and column unread
+    ((2, 5, 7, 3), (2, 2), (2, 2), "same"),  # padding after only
+    ((2, 9, 7, 3), (3, 2), (3, 2), "same"),
+    ((2, 7, 6, 2), (3, 3), (1, 1), "same"),  # overlapping windows
+    ((2, 8, 7, 2), (2, 2), (3, 3), "valid"),  # gaps between windows
+    ((2, 9, 2), (3,), (3,), "valid"),  # 1-D
+    ((1, 4, 5, 6, 2), (2, 2, 3), (2, 2, 3), "valid"),  # 3-D
+]
+
+
+def first_maximum_reference(x, g, h, pool, strides, padding):
+    """One window at a time: the input gradient (``g`` sent to the first maximum of each window,
+    or to its first input when the maximum is NaN) and ``Pick(h)``, ``h`` at each winner."""
+    nd = len(pool)
+    pads = ([same_pads(x.shape[1 + a], pool[a], strides[a], 1) for a in range(nd)]
+            if padding == "same" else [(0, 0)] * nd)
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=-np.inf)
+    hp = np.pad(h, [(0, 0), *pads, (0, 0)])
+    gx = np.zeros(xp.shape, x.dtype)
+    picked = np.zeros(g.shape, x.dtype)
+    for n, c in itertools.product(range(x.shape[0]), range(x.shape[-1])):
+        for o in np.ndindex(*g.shape[1:-1]):
+            where = tuple(slice(o[a] * strides[a], o[a] * strides[a] + pool[a]) for a in range(nd))
+            window = xp[(n, *where, c)].ravel()
+            hits = np.flatnonzero(window == np.max(window))  # np.max: NaN if any is NaN
+            i = np.unravel_index(hits[0] if len(hits) else 0, pool)
+            pos = (n, *(o[a] * strides[a] + i[a] for a in range(nd)), c)
+            gx[pos] += g[(n, *o, c)]
+            picked[(n, *o, c)] = hp[pos]
+    inner = tuple(slice(b, b + m) for (b, _), m in zip(pads, x.shape[1:-1], strict=True))
+    return gx[(slice(None), *inner)], picked
+
+
+@pytest.mark.parametrize("xs, pool, strides, padding", WINNER_CASES)
+def test_max_pool_winners_with_ties_infinities_and_nans(xs, pool, strides, padding):
+    """The first-maximum rule on ReLU-like inputs (ties of 0, 1 and 2 everywhere) with signed zeros,
+    infinities and NaNs, to first order (the input gradient) and second order (``Pick``, the
+    gradient of that gradient with respect to the output gradient), float32 kept."""
+    rng = np.random.default_rng(13)
+    x = np.maximum(rng.integers(-2, 3, xs), 0).astype(np.float32)
+    x.flat[rng.choice(x.size, 6, replace=False)] = [-0.0, np.inf, -np.inf, np.nan, 0.5, np.nan]
+    g = rng.uniform(1, 2, uf.max_pool(x, pool, strides, padding).shape).astype(np.float32)
+    h = rng.standard_normal(xs).astype(np.float32)
+    xt, gt = uf.Variable(x), uf.Variable(g)
+    with uf.GradientTape() as outer:
+        with uf.GradientTape() as inner:
+            y = uf.max_pool(xt, pool, strides, padding)
+        gx = inner.gradient(y, xt, output_gradients=gt)
+        second = uf.sum(gx * h)
+    picked = outer.gradient(second, gt)
+    want_gx, want_picked = first_maximum_reference(x, g, h, pool, strides, padding)
+    assert gx.dtype == np.float32 and picked.dtype == np.float32
+    assert_allclose(np.asarray(gx), want_gx, rtol=1e-6, atol=0)  # overlaps: sums in another order
+    np.testing.assert_array_equal(np.asarray(picked), want_picked)
+    assert np.isnan(np.asarray(y)).any()  # a NaN reached a window
+
+
+def test_max_pool_winners_are_one_boolean_block_per_offset():
+    from unafraid.engine.convolution import conv_window, first_winners
+
+    x = np.array([[1, 1, 0, 2], [1, 0, 2, 2], [np.nan, 3, 0, 0], [3, 3, 0, 0]], np.float32)
+    x = x[None, :, :, None]
+    win = conv_window((4, 4), (2, 2), (2, 2), "valid", (1, 1))
+    won = first_winners(x, uf.max_pool(x, 2).numpy(), win)
+    assert won.dtype == np.bool_ and won.shape == (4, 1, 2, 2, 1)
+    # window (0, 0): ties of 1, the first (row-major) wins; (0, 1): the first 2, offset 1;
+    # (1, 0): a NaN maximum, so offset 0; (1, 1): all zeros, offset 0
+    expected = np.zeros((4, 2, 2), bool)
+    expected[0, 0, 0] = expected[1, 0, 1] = expected[0, 1, 0] = expected[0, 1, 1] = True
+    assert np.array_equal(won[:, 0, :, :, 0], expected)

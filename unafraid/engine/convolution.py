@@ -158,10 +158,15 @@ def _inner(win: Window, size: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple
     return tuple(dst), tuple(src)
 
 
+def _crops_only(win: Window) -> bool:
+    """Whether the padded input is the input's first ``padded`` entries per axis (no padding)."""
+    return not any(win.pad_before) and all(p <= n for p, n in zip(win.padded, win.in_size,
+                                                                  strict=True))
+
+
 def to_padded(x: np.ndarray, win: Window, fill: float = 0.0) -> np.ndarray:
     """``(N, *in, C)`` -> ``(N, *padded, C)``: a view when only cropping is needed."""
-    if not any(win.pad_before) and all(p <= n for p, n in zip(win.padded, win.in_size,
-                                                               strict=True)):
+    if _crops_only(win):
         return x[(slice(None), *(slice(0, p) for p in win.padded))]
     xp = np.full((x.shape[0], *win.padded, *x.shape[1 + len(win.kernel):]), fill, x.dtype)
     dst, src = _inner(win, win.in_size)
@@ -345,7 +350,8 @@ class MaxPool(Function):
     @staticmethod
     def forward(ctx, x, win):
         views = _views(to_padded(x, win, fill=-np.inf), win)
-        y = np.array(next(views))
+        first = next(views)  # y starts as the first two offsets' maximum: no copy of the first
+        y = np.array(first) if math.prod(win.kernel) == 1 else np.maximum(first, next(views))
         for v in views:
             np.maximum(y, v, out=y)
         ctx.save(x, y)  # the winners are found only if a gradient is asked for (not in predict)
@@ -358,28 +364,41 @@ class MaxPool(Function):
 
 
 def first_winners(x: np.ndarray, y: np.ndarray, win: Window) -> np.ndarray:
-    """For each output of a max pooling, the first kernel offset whose input equals the maximum
-    (with masks and sums: masked writes are several times slower)."""
-    views = _views(to_padded(x, win, fill=-np.inf), win)
-    winner = np.zeros(y.shape, np.min_scalar_type(math.prod(win.kernel)))
-    found = next(views) == y
-    for k, v in enumerate(views, start=1):
-        hit = np.greater(v == y, found)  # a maximum here, and none at an earlier offset
-        found |= hit
-        winner += hit.view(np.uint8) * winner.dtype.type(k)
-    return winner
+    """Which input of each max-pooling window won: ``won[k, n, o, c]`` is true where kernel offset
+    ``k`` (in ``Window.offsets`` order) holds the first input equal to the maximum ``y[n, o, c]``;
+    offset 0 takes a window whose maximum is NaN (no input equals it).
+
+    Shape ``(kernel volume, N, *out, C)``, bool (one byte per output and offset; for a 2x2 pool,
+    one per input): each offset's comparison is written to its own contiguous block, so the
+    passes that keep only the first maximum run over contiguous booleans.
+    """
+    won = np.empty((math.prod(win.kernel), *y.shape), np.bool_)
+    for k, v in enumerate(_views(to_padded(x, win, fill=-np.inf), win)):
+        np.equal(v, y, out=won[k])
+    if len(won) > 1:
+        taken = won[0] | won[1] if len(won) > 2 else None
+        np.greater(won[1], won[0], out=won[1])  # a maximum here, and none at an earlier offset
+        for k in range(2, len(won)):
+            np.greater(won[k], taken, out=won[k])
+            if k < len(won) - 1:
+                taken |= won[k]
+    nan = np.isnan(y)
+    if nan.any():
+        won[0] |= nan
+    return won
 
 
 class Pick(Function):
-    """``y[n, o, c] = xpad[n, o s + winner[n, o, c], c]``: max pooling with the winners fixed."""
+    """``y[n, o, c] = xpad[n, o s + i, c]`` at the offset ``i`` that won (``first_winners``):
+    max pooling with the winners fixed."""
 
     name = "pick"
 
     @staticmethod
     def forward(ctx, x, winner, win):
-        y = np.zeros(winner.shape, x.dtype)
+        y = np.zeros(winner.shape[1:], x.dtype)
         for k, v in enumerate(_views(to_padded(x, win), win)):
-            y += v * (winner == k)
+            y += v * winner[k]
         return y
 
     @staticmethod
@@ -394,15 +413,22 @@ class PickScatter(Function):
 
     @staticmethod
     def forward(ctx, g, winner, win):
-        gp = np.zeros((g.shape[0], *win.padded, *g.shape[1 + len(win.kernel):]), g.dtype)
+        channels = g.shape[1 + len(win.kernel):]
         disjoint = all(s >= k for s, k in zip(win.strides, win.kernel, strict=True))
+        if disjoint and _crops_only(win):  # written straight into the input-shaped gradient
+            covered = win.strides == win.kernel and win.padded == win.in_size  # every input read
+            gx = (np.empty if covered else np.zeros)((g.shape[0], *win.in_size, *channels),
+                                                     g.dtype)
+            gp = gx[(slice(None), *(slice(0, p) for p in win.padded))]
+        else:
+            gx, gp = None, np.zeros((g.shape[0], *win.padded, *channels), g.dtype)
         for k, (_, where) in enumerate(win.offsets()):
             target = gp[(slice(None), *where)]
             if disjoint:  # windows do not overlap: each input is written once
-                np.multiply(g, winner == k, out=target)
+                np.multiply(g, winner[k], out=target)
             else:
-                target += g * (winner == k)
-        return from_padded(gp, win)
+                target += g * winner[k]
+        return from_padded(gp, win) if gx is None else gx
 
     @staticmethod
     def vjp(ctx, h):
