@@ -143,6 +143,41 @@ def test_conv_with_a_fused_bias_equals_conv_plus_bias(groups):
         uf.conv(x, w, groups=groups, bias=np.ones(5))
 
 
+@pytest.mark.parametrize("groups, bias", [(1, True), (2, False)])
+def test_conv_with_a_fused_relu_gives_the_bits_of_relu_after_conv(groups, bias):
+    """``conv(..., relu=True)`` takes the ReLU in the product's own output: the same bits as
+    ``relu(conv(...))`` for the value, the first-order gradients and the gradient of an input
+    gradient (a WGAN-GP penalty's), float32, with exact zeros among the pre-activations."""
+    x = rand((2, 6, 5, 4), 23).astype(np.float32)
+    w = rand((3, 3, 4 // groups, 6), 24).astype(np.float32)
+    b = rand((6,), 25).astype(np.float32) if bias else None
+    x[0, :3] = 0  # pre-activations of exactly 0 (the bias's) sit at the ReLU's kink
+    h = rand((2, 6, 5, 4), 26).astype(np.float32)
+
+    def run(fused):
+        xt, wt = uf.Variable(x), uf.Variable(w)
+        bt = None if b is None else uf.Variable(b)
+        weights = [wt] if bt is None else [wt, bt]
+        with uf.GradientTape(persistent=True) as outer:
+            with uf.GradientTape(persistent=True) as inner:
+                if fused:
+                    y = uf.conv(xt, wt, 1, "same", groups=groups, bias=bt, relu=True)
+                else:
+                    y = uf.relu(uf.conv(xt, wt, 1, "same", groups=groups, bias=bt))
+                loss = uf.sum(uf.tanh(y) * y)
+            gx = inner.gradient(loss, xt)
+            penalty = uf.sum(gx * h)
+        return [y, gx, *inner.gradient(loss, weights), *outer.gradient(penalty, [xt, *weights])]
+
+    fused, plain = run(True), run(False)
+    for a, c in zip(fused, plain, strict=True):
+        a, c = np.asarray(a), np.asarray(c)
+        assert a.dtype == np.float32 and a.tobytes() == c.tobytes()
+    assert (fused[0] == 0).mean() > 0.3
+    check(lambda x, w: uf.tanh(uf.conv(x, w, 2, "same", relu=True)) ** 2,
+          rand((1, 5, 4, 2), 27), rand((3, 3, 2, 3), 28))
+
+
 def test_conv_keeps_float32_and_builds_one_patch_buffer(monkeypatch):
     from unafraid.engine import convolution
 

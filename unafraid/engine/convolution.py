@@ -267,22 +267,31 @@ class Conv(Function):
     ``patches``: the patch matrix of ``x`` when the caller has it already (a filter gradient
     hands on the one it was given), so that it is not built again. The forward keeps its patch
     matrix with what it saves, and the filter gradient reads it: one im2col buffer per call.
+
+    ``relu``: ``max(y, 0)`` taken in place in the product's own output (the same bits as the
+    ``relu`` op after it, without a second output array); the VJP then starts from
+    ``g * (y > 0)``, the ReLU's own VJP, and saves the output for it.
     """
 
     name = "conv"
 
     @staticmethod
-    def forward(ctx, x, w, b=None, win=None, groups=1, patches=None):
+    def forward(ctx, x, w, b=None, win=None, groups=1, patches=None, relu=False):
         cols = im2col(x, win, groups) if patches is None else patches  # the one patch buffer
-        ctx.save(x, w, None if b is None else np.shape(b), cols)  # cols: for the filter gradient
         y = _ungroup(_gemm(cols, _kernel_matrix(w, groups)), x.shape[0], win)
         if b is not None:
             y += b  # y is the product's own fresh array
+        if relu:
+            np.maximum(y, 0, out=y)
+        # cols: for the filter gradient; y: for the ReLU's VJP (it is the output: no copy)
+        ctx.save(x, w, None if b is None else np.shape(b), cols, y if relu else None)
         return y
 
     @staticmethod
-    def vjp(ctx, g, x, w, b_shape, cols):
+    def vjp(ctx, g, x, w, b_shape, cols, y):
         win, groups = ctx.params["win"], ctx.params["groups"]
+        if y is not None:  # the fused ReLU: d relu(z) = [relu(z) > 0] dz, as Relu's VJP
+            g = g * (_raw(y) > 0)
         gx = ConvInputGrad.apply(g, w, win=win, groups=groups) if ctx.needs[0] else None
         gw = (ConvFilterGrad.apply(x, g, win=win, groups=groups, patches=cols)
               if ctx.needs[1] else None)
@@ -495,7 +504,7 @@ def _check_output(op: str, win: Window, x_shape: tuple[int, ...], padding: str) 
 
 
 def conv(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid", dilation_rate: Any = 1,
-         groups: int = 1, bias: Any = None) -> Any:
+         groups: int = 1, bias: Any = None, relu: bool = False) -> Any:
     """N-D convolution (cross-correlation, as in Keras), channels last.
 
     Parameters
@@ -510,6 +519,9 @@ def conv(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid", dilation
         Input channels and filters split into ``groups`` independent convolutions.
     bias : (F,) float array, optional
         Added to every output position (fused: no separate pass).
+    relu : bool, default False
+        Return ``max(y, 0)``, taken in place in the product's output: the same values and
+        gradients (to any order) as ``uf.relu(conv(...))``, with one array fewer.
 
     Returns
     -------
@@ -541,11 +553,11 @@ def conv(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid", dilation
                       as_tuple(dilation_rate, nd, "dilation_rate"))
     _check_output("conv", win, np.shape(_raw(x)), padding)
     if bias is None:
-        return Conv.apply(x, kernel, win=win, groups=int(groups))
+        return Conv.apply(x, kernel, win=win, groups=int(groups), relu=bool(relu))
     if np.shape(_raw(bias)) != (k_shape[-1],):
         raise ValueError(f"conv: bias of shape {np.shape(_raw(bias))} does not fit {k_shape[-1]} "
                          f"filters; it needs shape ({k_shape[-1]},).")
-    return Conv.apply(x, kernel, bias, win=win, groups=int(groups))
+    return Conv.apply(x, kernel, bias, win=win, groups=int(groups), relu=bool(relu))
 
 
 def conv_transpose(x: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
