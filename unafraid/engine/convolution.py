@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,16 +206,19 @@ def im2col(x: np.ndarray, win: Window, groups: int) -> np.ndarray:
     return np.ascontiguousarray(v).reshape(groups, m, -1)
 
 
-def col2im(cols: np.ndarray, win: Window, batch: int, groups: int) -> np.ndarray:
-    """The adjoint of ``im2col``, from patch gradients laid out by kernel offset,
-    ``(groups, kernel volume, N * positions, C / groups)``: add each offset's block back
-    onto the inputs it was read from (contiguous blocks: a fast strided add)."""
-    cg = cols.shape[-1]
-    xp = np.zeros((batch, *win.padded, groups, cg), cols.dtype)
-    for k, (_, where) in enumerate(win.offsets()):  # one strided add per kernel offset
-        block = np.moveaxis(cols[:, k], 0, 1).reshape(batch, *win.out_size, groups, cg)
-        xp[(slice(None), *where)] += block
-    return from_padded(xp.reshape(*xp.shape[:-2], groups * cg), win)
+def col2im(blocks: Iterable[np.ndarray], win: Window, batch: int) -> np.ndarray:
+    """The adjoint of ``im2col``, from the patch gradients of one kernel offset at a time (in
+    ``Window.offsets`` order), each ``(groups, N * positions, C / groups)``: add each block back
+    onto the inputs it was read from (one strided add per offset). Only one offset's block,
+    ``1 / kernel volume`` of a patch buffer, need exist at a time."""
+    xp = None
+    for block, (_, where) in zip(blocks, win.offsets(), strict=True):
+        groups, _, cg = block.shape
+        if xp is None:
+            xp = np.zeros((batch, *win.padded, groups, cg), block.dtype)
+        xp[(slice(None), *where)] += np.moveaxis(block, 0, 1).reshape(batch, *win.out_size,
+                                                                       groups, cg)
+    return from_padded(xp.reshape(*xp.shape[:-2], -1), win)
 
 
 def _kernel_matrix(w: np.ndarray, groups: int) -> np.ndarray:
@@ -299,8 +302,22 @@ class Conv(Function):
         return (gx, gw, gb)[:len(ctx.needs)]
 
 
+def _offset_products(g2: np.ndarray, wt: np.ndarray) -> Iterator[np.ndarray]:
+    """``g W_k^T`` for each kernel offset ``k`` in turn, ``(G, M, C/G)``, in one buffer that is
+    overwritten by the next offset's product: read each before asking for the next."""
+    groups, offsets = wt.shape[:2]
+    out = np.empty((groups, g2.shape[1], wt.shape[3]), np.result_type(g2, wt))
+    for k in range(offsets):
+        if groups == 1:  # one plain 2-D GEMM
+            np.matmul(g2[0], wt[0, k], out=out[0])
+        else:
+            np.matmul(g2, wt[:, k], out=out)
+        yield out
+
+
 class ConvInputGrad(Function):
-    """``d<conv(x, w), g>/dx``: the transposed convolution of ``g`` (col2im of ``g W^T``)."""
+    """``d<conv(x, w), g>/dx``: the transposed convolution of ``g`` (col2im of ``g W^T``), one
+    kernel offset's product ``g W_k^T`` at a time."""
 
     name = "conv_transpose"
 
@@ -309,8 +326,7 @@ class ConvInputGrad(Function):
         ctx.save(g, w)
         g2, wt = _by_group(g, groups), _offset_matrices(w, groups)  # (G, M, F/G), (G, K, F/G, C/G)
         with blas_threads(narrow_threads(g2.shape[1], wt.shape[2], wt.shape[3])):
-            cols = np.matmul(g2[0], wt[0])[None] if groups == 1 else np.matmul(g2[:, None], wt)
-        return col2im(cols, win, g.shape[0], groups)  # cols: the one patch-sized buffer
+            return col2im(_offset_products(g2, wt), win, g.shape[0])
 
     @staticmethod
     def vjp(ctx, h, g, w):  # <input_grad(g, w), h> = <conv(h, w), g>
