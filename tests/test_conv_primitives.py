@@ -449,3 +449,24 @@ def test_max_pool_winners_are_one_boolean_block_per_offset():
     expected = np.zeros((4, 2, 2), bool)
     expected[0, 0, 0] = expected[1, 0, 1] = expected[0, 1, 0] = expected[0, 1, 1] = True
     assert np.array_equal(won[:, 0, :, :, 0], expected)
+
+
+@pytest.mark.parametrize("xs, ks, strides, padding, dilation, groups", [
+    ((3, 28, 28, 1), (3, 3), (1, 1), "valid", (1, 1), 1),  # MNIST's first layer
+    ((2, 7, 6, 3), (3, 2), (2, 1), "same", (1, 2), 3),  # depthwise: one channel per group
+    ((2, 9, 1), (4,), (3,), "causal", (1,), 1),  # 1-D
+])
+def test_patch_matrix_of_one_channel_per_group_is_the_strided_view_copied(xs, ks, strides, padding,
+                                                                          dilation, groups):
+    """With one channel per group the patch matrix is filled one kernel offset at a time; it
+    holds the same bits as the strided view of the padded input, copied whole."""
+    from unafraid.engine.convolution import conv_window, im2col, patches, to_padded
+
+    x = rand(xs, 40).astype(np.float32)
+    win = conv_window(xs[1:-1], ks, strides, padding, dilation)
+    xp = to_padded(x, win)
+    view = np.moveaxis(patches(xp.reshape(*xp.shape[:-1], groups, -1), win), -2, 0)
+    expected = np.ascontiguousarray(view).reshape(groups, -1, math.prod(ks))
+    cols = im2col(x, win, groups)
+    assert cols.dtype == np.float32 and cols.shape == expected.shape
+    assert cols.tobytes() == expected.tobytes()

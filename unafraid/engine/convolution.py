@@ -193,16 +193,31 @@ def patches(xp: np.ndarray, win: Window) -> np.ndarray:
     return as_strided(xp, shape, strides, writeable=False)
 
 
+def _views(xp: np.ndarray, win: Window) -> Iterator[np.ndarray]:
+    """Each kernel offset's strided view ``(N, *out, C)`` of a padded input."""
+    for _, where in win.offsets():
+        yield xp[(slice(None), *where)]
+
+
 def im2col(x: np.ndarray, win: Window, groups: int) -> np.ndarray:
     """The patch matrix ``(groups, N * positions, kernel volume * C / groups)``, C-ordered.
 
     The one copy this makes is the patch buffer (none when the view is contiguous, as
-    for a 1x1 kernel with stride 1).
+    for a 1x1 kernel with stride 1). With one channel per group (a grayscale image's first
+    layer, a depthwise convolution) it is filled one kernel offset at a time, each copy
+    reading whole rows of the input: copying the strided view as a whole would move a
+    kernel row (3 values) at a time, about 3x slower for MNIST's first layer.
     """
     xp = to_padded(x, win)
+    m = x.shape[0] * math.prod(win.out_size)
+    volume = math.prod(win.kernel)
+    if x.shape[-1] == groups and volume > 1:
+        cols = np.empty((groups, x.shape[0], *win.out_size, volume), x.dtype)
+        for k, v in enumerate(_views(xp, win)):  # (N, *out, G) -> (G, N, *out)
+            cols[..., k] = np.moveaxis(v, -1, 0)
+        return cols.reshape(groups, m, volume)
     v = patches(xp.reshape(*xp.shape[:-1], groups, -1), win)  # (N, *out, *k, G, Cg)
     v = np.moveaxis(v, -2, 0)  # (G, N, *out, *k, Cg)
-    m = x.shape[0] * math.prod(win.out_size)
     return np.ascontiguousarray(v).reshape(groups, m, -1)
 
 
@@ -361,12 +376,6 @@ class ConvFilterGrad(Function):
 
 
 # ---- the pooling primitives -------------------------------------------------------------------
-def _views(xp: np.ndarray, win: Window) -> Iterator[np.ndarray]:
-    """Each kernel offset's strided view ``(N, *out, C)`` of a padded input."""
-    for _, where in win.offsets():
-        yield xp[(slice(None), *where)]
-
-
 class MaxPool(Function):
     """``y[n, o, c] = max_i xpad[n, o s + i, c]``; the VJP finds which offset won (the first)."""
 
