@@ -470,3 +470,27 @@ def test_patch_matrix_of_one_channel_per_group_is_the_strided_view_copied(xs, ks
     cols = im2col(x, win, groups)
     assert cols.dtype == np.float32 and cols.shape == expected.shape
     assert cols.tobytes() == expected.tobytes()
+
+
+def test_conv_input_gradient_holds_one_kernel_offsets_block_at_a_time():
+    """The input gradient computes and adds back one kernel offset's product at a time: its
+    largest moment holds the result and one offset's block, far less than a patch buffer."""
+    import tracemalloc
+
+    from unafraid.engine.convolution import ConvInputGrad, conv_window
+
+    g = rand((8, 11, 11, 64), 41).astype(np.float32)
+    w = rand((3, 3, 32, 64), 42).astype(np.float32)
+    win = conv_window((13, 13), (3, 3), (1, 1), "valid", (1, 1))
+    patch_buffer = 8 * 121 * 9 * 32 * 4  # batch x positions x kernel volume x channels, bytes
+    ConvInputGrad.apply(g, w, win=win, groups=1)  # once before: the BLAS thread controls load
+    tracemalloc.start()
+    try:
+        gx = ConvInputGrad.apply(g, w, win=win, groups=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert gx.shape == (8, 13, 13, 32) and gx.dtype == np.float32
+    assert peak < gx.nbytes + 2 * patch_buffer / 9 < patch_buffer / 2
+    assert_allclose(gx, ref_conv_transpose(g.astype(np.float64), w.astype(np.float64), (1, 1),
+                                           "valid", None, (1, 1)), rtol=1e-4, atol=1e-4)
