@@ -494,3 +494,18 @@ def test_conv_input_gradient_holds_one_kernel_offsets_block_at_a_time():
     assert peak < gx.nbytes + 2 * patch_buffer / 9 < patch_buffer / 2
     assert_allclose(gx, ref_conv_transpose(g.astype(np.float64), w.astype(np.float64), (1, 1),
                                            "valid", None, (1, 1)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(3, 26, 26, 32), (5, 7, 3), (1, 1, 4096), (2, 3, 2048), (7, 100)])
+def test_add_bias_in_long_rows_gives_the_bits_of_a_broadcast_add(shape):
+    from unafraid.engine.convolution import add_bias
+
+    y = rand(shape, 43).astype(np.float32)
+    b = rand(shape[-1:], 44).astype(np.float32)
+    expected = y + b
+    add_bias(y, b)
+    assert y.tobytes() == expected.tobytes()
+    strided = rand((*shape[:-1], 2 * shape[-1]), 45).astype(np.float32)[..., ::2]
+    expected = strided + b
+    add_bias(strided, b)  # not contiguous: a plain broadcast add, in place all the same
+    assert np.array_equal(strided, expected)

