@@ -241,3 +241,29 @@ def test_conv_kernels_start_glorot_uniform_over_the_receptive_field(layer, input
     assert np.abs(w).max() >= 0.97 * limit                         # the draws fill [-l, l] ...
     assert np.var(w) == pytest.approx(limit ** 2 / 3, rel=0.15)    # ... uniformly
     assert_array_equal(conv.bias.numpy(), np.zeros(conv.bias.shape, np.float32))
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_with_relu_fuses_it_and_gives_the_bits_of_a_separate_relu(data_format):
+    """``Conv2D(activation="relu")`` takes the ReLU in the convolution's own output (one array
+    fewer); values and the gradients of a loss match Conv2D followed by a ReLU layer, bit for bit."""
+    fused = layers.Conv2D(5, 3, activation="relu", data_format=data_format)
+    plain = layers.Conv2D(5, 3, data_format=data_format)
+    shape = (2, 3, 7, 6) if data_format == "channels_first" else (2, 7, 6, 3)
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    fused.build(x.shape)
+    plain.build(x.shape)
+    plain.set_weights([w + 0 for w in fused.get_weights()])
+    relu = layers.ReLU()
+    results = []
+    for forward, layer in ((fused, fused), (lambda x: relu(plain(x)), plain)):
+        with uf.GradientTape() as tape:
+            y = forward(x)
+            loss = uf.sum(y * y)
+        results.append([np.asarray(y), *map(np.asarray, tape.gradient(loss, layer.weights))])
+    for a, b in zip(*results, strict=True):
+        assert a.dtype == np.float32 and a.tobytes() == b.tobytes()
+    assert (results[0][0] == 0).any() and (results[0][0] > 0).any()
+    if data_format == "channels_last":  # one recorded op: the convolution, ReLU inside
+        ctx = fused(x)._ctx
+        assert ctx.name == "conv" and ctx.params["relu"]

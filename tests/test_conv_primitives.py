@@ -143,6 +143,41 @@ def test_conv_with_a_fused_bias_equals_conv_plus_bias(groups):
         uf.conv(x, w, groups=groups, bias=np.ones(5))
 
 
+@pytest.mark.parametrize("groups, bias", [(1, True), (2, False)])
+def test_conv_with_a_fused_relu_gives_the_bits_of_relu_after_conv(groups, bias):
+    """``conv(..., relu=True)`` takes the ReLU in the product's own output: the same bits as
+    ``relu(conv(...))`` for the value, the first-order gradients and the gradient of an input
+    gradient (a WGAN-GP penalty's), float32, with exact zeros among the pre-activations."""
+    x = rand((2, 6, 5, 4), 23).astype(np.float32)
+    w = rand((3, 3, 4 // groups, 6), 24).astype(np.float32)
+    b = rand((6,), 25).astype(np.float32) if bias else None
+    x[0, :3] = 0  # pre-activations of exactly 0 (the bias's) sit at the ReLU's kink
+    h = rand((2, 6, 5, 4), 26).astype(np.float32)
+
+    def run(fused):
+        xt, wt = uf.Variable(x), uf.Variable(w)
+        bt = None if b is None else uf.Variable(b)
+        weights = [wt] if bt is None else [wt, bt]
+        with uf.GradientTape(persistent=True) as outer:
+            with uf.GradientTape(persistent=True) as inner:
+                if fused:
+                    y = uf.conv(xt, wt, 1, "same", groups=groups, bias=bt, relu=True)
+                else:
+                    y = uf.relu(uf.conv(xt, wt, 1, "same", groups=groups, bias=bt))
+                loss = uf.sum(uf.tanh(y) * y)
+            gx = inner.gradient(loss, xt)
+            penalty = uf.sum(gx * h)
+        return [y, gx, *inner.gradient(loss, weights), *outer.gradient(penalty, [xt, *weights])]
+
+    fused, plain = run(True), run(False)
+    for a, c in zip(fused, plain, strict=True):
+        a, c = np.asarray(a), np.asarray(c)
+        assert a.dtype == np.float32 and a.tobytes() == c.tobytes()
+    assert (fused[0] == 0).mean() > 0.3
+    check(lambda x, w: uf.tanh(uf.conv(x, w, 2, "same", relu=True)) ** 2,
+          rand((1, 5, 4, 2), 27), rand((3, 3, 2, 3), 28))
+
+
 def test_conv_keeps_float32_and_builds_one_patch_buffer(monkeypatch):
     from unafraid.engine import convolution
 
@@ -339,3 +374,138 @@ def test_pool_keeps_float32_and_explains_misuse():
 
 def test_every_conv_primitive_is_covered():
     assert set(CONV_PRIMITIVES) <= COVERED, sorted(set(CONV_PRIMITIVES) - COVERED)
+
+
+
+WINNER_CASES = [  # x shape, pool, strides, padding
+    ((3, 26, 26, 4), (2, 2), (2, 2), "valid"),  # the MNIST convnet's first pooling
+    ((3, 11, 11, 5), (2, 2), (2, 2), "valid"),  # its second: the last row and column unread
+    ((2, 5, 7, 3), (2, 2), (2, 2), "same"),  # padding after only
+    ((2, 9, 7, 3), (3, 2), (3, 2), "same"),
+    ((2, 7, 6, 2), (3, 3), (1, 1), "same"),  # overlapping windows
+    ((2, 8, 7, 2), (2, 2), (3, 3), "valid"),  # gaps between windows
+    ((2, 9, 2), (3,), (3,), "valid"),  # 1-D
+    ((1, 4, 5, 6, 2), (2, 2, 3), (2, 2, 3), "valid"),  # 3-D
+]
+
+
+def first_maximum_reference(x, g, h, pool, strides, padding):
+    """One window at a time: the input gradient (``g`` sent to the first maximum of each window,
+    or to its first input when the maximum is NaN) and ``Pick(h)``, ``h`` at each winner."""
+    nd = len(pool)
+    pads = ([same_pads(x.shape[1 + a], pool[a], strides[a], 1) for a in range(nd)]
+            if padding == "same" else [(0, 0)] * nd)
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=-np.inf)
+    hp = np.pad(h, [(0, 0), *pads, (0, 0)])
+    gx = np.zeros(xp.shape, x.dtype)
+    picked = np.zeros(g.shape, x.dtype)
+    for n, c in itertools.product(range(x.shape[0]), range(x.shape[-1])):
+        for o in np.ndindex(*g.shape[1:-1]):
+            where = tuple(slice(o[a] * strides[a], o[a] * strides[a] + pool[a]) for a in range(nd))
+            window = xp[(n, *where, c)].ravel()
+            hits = np.flatnonzero(window == np.max(window))  # np.max: NaN if any is NaN
+            i = np.unravel_index(hits[0] if len(hits) else 0, pool)
+            pos = (n, *(o[a] * strides[a] + i[a] for a in range(nd)), c)
+            gx[pos] += g[(n, *o, c)]
+            picked[(n, *o, c)] = hp[pos]
+    inner = tuple(slice(b, b + m) for (b, _), m in zip(pads, x.shape[1:-1], strict=True))
+    return gx[(slice(None), *inner)], picked
+
+
+@pytest.mark.parametrize("xs, pool, strides, padding", WINNER_CASES)
+def test_max_pool_winners_with_ties_infinities_and_nans(xs, pool, strides, padding):
+    """The first-maximum rule on ReLU-like inputs (ties of 0, 1 and 2 everywhere) with signed zeros,
+    infinities and NaNs, to first order (the input gradient) and second order (``Pick``, the
+    gradient of that gradient with respect to the output gradient), float32 kept."""
+    rng = np.random.default_rng(13)
+    x = np.maximum(rng.integers(-2, 3, xs), 0).astype(np.float32)
+    x.flat[rng.choice(x.size, 6, replace=False)] = [-0.0, np.inf, -np.inf, np.nan, 0.5, np.nan]
+    g = rng.uniform(1, 2, uf.max_pool(x, pool, strides, padding).shape).astype(np.float32)
+    h = rng.standard_normal(xs).astype(np.float32)
+    xt, gt = uf.Variable(x), uf.Variable(g)
+    with uf.GradientTape() as outer:
+        with uf.GradientTape() as inner:
+            y = uf.max_pool(xt, pool, strides, padding)
+        gx = inner.gradient(y, xt, output_gradients=gt)
+        second = uf.sum(gx * h)
+    picked = outer.gradient(second, gt)
+    want_gx, want_picked = first_maximum_reference(x, g, h, pool, strides, padding)
+    assert gx.dtype == np.float32 and picked.dtype == np.float32
+    assert_allclose(np.asarray(gx), want_gx, rtol=1e-6, atol=0)  # overlaps: sums in another order
+    np.testing.assert_array_equal(np.asarray(picked), want_picked)
+    assert np.isnan(np.asarray(y)).any()  # a NaN reached a window
+
+
+def test_max_pool_winners_are_one_boolean_block_per_offset():
+    from unafraid.engine.convolution import conv_window, first_winners
+
+    x = np.array([[1, 1, 0, 2], [1, 0, 2, 2], [np.nan, 3, 0, 0], [3, 3, 0, 0]], np.float32)
+    x = x[None, :, :, None]
+    win = conv_window((4, 4), (2, 2), (2, 2), "valid", (1, 1))
+    won = first_winners(x, uf.max_pool(x, 2).numpy(), win)
+    assert won.dtype == np.bool_ and won.shape == (4, 1, 2, 2, 1)
+    # window (0, 0): ties of 1, the first (row-major) wins; (0, 1): the first 2, offset 1;
+    # (1, 0): a NaN maximum, so offset 0; (1, 1): all zeros, offset 0
+    expected = np.zeros((4, 2, 2), bool)
+    expected[0, 0, 0] = expected[1, 0, 1] = expected[0, 1, 0] = expected[0, 1, 1] = True
+    assert np.array_equal(won[:, 0, :, :, 0], expected)
+
+
+@pytest.mark.parametrize("xs, ks, strides, padding, dilation, groups", [
+    ((3, 28, 28, 1), (3, 3), (1, 1), "valid", (1, 1), 1),  # MNIST's first layer
+    ((2, 7, 6, 3), (3, 2), (2, 1), "same", (1, 2), 3),  # depthwise: one channel per group
+    ((2, 9, 1), (4,), (3,), "causal", (1,), 1),  # 1-D
+])
+def test_patch_matrix_of_one_channel_per_group_is_the_strided_view_copied(xs, ks, strides, padding,
+                                                                          dilation, groups):
+    """With one channel per group the patch matrix is filled one kernel offset at a time; it
+    holds the same bits as the strided view of the padded input, copied whole."""
+    from unafraid.engine.convolution import conv_window, im2col, patches, to_padded
+
+    x = rand(xs, 40).astype(np.float32)
+    win = conv_window(xs[1:-1], ks, strides, padding, dilation)
+    xp = to_padded(x, win)
+    view = np.moveaxis(patches(xp.reshape(*xp.shape[:-1], groups, -1), win), -2, 0)
+    expected = np.ascontiguousarray(view).reshape(groups, -1, math.prod(ks))
+    cols = im2col(x, win, groups)
+    assert cols.dtype == np.float32 and cols.shape == expected.shape
+    assert cols.tobytes() == expected.tobytes()
+
+
+def test_conv_input_gradient_holds_one_kernel_offsets_block_at_a_time():
+    """The input gradient computes and adds back one kernel offset's product at a time: its
+    largest moment holds the result and one offset's block, far less than a patch buffer."""
+    import tracemalloc
+
+    from unafraid.engine.convolution import ConvInputGrad, conv_window
+
+    g = rand((8, 11, 11, 64), 41).astype(np.float32)
+    w = rand((3, 3, 32, 64), 42).astype(np.float32)
+    win = conv_window((13, 13), (3, 3), (1, 1), "valid", (1, 1))
+    patch_buffer = 8 * 121 * 9 * 32 * 4  # batch x positions x kernel volume x channels, bytes
+    ConvInputGrad.apply(g, w, win=win, groups=1)  # once before: the BLAS thread controls load
+    tracemalloc.start()
+    try:
+        gx = ConvInputGrad.apply(g, w, win=win, groups=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert gx.shape == (8, 13, 13, 32) and gx.dtype == np.float32
+    assert peak < gx.nbytes + 2 * patch_buffer / 9 < patch_buffer / 2
+    assert_allclose(gx, ref_conv_transpose(g.astype(np.float64), w.astype(np.float64), (1, 1),
+                                           "valid", None, (1, 1)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(3, 26, 26, 32), (5, 7, 3), (1, 1, 4096), (2, 3, 2048), (7, 100)])
+def test_add_bias_in_long_rows_gives_the_bits_of_a_broadcast_add(shape):
+    from unafraid.engine.convolution import add_bias
+
+    y = rand(shape, 43).astype(np.float32)
+    b = rand(shape[-1:], 44).astype(np.float32)
+    expected = y + b
+    add_bias(y, b)
+    assert y.tobytes() == expected.tobytes()
+    strided = rand((*shape[:-1], 2 * shape[-1]), 45).astype(np.float32)[..., ::2]
+    expected = strided + b
+    add_bias(strided, b)  # not contiguous: a plain broadcast add, in place all the same
+    assert np.array_equal(strided, expected)

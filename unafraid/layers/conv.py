@@ -164,14 +164,18 @@ class BaseConv(Layer):
             raise ValueError(f"{type(self).__name__} layer '{self.name}' was built for inputs "
                              f"with {built_for} channels, got shape {x.shape} ({self.data_format}).")
 
-    def convolve(self, x: Tensor) -> Tensor:
-        """The convolution plus the bias (fused into the product where the primitive can)."""
+    def convolve(self, x: Tensor, relu: bool = False) -> Tensor:
+        """The convolution plus the bias (fused into the product where the primitive can), and
+        with ``relu`` the ReLU, taken in place in the product's output (the same bits)."""
         return conv(x, self.kernel, self.strides, self.padding, self.dilation_rate, self.groups,
-                    bias=self.bias)
+                    bias=self.bias, relu=relu)
 
     @channels_last_inside
     def call(self, inputs: Tensor) -> Tensor:
-        y = self.activation(self.convolve(inputs))
+        if self.activation is activations.relu and type(self).convolve is BaseConv.convolve:
+            y = self.convolve(inputs, relu=True)  # activation="relu": no second output array
+        else:
+            y = self.activation(self.convolve(inputs))
         if self.activity_regularizer is not None:
             self._activity_losses = [self.activity_regularizer(y)]
         return y
