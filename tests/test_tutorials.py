@@ -45,6 +45,32 @@ def test_an_edit_must_match_exactly_once():
         apply_edits("a = 1\na = 1\n", [("a = 1", "a = 2", "why")], "t")
 
 
+def test_an_every_edit_replaces_each_occurrence_and_must_match():
+    from tests.tutorials.convert import EVERY
+    edit = [("a = 1", "a = 2", "why", EVERY)]
+    assert apply_edits("a = 1\nb\na = 1\n", edit, "t") == (
+        "a = 2  # unafraid: why\nb\na = 2  # unafraid: why\n")
+    assert apply_edits("a = 1\n", edit, "t") == "a = 2  # unafraid: why\n"
+    with pytest.raises(ValueError, match="matched 0 times, expected at least once"):
+        apply_edits("b = 1\n", edit, "t")
+
+
+def test_the_training_loop_guide_converts_with_its_shrink_line_once_or_twice(tmp_path):
+    """The stored keras-io copy of the guide holds the dataset line twice; its commit, once."""
+    from tests.tutorials.convert import convert
+    entry = next(t for t in TUTORIALS if t["name"] == "training_loop_from_scratch")
+    line = "train_dataset = train_dataset.shuffle(buffer_size=1024).batch(batch_size)\n"
+    loop = "    for step in range(3):\n        if step > 10:\n            break\n"
+    for copies in (1, 2):
+        root = tmp_path / str(copies)
+        path = root / entry["repo"] / entry["path"]
+        path.parent.mkdir(parents=True)
+        path.write_text("import tensorflow as tf\n" + line * copies + loop, encoding="utf-8")
+        code = convert(entry, root, shrink=True)
+        assert code.count(".batch(batch_size).take(30)") == copies
+        assert "if step > 1:" in code
+
+
 def test_the_manifest_names_twenty_tutorials():
     assert len(TUTORIALS) == 20
     assert len({t["name"] for t in TUTORIALS}) == 20

@@ -2,9 +2,12 @@
 
 ``edits`` are applied on every run, ``shrink`` only when ``$UNAFRAID_TUTORIAL_SHRINK`` is set
 (CI's time budget). Each edit is ``(old, new, why)``: ``old`` must occur exactly once.
+An edit with a 4th element ``EVERY`` replaces every occurrence (at least one must exist).
 ``metric`` is ``(regex, minimum)``: the last number the regex finds in the output must reach the
 minimum (set below the shrunk runs' numbers and Keras 3's, see docs/from_tensorflow.md).
 """
+
+from tests.tutorials.convert import EVERY
 
 TF_DOCS = "tensorflow/docs"
 TF_DOCS_COMMIT = "7c3650212740204359d4ceae481abc79345541be"
@@ -63,7 +66,7 @@ TUTORIALS = [
              metric=(r"Validation acc: ([0-9.]+)", 0.55),
              shrink=[("train_dataset = train_dataset.shuffle(buffer_size=1024).batch(batch_size)",
                       "train_dataset = train_dataset.shuffle(buffer_size=1024).batch(batch_size).take(30)",
-                      SHRUNK),
+                      SHRUNK, EVERY),  # some versions of the guide hold this line twice
                      ("        if step > 10:\n            break",
                       "        if step > 1:\n            break", SHRUNK)]),
     keras_io("customizing_fit", "guides/customizing_what_happens_in_fit.py",
