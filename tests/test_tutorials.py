@@ -131,3 +131,35 @@ def test_a_missing_or_changed_source_is_reported_and_the_run_goes_on(tmp_path, m
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == ["autodiff_guide", "variable_guide"]
     assert all("not converted" in line for line in lines)
+
+
+def test_a_metric_is_reported_in_or_out_of_tensorflows_range():
+    """The range check: the runs' spread, widened by half of it (at least one point) each side."""
+    import subprocess
+
+    from tests.tutorials.run import reference_range, verdict
+    entry = {"name": "t", "metric": (r"acc: ([0-9.]+)", 0.5), "reference": (0.90, 0.92, 3)}
+    # spread 0.02, so +-0.01 (= the one-point minimum): [0.89, 0.93] is in range
+    assert reference_range(entry, 0.89).startswith("; in TensorFlow's range 0.9-0.92")
+    assert reference_range(entry, 0.93).startswith("; in ")
+    assert reference_range(entry, 0.885).startswith("; OUT OF ")
+    wide = dict(entry, reference=(0.80, 0.90, 3))   # spread 0.1: +-0.05
+    assert reference_range(wide, 0.751).startswith("; in ")
+    assert reference_range(wide, 0.749).startswith("; OUT")
+    percent = dict(entry, reference=(83.0, 83.4, 3))  # percentages: the minimum is 1 point, not 0.01
+    assert reference_range(percent, 82.1).startswith("; in ")
+    assert reference_range(percent, 81.9).startswith("; OUT")
+    assert reference_range({"name": "u"}, 0.1) == ""
+    done = subprocess.CompletedProcess([], 0, stdout="acc: 0.70\n", stderr="")
+    said = verdict(entry, done)
+    assert "OUT OF TensorFlow's range" in said and not said.startswith("as recorded")
+    assert verdict(entry, subprocess.CompletedProcess([], 0, stdout="acc: 0.91\n", stderr="")).startswith(
+        "as recorded (metric 0.91; in TensorFlow's range")
+
+
+def test_every_reference_range_is_ordered_and_has_a_metric():
+    for t in TUTORIALS:
+        if "reference" in t:
+            low, high, runs = t["reference"]
+            assert "metric" in t and low <= high and runs >= 2, t["name"]
+            assert t["metric"][1] < low, f"{t['name']}: the floor must be below TensorFlow's range"

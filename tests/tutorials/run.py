@@ -75,8 +75,35 @@ def verdict(entry: dict, result: subprocess.CompletedProcess) -> str:
         values = re.findall(pattern, out)
         if not values or float(values[-1]) < minimum:
             return f"metric {values[-3:]} below {minimum}"
-        return f"as recorded (metric {values[-1]})"
+        where = reference_range(entry, float(values[-1]))
+        if "OUT OF" in where:
+            return f"metric {values[-1]}{where}"
+        return f"as recorded (metric {values[-1]}{where})"
     return "as recorded"
+
+
+def reference_range(entry: dict, value: float) -> str:
+    """Where ``value`` stands against the range TensorFlow gives on the same script.
+
+    ``entry["reference"]`` is ``(low, high, runs)``: the lowest and highest metric of ``runs``
+    runs of the same converted script on TensorFlow 2.21 (Keras 3), from ``tf_reference.py``.
+    The range is widened by half its width on each side, and by at least ``RANGE_SLACK`` of the
+    metric's scale, since a few runs do not show TensorFlow's whole spread. Returns ``""`` when
+    the tutorial has no reference (TensorFlow stops before the metric), ``"; in TensorFlow's range
+    ..."`` or ``"; OUT OF TensorFlow's range ..."``, which :func:`verdict` reports as a difference
+    (the run exits 1).
+    """
+    if "reference" not in entry:
+        return ""
+    low, high, runs = entry["reference"]
+    scale = 100.0 if high > 1.0 else 1.0  # percentages or fractions
+    slack = max((high - low) / 2, RANGE_SLACK * scale)
+    inside = low - slack <= value <= high + slack
+    return (f"; {'in' if inside else 'OUT OF'} TensorFlow's range {low}-{high} ({runs} runs, "
+            f"+-{slack:.3g} allowed)")
+
+
+RANGE_SLACK = 0.01  # one percentage point of accuracy beyond the runs' own spread
 
 
 def main(names: list[str]) -> int:
