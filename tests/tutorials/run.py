@@ -9,7 +9,9 @@ temporary folder outside the repository, with a time limit (``UNAFRAID_TUTORIAL_
 900 s). ``UNAFRAID_TUTORIAL_SHRINK=1`` applies the manifest's shrink edits (fewer epochs / steps).
 Prints one line per tutorial and exits 1 when any result differs from what
 docs/from_tensorflow.md records: a run that should finish and did not, a metric below its floor,
-or a tutorial in ``EXPECTED_TO_FAIL`` that stopped elsewhere or finished. Each tutorial runs in
+a metric outside the range TensorFlow gives on the same script (``reference`` in the manifest,
+measured with ``tests/tutorials/tf_reference.py``; see :func:`reference_range`), or a tutorial in
+``EXPECTED_TO_FAIL`` that stopped elsewhere or finished. Each tutorial runs in
 the Python running this script, so ``/path/to/numpy1-venv/bin/python -m tests.tutorials.run``
 checks the tutorials under NumPy 1.x (``own_callbacks`` finishes there, and stops at ``np.Inf``
 under NumPy 2, as it does with Keras 3).

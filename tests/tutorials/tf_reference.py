@@ -11,7 +11,9 @@ initial weights and shuffling: their spread is the range ``reference`` records i
 
 The stand-ins download nothing: ``keras.datasets.mnist.load_data`` is replaced by unafraid's
 loader of the same MNIST files (the header below), and ``tutorial_data`` builds its tf.data
-stand-ins with TensorFlow (``TUTORIAL_DATA_TF=tensorflow``). Not part of the test suite.
+stand-ins with TensorFlow (``TUTORIAL_DATA_TF=tensorflow``). The header also makes
+``keras.utils.plot_model`` a no-op (it needs pydot and graphviz, and changes no number). Not part
+of the test suite.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def _mnist(path="mnist.npz"):
 
 _keras.datasets.mnist.load_data = _mnist
 _tf.keras.datasets.mnist.load_data = _mnist
+# plot_model needs pydot and the graphviz program, not installed here; it draws a picture and
+# changes no number, so the reference runs skip it.
+_keras.utils.plot_model = _tf.keras.utils.plot_model = lambda *args, **kwargs: None
 '''
 
 
