@@ -87,6 +87,15 @@ def test_the_metric_checks_read_the_tutorials_output():
         "training_with_built_in_methods": "0.747", "functional_api": "0.8235"}
 
 
+def test_the_loss_checks_read_the_tutorials_output():
+    found = {t["name"]: re.findall(t["loss"][0], SAMPLE_OUTPUT[t["name"]]) for t in TUTORIALS if "loss" in t}
+    assert {name: values[-1] for name, values in found.items()} == {
+        "quickstart_beginner": "0.3761", "quickstart_advanced": "0.50",
+        "custom_training_walkthrough": "0.954",
+        "basic_classification": "0.3647", "load_numpy": "4.4136", "functional_api": "0.7371614576339721",
+        "antirectifier": "0.1514"}
+
+
 SAMPLE_OUTPUT = {  # the closing lines of the shrunk runs recorded in docs/from_tensorflow.md
     "quickstart_beginner": "loss: 0.3761 - accuracy: 0.8979\n",
     "quickstart_advanced": "Epoch 1, Loss: 0.90, Accuracy: 72.30, Test Loss: 0.50, Test Accuracy: 83.80\n",
@@ -163,6 +172,9 @@ def test_every_reference_range_is_ordered_and_has_a_metric():
             low, high, runs = t["reference"]
             assert "metric" in t and low <= high and runs >= 2, t["name"]
             assert t["metric"][1] < high, f"{t['name']}: a floor above all of TensorFlow's runs"
+        if len(t.get("loss", ())) == 4:
+            _, low, high, runs = t["loss"]
+            assert "reference" in t and 0 <= low <= high and runs >= 2, t["name"]
 
 
 def test_the_tensorflow_reference_keeps_the_imports_and_reads_keras_3_log_lines(tmp_path, monkeypatch):
@@ -179,3 +191,20 @@ def test_the_tensorflow_reference_keeps_the_imports_and_reads_keras_3_log_lines(
     keras3 = "313/313 - 0s - sparse_categorical_accuracy: 0.9372 - loss: 0.2100\n"
     assert re.findall(entry["metric"][0], keras3) == []          # unafraid's pattern: 'loss' last
     assert re.findall(tf_pattern(entry["metric"][0]), keras3) == ["0.9372"]
+
+
+def test_a_final_loss_is_reported_in_or_out_of_tensorflows_range():
+    import subprocess
+
+    from tests.tutorials.run import loss_range, verdict
+    entry = {"name": "t", "metric": (r"acc: ([0-9.]+)", 0.5), "reference": (0.90, 0.92, 3),
+             "loss": (r"\bloss: ([0-9.]+)", 0.30, 0.40, 3)}
+    # spread 0.1, so +-0.05 (above 5% of 0.40 = 0.02): [0.25, 0.45]; val_loss is not the loss
+    assert loss_range(entry, "val_loss: 0.9 - loss: 0.44").startswith("; loss 0.44 in ")
+    assert loss_range(entry, "loss: 0.46 - val_loss: 0.3").startswith("; loss 0.46 OUT OF ")
+    assert loss_range(entry, "no number") == "; loss not found by '\\\\bloss: ([0-9.]+)'"
+    assert loss_range(dict(entry, loss=(r"loss: ([0-9.]+)",)), "loss: 9") == ""
+    ok = subprocess.CompletedProcess([], 0, stdout="loss: 0.35 - acc: 0.91\n", stderr="")
+    assert verdict(entry, ok).startswith("as recorded (metric 0.91; in ")
+    high = subprocess.CompletedProcess([], 0, stdout="loss: 0.9 - acc: 0.91\n", stderr="")
+    assert verdict(entry, high).startswith("metric 0.91; in ") and "loss 0.9 OUT OF" in verdict(entry, high)

@@ -77,11 +77,32 @@ def verdict(entry: dict, result: subprocess.CompletedProcess) -> str:
         values = re.findall(pattern, out)
         if not values or float(values[-1]) < minimum:
             return f"metric {values[-3:]} below {minimum}"
-        where = reference_range(entry, float(values[-1]))
-        if "OUT OF" in where:
+        where = reference_range(entry, float(values[-1])) + loss_range(entry, out)
+        if "OUT OF" in where or "not found" in where:
             return f"metric {values[-1]}{where}"
         return f"as recorded (metric {values[-1]}{where})"
     return "as recorded"
+
+
+def loss_range(entry: dict, out: str) -> str:
+    """The tutorial's final loss against TensorFlow's range, like :func:`reference_range`.
+
+    ``entry["loss"]`` is ``(regex,)``, or ``(regex, low, high, runs)`` once TensorFlow's runs are
+    recorded; the last number the regex finds in ``out`` is the loss. A loss is widened by half
+    the range's width, and by at least ``LOSS_SLACK`` of its upper end. Returns ``""`` without a
+    recorded range, ``"; loss ... in / OUT OF TensorFlow's range ..."``, or ``"; loss not found"``.
+    """
+    if len(entry.get("loss", ())) != 4:
+        return ""
+    pattern, low, high, runs = entry["loss"]
+    values = re.findall(pattern, out)
+    if not values:
+        return f"; loss not found by {pattern!r}"
+    value = float(values[-1])
+    slack = max((high - low) / 2, LOSS_SLACK * high)
+    inside = low - slack <= value <= high + slack
+    return (f"; loss {value:g} {'in' if inside else 'OUT OF'} TensorFlow's range {low}-{high} "
+            f"({runs} runs, +-{slack:.3g} allowed)")
 
 
 def reference_range(entry: dict, value: float) -> str:
@@ -106,6 +127,7 @@ def reference_range(entry: dict, value: float) -> str:
 
 
 RANGE_SLACK = 0.01  # one percentage point of accuracy beyond the runs' own spread
+LOSS_SLACK = 0.05  # a loss may be 5% of TensorFlow's highest beyond the runs' own spread
 
 
 def main(names: list[str]) -> int:

@@ -89,7 +89,9 @@ def main(name: str, runs: int) -> None:
     for i in range(runs):
         rc, out = run_once(name)
         found = re.findall(tf_pattern(entry["metric"][0]), out) if "metric" in entry else []
-        print(f"{name} run {i + 1}: exit {rc}, metric {found[-1] if found else None}", flush=True)
+        losses = re.findall(entry["loss"][0], out) if "loss" in entry else []
+        print(f"{name} run {i + 1}: exit {rc}, metric {found[-1] if found else None}, "
+              f"loss {losses[-1] if losses else None}", flush=True)
         if rc != 0:
             print(out[-1500:], flush=True)
         if found:
