@@ -10,7 +10,8 @@ temporary folder outside the repository, with a time limit (``UNAFRAID_TUTORIAL_
 Prints one line per tutorial and exits 1 when any result differs from what
 docs/from_tensorflow.md records: a run that should finish and did not, a metric below its floor,
 a metric outside the range TensorFlow gives on the same script (``reference`` in the manifest,
-measured with ``tests/tutorials/tf_reference.py``; see :func:`reference_range`), or a tutorial in
+measured with ``tests/tutorials/tf_reference.py``; see :func:`reference_range` and
+:func:`loss_range`) other than those in ``KNOWN_OUT_OF_RANGE``, or a tutorial in
 ``EXPECTED_TO_FAIL`` that stopped elsewhere or finished. Each tutorial runs in
 the Python running this script, so ``/path/to/numpy1-venv/bin/python -m tests.tutorials.run``
 checks the tutorials under NumPy 1.x (``own_callbacks`` finishes there, and stops at ``np.Inf``
@@ -44,6 +45,13 @@ EXPECTED_TO_FAIL = {
 NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
 if NUMPY_2:
     EXPECTED_TO_FAIL["own_callbacks"] = "np.Inf` was removed in the NumPy 2.0 release"
+# name -> the figures known to fall outside TensorFlow's range (docs/from_tensorflow.md says why);
+# as with EXPECTED_TO_FAIL, a change either way makes the runner report it.
+KNOWN_OUT_OF_RANGE = {
+    # unafraid's default seed ends at loss 4.41, below TensorFlow's 5.93-7.41 (8 runs); seeds 1-7
+    # end at 5.58-7.84 and the accuracy is in range: the unscaled 0-255 inputs make this loss noisy.
+    "load_numpy": {"loss"},
+}
 LIMIT_S = float(os.environ.get("UNAFRAID_TUTORIAL_LIMIT_S", "900"))
 
 
@@ -78,9 +86,12 @@ def verdict(entry: dict, result: subprocess.CompletedProcess) -> str:
         if not values or float(values[-1]) < minimum:
             return f"metric {values[-3:]} below {minimum}"
         where = reference_range(entry, float(values[-1])) + loss_range(entry, out)
-        if "OUT OF" in where or "not found" in where:
+        outside = {part.split()[0] if part.startswith("loss") else "metric"
+                   for part in where.split("; ") if "OUT OF" in part}
+        if "not found" in where or outside != KNOWN_OUT_OF_RANGE.get(entry["name"], set()):
             return f"metric {values[-1]}{where}"
-        return f"as recorded (metric {values[-1]}{where})"
+        known = " (known: docs/from_tensorflow.md)" if outside else ""
+        return f"as recorded (metric {values[-1]}{where}{known})"
     return "as recorded"
 
 
