@@ -136,6 +136,19 @@ def test_wgan_gp_step_with_nested_tapes_matches_unafraid_grad():
         np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-6)
     assert any(np.abs(b).max() > 0 for b in ref)
 
+    # the penalty reaches the weights only through the inner tape's gradient (grad of grad):
+    # with that gradient taken as a constant the weights' gradients change by far more than the
+    # tolerance, so the match above is not one of two paths both missing the second order
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            inner.watch(x_hat)
+            pred = critic(x_hat)
+        g = tf.constant(inner.gradient(pred, x_hat).numpy())
+        gp = tf.reduce_mean((tf.sqrt(tf.reduce_sum(tf.square(g), axis=1) + 1e-12) - 1.0) ** 2)
+        loss = tf.reduce_mean(critic(fake)) - tf.reduce_mean(critic(real)) + 10.0 * gp
+    first_order_only = outer.gradient(loss, weights)
+    assert np.abs(first_order_only[0].numpy() - tape_grads[0].numpy()).max() > 0.1
+
 
 def test_optimizer_apply_gradients_takes_tape_tensors_and_iterations():
     w = tf.Variable([1.0, -2.0])

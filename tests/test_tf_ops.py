@@ -56,6 +56,10 @@ DIFFERENTIABLE = {
     "softmax_cross_entropy": (lambda x: tf.nn.softmax_cross_entropy_with_logits(
         labels=np.eye(4)[[0, 3, 1]], logits=x), X),
     "l2_loss_moments": (lambda x: tf.nn.l2_loss(x) + tf.nn.moments(x, axes=[0])[1], X),
+    "sort": (lambda x: tf.sort(x, axis=0)[:, :2] * W[:3] + tf.sort(x, direction="DESCENDING")[:, :2], X),
+    "keras_ops_sort": (lambda x: tf.keras.ops.sort(x, axis=None)[:5] * W[:, 0].sum(), X),
+    "floormod_x": (lambda x: tf.math.floormod(x, 0.7), X),
+    "floormod_y": (lambda y: tf.math.floormod(X + 3.0, y), POS),
     "keras_ops": (lambda x: tf.keras.ops.sum(tf.keras.ops.square(x), axis=0)
                   + tf.keras.ops.mean(tf.keras.ops.matmul(x, tf.keras.ops.transpose(x)))
                   + tf.keras.ops.max(tf.keras.ops.concatenate([x, x], axis=1)), X),
@@ -194,3 +198,41 @@ def test_a_variables_numpy_is_a_copy_that_later_updates_leave_alone():
     before = v.numpy()
     v.assign_add([1.0, 1.0])
     assert before.tolist() == [1.0, 2.0] and v.numpy().tolist() == [2.0, 3.0]
+
+
+def test_sort_and_argsort_follow_keras_3_and_keep_ties_in_order():
+    """Values against Keras 3 on JAX (keras.ops) and NumPy's stable sort; descending by hand."""
+    pytest.importorskip("jax")
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    x = np.array([[3.0, 1.0, 3.0, 2.0], [0.0, -1.0, 5.0, -1.0]], np.float32)
+    for axis in (-1, 0):
+        np.testing.assert_array_equal(tf.keras.ops.sort(x, axis=axis).numpy(),
+                                      np.asarray(keras.ops.sort(x, axis=axis)))
+        np.testing.assert_array_equal(tf.keras.ops.argsort(x, axis=axis).numpy(),
+                                      np.asarray(keras.ops.argsort(x, axis=axis)))
+    np.testing.assert_array_equal(tf.keras.ops.sort(x, axis=None).numpy(), np.sort(x, axis=None))
+    assert tf.argsort(x).numpy().dtype == np.int32
+    # TensorFlow's DESCENDING: equal values keep their order ([3, 1, 3, 2] -> 0, 2, 3, 1)
+    np.testing.assert_array_equal(tf.argsort(x, direction="DESCENDING").numpy(),
+                                  [[0, 2, 3, 1], [2, 0, 1, 3]])
+    np.testing.assert_array_equal(tf.sort(x, axis=0, direction="DESCENDING").numpy(),
+                                  [[3.0, 1.0, 5.0, 2.0], [0.0, -1.0, 3.0, -1.0]])
+    with pytest.raises(ValueError, match="tf.sort: direction must be 'ASCENDING' or 'DESCENDING'"):
+        tf.sort(x, direction="down")
+
+
+def test_floordiv_and_floormod_round_as_pythons_floor_division():
+    a = np.array([-7.0, 7.0, -7.5, 6.0], np.float32)
+    b = np.array([2.0, -2.0, 2.0, 4.0], np.float32)
+    expected_div = [x // y for x, y in zip(a.tolist(), b.tolist(), strict=True)]   # [-4, -4, -4, 1]
+    expected_mod = [x % y for x, y in zip(a.tolist(), b.tolist(), strict=True)]    # [1, -1, 0.5, 2]
+    np.testing.assert_array_equal(tf.math.floordiv(a, b).numpy(), expected_div)
+    np.testing.assert_array_equal(tf.math.floormod(a, b).numpy(), expected_mod)
+    assert tf.math.mod is tf.math.floormod and int(tf.math.floordiv(-7, 2)) == -4
+
+
+def test_is_tensor():
+    assert tf.is_tensor(tf.constant(1.0)) and tf.is_tensor(tf.Variable([1.0]))
+    assert not tf.is_tensor(np.ones(2)) and not tf.is_tensor(1.0)

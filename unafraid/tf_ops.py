@@ -742,6 +742,70 @@ def cumsum(x: Any, axis: int = 0, exclusive: builtins.bool = False, reverse: bui
     return Tensor(np.flip(out, axis) if reverse else out)
 
 
+def _order(values: np.ndarray, axis: int, direction: str, op: str) -> np.ndarray:
+    """The stable sorting permutation along ``axis`` (ties keep their order, as TensorFlow's)."""
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f"tf.{op}: direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}.")
+    if direction == "ASCENDING":
+        return np.argsort(values, axis=axis, kind="stable")
+    # descending and stable: sort the reversed array ascending, then map back and reverse
+    n = values.shape[axis]
+    flipped = np.argsort(np.flip(values, axis), axis=axis, kind="stable")
+    return np.flip(n - 1 - flipped, axis)
+
+
+def argsort(values: Any, axis: int = -1, direction: str = "ASCENDING", stable: builtins.bool = False,
+            name: str | None = None) -> Tensor:
+    """The int32 indices that sort ``values`` along ``axis``; equal values keep their order.
+
+    ``direction`` is ``'ASCENDING'`` or ``'DESCENDING'``. No gradient (indices).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.argsort([3.0, 1.0, 3.0, 2.0], direction="DESCENDING").numpy()
+    array([0, 2, 3, 1], dtype=int32)
+    """
+    a = as_array(values)
+    return Tensor(_order(a, int(axis), direction, "argsort").astype(np.int32))
+
+
+def sort(values: Any, axis: int = -1, direction: str = "ASCENDING", name: str | None = None) -> Tensor:
+    """``values`` sorted along ``axis``; differentiable (the gradient goes back to each value's
+    place, as TensorFlow's, which gathers by the sorting permutation).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.sort([[3.0, 1.0, 2.0]], direction="DESCENDING").numpy()
+    array([[3., 2., 1.]], dtype=float32)
+    """
+    a = as_array(values)
+    axis = int(axis) % builtins.max(a.ndim, 1)
+    grid = list(np.indices(a.shape, sparse=True))
+    grid[axis] = _order(a, axis, direction, "sort")
+    return _t(ops.getitem(values if isinstance(values, Tensor) else Tensor(a), tuple(grid)))
+
+
+def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``floor(x / y)``, elementwise, rounding towards minus infinity as Python's ``//`` does
+    (no gradient, as in TensorFlow). ``tf.math.floordiv(-7, 2)`` is ``-4``."""
+    return Tensor(np.floor_divide(as_array(x), as_array(y)))
+
+
+def floormod(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x - floor(x / y) * y``, elementwise: the remainder with the sign of ``y`` (Python's ``%``).
+
+    Its gradient is TensorFlow's: 1 for ``x`` and ``-floor(x / y)`` for ``y``.
+    ``tf.math.floormod(-7.0, 2.0)`` is ``1.0``."""
+    return _t(ops.subtract(x, ops.multiply(floordiv(x, y), y)))
+
+
+def is_tensor(x: Any) -> builtins.bool:
+    """Whether ``x`` is a Tensor (a ``tf.Variable`` is one too), not a NumPy array or number."""
+    return isinstance(x, Tensor)
+
+
 def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None,  # noqa: A002
          keepdims: builtins.bool = False, name: str | None = None) -> Tensor:
     """The Euclidean (``ord=2``) or L1 (``ord=1``) norm over ``axis`` (all entries by default)."""
@@ -763,6 +827,7 @@ math = SimpleNamespace(
     abs=abs, add=add, add_n=add_n, argmax=argmax, argmin=argmin, ceil=ceil, cos=cos,
     count_nonzero=count_nonzero,
     cumsum=cumsum, digamma=digamma, divide=divide, equal=equal, exp=exp, expm1=expm1, floor=floor,
+    floordiv=floordiv, floormod=floormod, mod=floormod,
     greater=greater, greater_equal=greater_equal, is_finite=is_finite, is_inf=is_inf, is_nan=is_nan,
     l2_normalize=l2_normalize, less=less, less_equal=less_equal, lgamma=lgamma, log=log,
     log1p=log1p, logical_and=logical_and, logical_not=logical_not, logical_or=logical_or,
@@ -909,7 +974,8 @@ __all__ = [
     "reduce_logsumexp", "reduce_variance", "reduce_std", "reduce_all", "reduce_any", "argmax",
     "argmin", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
     "logical_or", "logical_not", "floor", "ceil", "round", "is_nan", "is_finite", "is_inf",
-    "count_nonzero", "cumsum", "norm", "l2_normalize", "math", "linalg", "PhysicalDevice",
+    "count_nonzero", "cumsum", "sort", "argsort", "floordiv", "floormod", "is_tensor",
+    "norm", "l2_normalize", "math", "linalg", "PhysicalDevice",
     "list_physical_devices", "list_logical_devices", "config", "device", "version", "GradientTape",
     "Module",
     "function", "TensorSpec", "sin", "cos", "tan", "image", "UnconnectedGradients",

@@ -71,12 +71,22 @@ def change_imports(code: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def apply_edits(code: str, edits: list[tuple[str, str, str]], name: str) -> str:
-    """Replace each ``old`` by ``new`` (exactly one match required), marking the line with ``why``."""
-    for old, new, why in edits:
+EVERY = "every"  # a 4th element of an edit: replace every occurrence (at least one)
+
+
+def apply_edits(code: str, edits: list[tuple], name: str) -> str:
+    """Replace each ``old`` by ``new``, marking the line with ``why``.
+
+    An edit is ``(old, new, why)``, which must match exactly once, or ``(old, new, why, EVERY)``,
+    which replaces every occurrence and must match at least once (for a line that some versions of
+    a tutorial hold twice, as the stored copy of keras-io's training-loop guide does).
+    """
+    for old, new, why, *how in edits:
         count = code.count(old)
-        if count != 1:
-            raise ValueError(f"tutorial {name}: edit {old!r} matched {count} times, expected once "
+        every = how == [EVERY]
+        if count == 0 or (count != 1 and not every):
+            expected = "at least once" if every else "once"
+            raise ValueError(f"tutorial {name}: edit {old!r} matched {count} times, expected {expected} "
                              "(the tutorial changed upstream? update tests/tutorials/manifest.py)")
         marked = "\n".join(ln + f"  # unafraid: {why}" if ln.strip() else ln for ln in new.split("\n"))
         code = code.replace(old, marked)

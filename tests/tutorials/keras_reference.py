@@ -1,4 +1,7 @@
-"""Run one tutorial on Keras 3 (``KERAS_BACKEND=jax``) for the reference numbers in the docs.
+"""Run one tutorial on Keras 3 (``KERAS_BACKEND=jax``): the reference where TensorFlow is absent.
+
+The ranges the runner checks come from TensorFlow itself (``tf_reference.py``); this module is
+the earlier, lighter reference for a machine without TensorFlow.
 
 ``python -m tests.tutorials.keras_reference NAME OUT.py`` writes the Keras version of tutorial
 NAME: the same conversion as for unafraid (data stand-ins, shrink edits when

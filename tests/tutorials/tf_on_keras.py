@@ -1,9 +1,10 @@
 """The few ``tf.*`` names some tutorials use, on Keras 3's own ops, to run them on Keras-on-JAX.
 
-Used only for the reference numbers in docs/from_tensorflow.md (``keras_reference.py``), where
-TensorFlow itself is not installed: ``import tensorflow as tf`` becomes ``import tf_on_keras as
-tf`` and ``from tensorflow import keras`` becomes ``import keras``. A tutorial needing more of
-TensorFlow than this (``GradientTape``, ``tf.data``) has no Keras-on-JAX reference number.
+Used only by ``keras_reference.py``, the reference for a machine where TensorFlow itself is not
+installed (the ranges in the manifest come from TensorFlow, ``tf_reference.py``):
+``import tensorflow as tf`` becomes ``import tf_on_keras as tf`` and ``from tensorflow import
+keras`` becomes ``import keras``. A tutorial needing more of TensorFlow than this
+(``GradientTape``, ``tf.data``) has no Keras-on-JAX reference number.
 """
 
 from types import SimpleNamespace

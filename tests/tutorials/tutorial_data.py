@@ -52,8 +52,14 @@ def _iris() -> tuple[np.ndarray, np.ndarray]:
 
 def load(name: str, split: str | list[str] = "train", as_supervised: bool = False,
          with_info: bool = False) -> object:
-    """``tfds.load`` for ``penguins/processed`` and ``penguins/simple``, backed by iris."""
-    import unafraid as tf
+    """``tfds.load`` for ``penguins/processed`` and ``penguins/simple``, backed by iris.
+
+    The datasets are unafraid's, or TensorFlow's when ``$TUTORIAL_DATA_TF`` is ``tensorflow``
+    (the TensorFlow reference runs of ``tf_reference.py``)."""
+    import importlib
+
+    tf = importlib.import_module({"tensorflow": "tensorflow"}.get(os.environ.get("TUTORIAL_DATA_TF", ""),
+                                                                  "unafraid"))
 
     x, y = _iris()
     columns = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]

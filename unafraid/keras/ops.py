@@ -98,6 +98,22 @@ def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return Tensor(np.argmin(as_array(x), axis=axis, keepdims=keepdims))
 
 
+def argsort(x: Any, axis: Any = -1) -> Tensor:
+    """The int32 indices that sort ``x`` ascending along ``axis`` (flattened when None); ties keep
+    their order. ``keras.ops.argsort([3.0, 1.0, 2.0])`` is ``[1, 2, 0]``."""
+    if axis is None:
+        return _tf.argsort(np.ravel(as_array(x)), axis=0)
+    return _tf.argsort(x, axis=axis)
+
+
+def sort(x: Any, axis: Any = -1) -> Tensor:
+    """``x`` sorted ascending along ``axis`` (flattened when None), differentiable like
+    ``tf.sort``. ``keras.ops.sort([3.0, 1.0, 2.0])`` is ``[1.0, 2.0, 3.0]``."""
+    if axis is None:
+        return _tf.sort(ops.reshape(x, (-1,)), axis=0)
+    return _tf.sort(x, axis=axis)
+
+
 def concatenate(xs: Any, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     return _tf.concat(xs, axis)
@@ -247,14 +263,16 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 __all__ = [
-    "abs", "absolute", "add", "all", "any", "arange", "argmax", "array", "argmin", "cast", "ceil", "clip",
+    "abs", "absolute", "add", "all", "any", "arange", "argmax", "array", "argmin", "argsort", "cast", "ceil",
+    "clip",
     "concatenate", "convert_to_numpy", "convert_to_tensor", "cumsum", "divide", "dot", "elu",
     "equal", "exp", "expand_dims", "expm1", "eye", "floor", "full", "gelu", "greater",
     "greater_equal", "isfinite", "isinf", "isnan", "leaky_relu", "less", "less_equal", "linspace",
     "log", "log1p", "log_softmax", "logical_and", "logical_not", "logical_or", "logsumexp",
     "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "ndim", "negative", "norm",
     "not_equal", "one_hot", "ones", "ones_like", "power", "prod", "relu", "relu6", "reshape",
-    "round", "rsqrt", "shape", "sigmoid", "sign", "silu", "size", "softmax", "softplus", "split", "sqrt",
+    "round", "rsqrt", "shape", "sigmoid", "sign", "silu", "size", "softmax", "softplus", "sort", "split",
+    "sqrt",
     "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swish", "take",
     "tanh", "tile", "transpose", "true_divide", "var", "where", "zeros", "zeros_like",
 ]
