@@ -481,10 +481,26 @@ def _false() -> bool:
     return False
 
 
+def named_product(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Keras's ``testing.test_utils.named_product``: every combination of the given parameter
+    sets (dicts with a ``testcase_name``) and keyword values, named by joining the parts' names."""
+    def name(value: Any) -> str:
+        return (value.__name__ if hasattr(value, "__name__") else str(value)).lower()
+
+    groups = [*args, *([{"testcase_name": name(v), key: v} for v in values]
+                       for key, values in kwargs.items())]
+    tests: list[dict[str, Any]] = [{}]
+    for group in groups:
+        tests = [{**test, **part, "testcase_name": "_".join(
+            n for n in (test.get("testcase_name", ""), part["testcase_name"]) if n)}
+            for part in group for test in tests]
+    return tests
+
+
 TESTING = Namespace("keras.src.testing", ModuleType("keras_cases_testing"), {
-    "TestCase": TestCase, "uses_gpu": _false, "uses_tpu": _false, "jax_uses_gpu": _false,
-    "jax_uses_tpu": _false, "tensorflow_uses_gpu": _false, "tensorflow_uses_tpu": _false,
-    "torch_uses_gpu": _false})
+    "TestCase": TestCase, "named_product": named_product, "uses_gpu": _false, "uses_tpu": _false,
+    "jax_uses_gpu": _false, "jax_uses_tpu": _false, "tensorflow_uses_gpu": _false,
+    "tensorflow_uses_tpu": _false, "torch_uses_gpu": _false})
 
 
 def skip_if_backend(given_backend: str, reason: str) -> Any:
