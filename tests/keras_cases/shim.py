@@ -134,6 +134,8 @@ def _target_for(keras_module: str) -> Any:
         return TESTING
     if parts[0] == "backend":
         return BACKEND_NAMESPACE
+    if parts[0] == "dtype_policies":
+        return DTYPE_POLICIES
     if parts[:2] == ["metrics", "metrics_utils"]:
         return METRICS_UTILS
     if keras_module in MODULE_EXTRAS:
@@ -574,3 +576,19 @@ class AUCSummationMethod(str, Enum):
 
 METRICS_UTILS = Namespace("keras.src.metrics.metrics_utils", importlib.import_module("unafraid.metrics"),
                           {"AUCCurve": AUCCurve, "AUCSummationMethod": AUCSummationMethod})
+
+
+# ---- keras.src.dtype_policies: unafraid's one global policy, floatx (float32) ---------------------
+
+def _set_dtype_policy(policy: Any) -> None:
+    """Keras's ``set_dtype_policy``: unafraid's policy is float32 (``floatx``) and stays so."""
+    if policy != "float32":
+        raise MissingFeature(f"keras.src.dtype_policies.set_dtype_policy({policy!r}): "
+                             f"mixed-precision dtype policies")
+
+
+_FLOATX = importlib.import_module("unafraid.keras.backend").floatx
+DTYPE_POLICIES = Namespace("keras.src.dtype_policies", ModuleType("keras_cases_dtype_policies"), {
+    "dtype_policy": Namespace("keras.src.dtype_policies.dtype_policy",
+                              ModuleType("keras_cases_dtype_policy"),
+                              {"dtype_policy": _FLOATX, "set_dtype_policy": _set_dtype_policy})})

@@ -128,6 +128,9 @@ class Trainer:
                 for m in _metrics_for_output(spec, k, name):
                     metric = _metrics.get(m, loss=self._losses_per_output[k],
                                           output_shape=np.shape(y_pred[k]))
+                    if metric is None:  # Keras's words, then the fix
+                        raise ValueError(f"Expected metric, received `None` in compile(metrics=...) "
+                                         f"for output '{name}'. Remove the None from the list.")
                     if len(self.output_names) > 1:
                         metric.name = f"{name}_{metric.name}"
                     if weighted and any(metric.name == f.name for f, _ in found):
