@@ -69,3 +69,11 @@ def test_stateless_api_of_a_built_in_metric():
     assert m.stateless_result(state) == 2.5
     assert [float(v) for v in m.stateless_reset_state()] == [0.0, 0.0]
     assert m.result() == 10.0
+
+
+def test_set_floatx_keeps_float32_and_refuses_others():
+    # Keras's metric tests restore floatx with set_floatx after each case
+    uf.keras.backend.set_floatx("float32")
+    assert uf.keras.backend.floatx() == "float32"
+    with pytest.raises(ValueError, match="unafraid computes in float32 only"):
+        uf.keras.backend.set_floatx("float16")

@@ -176,8 +176,9 @@ class Optimizer:
         Every this many updates, overwrite the variables with their averages.
     loss_scale_factor : float, optional
         ``scale_loss(loss)`` multiplies the loss by it and ``apply`` divides the gradients by it
-        (Keras's static loss scaling). ``apply`` refuses to run if ``scale_loss`` was not called
-        since the last step, since its gradients would then be too small by this factor.
+        (Keras's static loss scaling). When ``scale_loss`` was not called since the last step,
+        ``apply`` still divides, as Keras does, and warns once (unless the gradients were scaled
+        by hand, the step is then too small by this factor).
     gradient_accumulation_steps : int >= 2, optional
         Update only every this many calls, with the mean of their gradients (slot
         ``'gradient_accumulator'``); ``iterations`` counts the updates.
@@ -689,13 +690,15 @@ class Optimizer:
         scale = self.loss_scale_factor
         if scale is None:
             return pairs
-        if not self._loss_scaled:
-            raise RuntimeError(
+        if not self._loss_scaled and not self.__dict__.get("_warned_unscaled"):
+            self._warned_unscaled = True  # once: scaling by hand, as Keras's own test does, is valid
+            warnings.warn(
                 f"{type(self).__name__}(loss_scale_factor={scale}) divides the gradients by "
-                f"{scale}, so they must be gradients of optimizer.scale_loss(loss), the loss "
-                f"multiplied by {scale}; scale_loss was not called since the last step. Call "
-                f"loss = optimizer.scale_loss(loss) before taking gradients (Keras's train_step "
-                f"does), or drop loss_scale_factor (unafraid trains in float32 and needs none).")
+                f"{scale}, as Keras does, but scale_loss was not called since the last step: unless "
+                f"you multiplied the loss (or the gradients) by {scale} yourself, this step is "
+                f"{scale} times too small. Call loss = optimizer.scale_loss(loss) before taking "
+                f"gradients (Keras's train_step does), or drop loss_scale_factor (unafraid trains "
+                f"in float32 and needs none).", stacklevel=4)
         self._loss_scaled = False
         return [(g / np.asarray(scale, g.dtype), var) for g, var in pairs]
 

@@ -80,12 +80,6 @@ EXPLAINED = {
     "computes it, with the values of the test's Torch branch (tests/test_keras_cases_metrics_losses.py)",
     "SparseCategoricalCrossentropyTest.test_multi_class_segmentation_different_axis": "as above (a "
     "class axis other than the last)",
-    "OptimizerTest.test_static_loss_scaling": "the test applies gradients it multiplied by "
-    "loss_scale_factor by hand, without calling scale_loss; unafraid's apply refuses such a step on "
-    "purpose (docs/optimizers_losses_metrics.md), since a forgotten scale_loss would make every step "
-    "too small by the factor",
-    "MultiOptimizerTest.test_gradient_unscaling": "as OptimizerTest.test_static_loss_scaling "
-    "(gradients scaled by hand, scale_loss never called: refused on purpose)",
     "LambdaTest.test_correctness": "Lambda's get_config refuses on purpose: its config would hold "
     "code, and no unafraid file holds code (docs/models.md)",
     "LambdaTest.test_correctness_lambda_shape": "as above (a Lambda's config holds code)",
