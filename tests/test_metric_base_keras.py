@@ -77,3 +77,14 @@ def test_set_floatx_keeps_float32_and_refuses_others():
     assert uf.keras.backend.floatx() == "float32"
     with pytest.raises(ValueError, match="unafraid computes in float32 only"):
         uf.keras.backend.set_floatx("float16")
+
+
+def test_a_metric_called_on_symbolic_tensors_gives_its_result_spec_and_keeps_its_state():
+    # MeanTest.test_weighted_dynamic_shapes: the result of a mean is one number, whatever the batch
+    mean = metrics.Mean()
+    mean.update_state([2.0])
+    spec = mean(uf.keras.Input((2,)), uf.keras.Input((2,)))
+    assert isinstance(spec, uf.layers.KerasTensor) and spec.shape == () and spec.dtype == "float32"
+    assert mean.result() == 2.0
+    f1 = metrics.F1Score(average=None)  # one score per class: (3,)
+    assert f1(uf.keras.Input((3,)), uf.keras.Input((3,))).shape == (3,)

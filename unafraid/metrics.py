@@ -37,6 +37,7 @@ import numpy as np
 from . import losses as _losses
 from . import registry
 from .engine.tensor import Tensor, Variable
+from .layers.base import KerasTensor
 from .layers.masking import metric_sample_weight
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
@@ -420,9 +421,27 @@ class Metric:
         self.reset_state()
 
     def __call__(self, *args: Any, **kwargs: Any) -> float:
-        """Update with one batch and return the running result."""
+        """Update with one batch and return the running result.
+
+        Called on symbolic tensors (``keras.Input``), it returns the result's ``KerasTensor``
+        (its shape and dtype) and leaves the state alone, as Keras's symbolic call does.
+        """
+        if any(isinstance(a, KerasTensor) for a in (*args, *kwargs.values())):
+            return self._symbolic_result(*args, **kwargs)
         self.update_state(*args, **kwargs)
         return self.result()
+
+    def _symbolic_result(self, *args: Any, **kwargs: Any) -> KerasTensor:
+        """The result's spec for symbolic inputs: a copy of the metric is updated with zeros of
+        their shapes (an unknown axis as length 1) and its result's shape is read."""
+        def zeros(a: Any) -> Any:
+            if not isinstance(a, KerasTensor):
+                return a
+            return np.zeros(tuple(1 if d is None else d for d in a.shape), a.dtype)
+
+        value = copy.deepcopy(self)(*map(zeros, args), **{k: zeros(v) for k, v in kwargs.items()})
+        value = np.asarray(getattr(value, "data", value))
+        return KerasTensor(value.shape, "float32" if value.dtype.kind == "f" else value.dtype.name)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype}
