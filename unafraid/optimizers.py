@@ -895,6 +895,27 @@ class Optimizer:
         if self.use_ema and self.built:
             self._copy_averages(list(var_list))
 
+    def moving_averages(self) -> list[tuple[Any, np.ndarray]]:
+        """With ``use_ema``, each variable that has a moving average, with the average itself:
+        the optimizer's live state array (the variable's shape and dtype), so that writing to it
+        changes the state (the ``SwapEMAWeights`` callback swaps the two). Empty without
+        ``use_ema`` or before ``build``; variables marked ``overwrite_with_gradient`` have none.
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as uf
+        >>> w = uf.Variable(np.array([1.0, 2.0], np.float32))
+        >>> opt = uf.optimizers.SGD(learning_rate=0.5, use_ema=True)
+        >>> opt.apply([np.ones(2, np.float32)], [w])  # first step: the average is the new w
+        >>> [(v is w, a.tolist()) for v, a in opt.moving_averages()]
+        [(True, [0.5, 1.5])]
+        """
+        if not (self.use_ema and self.built):
+            return []
+        return [(var, state["average"]) for var, state in zip(self._variables, self._state,
+                                                              strict=True)
+                if "average" in state and not getattr(var, "overwrite_with_gradient", False)]
+
     # ---- serialisation --------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """Hyperparameters as JSON-serialisable data (Keras 3's keys); state is in ``state_dict``."""
@@ -2168,6 +2189,10 @@ class MultiOptimizer(Optimizer):
             if any(g is not None for g in sub_grads):
                 self._inner_optimizers[idx].apply(sub_grads, sub_vars)
         self._iterations += 1
+
+    def moving_averages(self) -> list[tuple[Any, np.ndarray]]:
+        """The sub-optimizers' ``moving_averages()``, in their order (only those with use_ema)."""
+        return [pair for opt in self._inner_optimizers for pair in opt.moving_averages()]
 
     def finalize_variable_values(self, var_list: Any) -> None:
         groups: dict[int, list[Any]] = {}

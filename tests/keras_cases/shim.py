@@ -519,16 +519,27 @@ CONFTEST = Namespace("conftest", ModuleType("keras_cases_conftest"), {"skip_if_b
 # The optimizers' from state_dict() under Keras's private names (copies: reading only).
 
 class _StateArray(np.ndarray):
-    """A copy of one optimizer state array, with Keras's ``.numpy()``."""
+    """One optimizer state array (a copy, or for the EMA averages the live array), with Keras's
+    ``.numpy()`` and ``.assign()``."""
 
     def numpy(self) -> np.ndarray:
         return np.array(self)
 
+    def assign(self, value: Any) -> None:
+        self[...] = np.asarray(value)
+
+
+def _moving_averages(optimizer: Any) -> list[Any]:
+    """Keras's ``_model_variables_moving_average``: per built variable, its live EMA average
+    (``optimizer.moving_averages()``), None where it has none."""
+    averages = {id(var): average for var, average in optimizer.moving_averages()}
+    return [averages[id(v)].view(_StateArray) if id(v) in averages else None
+            for v in optimizer.built_variables]
+
 
 def _per_variable(slot: str) -> property:
-    """Keras's per-variable list of a slot (``_model_variables_moving_average``: the EMA
-    ``'average'``; ``_accumulated_gradients``: ``'gradient_accumulator'``); None where unafraid
-    keeps none for a variable, as Keras does."""
+    """Keras's per-variable list of a slot, as copies (``_accumulated_gradients``:
+    ``'gradient_accumulator'``); None where unafraid keeps none for a variable, as Keras does."""
     def get(optimizer: Any) -> list[Any]:
         state = optimizer.state_dict()
         return [state[f"{i}/{slot}"].view(_StateArray) if f"{i}/{slot}" in state else None
@@ -538,7 +549,7 @@ def _per_variable(slot: str) -> property:
 
 def _install_private_attributes() -> None:
     optimizers = importlib.import_module("unafraid.optimizers")
-    names = {"_model_variables_moving_average": (optimizers.Optimizer, _per_variable("average")),
+    names = {"_model_variables_moving_average": (optimizers.Optimizer, property(_moving_averages)),
              "_accumulated_gradients": (optimizers.Optimizer, _per_variable("gradient_accumulator")),
              "_u_product": (optimizers.Nadam,  # Nadam's product of momentum coefficients
                             property(lambda opt: opt.state_dict()["u_product"].view(_StateArray)))}
