@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import constraints, initializers, regularizers
-from ..engine.tensor import Tensor, Variable, as_array, keep_eager, no_grad
+from ..engine.tensor import Function, Tensor, Variable, as_array, keep_eager, no_grad
 
 _name_counts: dict[str, int] = {}
 
@@ -938,3 +938,39 @@ def _to_tensor(x: Any, dtype: str) -> Tensor:
         raise TypeError(f"Layer inputs must be numeric; got an array of dtype {a.dtype}. Convert "
                         f"it first, e.g. np.asarray(x, dtype='float32').")
     return Tensor(a.astype(dtype, copy=False))
+
+
+class PerExample(Function):
+    """``loss / n`` with ``n`` the batch size, the length of ``output``'s first axis, read when
+    the step runs (so a replayed step with a smaller last batch divides by its own size)."""
+
+    name = "per_example"
+
+    @staticmethod
+    def forward(ctx, loss, output):
+        n = output.shape[0]
+        ctx.save(n)
+        return np.asarray(loss / n if n else np.zeros_like(loss))  # Keras's divide_no_nan
+
+    @staticmethod
+    def vjp(ctx, g, n):
+        return (g / n if n else g * 0, None)
+
+
+def activity_loss(regularizer: Any, output: Any) -> Any:
+    """Keras 3's activity penalty of one layer output: ``regularizer(output) / batch_size``,
+    the batch size being ``output.shape[0]`` (a 0-d output is not divided), so the penalty's
+    strength does not grow with the batch (Keras 3.15.1, keras-team/keras#22021).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from unafraid import regularizers
+    >>> from unafraid.engine import Tensor
+    >>> from unafraid.layers.base import activity_loss
+    >>> y = Tensor(np.ones((4, 2), np.float32))  # 0.5 * sum(y**2) = 4, over a batch of 4
+    >>> float(activity_loss(regularizers.L2(0.5), y).data)
+    1.0
+    """
+    loss = regularizer(output)
+    return loss if np.ndim(getattr(output, "data", output)) == 0 else PerExample.apply(loss, output)
