@@ -87,3 +87,22 @@ def test_training_with_a_partial_last_batch_matches_keras_on_jax():
         weights.append([np.asarray(w) for w in model.get_weights()])
     for ours, theirs in zip(weights[1], weights[0], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_any_layer_takes_activity_regularizer_as_keras_does():
+    keras = keras_jax()
+    x = np.random.default_rng(4).normal(size=(4, 3)).astype(np.float32)
+    theirs = keras.layers.Identity(activity_regularizer="l1")
+    theirs(x)
+    ours = uf.keras.layers.Identity(activity_regularizer="l1")
+    ours(x)
+    assert [float(v.data) for v in ours.losses] == pytest.approx([float(v) for v in theirs.losses],
+                                                                 rel=1e-6)
+    assert float(ours.losses[0].data) == pytest.approx(0.01 * np.abs(x).sum() / 4, rel=1e-6)
+    config = ours.get_config()
+    assert config["activity_regularizer"]["class_name"] == "L1"
+    revived = uf.keras.layers.Identity.from_config(config)
+    revived(x)
+    assert float(revived.losses[0].data) == pytest.approx(float(ours.losses[0].data))
+    assert ours.compute_dtype == "float32" and "activity_regularizer" not in (
+        uf.keras.layers.Identity().get_config())

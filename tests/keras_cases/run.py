@@ -88,6 +88,9 @@ EXPLAINED = {
     "MetricTest.test_stateless_update_state": "the stateless update and its result pass; the test's "
     "JAX branch then traces the metric under jax.jit, and unafraid computes in NumPy, which JAX "
     "cannot trace (the branch runs on the JAX backend only)",
+    "WrapperTest.test_wrapper_basics": "the test deserializes a Layer class it defines without "
+    "registering it or passing custom_objects: Keras imports the module the config names, and "
+    "unafraid never imports code a config names (docs/models.md); given custom_objects it passes",
     "DropoutTest.test_dropout_rescaling": "a statistical check on one seed's draws (mean within 0.02 = "
     "2 sd): unafraid's seed 1337 gives 0.973; over 200 seeds the mean is 0.999, sd 0.0094, as expected",
 }

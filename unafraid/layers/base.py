@@ -187,11 +187,19 @@ class Layer:
         The dtype of weights and computations; inputs are cast to it.
     input_shape : tuple of int, optional
         For the first layer of a ``Sequential``: the shape of one example.
+    activity_regularizer : optional
+        Keras 3's, on any layer: each call adds ``regularizer(output) / batch_size`` for each
+        output to ``losses`` (layers with their own ``activity_regularizer`` argument, such as
+        Dense, do the same themselves).
     """
 
     def __init__(self, trainable: bool = True, name: str | None = None,
                  dtype: str | None = None, input_shape: tuple[int, ...] | None = None,
-                 input_dim: int | None = None, **kwargs: Any) -> None:
+                 input_dim: int | None = None, activity_regularizer: Any = None,
+                 **kwargs: Any) -> None:
+        if activity_regularizer is not None:  # a layer without its own argument: __call__ applies it
+            self._layer_activity_regularizer = self.activity_regularizer = regularizers.get(
+                activity_regularizer)
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
                             f"{sorted(kwargs)}. Check the spelling against Keras's documentation.")
@@ -232,6 +240,12 @@ class Layer:
         object.__setattr__(self, key, value)
 
     # ---- weights ------------------------------------------------------------------------------
+    @property
+    def compute_dtype(self) -> str:
+        """Keras 3's ``compute_dtype``: the dtype the layer computes in, its ``dtype`` (unafraid
+        has no mixed precision, so it is also the weights' dtype)."""
+        return self.dtype
+
     def add_weight(self, shape: tuple[int, ...], initializer: Any = "glorot_uniform",
                    dtype: str | None = None, trainable: bool = True, name: str | None = None,
                    regularizer: Any = None, constraint: Any = None,
@@ -520,6 +534,10 @@ class Layer:
             out = self.call(x, *args, **kwargs)
         finally:
             _call_depth.n -= 1
+        regularizer = self.__dict__.get("_layer_activity_regularizer")
+        if regularizer is not None:
+            self._activity_losses = [activity_loss(regularizer, o) for o in (
+                out if isinstance(out, list | tuple) else [out]) if isinstance(o, Tensor)]
         self._set_mask_metadata(x, out, previous_mask)
         return out
 
@@ -641,6 +659,9 @@ class Layer:
                                   "dtype": self.dtype}
         if self._input_shape_arg is not None:
             config["input_shape"] = list(self._input_shape_arg)
+        if self.__dict__.get("_layer_activity_regularizer") is not None:
+            config["activity_regularizer"] = regularizers.serialize(
+                self._layer_activity_regularizer)
         return config
 
     @classmethod
