@@ -553,6 +553,8 @@ def _install_private_attributes() -> None:
              "_accumulated_gradients": (optimizers.Optimizer, _per_variable("gradient_accumulator")),
              "_u_product": (optimizers.Nadam,  # Nadam's product of momentum coefficients
                             property(lambda opt: opt.state_dict()["u_product"].view(_StateArray)))}
+    layers = importlib.import_module("unafraid.layers")  # where Keras keeps the weight itself
+    names["_embeddings"] = (layers.Embedding, property(lambda layer: layer.embeddings))
     metrics = importlib.import_module("unafraid.metrics")
     names["_from_logits"] = (metrics.AUC, property(lambda auc: auc.from_logits))
     names["_build"] = (metrics.FBetaScore, metrics.FBetaScore.build)
@@ -562,6 +564,9 @@ def _install_private_attributes() -> None:
     for name, (cls, prop) in names.items():
         if not hasattr(cls, name):
             setattr(cls, name, prop)
+    for cls in (layers.Dense, layers.EinsumDense):  # Keras's `_kernel`: the kernel itself
+        if not hasattr(cls, "_kernel"):
+            cls._kernel = property(lambda layer: layer.kernel)
 
 
 _install_private_attributes()

@@ -208,7 +208,7 @@ class Layer:
         self.built = False
         self.trainable = trainable
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = str(np.dtype(dtype or "float32"))
+        self.dtype = _layer_dtype(type(self).__name__, dtype)
         if input_dim is not None:
             input_shape = (input_dim,)
         self._input_shape_arg = None if input_shape is None else tuple(
@@ -363,6 +363,31 @@ class Layer:
                 raise ValueError(f"set_weights: '{var.name}' has shape {var.shape}, got an array "
                                  f"of shape {a.shape}. Nothing was changed.")
         for var, a in zip(mine, arrays, strict=True):
+            var.assign(a.astype(var.dtype))
+
+    def save_own_variables(self, store: dict[str, Any]) -> None:
+        """Keras 3's ``save_own_variables``: this layer's own weights (not its sub-layers'), as
+        copies under their index as a string (``store["0"]`` the first of ``_weights``: for a
+        Dense, ``kernel`` then ``bias``), the layout of Keras's weight files."""
+        for i, var in enumerate(self._weights):
+            store[str(i)] = var.data.copy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Keras 3's ``load_own_variables``: set this layer's own weights from ``store``
+        (``"0"``, ``"1"``... in ``_weights`` order, as ``save_own_variables`` writes), after
+        checking the count and every shape."""
+        keys = sorted((k for k in store.keys() if str(k).isdigit()), key=int)
+        if len(keys) != len(self._weights):
+            raise ValueError(f"Layer '{self.name}' expected {len(self._weights)} variables, but "
+                             f"received {len(keys)} variables during loading. Expected: "
+                             f"{[w.name.split('/')[-1] for w in self._weights]}. Build the layer "
+                             f"as it was saved (same arguments and input shape).")
+        arrays = [as_array(store[k]) for k in keys]
+        for var, a in zip(self._weights, arrays, strict=True):
+            if a.shape != var.shape:
+                raise ValueError(f"Layer '{self.name}': '{var.name}' has shape {var.shape}, the "
+                                 f"stored array shape {a.shape}. Nothing was changed.")
+        for var, a in zip(self._weights, arrays, strict=True):
             var.assign(a.astype(var.dtype))
 
     @property
@@ -959,6 +984,19 @@ def _to_tensor(x: Any, dtype: str) -> Tensor:
         raise TypeError(f"Layer inputs must be numeric; got an array of dtype {a.dtype}. Convert "
                         f"it first, e.g. np.asarray(x, dtype='float32').")
     return Tensor(a.astype(dtype, copy=False))
+
+
+# Keras's weight-quantization dtype policies (``"int8_from_float32"``...): not in unafraid's scope
+_QUANTIZED_DTYPE = re.compile(r"^(int8|int4|float8|gptq|awq)(_from_\w+)?$")
+
+
+def _layer_dtype(layer: str, dtype: Any) -> str:
+    """The layer's dtype as a NumPy name; a Keras quantization policy is refused with its name."""
+    if isinstance(dtype, str) and _QUANTIZED_DTYPE.match(dtype) and "_from_" in dtype:
+        raise ValueError(f"{layer}(dtype={dtype!r}) is a Keras weight-quantization dtype policy; "
+                         f"unafraid computes in float32 and has no quantized layers. Leave dtype "
+                         f"at 'float32' (or 'float64').")
+    return str(np.dtype(dtype or "float32"))
 
 
 class PerExample(Function):
