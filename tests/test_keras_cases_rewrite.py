@@ -91,3 +91,14 @@ def test_conv_transpose_shape_helpers_agree_with_keras():
                                                                     out_pad, d))]
         checked += 1
     assert checked > 100
+
+
+def test_named_product_names_every_combination_as_keras_does():
+    # Keras's docstring example: three named dicts times two types give six cases, named
+    # "<dict>_<type>"; a keyword value is named by its __name__ or str, lower-cased
+    cases = shim.named_product([{"testcase_name": "negative", "x": -1},
+                                {"testcase_name": "zero", "x": 0}], numeral_type=[float, int])
+    assert sorted((c["testcase_name"], c["x"], c["numeral_type"]) for c in cases) == [
+        ("negative_float", -1, float), ("negative_int", -1, int),
+        ("zero_float", 0, float), ("zero_int", 0, int)]
+    assert [c["testcase_name"] for c in shim.named_product(mode=("int4", None))] == ["int4", "none"]

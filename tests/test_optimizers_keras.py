@@ -8,6 +8,8 @@ Where a number is worked out here instead, the comment shows the arithmetic.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -225,10 +227,18 @@ def test_static_loss_scaling():  # OptimizerTest.test_static_loss_scaling
     close(v, [[0.0, 0.0], [0.0, 0.0]])
 
 
-def test_loss_scaling_refuses_unscaled_gradients():
-    optimizer = SGD(learning_rate=1.0, loss_scale_factor=1024.0)
-    with pytest.raises(RuntimeError, match="scale_loss"):
-        optimizer.apply_gradients([(np.ones(2, np.float32), var([1.0, 2.0]))])
+def test_loss_scaling_divides_gradients_scaled_by_hand_and_warns_once():
+    # Keras divides whatever it is given (MultiOptimizerTest.test_gradient_unscaling: gradient 10,
+    # factor 5, lr 0.1: 2 - 0.1 * 10 / 5 = 1.8); without scale_loss unafraid warns, once
+    w = var([[2.0, 2.0]])
+    optimizer = SGD(learning_rate=0.1, loss_scale_factor=5.0)
+    with pytest.warns(UserWarning, match="scale_loss was not called since the last step"):
+        optimizer.apply_gradients([(np.full((1, 2), 10.0, np.float32), w)])
+    close(w, [[1.8, 1.8]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer.apply_gradients([(np.full((1, 2), 5.0, np.float32), w)])  # 1.8 - 0.1 * 1
+    close(w, [[1.7, 1.7]])
 
 
 def test_loss_scaling_in_a_training_loop_gives_the_unscaled_step():

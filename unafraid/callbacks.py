@@ -364,6 +364,91 @@ class CSVLogger(Callback):
         self.file.close()
 
 
+class SwapEMAWeights(Callback):
+    """Evaluate and predict with the optimizer's moving averages (Keras 3's callback).
+
+    With an optimizer made with ``use_ema=True``, the model's weights and their exponential
+    moving averages (``optimizer.moving_averages()``) are swapped when evaluation or prediction
+    begins (``fit``'s validation, ``evaluate(callbacks=...)``, ``predict(callbacks=...)``) and
+    swapped back when it ends, so metrics are those of the averaged weights while training goes
+    on with the raw ones. A ``MultiOptimizer`` swaps the variables of its sub-optimizers that
+    use EMA, and only those.
+
+    Parameters
+    ----------
+    swap_on_epoch : bool, default False
+        Also swap at the end of each epoch (and back at the start of the next), so that later
+        callbacks such as ``ModelCheckpoint`` see the averaged weights. After the last epoch the
+        averages are left in the model, as ``fit``'s final ``finalize_variable_values`` does.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(tf.keras.optimizers.SGD(use_ema=True), "mse")
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> h = model.fit(x, y, validation_data=(x, y), epochs=2, verbose=0,
+    ...               callbacks=[tf.keras.callbacks.SwapEMAWeights()])
+    """
+
+    def __init__(self, swap_on_epoch: bool = False) -> None:
+        super().__init__()
+        self.swap_on_epoch = swap_on_epoch
+        self._ema_weights_in_model = False
+
+    def _pairs(self) -> list[tuple[Any, np.ndarray]]:
+        optimizer = self.model.optimizer
+        inner = getattr(optimizer, "optimizers", None)  # a MultiOptimizer's sub-optimizers
+        if inner is not None and not any(getattr(opt, "use_ema", False) for opt in inner):
+            raise ValueError("SwapEMAWeights must be used when at least one inner optimizer has "
+                             "`use_ema=True` set. Received a MultiOptimizer with all inner "
+                             "optimizers having `use_ema=False`.")
+        if inner is None and not (getattr(optimizer, "use_ema", False) and optimizer.built):
+            raise ValueError(f"SwapEMAWeights must be used when `use_ema=True` is set on the "
+                             f"optimizer. Received: use_ema={getattr(optimizer, 'use_ema', None)}"
+                             f" (compile with e.g. optimizers.Adam(use_ema=True), and train a "
+                             f"step before evaluating).")
+        return optimizer.moving_averages()
+
+    def _swap(self) -> None:
+        for var, average in self._pairs():
+            weights = var.numpy()
+            var.assign(average)
+            average[...] = weights
+
+    def _finalize(self) -> None:
+        """The averages, now in the model, copied back into the optimizer's state."""
+        for var, average in self._pairs():
+            average[...] = var.numpy()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.swap_on_epoch and self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = False
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.swap_on_epoch and not self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = True
+            if epoch == self.params.get("epochs", 0) - 1:  # fit then copies the averages in
+                self._finalize()
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        if not self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = True
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        if self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = False
+
+    # Keras 3.15.1's on_predict_end tests the flag the wrong way round and leaves the averages in
+    # the model after predict; here prediction swaps back, as evaluation does
+    on_predict_begin = on_test_begin
+    on_predict_end = on_test_end
+
+
 class TensorBoard(Callback):
     """Write each epoch's logs as TensorBoard scalars (``epoch_loss``, ``epoch_accuracy``...),
     and the learning rate (``epoch_learning_rate``; ``epoch_learning_rate_<name>`` for each

@@ -24,17 +24,20 @@ Example
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import inspect
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from . import losses as _losses
 from . import registry
-from .engine.tensor import Tensor
+from .engine.tensor import Tensor, Variable
+from .layers.base import KerasTensor
 from .layers.masking import metric_sample_weight
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
@@ -326,8 +329,87 @@ class Metric:
 
     @property
     def variables(self) -> list[Any]:
-        """The state variables made with ``add_variable``."""
-        return [var for var, _ in self.__dict__.get("_state_variables", [])]
+        """The metric's variables, in Keras 3's order: those made with ``add_variable``, then
+        Variables held in attributes (also inside lists, tuples and dicts), then the variables of
+        metrics held in attributes (sub-metrics, at any depth); each once."""
+        found: list[Any] = []
+        self._collect_variables({id(self)}, found)
+        return found
+
+    def _collect_variables(self, seen: set[int], found: list[Any]) -> None:
+        """Append the variables of ``variables`` to ``found``, skipping the objects in ``seen``
+        (shared with sub-metrics, so a metric that refers back to its parent is walked once)."""
+        submetrics: list[Metric] = []
+
+        def walk(value: Any) -> None:
+            if id(value) in seen:
+                return
+            if isinstance(value, Variable | Metric):
+                seen.add(id(value))
+                (found if isinstance(value, Variable) else submetrics).append(value)
+            elif isinstance(value, list | tuple):
+                for item in value:
+                    walk(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+
+        for var, _ in self.__dict__.get("_state_variables", []):
+            walk(var)
+        for key, value in self.__dict__.items():
+            if key != "_state_variables":
+                walk(value)
+        for metric in submetrics:
+            if type(metric).variables is Metric.variables:
+                metric._collect_variables(seen, found)
+            else:  # a built-in metric: its state as Keras lists it
+                found.extend(metric.variables)
+
+    # ---- Keras 3's stateless API: the state given and returned as arrays, the metric unchanged ----
+    def stateless_update_state(self, metric_variables: list[Any], *args: Any,
+                               **kwargs: Any) -> list[np.ndarray]:
+        """``update_state(*args, **kwargs)`` applied to the state ``metric_variables`` (arrays in
+        the order of ``variables``); returns the new state and leaves the metric's own as it was.
+
+        Examples
+        --------
+        >>> m = Mean()
+        >>> state = m.stateless_update_state([0.0, 0.0], [1.0, 3.0])
+        >>> [float(v) for v in state], float(m.result())
+        ([4.0, 2.0], 0.0)
+        """
+        with self._state_set_to(metric_variables):
+            self.update_state(*args, **kwargs)
+            return [v.numpy() for v in self.variables]
+
+    def stateless_result(self, metric_variables: list[Any]) -> Any:
+        """``result()`` of the state ``metric_variables``, the metric's own left as it was."""
+        with self._state_set_to(metric_variables):
+            return self.result()
+
+    def stateless_reset_state(self) -> list[np.ndarray]:
+        """The state ``reset_state()`` gives, as arrays; the metric's own left as it was."""
+        with self._state_set_to(None):
+            self.reset_state()
+            return [v.numpy() for v in self.variables]
+
+    @contextlib.contextmanager
+    def _state_set_to(self, values: list[Any] | None) -> Iterator[None]:
+        """Inside the block the metric's variables hold ``values`` (None: as they are); after it,
+        what they held before."""
+        variables = self.variables
+        if values is not None and len(values) != len(variables):
+            raise ValueError(f"{type(self).__name__} '{self.name}' has {len(variables)} state "
+                             f"variables ({[v.name for v in variables]}); got {len(values)} values. "
+                             f"Pass one array per variable, as metric.variables lists them.")
+        saved = [v.numpy() for v in variables]
+        try:
+            for var, value in zip(variables, values or [], strict=False):
+                var.assign(np.asarray(getattr(value, "data", value)))
+            yield
+        finally:
+            for var, value in zip(variables, saved, strict=True):
+                var.assign(value)
 
     @property
     def _dtype(self) -> str:
@@ -339,9 +421,27 @@ class Metric:
         self.reset_state()
 
     def __call__(self, *args: Any, **kwargs: Any) -> float:
-        """Update with one batch and return the running result."""
+        """Update with one batch and return the running result.
+
+        Called on symbolic tensors (``keras.Input``), it returns the result's ``KerasTensor``
+        (its shape and dtype) and leaves the state alone, as Keras's symbolic call does.
+        """
+        if any(isinstance(a, KerasTensor) for a in (*args, *kwargs.values())):
+            return self._symbolic_result(*args, **kwargs)
         self.update_state(*args, **kwargs)
         return self.result()
+
+    def _symbolic_result(self, *args: Any, **kwargs: Any) -> KerasTensor:
+        """The result's spec for symbolic inputs: a copy of the metric is updated with zeros of
+        their shapes (an unknown axis as length 1) and its result's shape is read."""
+        def zeros(a: Any) -> Any:
+            if not isinstance(a, KerasTensor):
+                return a
+            return np.zeros(tuple(1 if d is None else d for d in a.shape), a.dtype)
+
+        value = copy.deepcopy(self)(*map(zeros, args), **{k: zeros(v) for k, v in kwargs.items()})
+        value = np.asarray(getattr(value, "data", value))
+        return KerasTensor(value.shape, "float32" if value.dtype.kind == "f" else value.dtype.name)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype}
@@ -386,6 +486,26 @@ class _ArrayStateMetric(Metric):
             return np.asarray(0.0 if value is None else value, np.float32)
 
         return [Variable(now(n), trainable=False, name=n) for n in self.state_names]
+
+    @contextlib.contextmanager
+    def _state_set_to(self, values: list[Any] | None) -> Iterator[None]:
+        """The state attributes (``state_names``) hold ``values`` inside the block; everything the
+        metric held before is back after it."""
+        if values is not None and len(values) != len(self.state_names):
+            raise ValueError(f"{type(self).__name__} '{self.name}' has {len(self.state_names)} state "
+                             f"variables {list(self.state_names)}; got {len(values)} values. Pass "
+                             f"one array per variable, as metric.variables lists them.")
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            for name, value in zip(self.state_names, values or [], strict=False):
+                value = np.asarray(getattr(value, "data", value), np.float64)
+                now = getattr(self, name, None)
+                setattr(self, name, float(value) if isinstance(now, float) else
+                        value.reshape(np.shape(now)) if now is not None else value)
+            yield
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
 
 
 class Mean(_ArrayStateMetric):
@@ -2063,15 +2183,15 @@ def _accuracy_for(loss: Any, output_shape: Any, y_true_shape: Any, name: str) ->
 
 
 def get(identifier: Any, loss: Any = None, output_shape: tuple[int, ...] | None = None,
-        y_true_shape: tuple[int, ...] | None = None) -> Metric:
+        y_true_shape: tuple[int, ...] | None = None) -> Metric | None:
     """A metric object for ``compile(metrics=[...])``.
 
     Parameters
     ----------
-    identifier : str, dict, Metric, Metric subclass or callable
-        Strings are Keras's names (``'accuracy'``, ``'acc'``, ``'mse'``, ``'mae'``,
-        ``'sparse_categorical_accuracy'``, ``'auc'``, ``'precision'``...) or class
-        names. As in Keras 3 the metric is then *named by that string*.
+    identifier : str, dict, Metric, Metric subclass, callable or None
+        None gives None, as in Keras. Strings are Keras's names (``'accuracy'``, ``'acc'``,
+        ``'mse'``, ``'mae'``, ``'sparse_categorical_accuracy'``, ``'auc'``, ``'precision'``...) or
+        class names. As in Keras 3 the metric is then *named by that string*.
         ``'accuracy'``/``'acc'`` become ``SparseCategoricalAccuracy`` for a sparse
         cross-entropy loss, ``CategoricalAccuracy`` for categorical cross-entropy,
         ``BinaryAccuracy`` for binary cross-entropy (threshold 0 when
@@ -2092,6 +2212,8 @@ def get(identifier: Any, loss: Any = None, output_shape: tuple[int, ...] | None 
     >>> get("mse").name
     'mse'
     """
+    if identifier is None:  # Keras's ``metrics.get(None)``
+        return None
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):

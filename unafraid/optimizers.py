@@ -176,8 +176,9 @@ class Optimizer:
         Every this many updates, overwrite the variables with their averages.
     loss_scale_factor : float, optional
         ``scale_loss(loss)`` multiplies the loss by it and ``apply`` divides the gradients by it
-        (Keras's static loss scaling). ``apply`` refuses to run if ``scale_loss`` was not called
-        since the last step, since its gradients would then be too small by this factor.
+        (Keras's static loss scaling). When ``scale_loss`` was not called since the last step,
+        ``apply`` still divides, as Keras does, and warns once (unless the gradients were scaled
+        by hand, the step is then too small by this factor).
     gradient_accumulation_steps : int >= 2, optional
         Update only every this many calls, with the mean of their gradients (slot
         ``'gradient_accumulator'``); ``iterations`` counts the updates.
@@ -689,13 +690,15 @@ class Optimizer:
         scale = self.loss_scale_factor
         if scale is None:
             return pairs
-        if not self._loss_scaled:
-            raise RuntimeError(
+        if not self._loss_scaled and not self.__dict__.get("_warned_unscaled"):
+            self._warned_unscaled = True  # once: scaling by hand, as Keras's own test does, is valid
+            warnings.warn(
                 f"{type(self).__name__}(loss_scale_factor={scale}) divides the gradients by "
-                f"{scale}, so they must be gradients of optimizer.scale_loss(loss), the loss "
-                f"multiplied by {scale}; scale_loss was not called since the last step. Call "
-                f"loss = optimizer.scale_loss(loss) before taking gradients (Keras's train_step "
-                f"does), or drop loss_scale_factor (unafraid trains in float32 and needs none).")
+                f"{scale}, as Keras does, but scale_loss was not called since the last step: unless "
+                f"you multiplied the loss (or the gradients) by {scale} yourself, this step is "
+                f"{scale} times too small. Call loss = optimizer.scale_loss(loss) before taking "
+                f"gradients (Keras's train_step does), or drop loss_scale_factor (unafraid trains "
+                f"in float32 and needs none).", stacklevel=4)
         self._loss_scaled = False
         return [(g / np.asarray(scale, g.dtype), var) for g, var in pairs]
 
@@ -891,6 +894,27 @@ class Optimizer:
         calls it at the end of training); otherwise nothing."""
         if self.use_ema and self.built:
             self._copy_averages(list(var_list))
+
+    def moving_averages(self) -> list[tuple[Any, np.ndarray]]:
+        """With ``use_ema``, each variable that has a moving average, with the average itself:
+        the optimizer's live state array (the variable's shape and dtype), so that writing to it
+        changes the state (the ``SwapEMAWeights`` callback swaps the two). Empty without
+        ``use_ema`` or before ``build``; variables marked ``overwrite_with_gradient`` have none.
+
+        Examples
+        --------
+        >>> import numpy as np, unafraid as uf
+        >>> w = uf.Variable(np.array([1.0, 2.0], np.float32))
+        >>> opt = uf.optimizers.SGD(learning_rate=0.5, use_ema=True)
+        >>> opt.apply([np.ones(2, np.float32)], [w])  # first step: the average is the new w
+        >>> [(v is w, a.tolist()) for v, a in opt.moving_averages()]
+        [(True, [0.5, 1.5])]
+        """
+        if not (self.use_ema and self.built):
+            return []
+        return [(var, state["average"]) for var, state in zip(self._variables, self._state,
+                                                              strict=True)
+                if "average" in state and not getattr(var, "overwrite_with_gradient", False)]
 
     # ---- serialisation --------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -2165,6 +2189,10 @@ class MultiOptimizer(Optimizer):
             if any(g is not None for g in sub_grads):
                 self._inner_optimizers[idx].apply(sub_grads, sub_vars)
         self._iterations += 1
+
+    def moving_averages(self) -> list[tuple[Any, np.ndarray]]:
+        """The sub-optimizers' ``moving_averages()``, in their order (only those with use_ema)."""
+        return [pair for opt in self._inner_optimizers for pair in opt.moving_averages()]
 
     def finalize_variable_values(self, var_list: Any) -> None:
         groups: dict[int, list[Any]] = {}

@@ -134,6 +134,8 @@ def _target_for(keras_module: str) -> Any:
         return TESTING
     if parts[0] == "backend":
         return BACKEND_NAMESPACE
+    if parts[0] == "dtype_policies":
+        return DTYPE_POLICIES
     if parts[:2] == ["metrics", "metrics_utils"]:
         return METRICS_UTILS
     if keras_module in MODULE_EXTRAS:
@@ -481,10 +483,26 @@ def _false() -> bool:
     return False
 
 
+def named_product(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Keras's ``testing.test_utils.named_product``: every combination of the given parameter
+    sets (dicts with a ``testcase_name``) and keyword values, named by joining the parts' names."""
+    def name(value: Any) -> str:
+        return (value.__name__ if hasattr(value, "__name__") else str(value)).lower()
+
+    groups = [*args, *([{"testcase_name": name(v), key: v} for v in values]
+                       for key, values in kwargs.items())]
+    tests: list[dict[str, Any]] = [{}]
+    for group in groups:
+        tests = [{**test, **part, "testcase_name": "_".join(
+            n for n in (test.get("testcase_name", ""), part["testcase_name"]) if n)}
+            for part in group for test in tests]
+    return tests
+
+
 TESTING = Namespace("keras.src.testing", ModuleType("keras_cases_testing"), {
-    "TestCase": TestCase, "uses_gpu": _false, "uses_tpu": _false, "jax_uses_gpu": _false,
-    "jax_uses_tpu": _false, "tensorflow_uses_gpu": _false, "tensorflow_uses_tpu": _false,
-    "torch_uses_gpu": _false})
+    "TestCase": TestCase, "named_product": named_product, "uses_gpu": _false, "uses_tpu": _false,
+    "jax_uses_gpu": _false, "jax_uses_tpu": _false, "tensorflow_uses_gpu": _false,
+    "tensorflow_uses_tpu": _false, "torch_uses_gpu": _false})
 
 
 def skip_if_backend(given_backend: str, reason: str) -> Any:
@@ -501,16 +519,27 @@ CONFTEST = Namespace("conftest", ModuleType("keras_cases_conftest"), {"skip_if_b
 # The optimizers' from state_dict() under Keras's private names (copies: reading only).
 
 class _StateArray(np.ndarray):
-    """A copy of one optimizer state array, with Keras's ``.numpy()``."""
+    """One optimizer state array (a copy, or for the EMA averages the live array), with Keras's
+    ``.numpy()`` and ``.assign()``."""
 
     def numpy(self) -> np.ndarray:
         return np.array(self)
 
+    def assign(self, value: Any) -> None:
+        self[...] = np.asarray(value)
+
+
+def _moving_averages(optimizer: Any) -> list[Any]:
+    """Keras's ``_model_variables_moving_average``: per built variable, its live EMA average
+    (``optimizer.moving_averages()``), None where it has none."""
+    averages = {id(var): average for var, average in optimizer.moving_averages()}
+    return [averages[id(v)].view(_StateArray) if id(v) in averages else None
+            for v in optimizer.built_variables]
+
 
 def _per_variable(slot: str) -> property:
-    """Keras's per-variable list of a slot (``_model_variables_moving_average``: the EMA
-    ``'average'``; ``_accumulated_gradients``: ``'gradient_accumulator'``); None where unafraid
-    keeps none for a variable, as Keras does."""
+    """Keras's per-variable list of a slot, as copies (``_accumulated_gradients``:
+    ``'gradient_accumulator'``); None where unafraid keeps none for a variable, as Keras does."""
     def get(optimizer: Any) -> list[Any]:
         state = optimizer.state_dict()
         return [state[f"{i}/{slot}"].view(_StateArray) if f"{i}/{slot}" in state else None
@@ -520,10 +549,12 @@ def _per_variable(slot: str) -> property:
 
 def _install_private_attributes() -> None:
     optimizers = importlib.import_module("unafraid.optimizers")
-    names = {"_model_variables_moving_average": (optimizers.Optimizer, _per_variable("average")),
+    names = {"_model_variables_moving_average": (optimizers.Optimizer, property(_moving_averages)),
              "_accumulated_gradients": (optimizers.Optimizer, _per_variable("gradient_accumulator")),
              "_u_product": (optimizers.Nadam,  # Nadam's product of momentum coefficients
                             property(lambda opt: opt.state_dict()["u_product"].view(_StateArray)))}
+    layers = importlib.import_module("unafraid.layers")  # where Keras keeps the weight itself
+    names["_embeddings"] = (layers.Embedding, property(lambda layer: layer.embeddings))
     metrics = importlib.import_module("unafraid.metrics")
     names["_from_logits"] = (metrics.AUC, property(lambda auc: auc.from_logits))
     names["_build"] = (metrics.FBetaScore, metrics.FBetaScore.build)
@@ -533,6 +564,9 @@ def _install_private_attributes() -> None:
     for name, (cls, prop) in names.items():
         if not hasattr(cls, name):
             setattr(cls, name, prop)
+    for cls in (layers.Dense, layers.EinsumDense):  # Keras's `_kernel`: the kernel itself
+        if not hasattr(cls, "_kernel"):
+            cls._kernel = property(lambda layer: layer.kernel)
 
 
 _install_private_attributes()
@@ -558,3 +592,19 @@ class AUCSummationMethod(str, Enum):
 
 METRICS_UTILS = Namespace("keras.src.metrics.metrics_utils", importlib.import_module("unafraid.metrics"),
                           {"AUCCurve": AUCCurve, "AUCSummationMethod": AUCSummationMethod})
+
+
+# ---- keras.src.dtype_policies: unafraid's one global policy, floatx (float32) ---------------------
+
+def _set_dtype_policy(policy: Any) -> None:
+    """Keras's ``set_dtype_policy``: unafraid's policy is float32 (``floatx``) and stays so."""
+    if policy != "float32":
+        raise MissingFeature(f"keras.src.dtype_policies.set_dtype_policy({policy!r}): "
+                             f"mixed-precision dtype policies")
+
+
+_FLOATX = importlib.import_module("unafraid.keras.backend").floatx
+DTYPE_POLICIES = Namespace("keras.src.dtype_policies", ModuleType("keras_cases_dtype_policies"), {
+    "dtype_policy": Namespace("keras.src.dtype_policies.dtype_policy",
+                              ModuleType("keras_cases_dtype_policy"),
+                              {"dtype_policy": _FLOATX, "set_dtype_policy": _set_dtype_policy})})

@@ -171,6 +171,8 @@ LAYERS: dict[str, KerasLayer] = {spec.class_name: spec for spec in [
                weights_from_keras=_normalization_from_keras),
     KerasLayer("Embedding", {"activity_regularizer": None, "quantization_config": None,
                              "lora_rank": None, "lora_alpha": None}),
+    KerasLayer("ReversibleEmbedding", {"activity_regularizer": None, "quantization_config": None,
+                                       "lora_rank": None, "lora_alpha": None}),
     KerasLayer("Masking"),
     KerasLayer("EinsumDense", {"quantization_config": None, "lora_rank": None, "lora_alpha": None,
                                "gptq_unpacked_column_size": None}),

@@ -21,6 +21,15 @@ def floatx() -> str:
     return "float32"
 
 
+def set_floatx(value: str) -> None:
+    """Keras's ``backend.set_floatx``: unafraid computes in float32 only, so ``'float32'`` is
+    accepted (nothing changes) and any other type is refused."""
+    if value != "float32":
+        raise ValueError(f"set_floatx({value!r}): unafraid computes in float32 only (its one float "
+                         f"type on the CPU); leave floatx at 'float32', or cast the inputs you "
+                         f"need in another type yourself (np.asarray(x, 'float64')).")
+
+
 def epsilon() -> float:
     """The fuzz factor used in losses and metrics: ``1e-7``."""
     return 1e-7

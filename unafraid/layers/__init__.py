@@ -28,7 +28,7 @@ from .conv import (
 )
 from .core import Activation, Dense, Dropout, Flatten, Reshape, Softmax
 from .einsum_dense import EinsumDense
-from .embedding import Embedding
+from .embedding import Embedding, ReversibleEmbedding
 from .lambda_layer import Lambda
 from .masking import Masking
 from .merging import (
@@ -101,7 +101,8 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Activation", "Dense",
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
            "Masking", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
-           "Embedding", "RepeatVector", "Permute", "Discretization", "CategoryEncoding",
+           "Embedding", "ReversibleEmbedding", "RepeatVector", "Permute", "Discretization",
+           "CategoryEncoding",
            "IntegerLookup", "StringLookup", "Lambda", "OpLayer", "serialize", "deserialize",
            "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
            "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "Identity",

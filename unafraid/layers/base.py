@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import constraints, initializers, regularizers
-from ..engine.tensor import Tensor, Variable, as_array, keep_eager, no_grad
+from ..engine.tensor import Function, Tensor, Variable, as_array, keep_eager, no_grad
 
 _name_counts: dict[str, int] = {}
 
@@ -187,11 +187,19 @@ class Layer:
         The dtype of weights and computations; inputs are cast to it.
     input_shape : tuple of int, optional
         For the first layer of a ``Sequential``: the shape of one example.
+    activity_regularizer : optional
+        Keras 3's, on any layer: each call adds ``regularizer(output) / batch_size`` for each
+        output to ``losses`` (layers with their own ``activity_regularizer`` argument, such as
+        Dense, do the same themselves).
     """
 
     def __init__(self, trainable: bool = True, name: str | None = None,
                  dtype: str | None = None, input_shape: tuple[int, ...] | None = None,
-                 input_dim: int | None = None, **kwargs: Any) -> None:
+                 input_dim: int | None = None, activity_regularizer: Any = None,
+                 **kwargs: Any) -> None:
+        if activity_regularizer is not None:  # a layer without its own argument: __call__ applies it
+            self._layer_activity_regularizer = self.activity_regularizer = regularizers.get(
+                activity_regularizer)
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
                             f"{sorted(kwargs)}. Check the spelling against Keras's documentation.")
@@ -200,7 +208,7 @@ class Layer:
         self.built = False
         self.trainable = trainable
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = str(np.dtype(dtype or "float32"))
+        self.dtype = _layer_dtype(type(self).__name__, dtype)
         if input_dim is not None:
             input_shape = (input_dim,)
         self._input_shape_arg = None if input_shape is None else tuple(
@@ -232,6 +240,12 @@ class Layer:
         object.__setattr__(self, key, value)
 
     # ---- weights ------------------------------------------------------------------------------
+    @property
+    def compute_dtype(self) -> str:
+        """Keras 3's ``compute_dtype``: the dtype the layer computes in, its ``dtype`` (unafraid
+        has no mixed precision, so it is also the weights' dtype)."""
+        return self.dtype
+
     def add_weight(self, shape: tuple[int, ...], initializer: Any = "glorot_uniform",
                    dtype: str | None = None, trainable: bool = True, name: str | None = None,
                    regularizer: Any = None, constraint: Any = None,
@@ -349,6 +363,31 @@ class Layer:
                 raise ValueError(f"set_weights: '{var.name}' has shape {var.shape}, got an array "
                                  f"of shape {a.shape}. Nothing was changed.")
         for var, a in zip(mine, arrays, strict=True):
+            var.assign(a.astype(var.dtype))
+
+    def save_own_variables(self, store: dict[str, Any]) -> None:
+        """Keras 3's ``save_own_variables``: this layer's own weights (not its sub-layers'), as
+        copies under their index as a string (``store["0"]`` the first of ``_weights``: for a
+        Dense, ``kernel`` then ``bias``), the layout of Keras's weight files."""
+        for i, var in enumerate(self._weights):
+            store[str(i)] = var.data.copy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Keras 3's ``load_own_variables``: set this layer's own weights from ``store``
+        (``"0"``, ``"1"``... in ``_weights`` order, as ``save_own_variables`` writes), after
+        checking the count and every shape."""
+        keys = sorted((k for k in store.keys() if str(k).isdigit()), key=int)
+        if len(keys) != len(self._weights):
+            raise ValueError(f"Layer '{self.name}' expected {len(self._weights)} variables, but "
+                             f"received {len(keys)} variables during loading. Expected: "
+                             f"{[w.name.split('/')[-1] for w in self._weights]}. Build the layer "
+                             f"as it was saved (same arguments and input shape).")
+        arrays = [as_array(store[k]) for k in keys]
+        for var, a in zip(self._weights, arrays, strict=True):
+            if a.shape != var.shape:
+                raise ValueError(f"Layer '{self.name}': '{var.name}' has shape {var.shape}, the "
+                                 f"stored array shape {a.shape}. Nothing was changed.")
+        for var, a in zip(self._weights, arrays, strict=True):
             var.assign(a.astype(var.dtype))
 
     @property
@@ -520,6 +559,10 @@ class Layer:
             out = self.call(x, *args, **kwargs)
         finally:
             _call_depth.n -= 1
+        regularizer = self.__dict__.get("_layer_activity_regularizer")
+        if regularizer is not None:
+            self._activity_losses = [activity_loss(regularizer, o) for o in (
+                out if isinstance(out, list | tuple) else [out]) if isinstance(o, Tensor)]
         self._set_mask_metadata(x, out, previous_mask)
         return out
 
@@ -641,6 +684,9 @@ class Layer:
                                   "dtype": self.dtype}
         if self._input_shape_arg is not None:
             config["input_shape"] = list(self._input_shape_arg)
+        if self.__dict__.get("_layer_activity_regularizer") is not None:
+            config["activity_regularizer"] = regularizers.serialize(
+                self._layer_activity_regularizer)
         return config
 
     @classmethod
@@ -938,3 +984,52 @@ def _to_tensor(x: Any, dtype: str) -> Tensor:
         raise TypeError(f"Layer inputs must be numeric; got an array of dtype {a.dtype}. Convert "
                         f"it first, e.g. np.asarray(x, dtype='float32').")
     return Tensor(a.astype(dtype, copy=False))
+
+
+# Keras's weight-quantization dtype policies (``"int8_from_float32"``...): not in unafraid's scope
+_QUANTIZED_DTYPE = re.compile(r"^(int8|int4|float8|gptq|awq)(_from_\w+)?$")
+
+
+def _layer_dtype(layer: str, dtype: Any) -> str:
+    """The layer's dtype as a NumPy name; a Keras quantization policy is refused with its name."""
+    if isinstance(dtype, str) and _QUANTIZED_DTYPE.match(dtype) and "_from_" in dtype:
+        raise ValueError(f"{layer}(dtype={dtype!r}) is a Keras weight-quantization dtype policy; "
+                         f"unafraid computes in float32 and has no quantized layers. Leave dtype "
+                         f"at 'float32' (or 'float64').")
+    return str(np.dtype(dtype or "float32"))
+
+
+class PerExample(Function):
+    """``loss / n`` with ``n`` the batch size, the length of ``output``'s first axis, read when
+    the step runs (so a replayed step with a smaller last batch divides by its own size)."""
+
+    name = "per_example"
+
+    @staticmethod
+    def forward(ctx, loss, output):
+        n = output.shape[0]
+        ctx.save(n)
+        return np.asarray(loss / n if n else np.zeros_like(loss))  # Keras's divide_no_nan
+
+    @staticmethod
+    def vjp(ctx, g, n):
+        return (g / n if n else g * 0, None)
+
+
+def activity_loss(regularizer: Any, output: Any) -> Any:
+    """Keras 3's activity penalty of one layer output: ``regularizer(output) / batch_size``,
+    the batch size being ``output.shape[0]`` (a 0-d output is not divided), so the penalty's
+    strength does not grow with the batch (Keras 3.15.1, keras-team/keras#22021).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from unafraid import regularizers
+    >>> from unafraid.engine import Tensor
+    >>> from unafraid.layers.base import activity_loss
+    >>> y = Tensor(np.ones((4, 2), np.float32))  # 0.5 * sum(y**2) = 4, over a batch of 4
+    >>> float(activity_loss(regularizers.L2(0.5), y).data)
+    1.0
+    """
+    loss = regularizer(output)
+    return loss if np.ndim(getattr(output, "data", output)) == 0 else PerExample.apply(loss, output)

@@ -24,7 +24,7 @@ from ..engine.convolution import (
     depthwise_conv,
 )
 from ..engine.tensor import Tensor
-from .base import Layer
+from .base import Layer, activity_loss
 from .channels import channels_last_inside, check_data_format
 
 _AXES = {1: "steps", 2: "height, width", 3: "depth, height, width"}
@@ -177,7 +177,7 @@ class BaseConv(Layer):
         else:
             y = self.activation(self.convolve(inputs))
         if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(y)]
+            self._activity_losses = [activity_loss(self.activity_regularizer, y)]
         return y
 
     def window(self, size: tuple[int, ...], axis: int) -> tuple[int, ...]:

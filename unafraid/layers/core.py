@@ -10,7 +10,7 @@ from .. import activations, constraints, initializers, regularizers
 from .. import random as _random
 from ..engine import ops
 from ..engine.tensor import Function, Tensor
-from .base import Layer
+from .base import Layer, activity_loss
 
 
 class MaskGreater(Function):
@@ -129,7 +129,7 @@ class Dense(Layer):
         y = ops.linear(inputs, self.kernel, self.bias)
         y = self.activation(y)
         if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(y)]
+            self._activity_losses = [activity_loss(self.activity_regularizer, y)]
         return y
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:

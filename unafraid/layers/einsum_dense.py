@@ -12,7 +12,7 @@ import numpy as np
 from .. import activations, constraints, initializers, regularizers
 from ..engine import ops
 from ..engine.tensor import Function, Tensor
-from .base import Layer
+from .base import Layer, activity_loss
 
 
 class Einsum(Function):
@@ -251,7 +251,7 @@ class EinsumDense(Layer):
             x = ops.add(x, self.bias)
         y = self.activation(x)
         if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(y)]
+            self._activity_losses = [activity_loss(self.activity_regularizer, y)]
         return y
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:

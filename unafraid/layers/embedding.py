@@ -151,3 +151,100 @@ class Embedding(Layer):
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
                 "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
                 "mask_zero": self.mask_zero}
+
+
+class ReversibleEmbedding(Embedding):
+    """An :class:`Embedding` that can also project back from vectors to the vocabulary (Keras 3's
+    ``keras.layers.ReversibleEmbedding``, for language models whose output layer shares the input
+    table: Press and Wolf, 2016, arXiv:1608.05859).
+
+    ``layer(ids)`` is Embedding's lookup, ``embeddings[ids]``. ``layer(h, reverse=True)`` maps
+    ``(..., output_dim)`` float vectors to ``(..., input_dim)`` logits:
+
+        logits = h @ embeddings.T                   (tie_weights=True, the default)
+        logits = h @ reverse_embeddings             (tie_weights=False: its own trainable
+                                                     (output_dim, input_dim) table)
+        logits = c * tanh(logits / c)               (when logit_soft_cap=c is set)
+
+    Parameters
+    ----------
+    input_dim, output_dim, embeddings_initializer, embeddings_regularizer, embeddings_constraint,
+    mask_zero
+        As in :class:`Embedding`. ``reverse_embeddings`` uses ``embeddings_initializer`` too.
+    tie_weights : bool, default True
+        Reverse with the transposed ``embeddings`` (one table) or a separate table.
+    reverse_dtype : str, optional
+        The dtype of the reverse projection (inputs and table are cast to it); by default the
+        table's float32.
+    logit_soft_cap : float, optional
+        Squash the reverse logits smoothly into ``(-c, c)``.
+
+    Shapes
+    ------
+    forward: ``(batch, ...)`` integer ids -> ``(batch, ..., output_dim)`` float32, with the mask
+    ``ids != 0`` when ``mask_zero``; reverse: ``(batch, ..., output_dim)`` ->
+    ``(batch, ..., input_dim)``, never masked.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> layer = tf.keras.layers.ReversibleEmbedding(100, 8)
+    >>> hidden = layer(np.array([[1, 2, 3]]))
+    >>> layer(hidden, reverse=True).shape
+    (1, 3, 100)
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, tie_weights: bool = True,
+                 embeddings_initializer: Any = "uniform", embeddings_regularizer: Any = None,
+                 embeddings_constraint: Any = None, mask_zero: bool = False,
+                 reverse_dtype: Any = None, logit_soft_cap: float | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer,
+                         embeddings_constraint=embeddings_constraint, mask_zero=mask_zero, **kwargs)
+        if logit_soft_cap is not None and not float(logit_soft_cap) > 0:
+            raise ValueError(f"ReversibleEmbedding '{self.name}': logit_soft_cap must be a positive "
+                             f"number (the logits are squashed into (-cap, cap)), got "
+                             f"{logit_soft_cap!r}; leave it None for no cap.")
+        self.tie_weights = bool(tie_weights)
+        self.reverse_dtype = None if reverse_dtype is None else np.dtype(reverse_dtype).name
+        self.logit_soft_cap = logit_soft_cap
+
+    def build(self, input_shape: Any = None) -> None:
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight((self.output_dim, self.input_dim),
+                                                      self.embeddings_initializer,
+                                                      name="reverse_embeddings")
+
+    def call(self, inputs: Tensor, reverse: bool = False) -> Tensor:
+        if not reverse:
+            out = super().call(inputs)
+            mask = super().compute_mask(inputs)  # the mask belongs to the lookup only (as Keras)
+            if mask is not None:
+                out._keras_mask = mask
+            return out
+        if inputs.shape[-1] != self.output_dim:
+            raise ValueError(f"ReversibleEmbedding '{self.name}' called with reverse=True needs "
+                             f"vectors of output_dim={self.output_dim} on the last axis; got inputs "
+                             f"of shape {tuple(inputs.shape)}. Pass the hidden states, not ids.")
+        kernel = ops.transpose(self.embeddings) if self.tie_weights else self.reverse_embeddings
+        if self.reverse_dtype is not None:
+            inputs, kernel = ops.cast(inputs, self.reverse_dtype), ops.cast(kernel, self.reverse_dtype)
+        logits = ops.matmul(inputs, kernel)
+        if self.logit_soft_cap is not None:
+            cap = self.logit_soft_cap
+            logits = ops.multiply(ops.tanh(ops.divide(logits, cap)), cap)
+        return logits
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None  # call sets the lookup's mask; the reverse projection has none
+
+    def compute_output_shape(self, input_shape: Any, reverse: bool = False) -> Any:
+        if reverse:
+            return (*tuple(input_shape)[:-1], self.input_dim)
+        return super().compute_output_shape(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "tie_weights": self.tie_weights,
+                "reverse_dtype": self.reverse_dtype, "logit_soft_cap": self.logit_soft_cap}

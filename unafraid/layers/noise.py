@@ -18,7 +18,7 @@ from .. import random as _random
 from .. import regularizers
 from ..engine.ops import multiply, unbroadcast
 from ..engine.tensor import Function, Tensor
-from .base import Layer
+from .base import Layer, activity_loss
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -227,7 +227,7 @@ class ActivityRegularization(Layer):
         self.activity_regularizer = regularizers.L1L2(l1=self.l1, l2=self.l2)
 
     def call(self, inputs: Tensor) -> Tensor:
-        self._activity_losses = [self.activity_regularizer(inputs)]
+        self._activity_losses = [activity_loss(self.activity_regularizer, inputs)]
         return inputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:

@@ -29,7 +29,7 @@ from .. import activations, constraints, initializers, regularizers
 from .. import random as _random
 from ..engine import ops
 from ..engine.tensor import Tensor
-from .base import Layer, input_batch
+from .base import Layer, activity_loss, input_batch
 
 
 def scan(step: Callable[[Any, list[Any]], tuple[Any, list[Any]]], inputs: Any, states: list[Any],
@@ -269,7 +269,7 @@ class RecurrentLayer(Layer):
                               self.return_sequences)
         outputs = [output, *states] if self.return_state else output
         if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(o) for o in
+            self._activity_losses = [activity_loss(self.activity_regularizer, o) for o in
                                      (outputs if self.return_state else [outputs])]
         return outputs
 

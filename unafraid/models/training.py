@@ -129,6 +129,9 @@ class Trainer:
                 for m in _metrics_for_output(spec, k, name):
                     metric = _metrics.get(m, loss=self._losses_per_output[k],
                                           output_shape=np.shape(y_pred[k]))
+                    if metric is None:  # Keras's words, then the fix
+                        raise ValueError(f"Expected metric, received `None` in compile(metrics=...) "
+                                         f"for output '{name}'. Remove the None from the list.")
                     if len(self.output_names) > 1:
                         metric.name = f"{name}_{metric.name}"
                     if weighted and any(metric.name == f.name for f, _ in found):
@@ -371,8 +374,12 @@ class Trainer:
                 else:  # the whole epoch ran: validate, then the epoch's callbacks
                     logs = self._epoch_logs(logs)
                     if validation is not None and (epoch + 1) % validation_freq == 0:
-                        logs.update(self._validate(validation, validation_steps,
-                                                   validation_batch_size or batch_size))
+                        cbs.on_test_begin()  # as Keras's evaluate within fit (SwapEMAWeights)
+                        try:
+                            logs.update(self._validate(validation, validation_steps,
+                                                       validation_batch_size or batch_size))
+                        finally:
+                            cbs.on_test_end()
                     cbs.on_epoch_end(epoch, logs)
                 if self.stop_training or interrupt.fired:
                     break
@@ -480,6 +487,9 @@ class Trainer:
                  return_dict: bool = False, _checked: bool = False) -> Any:
         """Loss and metrics on ``(x, y)`` (or on batches), in inference mode.
 
+        ``callbacks`` (a list of Callback) get ``on_test_begin`` before the first batch and
+        ``on_test_end`` after the last (``SwapEMAWeights`` evaluates with the averaged weights).
+
         Returns
         -------
         float, list of float, or dict
@@ -490,9 +500,15 @@ class Trainer:
         batches = self._test_batches(x, y, batch_size, sample_weight, steps, _checked)
         self.reset_metrics()
         logs = {}
-        with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
-            for batch in batches.epoch():
-                logs = self.test_step(batch_in_model_order(self, batch))
+        cbs = CallbackList(list(callbacks or []), self, {"verbose": verbose, "epochs": 1,
+                                                          "steps": steps})
+        cbs.on_test_begin()
+        try:
+            with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
+                for batch in batches.epoch():
+                    logs = self.test_step(batch_in_model_order(self, batch))
+        finally:
+            cbs.on_test_end(dict(logs))
         if not logs:
             raise ValueError("evaluate got no batches (x is empty).")
         if verbose not in (0, "0"):
@@ -520,6 +536,8 @@ class Trainer:
                 steps: int | None = None, callbacks: Any = None) -> Any:
         """Model outputs for ``x`` as NumPy arrays, computed in batches, in inference mode.
 
+        ``callbacks`` (a list of Callback) get ``on_predict_begin`` and ``on_predict_end``.
+
         Returns
         -------
         ndarray (N, ...) float32, or a list of them for several outputs.
@@ -536,11 +554,17 @@ class Trainer:
                 self._check_data_shape(xs)
             batches = ArrayBatches(xs, [], None, batch_size, steps=steps)
         chunks = []
-        with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
-            for batch in batches.epoch():
-                out = self.predict_step(batch_in_model_order(self, batch))
-                chunks.append([o.data for o in out] if isinstance(out, list | tuple)
-                              else [out.data])
+        cbs = CallbackList(list(callbacks or []), self, {"verbose": verbose, "epochs": 1,
+                                                          "steps": steps})
+        cbs.on_predict_begin()
+        try:
+            with no_grad(), limited(blas_threads_for(self.weights, batch_size or 32)):
+                for batch in batches.epoch():
+                    out = self.predict_step(batch_in_model_order(self, batch))
+                    chunks.append([o.data for o in out] if isinstance(out, list | tuple)
+                                  else [out.data])
+        finally:
+            cbs.on_predict_end()
         if not chunks:
             raise ValueError("predict got no examples (x is empty).")
         result = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
