@@ -4,28 +4,14 @@ installed (each layer's penalty, and the weights after training with a partial l
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
 import unafraid as uf
+from tests.oracles.keras_jax import keras_jax
 from unafraid import regularizers
 from unafraid.engine import Tensor
 from unafraid.layers.base import activity_loss
-
-HAS_KERAS = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("jax") is not None
-
-
-def keras_jax():
-    if not HAS_KERAS:
-        pytest.skip("Keras 3 with JAX is not installed")
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
-    if keras.backend.backend() != "jax":
-        pytest.skip("Keras is not on its JAX backend in this process")
-    return keras
 
 
 def test_penalty_is_divided_by_the_batch_size_by_hand():

@@ -7,29 +7,15 @@ invalid ``Reshape`` target, a Dense called on the wrong number of features)."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import warnings
 
 import numpy as np
 import pytest
 
 import unafraid as uf
+from tests.oracles.keras_jax import keras_jax
 from unafraid import layers
 from unafraid.layers import InputLayer, KerasTensor
-
-HAS_KERAS = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("jax") is not None
-
-
-def keras_jax():
-    """Keras 3 on JAX (the oracle), or skip."""
-    if not HAS_KERAS:
-        pytest.skip("Keras 3 with JAX is not installed")
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
-    if keras.backend.backend() != "jax":
-        pytest.skip("Keras is not on its JAX backend in this process")
-    return keras
 
 
 # ---- InputLayer -----------------------------------------------------------------------------------

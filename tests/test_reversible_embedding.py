@@ -5,29 +5,16 @@ JAX where it is installed."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
 
 import numpy as np
 import pytest
 
 import unafraid as uf
+from tests.oracles.keras_jax import keras_jax
 from unafraid import layers
 
-HAS_KERAS = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("jax") is not None
 TABLE = np.array([[0.0, 0.0], [2.0, 2.0], [3.0, 3.0]], np.float32)
-
-
-def keras_jax():
-    """Keras 3 on JAX (the oracle), or skip."""
-    if not HAS_KERAS:
-        pytest.skip("Keras 3 with JAX is not installed")
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
-    if keras.backend.backend() != "jax":
-        pytest.skip("Keras is not on its JAX backend in this process")
-    return keras
 
 
 def layer_with_table(**kwargs):

@@ -4,29 +4,16 @@ hand-worked values, and Keras 3 on JAX where it is installed."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
 import unafraid as uf
+from tests.oracles.keras_jax import keras_jax
 from unafraid.callbacks import SwapEMAWeights
 from unafraid.optimizers import SGD, MultiOptimizer, OptimizerMap
 
-HAS_KERAS = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("jax") is not None
 X = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5], [-2.0, 1.0]], np.float32)
 Y = np.array([[1.0], [2.0], [0.0], [-1.0]], np.float32)
-
-
-def keras_jax():
-    if not HAS_KERAS:
-        pytest.skip("Keras 3 with JAX is not installed")
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
-    if keras.backend.backend() != "jax":
-        pytest.skip("Keras is not on its JAX backend in this process")
-    return keras
 
 
 def ema_model(optimizer):

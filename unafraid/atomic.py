@@ -249,19 +249,11 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", *, encoding: str
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open writes whole files: mode must be 'wb' or 'w', not {mode!r}.")
-    target, keep_mode = _prepare(path, make_folders, clean)
-    fd, tmp = new_temporary(target.parent)
-    try:
+    with _replacing(path, make_folders, clean) as (fd, _tmp, _target):
         with os.fdopen(fd, mode, **({"encoding": encoding or "utf-8"} if mode == "w" else {})) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        _replace(tmp, target, keep_mode)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_folder(target.parent)
 
 
 @contextlib.contextmanager
@@ -298,10 +290,8 @@ def atomic_path(path: str | os.PathLike[str], *, make_folders: bool = True,
     >>> with atomic_path("cells.h5ad") as tmp:              # doctest: +SKIP
     ...     adata.write_h5ad(tmp)
     """
-    target, keep_mode = _prepare(path, make_folders, clean)
-    fd, tmp = new_temporary(target.parent)
-    os.close(fd)
-    try:
+    with _replacing(path, make_folders, clean) as (fd, tmp, target):
+        os.close(fd)
         yield tmp
         if not tmp.is_file():
             raise FileNotFoundError(f"The writer left no file at the temporary {tmp.name}, so "
@@ -311,6 +301,17 @@ def atomic_path(path: str | os.PathLike[str], *, make_folders: bool = True,
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def _replacing(path: str | os.PathLike[str], make_folders: bool,
+               clean: bool) -> Iterator[tuple[int, Path, Path]]:
+    """A new temporary next to ``path`` (its open descriptor, its path, and the resolved
+    target); on a clean exit it is renamed over the target, on an error it is deleted."""
+    target, keep_mode = _prepare(path, make_folders, clean)
+    fd, tmp = new_temporary(target.parent)
+    try:
+        yield fd, tmp, target
         _replace(tmp, target, keep_mode)
     except BaseException:
         with contextlib.suppress(OSError):
