@@ -284,3 +284,33 @@ def test_evaluate_type_distance_uses_the_annotated_test_labels():
     q1 = np.mean(sample[:, 2] + sample[:, 3] > sample[:, 0] + sample[:, 1])   # predicted type 1
     oracle = 0.5 * (abs(0.75 - (1 - q1)) + abs(0.25 - q1))
     assert table.loc["s", "type_distance"] == pytest.approx(oracle)
+
+
+@pytest.mark.slow
+def test_default_definitions_reproduce_issue_22s_baseline_rows_on_pbmc(monkeypatch):
+    # The oracle: issue 22's table (its author's own implementations, PyTorch-era): MMD^2 real
+    # training cells -0.001, independent marginals 0.005; type distance of mode dropping 0.34.
+    # The 50-PC kernel gave 0.006 and 0.058, the predicted held-out proportions 0.320.
+    from pathlib import Path
+
+    import unafraid as uf
+    from unafraid.cells import labels_from_obs
+    from unafraid.cells.run import stratified_test_split
+
+    monkeypatch.setenv("UNAFRAID_DATA", str(Path(__file__).resolve().parents[1] / ".." / "shared"
+                                            / "data"))
+    adata = uf.datasets.pbmc68k_reduced()
+    x = adata.raw.X.toarray().astype(np.float64)
+    codes, _ = labels_from_obs(adata, "bulk_labels")
+    train, test = stratified_test_split(codes, 0.25, 0)
+    n = len(test)
+    h = M.median_bandwidth(x[train])
+    real = x[train][rng(0).permutation(len(train))[:n]]
+    base = M.baselines(x[train], codes[train], n, seed=0)
+    assert M.mmd2(x[test], real, None, h) == pytest.approx(-0.001, abs=0.0015)
+    assert M.mmd2(x[test], base["independent marginals"], None, h) == pytest.approx(0.005,
+                                                                                     abs=0.0015)
+    clf = M.fit_type_classifier(x[train], codes[train])
+    mode = base["3 largest types only (mode dropping)"]
+    assert M.type_distance(clf, x[test], mode, 10, real_labels=codes[test]) == pytest.approx(
+        0.34, abs=0.005)
