@@ -76,7 +76,7 @@ def main() -> None:
                                                               "and check the 80%% target")
     p.add_argument("--conditional-only", action="store_true",
                    help="only the conditional GAN (seed --seeds[0]) and the 80%% check")
-    p.add_argument("--conditioning", choices=["concat", "acgan"], default="concat",
+    p.add_argument("--conditioning", choices=["concat", "acgan"], default="acgan",
                    help="how the conditional GAN's critic uses the cell type")
     p.add_argument("--init", choices=["pytorch", "glorot"], default="pytorch",
                    help="initial weights (WGANGP's init)")
