@@ -11,6 +11,8 @@ against the held-out cells. Prints the table (means over seeds for the GAN) and 
                                                                               # 3,000 steps x 3 seeds
     python benchmarks/cells_gan.py --steps 500 --seeds 0                      # a smaller budget
     python benchmarks/cells_gan.py --from-checkpoint ckpt/generator-step000500.safetensors
+    python benchmarks/cells_gan.py --from-checkpoint 'ckpt/seed{seed}/generator-step003000.safetensors'
+                                                  # re-score the saved generators of every seed
     python benchmarks/cells_gan.py --conditional --seeds 0                    # + the 80% check
     python benchmarks/cells_gan.py --conditional-only --conditioning acgan    # only the 80% check
     python benchmarks/cells_gan.py --init glorot                              # Keras's initial weights
@@ -67,12 +69,14 @@ def main() -> None:
     p.add_argument("--checkpoint-dir", default="cells-gan-checkpoints")
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--from-checkpoint", default=None, help="score a saved generator instead of "
-                                                           "training (its seed is --seeds[0])")
+                                                           "training ('{seed}' in the path: one "
+                                                           "per seed of --seeds; otherwise "
+                                                           "one, its seed --seeds[0])")
     p.add_argument("--conditional", action="store_true", help="also train a conditional GAN "
                                                               "and check the 80%% target")
     p.add_argument("--conditional-only", action="store_true",
                    help="only the conditional GAN (seed --seeds[0]) and the 80%% check")
-    p.add_argument("--conditioning", choices=["concat", "acgan"], default="concat",
+    p.add_argument("--conditioning", choices=["concat", "acgan"], default="acgan",
                    help="how the conditional GAN's critic uses the cell type")
     p.add_argument("--init", choices=["pytorch", "glorot"], default="pytorch",
                    help="initial weights (WGANGP's init)")
@@ -92,8 +96,9 @@ def main() -> None:
         gan = WGANGP(seed=seed, init=args.init)
         if args.from_checkpoint:
             gan.build(x.shape[1])
-            gan.generator.load_weights(args.from_checkpoint)
-            steps = int(re.search(r"step(\d+)", args.from_checkpoint).group(1))
+            path = args.from_checkpoint.format(seed=seed)
+            gan.generator.load_weights(path)
+            steps = int(re.search(r"step(\d+)", path).group(1))
         else:
             start = time.process_time()
             gan.fit(x[train], steps=args.steps, checkpoint_dir=Path(args.checkpoint_dir) / f"seed{seed}",
@@ -102,9 +107,10 @@ def main() -> None:
             steps = args.steps
         samples[f"WGAN-GP seed {seed}, {steps} generator steps"] = gan.generate(n, seed=seed + 100)
         gan_rows.append(f"WGAN-GP seed {seed}, {steps} generator steps")
-        if args.from_checkpoint:
+        if args.from_checkpoint and "{seed}" not in args.from_checkpoint:
             break
-    table = M.evaluate(x[train], codes[train], x[test], samples, progress=print)
+    table = M.evaluate(x[train], codes[train], x[test], samples, progress=print,
+                       test_labels=codes[test])
     if len(gan_rows) > 1:
         table.loc[f"WGAN-GP mean of {len(gan_rows)} seeds"] = table.loc[gan_rows].mean()
     result = {"table": table.round(4).to_dict(orient="index"),

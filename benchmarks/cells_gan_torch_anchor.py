@@ -78,7 +78,7 @@ def main() -> None:
                     (len(test), LATENT)).astype(np.float32))
                 samples[f"PyTorch WGAN-GP seed {args.seed}, {step} generator steps"] = \
                     generator(z).numpy()
-    table = M.evaluate(x[train], codes[train], x[test], samples)
+    table = M.evaluate(x[train], codes[train], x[test], samples, test_labels=codes[test])
     print(table.round(3).to_string())
     Path(args.out).write_text(json.dumps({"table": table.round(4).to_dict(orient="index")},
                                          indent=2) + "\n")

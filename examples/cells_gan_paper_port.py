@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     if args.evaluate:
         from unafraid.cells import metrics
         table = metrics.evaluate(expression[train_rows], codes[train_rows], expression[test_rows],
-                                 {"paper-script port": cells})
+                                 {"paper-script port": cells}, test_labels=codes[test_rows])
         print(table.round(3).to_string())
     return result
 

@@ -185,6 +185,9 @@ def test_conditional_generation_and_label_errors():
     labels = np.arange(len(x)) % 3
     gan = tiny().fit(x, labels, steps=2, verbose=0)
     assert gan.n_classes == 3
+    # the default conditioning is AC-GAN: the critic sees the cells only, with 1 + 3 outputs
+    assert gan.conditioning == "acgan"
+    assert gan.critic.layers[0].kernel.shape[0] == 6 and gan.critic.layers[-1].units == 4
     assert gan.generate(7, labels=2).shape == (7, 6)
     assert gan.generate(3, labels=[0, 1, 2]).shape == (3, 6)
     with pytest.raises(ValueError, match="conditional; give labels"):

@@ -220,3 +220,97 @@ def test_errors_say_what_is_wrong():
         M.marginal_corrs(np.full((3, 3), np.nan), np.ones((3, 3)))
     with pytest.raises(ValueError, match="k = 5 needs more than 5"):
         M.knn_precision_recall(np.ones((4, 2)), np.ones((9, 2)))
+
+
+# ---------------------------------------------------------------- the definitions matched to issue 22
+def test_mmd2_on_all_genes_hand_worked():
+    # pca=None: the kernel on the rows as given; x = {0, 1}, y = {0, 2}, h = 1 -> (e^-4 - 1) / 2
+    assert M.mmd2([[0.0], [1.0]], [[0.0], [2.0]], None, 1.0) == pytest.approx(
+        (math.exp(-4) - 1) / 2, abs=1e-12)
+
+
+def test_type_distance_against_annotated_labels_hand_worked():
+    real = np.eye(3)[[0, 0, 0, 0]]          # the classifier would call them all type 0 ...
+    sample = np.eye(3)[[0, 0, 0, 1]]        # predicted 3/4, 1/4, 0
+    # ... but annotated 1/2, 1/4, 1/4: distance (1/4 + 0 + 1/4) / 2
+    assert M.type_distance(Thresholds(), real, sample, 3, real_labels=[0, 0, 1, 2]) == \
+        pytest.approx(0.25)
+    assert M.type_distance(Thresholds(), real, sample, 3) == pytest.approx(0.25)  # 1 vs 3/4
+    with pytest.raises(ValueError, match="3 real_labels for 4 real"):
+        M.type_distance(Thresholds(), real, sample, 3, real_labels=[0, 1, 2])
+
+
+def _two_type_cells():
+    r = rng(24)
+    labels = np.arange(90) % 2
+    centre = np.where(labels[:, None] == 0, [3, 3, 0, 0, 1], [0, 0, 3, 3, 1])
+    return np.maximum(centre + 0.6 * r.normal(size=(90, 5)), 0), labels
+
+
+def test_evaluate_default_mmd_is_on_all_genes_sklearn_and_scipy_oracle():
+    from scipy.spatial.distance import pdist
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    cells, labels = _two_type_cells()
+    train, test, sample = cells[:50], cells[50:70], cells[70:] + 0.5
+    table = M.evaluate(train, labels[:50], test, {"s": sample}, k=3, n_estimators=5,
+                       classifier=Thresholds())
+    h = np.median(pdist(train, "sqeuclidean"))
+    kxx, kyy, kxy = (rbf_kernel(a, b, gamma=1 / h) for a, b in ((test, test), (sample, sample),
+                                                                (test, sample)))
+    oracle = (kxx.sum() - 20) / (20 * 19) + (kyy.sum() - 20) / (20 * 19) - 2 * kxy.mean()
+    assert table.loc["s", "mmd2"] == pytest.approx(oracle, rel=1e-9)
+    old = M.evaluate(train, labels[:50], test, {"s": sample}, k=3, n_estimators=5,
+                     classifier=Thresholds(), mmd_space="pca", n_components=2)
+    assert old.loc["s", "mmd2"] != pytest.approx(oracle, rel=1e-3)
+    with pytest.raises(ValueError, match="mmd_space='pcs'; use 'genes'"):
+        M.evaluate(train, labels[:50], test, {"s": sample}, mmd_space="pcs")
+
+
+class TwoTypes:
+    """A stand-in classifier for ``_two_type_cells``: type 1 when genes 2-3 outweigh genes 0-1."""
+
+    def predict(self, x):
+        x = np.asarray(x)
+        return (x[:, 2] + x[:, 3] > x[:, 0] + x[:, 1]).astype(int)
+
+
+def test_evaluate_type_distance_uses_the_annotated_test_labels():
+    cells, labels = _two_type_cells()
+    train, test, sample = cells[:50], cells[50:70], cells[70:]
+    test_labels = np.r_[np.zeros(15, int), np.ones(5, int)]      # annotated 3/4, 1/4
+    table = M.evaluate(train, labels[:50], test, {"s": sample}, k=3, n_estimators=5,
+                       classifier=TwoTypes(), test_labels=test_labels)
+    q1 = np.mean(sample[:, 2] + sample[:, 3] > sample[:, 0] + sample[:, 1])   # predicted type 1
+    oracle = 0.5 * (abs(0.75 - (1 - q1)) + abs(0.25 - q1))
+    assert table.loc["s", "type_distance"] == pytest.approx(oracle)
+
+
+@pytest.mark.slow
+def test_default_definitions_reproduce_issue_22s_baseline_rows_on_pbmc(monkeypatch):
+    # The oracle: issue 22's table (its author's own implementations, PyTorch-era): MMD^2 real
+    # training cells -0.001, independent marginals 0.005; type distance of mode dropping 0.34.
+    # The 50-PC kernel gave 0.006 and 0.058, the predicted held-out proportions 0.320.
+    from pathlib import Path
+
+    import unafraid as uf
+    from unafraid.cells import labels_from_obs
+    from unafraid.cells.run import stratified_test_split
+
+    monkeypatch.setenv("UNAFRAID_DATA", str(Path(__file__).resolve().parents[1] / ".." / "shared"
+                                            / "data"))
+    adata = uf.datasets.pbmc68k_reduced()
+    x = adata.raw.X.toarray().astype(np.float64)
+    codes, _ = labels_from_obs(adata, "bulk_labels")
+    train, test = stratified_test_split(codes, 0.25, 0)
+    n = len(test)
+    h = M.median_bandwidth(x[train])
+    real = x[train][rng(0).permutation(len(train))[:n]]
+    base = M.baselines(x[train], codes[train], n, seed=0)
+    assert M.mmd2(x[test], real, None, h) == pytest.approx(-0.001, abs=0.0015)
+    assert M.mmd2(x[test], base["independent marginals"], None, h) == pytest.approx(0.005,
+                                                                                     abs=0.0015)
+    clf = M.fit_type_classifier(x[train], codes[train])
+    mode = base["3 largest types only (mode dropping)"]
+    assert M.type_distance(clf, x[test], mode, 10, real_labels=codes[test]) == pytest.approx(
+        0.34, abs=0.005)

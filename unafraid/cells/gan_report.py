@@ -69,7 +69,7 @@ def gan_results(x: np.ndarray, codes: np.ndarray, classes: list[str], var_names:
     classifier = M.fit_type_classifier(x[train], codes[train], seed)
     say("Scoring the generated cells and the baselines against the test cells...")
     table = M.evaluate(x[train], codes[train], x[test], samples, seed=seed, classifier=classifier,
-                       n_estimators=n_estimators)
+                       n_estimators=n_estimators, test_labels=codes[test])
 
     both = np.concatenate([x[test], generated])
     emb = cx.embedding_2d(both, method="pca", seed=seed)
@@ -95,11 +95,11 @@ def gan_results(x: np.ndarray, codes: np.ndarray, classes: list[str], var_names:
     sections = [
         ("heading", f"Generated cells: WGAN-GP, {steps} generator steps"),
         ("text", "Each row is scored against the held-out test cells. rf_auc: random-forest "
-                 "two-sample AUC (0.5 = indistinguishable); mmd2: unbiased MMD^2, RBF kernel, "
-                 "50 PCs of the training cells; gene_gene_corr: correlation of the gene-gene "
+                 "two-sample AUC (0.5 = indistinguishable); mmd2: unbiased MMD^2, RBF kernel "
+                 "on all genes; gene_gene_corr: correlation of the gene-gene "
                  "correlation matrices of the 100 most variable genes; type_distance: total "
-                 "variation between the cell-type proportions a classifier trained on real "
-                 "cells assigns; precision / recall: "
+                 "variation between the test cells' annotated cell-type proportions and "
+                 "those a classifier trained on real cells assigns to the sample; precision / recall: "
                  "k-NN (k = 5). Per-gene mean, variance and zero-fraction correlations do not "
                  "separate good generators from the baselines: judge by the others together."),
         ("table", shown),

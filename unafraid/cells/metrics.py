@@ -8,11 +8,12 @@ bound, or a baseline) with held-out real cells ``R``, all as log1p-normalised ex
 metric                      what it is                                                  ideal
 ==========================  ==========================================================  ======
 :func:`two_sample_auc`      cross-validated ROC AUC of a random forest telling R from X  0.5
-:func:`mmd2`                unbiased MMD^2, RBF kernel, on 50 PCs fit on training cells  0
+:func:`mmd2`                unbiased MMD^2, RBF kernel, on all genes (or 50 training PCs)  0
 :func:`gene_gene_corr`      Pearson r between the two gene-gene correlation matrices     1
                            (of the 100 most variable genes)
 :func:`marginal_corrs`      Pearson r of per-gene means, variances, fractions of zeros   1
-:func:`type_distance`       total variation between predicted cell-type proportions      0
+:func:`type_distance`       total variation between annotated (held-out) and predicted   0
+                           (sample) cell-type proportions
 :func:`knn_precision_recall`  Kynkaanniemi et al. (2019), k = 5, on all genes           1, 1
 ==========================  ==========================================================  ======
 
@@ -40,15 +41,18 @@ __all__ = ["two_sample_auc", "PCA", "median_bandwidth", "mmd2", "rbf_mmd2", "gen
            "marginal_corrs", "total_variation", "type_proportions", "fit_type_classifier",
            "type_distance", "knn_precision_recall", "independent_marginals", "clipped_gaussian",
            "mode_dropping", "baselines", "evaluate", "require_sklearn", "N_COMPONENTS", "K_NN",
-           "N_GENE_PAIRS_GENES"]
+           "N_GENE_PAIRS_GENES", "MMD_SPACES"]
 
-#: Principal components fit on the training cells, for MMD and k-NN precision/recall.
+#: Principal components fit on the training cells, for MMD when ``mmd_space="pca"``.
 N_COMPONENTS = 50
 #: Neighbours that set each cell's ball radius in k-NN precision and recall (Kynkaanniemi et al.
 #: use 3 on thousands of images; with a few hundred cells 5 gives real cells a recall near 0.75).
 K_NN = 5
 #: The most variable genes (of the real cells) whose correlations ``gene_gene_corr`` compares.
 N_GENE_PAIRS_GENES = 100
+#: Where :func:`evaluate` computes MMD^2: on all genes (the default: it reproduces issue 22's
+#: baseline rows) or on the first ``n_components`` principal components of the training cells.
+MMD_SPACES = ("genes", "pca")
 
 
 def require_sklearn() -> Any:
@@ -204,17 +208,32 @@ def rbf_mmd2(x: Any, y: Any, bandwidth: float) -> float:
                  + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean())
 
 
-def mmd2(real: Any, sample: Any, pca: PCA, bandwidth: float) -> float:
-    """:func:`rbf_mmd2` of the two samples projected on ``pca`` (fit on the training cells).
+def mmd2(real: Any, sample: Any, pca: PCA | None, bandwidth: float) -> float:
+    """:func:`rbf_mmd2` of the two samples, on all genes or projected on ``pca``.
 
     Parameters
     ----------
     real, sample : (n, G), (m, G) arrays of log1p-normalised expression
-    pca : PCA
-        Fit on the training cells (``PCA(50).fit(train)``).
+    pca : PCA or None
+        None: the kernel sees all G genes (what :func:`evaluate` does by default). A ``PCA``
+        fit on the training cells (``PCA(50).fit(train)``): the kernel sees their components.
     bandwidth : float
-        ``median_bandwidth(pca.transform(train))``: the same for every sample judged.
+        ``median_bandwidth(train)`` (or ``median_bandwidth(pca.transform(train))``): the same
+        for every sample judged.
+
+    Why all genes by default: principal components fit on the training cells spread those cells
+    more than held-out cells (the top components also fit the training cells' noise), so on 50
+    PCs real training cells score MMD^2 = 0.006 against held-out cells and genes drawn
+    independently 0.058; on all genes they score -0.0006 and 0.004, as in issue 22's table
+    (-0.001 and 0.005). See docs/cells_gan.md, "How the metrics were matched".
+
+    Examples
+    --------
+    >>> round(mmd2([[0.0], [1.0]], [[0.0], [2.0]], None, bandwidth=1.0), 6)   # (e^-4 - 1) / 2
+    -0.490842
     """
+    if pca is None:
+        return rbf_mmd2(real, sample, bandwidth)
     return rbf_mmd2(pca.transform(real), pca.transform(sample), bandwidth)
 
 
@@ -314,14 +333,41 @@ def fit_type_classifier(train: Any, labels: Any, seed: int = 0) -> Any:
                                                                     np.asarray(labels))
 
 
-def type_distance(classifier: Any, real: Any, sample: Any, n_types: int) -> float:
-    """Total variation between the cell-type proportions ``classifier`` assigns to ``real``
-    and to ``sample``: ``0.5 * sum_k |p_k(real) - p_k(sample)|``.
+def type_distance(classifier: Any, real: Any, sample: Any, n_types: int,
+                  real_labels: Any = None) -> float:
+    """Total variation between the real cells' cell-type proportions and those ``classifier``
+    assigns to ``sample``: ``0.5 * sum_k |p_k(real) - q_k(sample)|``.
+
+    Parameters
+    ----------
+    classifier : fitted estimator with ``predict(cells) -> integer codes``
+        Trained on real training cells (:func:`fit_type_classifier`).
+    real, sample : (n, G), (m, G) arrays
+    n_types : int
+    real_labels : (n,) int array, optional
+        The real cells' annotated types. Given, ``p`` is their proportions (what
+        :func:`evaluate` does when it gets ``test_labels``: it reproduces issue 22's baseline
+        rows, e.g. mode dropping 0.337 against the issue's 0.34); omitted, ``p`` is the
+        proportions that ``classifier`` assigns to ``real`` (the definition before 2026-12-03).
 
     A sample of one cell type scores ``1 - p_type(real)``; mode dropping scores the real share
     of the types dropped.
+
+    Examples
+    --------
+    >>> class Largest:                      # type = index of the largest gene
+    ...     def predict(self, x): return np.asarray(x).argmax(1)
+    >>> type_distance(Largest(), np.eye(2), [[1.0, 0.0], [1.0, 0.0]], 2, real_labels=[0, 1])
+    0.5
     """
-    p = type_proportions(classifier.predict(_matrix(real, "real")), n_types)
+    if real_labels is None:
+        p = type_proportions(classifier.predict(_matrix(real, "real")), n_types)
+    else:
+        real_labels = np.asarray(real_labels, np.int64)
+        if len(real_labels) != len(real):
+            raise ValueError(f"type_distance: {len(real_labels)} real_labels for {len(real)} real "
+                             f"cells; give one annotated type per real cell (or none).")
+        p = type_proportions(real_labels, n_types)
     q = type_proportions(classifier.predict(_matrix(sample, "sample")), n_types)
     return total_variation(p, q)
 
@@ -413,10 +459,18 @@ def baselines(train: Any, labels: Any, n: int, seed: int = 0) -> dict[str, np.nd
 
 
 # ---------------------------------------------------------------- the table
+def _check_mmd_space(mmd_space: str) -> None:
+    if mmd_space not in MMD_SPACES:
+        raise ValueError(f"evaluate: mmd_space={mmd_space!r}; use 'genes' (the RBF kernel on all "
+                         f"genes, the default) or 'pca' (on the training cells' first "
+                         f"n_components principal components).")
+
+
 def evaluate(train: Any, train_labels: Any, test: Any, samples: Mapping[str, Any],
              seed: int = 0, n_components: int = N_COMPONENTS, k: int = K_NN,
              n_estimators: int = 100, classifier: Any = None,
-             progress: Callable[[str], None] | None = None) -> Any:
+             progress: Callable[[str], None] | None = None, test_labels: Any = None,
+             mmd_space: str = "genes") -> Any:
     """Every metric for every sample, against the held-out real cells ``test``.
 
     Parameters
@@ -434,15 +488,23 @@ def evaluate(train: Any, train_labels: Any, test: Any, samples: Mapping[str, Any
     seed : int
         For the random forests.
     n_components, k, n_estimators : int
-        PCs for MMD (50), neighbours for precision and recall (5), trees per random forest (100).
+        PCs for MMD when ``mmd_space="pca"`` (50), neighbours for precision and recall (5),
+        trees per random forest (100).
     classifier : fitted estimator, optional
         Default :func:`fit_type_classifier` on ``train``.
     progress : callable, optional
         Called with each sample's name before it is scored.
+    test_labels : (M,) int array, optional
+        The held-out cells' annotated types. Given, ``type_distance`` compares each sample's
+        predicted proportions with these (the default of ``unafraid cells --gan`` and the
+        benchmarks); omitted, with the proportions the classifier predicts for ``test``.
+    mmd_space : {"genes", "pca"}
+        "genes" (default): the RBF kernel on all genes, bandwidth :func:`median_bandwidth` of
+        the training cells. "pca": on the first ``n_components`` PCs fit on ``train``, bandwidth
+        the median of the training cells' PCs (the definition before 2026-12-03).
 
-    The PCA (``n_components``) and the RBF bandwidth (:func:`median_bandwidth` of the training
-    cells' PCs) are fit once on ``train``; k-NN precision and recall use all genes, ``k``
-    neighbours.
+    The definitions were matched to issue 22's baseline rows (docs/cells_gan.md, "How the
+    metrics were matched"); k-NN precision and recall use all genes, ``k`` neighbours.
 
     Returns
     -------
@@ -452,14 +514,17 @@ def evaluate(train: Any, train_labels: Any, test: Any, samples: Mapping[str, Any
     """
     import pandas as pd
 
+    _check_mmd_space(mmd_space)
     train, test = _matrix(train, "train"), _matrix(test, "test")
     train_labels = np.asarray(train_labels, np.int64)
     n_types = int(train_labels.max()) + 1
-    pca = PCA(n_components).fit(train)
-    bandwidth = median_bandwidth(pca.transform(train))
+    if test_labels is not None:
+        test_labels = np.asarray(test_labels, np.int64)
+        n_types = max(n_types, int(test_labels.max()) + 1)
+    pca = PCA(n_components).fit(train) if mmd_space == "pca" else None
+    bandwidth = median_bandwidth(train if pca is None else pca.transform(train))
     classifier = classifier if classifier is not None else fit_type_classifier(train, train_labels,
                                                                                seed)
-    z_test = pca.transform(test)
     rows = {}
     for name, sample in samples.items():
         if progress is not None:
@@ -467,8 +532,9 @@ def evaluate(train: Any, train_labels: Any, test: Any, samples: Mapping[str, Any
         sample = _matrix(sample, f"sample {name!r}")
         precision, recall = knn_precision_recall(test, sample, k)
         rows[name] = {"rf_auc": two_sample_auc(test, sample, n_estimators=n_estimators, seed=seed),
-                      "mmd2": rbf_mmd2(z_test, pca.transform(sample), bandwidth),
+                      "mmd2": mmd2(test, sample, pca, bandwidth),
                       "gene_gene_corr": gene_gene_corr(test, sample),
-                      "type_distance": type_distance(classifier, test, sample, n_types),
+                      "type_distance": type_distance(classifier, test, sample, n_types,
+                                                     test_labels),
                       "precision": precision, "recall": recall, **marginal_corrs(test, sample)}
     return pd.DataFrame.from_dict(rows, orient="index")
