@@ -46,8 +46,8 @@ def held(n: int | None) -> Iterator[None]:
 
 
 def blas_threads(n: int | None) -> contextlib.AbstractContextManager[None]:
-    """Run the block on ``n`` BLAS threads (``None``: as configured). Needs threadpoolctl
-    (``pip install "unafraid[fast]"``); without it the block runs as configured.
+    """Run the block on ``n`` BLAS threads (``None``: as configured). Uses threadpoolctl
+    (a dependency of unafraid); where it cannot be imported the block runs as configured.
 
     Every BLAS library loaded when first called is set (NumPy's, and scipy's if it was
     loaded first: which of them NumPy uses is not told apart). Inside ``held(n)`` with the
