@@ -236,3 +236,70 @@ def test_floordiv_and_floormod_round_as_pythons_floor_division():
 def test_is_tensor():
     assert tf.is_tensor(tf.constant(1.0)) and tf.is_tensor(tf.Variable([1.0]))
     assert not tf.is_tensor(np.ones(2)) and not tf.is_tensor(1.0)
+
+
+def test_top_k_values_and_indices_hand_worked():
+    values, indices = tf.math.top_k([[1.0, 3.0, 2.0, 3.0], [0.0, -1.0, 5.0, 4.0]], k=3)
+    np.testing.assert_array_equal(values.numpy(), [[3.0, 3.0, 2.0], [5.0, 4.0, 0.0]])
+    np.testing.assert_array_equal(indices.numpy(), [[1, 3, 2], [2, 3, 0]])  # ties: lower index first
+    assert indices.dtype == np.int32
+    result = tf.math.top_k([2.0, 7.0])
+    assert result.values.numpy().tolist() == [7.0] and result.indices.numpy().tolist() == [1]
+    kv, ki = tf.keras.ops.top_k(np.array([1.0, 3.0, 2.0]), 2)
+    assert kv.numpy().tolist() == [3.0, 2.0] and ki.numpy().tolist() == [1, 2]
+    with pytest.raises(ValueError, match="k=5"):
+        tf.math.top_k([1.0, 2.0], k=5)
+
+
+def test_top_k_gradient_matches_finite_differences():
+    check_grad(lambda x: tf.math.top_k(x, k=2).values * W[:2, 0], X)
+
+
+EINSUM_A, EINSUM_B = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5))
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("bij,jk->bik", [(2, 3, 4), (4, 5)]),
+    ("...ij,jk->...ik", [(2, 3, 4), (4, 5)]),
+    ("ij,jk", [(3, 4), (4, 5)]),  # implicit output: 'ik'
+    ("bij->jb", [(2, 3, 4)]),
+    ("bij,bij->b", [(2, 3, 4), (2, 3, 4)]),
+    ("i,j->ij", [(3,), (4,)]),
+])
+def test_einsum_values_follow_numpy(equation, shapes):
+    arrays = [rng.normal(size=s) for s in shapes]
+    np.testing.assert_allclose(tf.einsum(equation, *arrays).numpy(), np.einsum(equation, *arrays),
+                               rtol=1e-12)
+    np.testing.assert_allclose(tf.keras.ops.einsum(equation, *arrays).numpy(),
+                               np.einsum(equation, *arrays), rtol=1e-12)
+
+
+def test_einsum_broadcasts_axes_of_length_one():
+    a, b = rng.normal(size=(1, 3)), rng.normal(size=(4, 3))
+    np.testing.assert_allclose(tf.einsum("ij,ij->ij", a, b).numpy(), a * b, rtol=1e-12)
+    check_grad(lambda x: tf.einsum("ij,ij->i", x, b), a)
+
+
+def test_einsum_refuses_a_repeated_letter_and_mismatched_lengths():
+    with pytest.raises(ValueError, match="repeated letter"):
+        tf.einsum("ii->i", np.eye(3))
+    with pytest.raises(ValueError, match="letter 'j'"):
+        tf.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
+
+
+@pytest.mark.parametrize("equation, which", [("bij,jk->bk", 0), ("bij,jk->bk", 1),
+                                             ("...ij,jk", 0), ("bij,jk->", 1)])
+def test_einsum_gradients_match_finite_differences(equation, which):
+    operands = [EINSUM_A, EINSUM_B]
+
+    def f(x):
+        args = list(operands)
+        args[which] = x
+        return tf.einsum(equation, *args)
+
+    check_grad(f, operands[which])
+
+
+def test_einsum_second_derivative_matches_finite_differences():
+    check_grad(lambda x: tf.einsum("bij,jk->bk", x, tf.expand_dims(x[0, 0], 1) * EINSUM_B) ** 2,
+               EINSUM_A, order=2)

@@ -549,6 +549,69 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
                               f"reshape and use tf.matmul.")
 
 
+def _explicit_einsum(equation: str, shapes: list[tuple[int, ...]]) -> str:
+    """``equation`` written with letters only and an ``->``: each ``...`` becomes letters the
+    equation does not use (right-aligned, as broadcasting aligns axes), and an implicit output is
+    NumPy's and TensorFlow's (the ``...`` axes, then the letters used once, in alphabetical order)."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(shapes):
+        raise ValueError(f"tf.einsum: equation {equation!r} names {len(specs)} operands, "
+                         f"got {len(shapes)}.")
+    ranks = [len(shape) - len(spec.replace("...", "")) for spec, shape in zip(specs, shapes, strict=True)
+             if "..." in spec]
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
+    elided = "".join(free[:builtins.max(ranks, default=0)])
+    specs = [s.replace("...", elided[len(elided) - (len(shape) - len(s) + 3):] if "..." in s else "")
+             for s, shape in zip(specs, shapes, strict=True)]
+    if not arrow:
+        letters = "".join(specs)
+        output = elided + "".join(builtins.sorted(c for c in set(letters) if letters.count(c) == 1
+                                                  and c not in elided))
+    output = output.replace("...", elided)
+    for spec, shape in zip(specs, shapes, strict=True):
+        if len(spec) != len(shape) or len(set(spec)) != len(spec) or not spec.isalpha() and spec:
+            raise ValueError(f"tf.einsum: subscripts {spec!r} do not fit an operand of shape {shape} "
+                             f"(one letter per axis, each letter once per operand; a repeated letter "
+                             f"(a diagonal or trace) is not supported: use tf.linalg ops).")
+    return ",".join(specs) + "->" + output
+
+
+def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
+    """Einstein summation (``tf.einsum``, ``keras.ops.einsum``), differentiable in every operand.
+
+    ``equation`` is NumPy's: ``'ij,jk->ik'`` (a matrix product), ``'bij,bjk->bik'``,
+    ``'...ij,jk->...ik'``, ``'ij->ji'``, or implicit (``'ij,jk'``: the letters used once, in
+    alphabetical order). Axes of length 1 broadcast against the same letter's length in
+    another operand. The gradient of each operand is an einsum of the output's gradient with
+    the other operands (so it can be differentiated again). A letter twice in one operand
+    (``'ii->i'``) is refused. The result has NumPy's result dtype.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.einsum("ij,j->i", [[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0]).numpy()
+    array([3., 7.], dtype=float32)
+    """
+    from .layers.einsum_dense import Einsum  # the engine primitive (layers import this module)
+
+    tensors = [_t(x) if isinstance(x, Tensor) else Tensor(as_array(x)) for x in inputs]
+    explicit = _explicit_einsum(equation, [t.shape for t in tensors])
+    specs = explicit.split("->")[0].split(",")
+    sizes: dict[str, int] = {}
+    for spec, t in zip(specs, tensors, strict=True):
+        for c, n in zip(spec, t.shape, strict=True):
+            if n != 1:
+                if sizes.setdefault(c, n) != n:
+                    raise ValueError(f"tf.einsum({equation!r}): letter {c!r} has lengths {sizes[c]} "
+                                     f"and {n} in operands of shapes {[t.shape for t in tensors]}.")
+    tensors = [t if all(sizes.get(c, 1) == n for c, n in zip(spec, t.shape, strict=True))
+               else ops.broadcast_to(t, tuple(sizes.get(c, 1) for c in spec))
+               for spec, t in zip(specs, tensors, strict=True)]
+    return _t(Einsum.apply(*tensors, equation=explicit))
+
+
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None) -> Tensor:
     """``min(max(t, clip_value_min), clip_value_max)``; the gradient passes where unclipped."""
     return _t(ops.clip(t, as_array(clip_value_min), as_array(clip_value_max)))
@@ -787,6 +850,53 @@ def sort(values: Any, axis: int = -1, direction: str = "ASCENDING", name: str | 
     return _t(ops.getitem(values if isinstance(values, Tensor) else Tensor(a), tuple(grid)))
 
 
+class TopKV2(tuple):
+    """``(values, indices)`` as ``tf.math.top_k`` returns them; also ``.values`` and ``.indices``."""
+
+    __slots__ = ()
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> TopKV2:
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Tensor:
+        """The ``k`` largest entries of each last-axis row, largest first."""
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        """Their int32 positions along the last axis."""
+        return self[1]
+
+
+def top_k(input: Any, k: Any = 1, sorted: builtins.bool = True,  # noqa: A002
+          index_type: Any = int32, name: str | None = None) -> TopKV2:
+    """The ``k`` largest entries along the last axis, and their positions (``tf.math.top_k``).
+
+    ``input`` has shape ``(..., n)``; ``values`` has shape ``(..., k)`` and ``input``'s dtype,
+    ``indices`` the same shape and dtype ``index_type`` (int32). Equal values: the lower index
+    comes first, as in TensorFlow. ``values`` is differentiable (the gradient goes back to each
+    chosen entry; the others get 0). ``sorted=False`` is accepted and gives the sorted order.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> values, indices = tf.math.top_k([1.0, 3.0, 2.0, 3.0], k=2)
+    >>> values.numpy(), indices.numpy()
+    (array([3., 3.], dtype=float32), array([1, 3], dtype=int32))
+    """
+    a = as_array(input)
+    k = int(as_array(k))
+    if a.ndim == 0 or not 0 <= k <= a.shape[-1]:
+        raise ValueError(f"tf.math.top_k: k={k} must be between 0 and the last axis' length of an "
+                         f"input of rank >= 1; input has shape {a.shape}.")
+    order = _order(a, a.ndim - 1, "DESCENDING", "top_k")[..., :k]
+    grid = list(np.indices(order.shape, sparse=True))
+    grid[-1] = order
+    values = _t(ops.getitem(input if isinstance(input, Tensor) else Tensor(a), tuple(grid)))
+    return TopKV2(values, Tensor(order.astype(_dtype(index_type))))
+
+
 def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``floor(x / y)``, elementwise, rounding towards minus infinity as Python's ``//`` does
     (no gradient, as in TensorFlow). ``tf.math.floordiv(-7, 2)`` is ``-4``."""
@@ -825,7 +935,7 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | N
 
 math = SimpleNamespace(
     abs=abs, add=add, add_n=add_n, argmax=argmax, argmin=argmin, ceil=ceil, cos=cos,
-    count_nonzero=count_nonzero,
+    count_nonzero=count_nonzero, top_k=top_k,
     cumsum=cumsum, digamma=digamma, divide=divide, equal=equal, exp=exp, expm1=expm1, floor=floor,
     floordiv=floordiv, floormod=floormod, mod=floormod,
     greater=greater, greater_equal=greater_equal, is_finite=is_finite, is_inf=is_inf, is_nan=is_nan,
@@ -839,7 +949,7 @@ math = SimpleNamespace(
     softplus=softplus, sqrt=sqrt, square=square, squared_difference=squared_difference,
     subtract=subtract, tan=tan, tanh=tanh, truediv=truediv)
 linalg = SimpleNamespace(matmul=matmul, norm=norm, l2_normalize=l2_normalize, eye=eye,
-                         global_norm=global_norm, tensordot=tensordot)
+                         global_norm=global_norm, tensordot=tensordot, einsum=einsum)
 
 
 class AdjustContrast(engine.Function):
@@ -969,7 +1079,7 @@ __all__ = [
     "identity", "stop_gradient", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sign", "tanh",
     "sigmoid", "negative", "lgamma", "digamma", "softplus", "add", "subtract", "multiply", "divide",
     "truediv", "maximum", "minimum", "pow", "square", "reciprocal", "rsqrt", "squared_difference",
-    "add_n", "matmul", "tensordot", "clip_by_value", "global_norm", "clip_by_global_norm",
+    "add_n", "matmul", "tensordot", "einsum", "clip_by_value", "global_norm", "clip_by_global_norm",
     "clip_by_norm", "where", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
     "reduce_logsumexp", "reduce_variance", "reduce_std", "reduce_all", "reduce_any", "argmax",
     "argmin", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
