@@ -303,3 +303,49 @@ def test_einsum_gradients_match_finite_differences(equation, which):
 def test_einsum_second_derivative_matches_finite_differences():
     check_grad(lambda x: tf.einsum("bij,jk->bk", x, tf.expand_dims(x[0, 0], 1) * EINSUM_B) ** 2,
                EINSUM_A, order=2)
+
+
+P3 = rng.normal(size=(2, 3, 4))
+
+
+def test_gather_nd_follows_tensorflows_examples():
+    # tf.gather_nd's documented examples, worked by hand
+    matrix = [[1.0, 2.0], [3.0, 4.0]]
+    np.testing.assert_array_equal(tf.gather_nd(matrix, [[0, 0], [1, 1]]).numpy(), [1.0, 4.0])
+    np.testing.assert_array_equal(tf.gather_nd([[1.0, 2.0], [3.0, 4.0]], [[1], [0]]).numpy(),
+                                  [[3.0, 4.0], [1.0, 2.0]])
+    np.testing.assert_array_equal(tf.gather_nd(P3, [[[1, 2, 3]], [[0, 0, 1]]]).numpy(),
+                                  [[P3[1, 2, 3]], [P3[0, 0, 1]]])
+    # batch_dims=1: each batch row indexes its own slice
+    np.testing.assert_array_equal(tf.gather_nd(P3, [[1, 2], [0, 3]], batch_dims=1).numpy(),
+                                  [P3[0, 1, 2], P3[1, 0, 3]])
+    with pytest.raises(IndexError, match=r"indices\[1\] = \[2, 0\]"):
+        tf.gather_nd([[1.0, 2.0], [3.0, 4.0]], [[0, 0], [2, 0]])
+
+
+def test_scatter_nd_adds_repeated_indices():
+    np.testing.assert_array_equal(  # TensorFlow's documented example
+        tf.scatter_nd([[4], [3], [1], [7]], [9.0, 10.0, 11.0, 12.0], [8]).numpy(),
+        [0, 11, 0, 10, 9, 0, 0, 12])
+    out = tf.scatter_nd([[0, 1], [0, 1], [2, 0]], [1.0, 2.0, 5.0], tf.constant([3, 2])).numpy()
+    np.testing.assert_array_equal(out, [[0.0, 3.0], [0.0, 0.0], [5.0, 0.0]])
+    rows = tf.scatter_nd([[1], [1]], [[1.0, 2.0], [3.0, 4.0]], [3, 2]).numpy()
+    np.testing.assert_array_equal(rows, [[0, 0], [4, 6], [0, 0]])
+    with pytest.raises(ValueError, match=r"updates must have shape"):
+        tf.scatter_nd([[1]], [1.0, 2.0], [3])
+
+
+def test_gather_nd_and_scatter_nd_gradients_match_finite_differences():
+    check_grad(lambda p: tf.gather_nd(p, [[[1, 2], [0, 0]], [[1, 2], [1, 0]]]), P3)
+    check_grad(lambda p: tf.gather_nd(p, [[2, 1], [0, 3]], batch_dims=1), P3)
+    check_grad(lambda u: tf.scatter_nd([[0, 1], [2, 0], [0, 1]], u, [3, 2, 4]) ** 2, X)
+
+
+def test_unique_keeps_first_appearance_order():
+    y, idx = tf.unique([1, 1, 2, 4, 4, 4, 7, 8, 8])  # TensorFlow's documented example
+    assert y.numpy().tolist() == [1, 2, 4, 7, 8]
+    assert idx.numpy().tolist() == [0, 0, 1, 2, 2, 2, 3, 4, 4] and idx.dtype == np.int32
+    result = tf.unique(np.array([3.0, -1.0, 3.0, 0.5]))
+    assert result.y.numpy().tolist() == [3.0, -1.0, 0.5] and result.idx.numpy().tolist() == [0, 1, 0, 2]
+    with pytest.raises(ValueError, match="1-D"):
+        tf.unique(np.ones((2, 2)))

@@ -373,6 +373,114 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: int | 
     return _t(ops.getitem(params, index))
 
 
+def _nd_index(op: str, indices: Any, shape: tuple[int, ...], batch_dims: int = 0) -> tuple[Any, ...]:
+    """``indices`` of shape ``(..., m)`` as the NumPy index that reads (or writes) the entries or
+    slices they name in an array of ``shape``; each index checked to lie in ``[0, length)``, as
+    TensorFlow checks it on the CPU."""
+    idx = np.asarray(as_array(indices))
+    if idx.dtype.kind not in "iu" or idx.ndim < 1 or idx.shape[-1] > len(shape) - batch_dims:
+        raise ValueError(f"tf.{op}: indices must be integers of shape (..., m) with m at most the "
+                         f"rank {len(shape) - batch_dims} of the indexed tensor (shape {shape}, "
+                         f"batch_dims={batch_dims}); got dtype {idx.dtype}, shape {idx.shape}.")
+    limits = np.asarray(shape[batch_dims:batch_dims + idx.shape[-1]])
+    bad = (idx < 0) | (idx >= limits)
+    if bad.any():
+        where_bad = tuple(int(i) for i in np.argwhere(bad)[0][:-1])
+        raise IndexError(f"tf.{op}: indices{list(where_bad)} = {idx[where_bad].tolist()} does not "
+                         f"index a tensor of shape {shape} (each index in [0, length)).")
+    outer = idx.ndim - 1
+    grids = [np.arange(shape[k]).reshape((1,) * k + (-1,) + (1,) * (outer - k - 1))
+             for k in builtins.range(batch_dims)]
+    return (*grids, *(idx[..., j] for j in builtins.range(idx.shape[-1])))
+
+
+def gather_nd(params: Any, indices: Any, batch_dims: int = 0, name: str | None = None) -> Tensor:
+    """The entries or slices of ``params`` named by the last axis of ``indices`` (``tf.gather_nd``).
+
+    ``indices`` has shape ``(..., m)``; the result has shape ``indices.shape[:-1] +
+    params.shape[m:]`` (``params.shape[batch_dims + m:]`` after ``batch_dims`` leading axes
+    that ``params`` and ``indices`` share): ``out[i] = params[indices[i, 0], ..., indices[i, m-1]]``.
+    Differentiable in ``params`` (the gradient is scattered back, repeated indices adding up).
+    An index outside ``[0, length)`` is an ``IndexError``, as TensorFlow's on the CPU.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.gather_nd([[1.0, 2.0], [3.0, 4.0]], [[1, 0], [0, 1]]).numpy()
+    array([3., 2.], dtype=float32)
+    """
+    shape = np.shape(as_array(params))
+    batch_dims = int(batch_dims)
+    if batch_dims and np.shape(as_array(indices))[:batch_dims] != shape[:batch_dims]:
+        raise ValueError(f"tf.gather_nd: batch_dims={batch_dims} needs the same leading axes in params "
+                         f"{shape} and indices {np.shape(as_array(indices))}.")
+    return _t(ops.getitem(params, _nd_index("gather_nd", indices, shape, batch_dims)))
+
+
+def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) -> Tensor:
+    """Zeros of ``shape`` with ``updates`` added where ``indices`` point (``tf.scatter_nd``).
+
+    ``indices`` has shape ``(..., m)`` and ``updates`` shape ``indices.shape[:-1] + shape[m:]``;
+    repeated indices add up, as in TensorFlow. Differentiable in ``updates`` (the gradient is
+    ``tf.gather_nd(g, indices)``).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.scatter_nd([[1], [3], [1]], [9.0, 10.0, 1.0], [4]).numpy()
+    array([ 0., 10.,  0., 10.], dtype=float32)
+    """
+    shape = _shape_tuple(shape)
+    index = _nd_index("scatter_nd", indices, shape)
+    values = _t(updates) if isinstance(updates, Tensor) else Tensor(as_array(updates))
+    want = np.shape(as_array(indices))[:-1] + shape[len(index):]
+    if values.shape != want:
+        raise ValueError(f"tf.scatter_nd: updates must have shape indices.shape[:-1] + shape[m:] = "
+                         f"{want}, got {values.shape}.")
+    return _t(ops.scatter_add(values, shape, index))
+
+
+class Unique(tuple):
+    """``(y, idx)`` as ``tf.unique`` returns them; also ``.y`` and ``.idx``."""
+
+    __slots__ = ()
+
+    def __new__(cls, y: Tensor, idx: Tensor) -> Unique:
+        return super().__new__(cls, (y, idx))
+
+    @property
+    def y(self) -> Tensor:
+        """The distinct values, in the order they first appear."""
+        return self[0]
+
+    @property
+    def idx(self) -> Tensor:
+        """For each input entry, its value's position in ``y``."""
+        return self[1]
+
+
+def unique(x: Any, out_idx: Any = int32, name: str | None = None) -> Unique:
+    """The distinct values of a 1-D ``x`` in order of first appearance, and where each entry's
+    value sits among them (``tf.unique``): ``x == y[idx]``. No gradient (as in TensorFlow).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> y, idx = tf.unique([1, 1, 2, 4, 4, 4, 7, 8, 8])
+    >>> y.numpy().tolist(), idx.numpy().tolist()
+    ([1, 2, 4, 7, 8], [0, 0, 1, 2, 2, 2, 3, 4, 4])
+    """
+    a = np.asarray(as_array(x))
+    if a.ndim != 1:
+        raise ValueError(f"tf.unique: x must be 1-D, got shape {a.shape}; flatten it first with "
+                         f"tf.reshape(x, [-1]).")
+    values, first, inverse = np.unique(a, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return Unique(Tensor(values[order]), Tensor(rank[inverse.reshape(-1)].astype(_dtype(out_idx))))
+
+
 def boolean_mask(tensor: Any, mask: Any, axis: int | None = None, name: str = "boolean_mask") -> Tensor:
     """The entries of ``tensor`` where ``mask`` is true."""
     return _t(ops.getitem(tensor, np.asarray(as_array(mask), np.bool_)))
@@ -1075,7 +1183,8 @@ __all__ = [
     "uint64", "bool", "complex64", "complex128", "string", "dtypes", "newaxis", "constant",
     "convert_to_tensor", "Variable", "zeros", "ones", "zeros_like", "ones_like", "fill", "eye",
     "range", "linspace", "one_hot", "cast", "reshape", "transpose", "expand_dims", "squeeze",
-    "concat", "stack", "unstack", "split", "tile", "gather", "boolean_mask", "shape", "size", "rank",
+    "concat", "stack", "unstack", "split", "tile", "gather",
+    "gather_nd", "scatter_nd", "unique", "boolean_mask", "shape", "size", "rank",
     "identity", "stop_gradient", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sign", "tanh",
     "sigmoid", "negative", "lgamma", "digamma", "softplus", "add", "subtract", "multiply", "divide",
     "truediv", "maximum", "minimum", "pow", "square", "reciprocal", "rsqrt", "squared_difference",
