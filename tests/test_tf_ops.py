@@ -349,3 +349,54 @@ def test_unique_keeps_first_appearance_order():
     assert result.y.numpy().tolist() == [3.0, -1.0, 0.5] and result.idx.numpy().tolist() == [0, 1, 0, 2]
     with pytest.raises(ValueError, match="1-D"):
         tf.unique(np.ones((2, 2)))
+
+
+def test_random_categorical_draws_with_the_softmax_probabilities():
+    probs = np.array([[0.2, 0.5, 0.3, 0.0], [0.9, 0.05, 0.05, 0.0]])
+    with np.errstate(divide="ignore"):
+        logits = np.log(probs) + 3.0  # unnormalised; log(0) = -inf: never drawn
+    draws = tf.random.categorical(logits, 40000, seed=2).numpy()
+    assert draws.shape == (2, 40000) and draws.dtype == np.int64
+    freq = np.stack([np.bincount(row, minlength=4) / 40000 for row in draws])
+    # binomial standard error at n = 40000 is at most 0.0025: 4 of them
+    np.testing.assert_allclose(freq, probs, atol=0.01)
+    assert freq[:, 3].sum() == 0
+    same = tf.random.categorical(logits, 5, seed=9).numpy()
+    np.testing.assert_array_equal(same, tf.random.categorical(logits, 5, seed=9).numpy())
+    tf.set_random_seed(4)
+    first = tf.random.categorical(logits, 8).numpy()
+    tf.set_random_seed(4)
+    np.testing.assert_array_equal(first, tf.random.categorical(logits, 8).numpy())  # library seed
+    keras_draws = tf.keras.random.categorical(logits, 3, seed=1)
+    assert keras_draws.dtype == np.int32 and keras_draws.shape == (2, 3)
+    with pytest.raises(ValueError, match="batch, num_classes"):
+        tf.random.categorical([0.0, 1.0], 2)
+
+
+def test_keras_random_randint_and_shuffle():
+    ints = tf.keras.random.randint((400,), 2, 5, seed=3).numpy()
+    assert ints.dtype == np.int32 and set(ints.tolist()) == {2, 3, 4}
+    np.testing.assert_array_equal(ints, tf.keras.random.randint((400,), 2, 5, seed=3).numpy())
+    x = np.arange(12.0).reshape(3, 4)
+    rows = tf.keras.random.shuffle(x, seed=5).numpy()
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, x))  # the same rows, reordered
+    cols = tf.keras.random.shuffle(x, axis=1, seed=5).numpy()
+    np.testing.assert_array_equal(np.sort(cols, axis=1), x)
+    assert len({tuple(c) for c in cols.T} & {tuple(c) for c in x.T}) == 4  # whole columns moved
+    gen = tf.keras.random.SeedGenerator(1)
+    orders = {tuple(tf.keras.random.shuffle(np.arange(8), seed=gen).numpy()) for _ in range(3)}
+    assert len(orders) == 3  # a SeedGenerator advances
+
+
+def test_keras_random_shuffle_gradient_goes_back_to_each_entry():
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.keras.random.shuffle(x, seed=2)
+        loss = tf.reduce_sum(y * W[:3, :1])
+    moved = y.numpy()
+    grad = tape.gradient(loss, x).numpy()
+    # each row of x got the weight of the row it moved to (hand-worked: match rows by value)
+    for i in range(3):
+        j = int(np.flatnonzero((moved == X[i]).all(axis=1))[0])
+        np.testing.assert_allclose(grad[i], np.full(4, W[j, 0]))
