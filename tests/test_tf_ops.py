@@ -400,3 +400,15 @@ def test_keras_random_shuffle_gradient_goes_back_to_each_entry():
     for i in range(3):
         j = int(np.flatnonzero((moved == X[i]).all(axis=1))[0])
         np.testing.assert_allclose(grad[i], np.full(4, W[j, 0]))
+
+
+def test_new_ops_work_on_keras_inputs_in_a_functional_model():
+    assert tf.nn.top_k is tf.math.top_k
+    inputs = tf.keras.Input((3,))
+    kernel = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], np.float32)
+    summed = tf.einsum("bi,ij->bj", inputs, kernel)
+    largest = tf.keras.ops.top_k(inputs, 2)[0]
+    model = tf.keras.Model(inputs, [summed, largest])
+    a, b = model.predict(np.array([[0.0, 1.0, 2.0], [5.0, 3.0, 4.0]], np.float32), verbose=0)
+    np.testing.assert_array_equal(a, [[2.0, 3.0], [9.0, 7.0]])  # x0 + x2, x1 + x2
+    np.testing.assert_array_equal(b, [[2.0, 1.0], [5.0, 4.0]])
