@@ -361,6 +361,8 @@ def test_random_categorical_draws_with_the_softmax_probabilities():
     # binomial standard error at n = 40000 is at most 0.0025: 4 of them
     np.testing.assert_allclose(freq, probs, atol=0.01)
     assert freq[:, 3].sum() == 0
+    assert tf.random.categorical(logits, 2, dtype=None, seed=1).dtype == np.int64
+    assert tf.random.categorical(logits, 2, dtype=tf.int32, seed=1).dtype == np.int32
     same = tf.random.categorical(logits, 5, seed=9).numpy()
     np.testing.assert_array_equal(same, tf.random.categorical(logits, 5, seed=9).numpy())
     tf.set_random_seed(4)

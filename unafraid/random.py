@@ -168,13 +168,13 @@ def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: 
     return Tensor((mean + stddev * z).astype(dtype))
 
 
-def categorical(logits: Any, num_samples: int, dtype: Any = "int64", seed: Any = None,
+def categorical(logits: Any, num_samples: int, dtype: Any = None, seed: Any = None,
                 name: str | None = None) -> Tensor:
     """Class indices drawn from the softmax of each row of ``logits`` (``tf.random.categorical``).
 
     ``logits`` has shape ``(batch, num_classes)`` (unnormalised log-probabilities; ``-inf`` marks
     a class that is never drawn); the result has shape ``(batch, num_samples)`` and dtype
-    ``dtype`` (int64 as in TensorFlow). Row ``i`` draws class ``k`` with probability
+    ``dtype`` (int64 unless given, as in TensorFlow). Row ``i`` draws class ``k`` with probability
     ``exp(logits[i, k]) / sum_j exp(logits[i, j])``, each draw independent. ``seed`` is as for
     :func:`normal` (None: the next stream of the library's seed). No gradient (indices).
     The numbers drawn are not TensorFlow's (another generator).
@@ -198,7 +198,7 @@ def categorical(logits: Any, num_samples: int, dtype: Any = "int64", seed: Any =
     cdf /= cdf[:, -1:]
     u = draw_generator(seed).random((a.shape[0], int(num_samples)))
     draws = np.stack([np.searchsorted(row, us, side="right") for row, us in zip(cdf, u, strict=True)])
-    return Tensor(np.minimum(draws, a.shape[1] - 1).astype(dtype))
+    return Tensor(np.minimum(draws, a.shape[1] - 1).astype("int64" if dtype is None else dtype))
 
 
 def _shape(shape: Any) -> tuple[int, ...]:
