@@ -414,3 +414,28 @@ def test_new_ops_work_on_keras_inputs_in_a_functional_model():
     a, b = model.predict(np.array([[0.0, 1.0, 2.0], [5.0, 3.0, 4.0]], np.float32), verbose=0)
     np.testing.assert_array_equal(a, [[2.0, 3.0], [9.0, 7.0]])  # x0 + x2, x1 + x2
     np.testing.assert_array_equal(b, [[2.0, 1.0], [5.0, 4.0]])
+
+
+@pytest.mark.slow
+def test_top_k_and_einsum_agree_with_keras_3_on_jax():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras", reason="keras (JAX backend) is in the test extra")
+    jax = pytest.importorskip("jax", reason="jax is in the test extra")
+    x = np.array([[1.0, 3.0, 2.0, 3.0], [4.0, 4.0, 0.0, 4.0]], np.float32)
+    kv, ki = keras.ops.top_k(x, 3)
+    ov, oi = tf.keras.ops.top_k(x, 3)
+    np.testing.assert_array_equal(ov.numpy(), np.asarray(kv))
+    np.testing.assert_array_equal(oi.numpy(), np.asarray(ki))  # ties: the lower index first
+    a, b = EINSUM_A.astype(np.float32), EINSUM_B.astype(np.float32)
+    v = rng.normal(size=(2, 5)).astype(np.float32)
+    expected = jax.grad(lambda p, q: (keras.ops.einsum("...ij,jk->...k", p, q) * v).sum(),
+                        argnums=(0, 1))(a, b)
+    ta, tb = tf.constant(a), tf.constant(b)
+    with tf.GradientTape() as tape:
+        tape.watch([ta, tb])
+        y = tf.reduce_sum(tf.keras.ops.einsum("...ij,jk->...k", ta, tb) * v)
+    got = tape.gradient(y, [ta, tb])
+    for ours, theirs in zip(got, expected, strict=True):
+        np.testing.assert_allclose(ours.numpy(), np.asarray(theirs), rtol=1e-5, atol=1e-5)
