@@ -280,9 +280,16 @@ def test_einsum_broadcasts_axes_of_length_one():
     check_grad(lambda x: tf.einsum("ij,ij->i", x, b), a)
 
 
-def test_einsum_refuses_a_repeated_letter_and_mismatched_lengths():
-    with pytest.raises(ValueError, match="repeated letter"):
-        tf.einsum("ii->i", np.eye(3))
+def test_einsum_reads_diagonals_and_refuses_mismatched_lengths():
+    m, t = rng.normal(size=(3, 3)), rng.normal(size=(3, 2, 3))
+    np.testing.assert_allclose(tf.einsum("ii->i", m).numpy(), np.diag(m), rtol=1e-12)
+    np.testing.assert_allclose(tf.einsum("ii", m).numpy(), np.trace(m), rtol=1e-12)
+    np.testing.assert_allclose(tf.einsum("iji,jk->ik", t, EINSUM_B[:2]).numpy(),
+                               np.einsum("iji,jk->ik", t, EINSUM_B[:2]), rtol=1e-12)
+    check_grad(lambda x: tf.einsum("iji,jk->ik", x, EINSUM_B[:2]), t)
+    check_grad(lambda x: tf.einsum("ii", x), m)
+    with pytest.raises(ValueError, match="diagonal needs equal lengths"):
+        tf.einsum("ii->i", np.ones((2, 3)))
     with pytest.raises(ValueError, match="letter 'j'"):
         tf.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
 

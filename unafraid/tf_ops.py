@@ -679,11 +679,24 @@ def _explicit_einsum(equation: str, shapes: list[tuple[int, ...]]) -> str:
                                                   and c not in elided))
     output = output.replace("...", elided)
     for spec, shape in zip(specs, shapes, strict=True):
-        if len(spec) != len(shape) or len(set(spec)) != len(spec) or not spec.isalpha() and spec:
+        if len(spec) != len(shape) or not spec.isalpha() and spec:
             raise ValueError(f"tf.einsum: subscripts {spec!r} do not fit an operand of shape {shape} "
-                             f"(one letter per axis, each letter once per operand; a repeated letter "
-                             f"(a diagonal or trace) is not supported: use tf.linalg ops).")
+                             f"(one letter per axis).")
     return ",".join(specs) + "->" + output
+
+
+def _einsum_diagonal(equation: str, t: Tensor, spec: str) -> tuple[Tensor, str]:
+    """The entries of ``t`` whose axes with the same letter in ``spec`` have the same index:
+    ``spec`` ``'iij'`` on shape ``(n, n, m)`` gives ``t[k, k, j]`` of shape ``(n, m)``, ``'ij'``."""
+    letters = "".join(dict.fromkeys(spec))
+    lengths: dict[str, int] = {}
+    for c, n in zip(spec, t.shape, strict=True):
+        if lengths.setdefault(c, n) != n:
+            raise ValueError(f"tf.einsum({equation!r}): letter {c!r} appears twice in subscripts "
+                             f"{spec!r} with lengths {lengths[c]} and {n} (operand shape {t.shape}); "
+                             f"a diagonal needs equal lengths.")
+    index = tuple(np.arange(lengths[c]).reshape([-1 if d == c else 1 for d in letters]) for c in spec)
+    return _t(ops.getitem(t, index)), letters
 
 
 def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
@@ -694,7 +707,7 @@ def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
     alphabetical order). Axes of length 1 broadcast against the same letter's length in
     another operand. The gradient of each operand is an einsum of the output's gradient with
     the other operands (so it can be differentiated again). A letter twice in one operand
-    (``'ii->i'``) is refused. The result has NumPy's result dtype.
+    reads its diagonal (``'ii->i'``, ``'ii->'`` the trace). The result has NumPy's result dtype.
 
     Examples
     --------
@@ -706,7 +719,12 @@ def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
 
     tensors = [_t(x) if isinstance(x, Tensor) else Tensor(as_array(x)) for x in inputs]
     explicit = _explicit_einsum(equation, [t.shape for t in tensors])
-    specs = explicit.split("->")[0].split(",")
+    specs, output = explicit.split("->")
+    specs = specs.split(",")
+    for i, spec in enumerate(specs):
+        if len(set(spec)) != len(spec):  # a repeated letter: read the diagonal (differentiable)
+            tensors[i], specs[i] = _einsum_diagonal(equation, tensors[i], spec)
+    explicit = ",".join(specs) + "->" + output
     sizes: dict[str, int] = {}
     for spec, t in zip(specs, tensors, strict=True):
         for c, n in zip(spec, t.shape, strict=True):
