@@ -236,3 +236,213 @@ def test_floordiv_and_floormod_round_as_pythons_floor_division():
 def test_is_tensor():
     assert tf.is_tensor(tf.constant(1.0)) and tf.is_tensor(tf.Variable([1.0]))
     assert not tf.is_tensor(np.ones(2)) and not tf.is_tensor(1.0)
+
+
+def test_top_k_values_and_indices_hand_worked():
+    values, indices = tf.math.top_k([[1.0, 3.0, 2.0, 3.0], [0.0, -1.0, 5.0, 4.0]], k=3)
+    np.testing.assert_array_equal(values.numpy(), [[3.0, 3.0, 2.0], [5.0, 4.0, 0.0]])
+    np.testing.assert_array_equal(indices.numpy(), [[1, 3, 2], [2, 3, 0]])  # ties: lower index first
+    assert indices.dtype == np.int32
+    result = tf.math.top_k([2.0, 7.0])
+    assert result.values.numpy().tolist() == [7.0] and result.indices.numpy().tolist() == [1]
+    kv, ki = tf.keras.ops.top_k(np.array([1.0, 3.0, 2.0]), 2)
+    assert kv.numpy().tolist() == [3.0, 2.0] and ki.numpy().tolist() == [1, 2]
+    with pytest.raises(ValueError, match="k=5"):
+        tf.math.top_k([1.0, 2.0], k=5)
+
+
+def test_top_k_gradient_matches_finite_differences():
+    check_grad(lambda x: tf.math.top_k(x, k=2).values * W[:2, 0], X)
+
+
+EINSUM_A, EINSUM_B = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5))
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("bij,jk->bik", [(2, 3, 4), (4, 5)]),
+    ("...ij,jk->...ik", [(2, 3, 4), (4, 5)]),
+    ("ij,jk", [(3, 4), (4, 5)]),  # implicit output: 'ik'
+    ("bij->jb", [(2, 3, 4)]),
+    ("bij,bij->b", [(2, 3, 4), (2, 3, 4)]),
+    ("i,j->ij", [(3,), (4,)]),
+])
+def test_einsum_values_follow_numpy(equation, shapes):
+    arrays = [rng.normal(size=s) for s in shapes]
+    np.testing.assert_allclose(tf.einsum(equation, *arrays).numpy(), np.einsum(equation, *arrays),
+                               rtol=1e-12)
+    np.testing.assert_allclose(tf.keras.ops.einsum(equation, *arrays).numpy(),
+                               np.einsum(equation, *arrays), rtol=1e-12)
+
+
+def test_einsum_broadcasts_axes_of_length_one():
+    a, b = rng.normal(size=(1, 3)), rng.normal(size=(4, 3))
+    np.testing.assert_allclose(tf.einsum("ij,ij->ij", a, b).numpy(), a * b, rtol=1e-12)
+    check_grad(lambda x: tf.einsum("ij,ij->i", x, b), a)
+
+
+def test_einsum_reads_diagonals_and_refuses_mismatched_lengths():
+    m, t = rng.normal(size=(3, 3)), rng.normal(size=(3, 2, 3))
+    np.testing.assert_allclose(tf.einsum("ii->i", m).numpy(), np.diag(m), rtol=1e-12)
+    np.testing.assert_allclose(tf.einsum("ii", m).numpy(), np.trace(m), rtol=1e-12)
+    np.testing.assert_allclose(tf.einsum("iji,jk->ik", t, EINSUM_B[:2]).numpy(),
+                               np.einsum("iji,jk->ik", t, EINSUM_B[:2]), rtol=1e-12)
+    check_grad(lambda x: tf.einsum("iji,jk->ik", x, EINSUM_B[:2]), t)
+    check_grad(lambda x: tf.einsum("ii", x), m)
+    with pytest.raises(ValueError, match="diagonal needs equal lengths"):
+        tf.einsum("ii->i", np.ones((2, 3)))
+    with pytest.raises(ValueError, match="letter 'j'"):
+        tf.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
+
+
+@pytest.mark.parametrize("equation, which", [("bij,jk->bk", 0), ("bij,jk->bk", 1),
+                                             ("...ij,jk", 0), ("bij,jk->", 1)])
+def test_einsum_gradients_match_finite_differences(equation, which):
+    operands = [EINSUM_A, EINSUM_B]
+
+    def f(x):
+        args = list(operands)
+        args[which] = x
+        return tf.einsum(equation, *args)
+
+    check_grad(f, operands[which])
+
+
+def test_einsum_second_derivative_matches_finite_differences():
+    check_grad(lambda x: tf.einsum("bij,jk->bk", x, tf.expand_dims(x[0, 0], 1) * EINSUM_B) ** 2,
+               EINSUM_A, order=2)
+
+
+P3 = rng.normal(size=(2, 3, 4))
+
+
+def test_gather_nd_follows_tensorflows_examples():
+    # tf.gather_nd's documented examples, worked by hand
+    matrix = [[1.0, 2.0], [3.0, 4.0]]
+    np.testing.assert_array_equal(tf.gather_nd(matrix, [[0, 0], [1, 1]]).numpy(), [1.0, 4.0])
+    np.testing.assert_array_equal(tf.gather_nd([[1.0, 2.0], [3.0, 4.0]], [[1], [0]]).numpy(),
+                                  [[3.0, 4.0], [1.0, 2.0]])
+    np.testing.assert_array_equal(tf.gather_nd(P3, [[[1, 2, 3]], [[0, 0, 1]]]).numpy(),
+                                  [[P3[1, 2, 3]], [P3[0, 0, 1]]])
+    # batch_dims=1: each batch row indexes its own slice
+    np.testing.assert_array_equal(tf.gather_nd(P3, [[1, 2], [0, 3]], batch_dims=1).numpy(),
+                                  [P3[0, 1, 2], P3[1, 0, 3]])
+    with pytest.raises(IndexError, match=r"indices\[1\] = \[2, 0\]"):
+        tf.gather_nd([[1.0, 2.0], [3.0, 4.0]], [[0, 0], [2, 0]])
+
+
+def test_scatter_nd_adds_repeated_indices():
+    np.testing.assert_array_equal(  # TensorFlow's documented example
+        tf.scatter_nd([[4], [3], [1], [7]], [9.0, 10.0, 11.0, 12.0], [8]).numpy(),
+        [0, 11, 0, 10, 9, 0, 0, 12])
+    out = tf.scatter_nd([[0, 1], [0, 1], [2, 0]], [1.0, 2.0, 5.0], tf.constant([3, 2])).numpy()
+    np.testing.assert_array_equal(out, [[0.0, 3.0], [0.0, 0.0], [5.0, 0.0]])
+    rows = tf.scatter_nd([[1], [1]], [[1.0, 2.0], [3.0, 4.0]], [3, 2]).numpy()
+    np.testing.assert_array_equal(rows, [[0, 0], [4, 6], [0, 0]])
+    with pytest.raises(ValueError, match=r"updates must have shape"):
+        tf.scatter_nd([[1]], [1.0, 2.0], [3])
+
+
+def test_gather_nd_and_scatter_nd_gradients_match_finite_differences():
+    check_grad(lambda p: tf.gather_nd(p, [[[1, 2], [0, 0]], [[1, 2], [1, 0]]]), P3)
+    check_grad(lambda p: tf.gather_nd(p, [[2, 1], [0, 3]], batch_dims=1), P3)
+    check_grad(lambda u: tf.scatter_nd([[0, 1], [2, 0], [0, 1]], u, [3, 2, 4]) ** 2, X)
+
+
+def test_unique_keeps_first_appearance_order():
+    y, idx = tf.unique([1, 1, 2, 4, 4, 4, 7, 8, 8])  # TensorFlow's documented example
+    assert y.numpy().tolist() == [1, 2, 4, 7, 8]
+    assert idx.numpy().tolist() == [0, 0, 1, 2, 2, 2, 3, 4, 4] and idx.dtype == np.int32
+    result = tf.unique(np.array([3.0, -1.0, 3.0, 0.5]))
+    assert result.y.numpy().tolist() == [3.0, -1.0, 0.5] and result.idx.numpy().tolist() == [0, 1, 0, 2]
+    with pytest.raises(ValueError, match="1-D"):
+        tf.unique(np.ones((2, 2)))
+
+
+def test_random_categorical_draws_with_the_softmax_probabilities():
+    probs = np.array([[0.2, 0.5, 0.3, 0.0], [0.9, 0.05, 0.05, 0.0]])
+    with np.errstate(divide="ignore"):
+        logits = np.log(probs) + 3.0  # unnormalised; log(0) = -inf: never drawn
+    draws = tf.random.categorical(logits, 40000, seed=2).numpy()
+    assert draws.shape == (2, 40000) and draws.dtype == np.int64
+    freq = np.stack([np.bincount(row, minlength=4) / 40000 for row in draws])
+    # binomial standard error at n = 40000 is at most 0.0025: 4 of them
+    np.testing.assert_allclose(freq, probs, atol=0.01)
+    assert freq[:, 3].sum() == 0
+    assert tf.random.categorical(logits, 2, dtype=None, seed=1).dtype == np.int64
+    assert tf.random.categorical(logits, 2, dtype=tf.int32, seed=1).dtype == np.int32
+    same = tf.random.categorical(logits, 5, seed=9).numpy()
+    np.testing.assert_array_equal(same, tf.random.categorical(logits, 5, seed=9).numpy())
+    tf.set_random_seed(4)
+    first = tf.random.categorical(logits, 8).numpy()
+    tf.set_random_seed(4)
+    np.testing.assert_array_equal(first, tf.random.categorical(logits, 8).numpy())  # library seed
+    keras_draws = tf.keras.random.categorical(logits, 3, seed=1)
+    assert keras_draws.dtype == np.int32 and keras_draws.shape == (2, 3)
+    with pytest.raises(ValueError, match="batch, num_classes"):
+        tf.random.categorical([0.0, 1.0], 2)
+
+
+def test_keras_random_randint_and_shuffle():
+    ints = tf.keras.random.randint((400,), 2, 5, seed=3).numpy()
+    assert ints.dtype == np.int32 and set(ints.tolist()) == {2, 3, 4}
+    np.testing.assert_array_equal(ints, tf.keras.random.randint((400,), 2, 5, seed=3).numpy())
+    x = np.arange(12.0).reshape(3, 4)
+    rows = tf.keras.random.shuffle(x, seed=5).numpy()
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, x))  # the same rows, reordered
+    cols = tf.keras.random.shuffle(x, axis=1, seed=5).numpy()
+    np.testing.assert_array_equal(np.sort(cols, axis=1), x)
+    assert len({tuple(c) for c in cols.T} & {tuple(c) for c in x.T}) == 4  # whole columns moved
+    gen = tf.keras.random.SeedGenerator(1)
+    orders = {tuple(tf.keras.random.shuffle(np.arange(8), seed=gen).numpy()) for _ in range(3)}
+    assert len(orders) == 3  # a SeedGenerator advances
+
+
+def test_keras_random_shuffle_gradient_goes_back_to_each_entry():
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.keras.random.shuffle(x, seed=2)
+        loss = tf.reduce_sum(y * W[:3, :1])
+    moved = y.numpy()
+    grad = tape.gradient(loss, x).numpy()
+    # each row of x got the weight of the row it moved to (hand-worked: match rows by value)
+    for i in range(3):
+        j = int(np.flatnonzero((moved == X[i]).all(axis=1))[0])
+        np.testing.assert_allclose(grad[i], np.full(4, W[j, 0]))
+
+
+def test_new_ops_work_on_keras_inputs_in_a_functional_model():
+    assert tf.nn.top_k is tf.math.top_k
+    inputs = tf.keras.Input((3,))
+    kernel = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], np.float32)
+    summed = tf.einsum("bi,ij->bj", inputs, kernel)
+    largest = tf.keras.ops.top_k(inputs, 2)[0]
+    model = tf.keras.Model(inputs, [summed, largest])
+    a, b = model.predict(np.array([[0.0, 1.0, 2.0], [5.0, 3.0, 4.0]], np.float32), verbose=0)
+    np.testing.assert_array_equal(a, [[2.0, 3.0], [9.0, 7.0]])  # x0 + x2, x1 + x2
+    np.testing.assert_array_equal(b, [[2.0, 1.0], [5.0, 4.0]])
+
+
+@pytest.mark.slow
+def test_top_k_and_einsum_agree_with_keras_3_on_jax():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras", reason="keras (JAX backend) is in the test extra")
+    jax = pytest.importorskip("jax", reason="jax is in the test extra")
+    x = np.array([[1.0, 3.0, 2.0, 3.0], [4.0, 4.0, 0.0, 4.0]], np.float32)
+    kv, ki = keras.ops.top_k(x, 3)
+    ov, oi = tf.keras.ops.top_k(x, 3)
+    np.testing.assert_array_equal(ov.numpy(), np.asarray(kv))
+    np.testing.assert_array_equal(oi.numpy(), np.asarray(ki))  # ties: the lower index first
+    a, b = EINSUM_A.astype(np.float32), EINSUM_B.astype(np.float32)
+    v = rng.normal(size=(2, 5)).astype(np.float32)
+    expected = jax.grad(lambda p, q: (keras.ops.einsum("...ij,jk->...k", p, q) * v).sum(),
+                        argnums=(0, 1))(a, b)
+    ta, tb = tf.constant(a), tf.constant(b)
+    with tf.GradientTape() as tape:
+        tape.watch([ta, tb])
+        y = tf.reduce_sum(tf.keras.ops.einsum("...ij,jk->...k", ta, tb) * v)
+    got = tape.gradient(y, [ta, tb])
+    for ours, theirs in zip(got, expected, strict=True):
+        np.testing.assert_allclose(ours.numpy(), np.asarray(theirs), rtol=1e-5, atol=1e-5)

@@ -119,8 +119,9 @@ def set_generator_state(gen: np.random.Generator, state: dict) -> None:
 
 
 # ---- tf.random: draws as Tensors, each call from the next stream of the library's seed --------
-def _draw_generator(seed: Any) -> np.random.Generator:
-    """``seed`` (an int, a ``keras.random.SeedGenerator``, or None) as a generator."""
+def draw_generator(seed: Any) -> np.random.Generator:
+    """``seed`` (an int, a ``keras.random.SeedGenerator``, or None: the next stream derived from
+    the library's seed) as a generator, for one draw."""
     if seed is None:
         return make_generator()
     if hasattr(seed, "next_generator"):
@@ -136,7 +137,7 @@ def normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = "flo
     library's seed (the same script gives the same numbers every run); with an
     integer ``seed`` the call gives the same numbers every time.
     """
-    z = _draw_generator(seed).standard_normal(_shape(shape))
+    z = draw_generator(seed).standard_normal(_shape(shape))
     return Tensor((mean + stddev * z).astype(dtype))
 
 
@@ -146,7 +147,7 @@ def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = "float
 
     ``maxval`` defaults to 1 for floats; integer dtypes need it.
     """
-    gen, kind = _draw_generator(seed), np.dtype(dtype).kind
+    gen, kind = draw_generator(seed), np.dtype(dtype).kind
     if kind in "iu":
         if maxval is None:
             raise ValueError("tf.random.uniform with an integer dtype needs maxval= (exclusive).")
@@ -158,13 +159,46 @@ def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = "float
 def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = "float32",
                      seed: Any = None, name: str | None = None) -> Tensor:
     """Normal draws, those beyond two standard deviations redrawn (``tf.random.truncated_normal``)."""
-    gen, size = _draw_generator(seed), _shape(shape)
+    gen, size = draw_generator(seed), _shape(shape)
     z = gen.standard_normal(size)
     bad = np.abs(z) > 2
     while bad.any():
         z[bad] = gen.standard_normal(int(bad.sum()))
         bad = np.abs(z) > 2
     return Tensor((mean + stddev * z).astype(dtype))
+
+
+def categorical(logits: Any, num_samples: int, dtype: Any = None, seed: Any = None,
+                name: str | None = None) -> Tensor:
+    """Class indices drawn from the softmax of each row of ``logits`` (``tf.random.categorical``).
+
+    ``logits`` has shape ``(batch, num_classes)`` (unnormalised log-probabilities; ``-inf`` marks
+    a class that is never drawn); the result has shape ``(batch, num_samples)`` and dtype
+    ``dtype`` (int64 unless given, as in TensorFlow). Row ``i`` draws class ``k`` with probability
+    ``exp(logits[i, k]) / sum_j exp(logits[i, j])``, each draw independent. ``seed`` is as for
+    :func:`normal` (None: the next stream of the library's seed). No gradient (indices).
+    The numbers drawn are not TensorFlow's (another generator).
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> tf.random.categorical([[0.0, 0.0, -np.inf]], 4, seed=1).shape
+    (1, 4)
+    """
+    a = np.asarray(logits.data if isinstance(logits, Tensor) else logits, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"tf.random.categorical: logits must have shape (batch, num_classes) with "
+                         f"num_classes >= 1, got shape {a.shape}; add a batch axis with "
+                         f"tf.expand_dims(logits, 0).")
+    top = a.max(axis=1, keepdims=True)
+    if not np.all(np.isfinite(top)) or np.isnan(a).any():
+        raise ValueError("tf.random.categorical: each row of logits needs a finite largest value "
+                         "and no NaN (a row of only -inf has no class to draw).")
+    cdf = np.cumsum(np.exp(a - top), axis=1)
+    cdf /= cdf[:, -1:]
+    u = draw_generator(seed).random((a.shape[0], int(num_samples)))
+    draws = np.stack([np.searchsorted(row, us, side="right") for row, us in zip(cdf, u, strict=True)])
+    return Tensor(np.minimum(draws, a.shape[1] - 1).astype("int64" if dtype is None else dtype))
 
 
 def _shape(shape: Any) -> tuple[int, ...]:

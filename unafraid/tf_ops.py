@@ -373,6 +373,114 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: int | 
     return _t(ops.getitem(params, index))
 
 
+def _nd_index(op: str, indices: Any, shape: tuple[int, ...], batch_dims: int = 0) -> tuple[Any, ...]:
+    """``indices`` of shape ``(..., m)`` as the NumPy index that reads (or writes) the entries or
+    slices they name in an array of ``shape``; each index checked to lie in ``[0, length)``, as
+    TensorFlow checks it on the CPU."""
+    idx = np.asarray(as_array(indices))
+    if idx.dtype.kind not in "iu" or idx.ndim < 1 or idx.shape[-1] > len(shape) - batch_dims:
+        raise ValueError(f"tf.{op}: indices must be integers of shape (..., m) with m at most the "
+                         f"rank {len(shape) - batch_dims} of the indexed tensor (shape {shape}, "
+                         f"batch_dims={batch_dims}); got dtype {idx.dtype}, shape {idx.shape}.")
+    limits = np.asarray(shape[batch_dims:batch_dims + idx.shape[-1]])
+    bad = (idx < 0) | (idx >= limits)
+    if bad.any():
+        where_bad = tuple(int(i) for i in np.argwhere(bad)[0][:-1])
+        raise IndexError(f"tf.{op}: indices{list(where_bad)} = {idx[where_bad].tolist()} does not "
+                         f"index a tensor of shape {shape} (each index in [0, length)).")
+    outer = idx.ndim - 1
+    grids = [np.arange(shape[k]).reshape((1,) * k + (-1,) + (1,) * (outer - k - 1))
+             for k in builtins.range(batch_dims)]
+    return (*grids, *(idx[..., j] for j in builtins.range(idx.shape[-1])))
+
+
+def gather_nd(params: Any, indices: Any, batch_dims: int = 0, name: str | None = None) -> Tensor:
+    """The entries or slices of ``params`` named by the last axis of ``indices`` (``tf.gather_nd``).
+
+    ``indices`` has shape ``(..., m)``; the result has shape ``indices.shape[:-1] +
+    params.shape[m:]`` (``params.shape[batch_dims + m:]`` after ``batch_dims`` leading axes
+    that ``params`` and ``indices`` share): ``out[i] = params[indices[i, 0], ..., indices[i, m-1]]``.
+    Differentiable in ``params`` (the gradient is scattered back, repeated indices adding up).
+    An index outside ``[0, length)`` is an ``IndexError``, as TensorFlow's on the CPU.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.gather_nd([[1.0, 2.0], [3.0, 4.0]], [[1, 0], [0, 1]]).numpy()
+    array([3., 2.], dtype=float32)
+    """
+    shape = np.shape(as_array(params))
+    batch_dims = int(batch_dims)
+    if batch_dims and np.shape(as_array(indices))[:batch_dims] != shape[:batch_dims]:
+        raise ValueError(f"tf.gather_nd: batch_dims={batch_dims} needs the same leading axes in params "
+                         f"{shape} and indices {np.shape(as_array(indices))}.")
+    return _t(ops.getitem(params, _nd_index("gather_nd", indices, shape, batch_dims)))
+
+
+def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) -> Tensor:
+    """Zeros of ``shape`` with ``updates`` added where ``indices`` point (``tf.scatter_nd``).
+
+    ``indices`` has shape ``(..., m)`` and ``updates`` shape ``indices.shape[:-1] + shape[m:]``;
+    repeated indices add up, as in TensorFlow. Differentiable in ``updates`` (the gradient is
+    ``tf.gather_nd(g, indices)``).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.scatter_nd([[1], [3], [1]], [9.0, 10.0, 1.0], [4]).numpy()
+    array([ 0., 10.,  0., 10.], dtype=float32)
+    """
+    shape = _shape_tuple(shape)
+    index = _nd_index("scatter_nd", indices, shape)
+    values = _t(updates) if isinstance(updates, Tensor) else Tensor(as_array(updates))
+    want = np.shape(as_array(indices))[:-1] + shape[len(index):]
+    if values.shape != want:
+        raise ValueError(f"tf.scatter_nd: updates must have shape indices.shape[:-1] + shape[m:] = "
+                         f"{want}, got {values.shape}.")
+    return _t(ops.scatter_add(values, shape, index))
+
+
+class Unique(tuple):
+    """``(y, idx)`` as ``tf.unique`` returns them; also ``.y`` and ``.idx``."""
+
+    __slots__ = ()
+
+    def __new__(cls, y: Tensor, idx: Tensor) -> Unique:
+        return super().__new__(cls, (y, idx))
+
+    @property
+    def y(self) -> Tensor:
+        """The distinct values, in the order they first appear."""
+        return self[0]
+
+    @property
+    def idx(self) -> Tensor:
+        """For each input entry, its value's position in ``y``."""
+        return self[1]
+
+
+def unique(x: Any, out_idx: Any = int32, name: str | None = None) -> Unique:
+    """The distinct values of a 1-D ``x`` in order of first appearance, and where each entry's
+    value sits among them (``tf.unique``): ``x == y[idx]``. No gradient (as in TensorFlow).
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> y, idx = tf.unique([1, 1, 2, 4, 4, 4, 7, 8, 8])
+    >>> y.numpy().tolist(), idx.numpy().tolist()
+    ([1, 2, 4, 7, 8], [0, 0, 1, 2, 2, 2, 3, 4, 4])
+    """
+    a = np.asarray(as_array(x))
+    if a.ndim != 1:
+        raise ValueError(f"tf.unique: x must be 1-D, got shape {a.shape}; flatten it first with "
+                         f"tf.reshape(x, [-1]).")
+    values, first, inverse = np.unique(a, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return Unique(Tensor(values[order]), Tensor(rank[inverse.reshape(-1)].astype(_dtype(out_idx))))
+
+
 def boolean_mask(tensor: Any, mask: Any, axis: int | None = None, name: str = "boolean_mask") -> Tensor:
     """The entries of ``tensor`` where ``mask`` is true."""
     return _t(ops.getitem(tensor, np.asarray(as_array(mask), np.bool_)))
@@ -547,6 +655,87 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
         return _t(ops.multiply(a, b))
     raise NotImplementedError(f"tf.tensordot: axes={axes!r} is not supported (only 0 and 1); "
                               f"reshape and use tf.matmul.")
+
+
+def _explicit_einsum(equation: str, shapes: list[tuple[int, ...]]) -> str:
+    """``equation`` written with letters only and an ``->``: each ``...`` becomes letters the
+    equation does not use (right-aligned, as broadcasting aligns axes), and an implicit output is
+    NumPy's and TensorFlow's (the ``...`` axes, then the letters used once, in alphabetical order)."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(shapes):
+        raise ValueError(f"tf.einsum: equation {equation!r} names {len(specs)} operands, "
+                         f"got {len(shapes)}.")
+    ranks = [len(shape) - len(spec.replace("...", "")) for spec, shape in zip(specs, shapes, strict=True)
+             if "..." in spec]
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
+    elided = "".join(free[:builtins.max(ranks, default=0)])
+    specs = [s.replace("...", elided[len(elided) - (len(shape) - len(s) + 3):] if "..." in s else "")
+             for s, shape in zip(specs, shapes, strict=True)]
+    if not arrow:
+        letters = "".join(specs)
+        output = elided + "".join(builtins.sorted(c for c in set(letters) if letters.count(c) == 1
+                                                  and c not in elided))
+    output = output.replace("...", elided)
+    for spec, shape in zip(specs, shapes, strict=True):
+        if len(spec) != len(shape) or not spec.isalpha() and spec:
+            raise ValueError(f"tf.einsum: subscripts {spec!r} do not fit an operand of shape {shape} "
+                             f"(one letter per axis).")
+    return ",".join(specs) + "->" + output
+
+
+def _einsum_diagonal(equation: str, t: Tensor, spec: str) -> tuple[Tensor, str]:
+    """The entries of ``t`` whose axes with the same letter in ``spec`` have the same index:
+    ``spec`` ``'iij'`` on shape ``(n, n, m)`` gives ``t[k, k, j]`` of shape ``(n, m)``, ``'ij'``."""
+    letters = "".join(dict.fromkeys(spec))
+    lengths: dict[str, int] = {}
+    for c, n in zip(spec, t.shape, strict=True):
+        if lengths.setdefault(c, n) != n:
+            raise ValueError(f"tf.einsum({equation!r}): letter {c!r} appears twice in subscripts "
+                             f"{spec!r} with lengths {lengths[c]} and {n} (operand shape {t.shape}); "
+                             f"a diagonal needs equal lengths.")
+    index = tuple(np.arange(lengths[c]).reshape([-1 if d == c else 1 for d in letters]) for c in spec)
+    return _t(ops.getitem(t, index)), letters
+
+
+def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
+    """Einstein summation (``tf.einsum``, ``keras.ops.einsum``), differentiable in every operand.
+
+    ``equation`` is NumPy's: ``'ij,jk->ik'`` (a matrix product), ``'bij,bjk->bik'``,
+    ``'...ij,jk->...ik'``, ``'ij->ji'``, or implicit (``'ij,jk'``: the letters used once, in
+    alphabetical order). Axes of length 1 broadcast against the same letter's length in
+    another operand. The gradient of each operand is an einsum of the output's gradient with
+    the other operands (so it can be differentiated again). A letter twice in one operand
+    reads its diagonal (``'ii->i'``, ``'ii->'`` the trace). The result has NumPy's result dtype.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> tf.einsum("ij,j->i", [[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0]).numpy()
+    array([3., 7.], dtype=float32)
+    """
+    from .layers.einsum_dense import Einsum  # the engine primitive (layers import this module)
+
+    tensors = [_t(x) if isinstance(x, Tensor) else Tensor(as_array(x)) for x in inputs]
+    explicit = _explicit_einsum(equation, [t.shape for t in tensors])
+    specs, output = explicit.split("->")
+    specs = specs.split(",")
+    for i, spec in enumerate(specs):
+        if len(set(spec)) != len(spec):  # a repeated letter: read the diagonal (differentiable)
+            tensors[i], specs[i] = _einsum_diagonal(equation, tensors[i], spec)
+    explicit = ",".join(specs) + "->" + output
+    sizes: dict[str, int] = {}
+    for spec, t in zip(specs, tensors, strict=True):
+        for c, n in zip(spec, t.shape, strict=True):
+            if n != 1:
+                if sizes.setdefault(c, n) != n:
+                    raise ValueError(f"tf.einsum({equation!r}): letter {c!r} has lengths {sizes[c]} "
+                                     f"and {n} in operands of shapes {[t.shape for t in tensors]}.")
+    tensors = [t if all(sizes.get(c, 1) == n for c, n in zip(spec, t.shape, strict=True))
+               else ops.broadcast_to(t, tuple(sizes.get(c, 1) for c in spec))
+               for spec, t in zip(specs, tensors, strict=True)]
+    return _t(Einsum.apply(*tensors, equation=explicit))
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None) -> Tensor:
@@ -787,6 +976,53 @@ def sort(values: Any, axis: int = -1, direction: str = "ASCENDING", name: str | 
     return _t(ops.getitem(values if isinstance(values, Tensor) else Tensor(a), tuple(grid)))
 
 
+class TopKV2(tuple):
+    """``(values, indices)`` as ``tf.math.top_k`` returns them; also ``.values`` and ``.indices``."""
+
+    __slots__ = ()
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> TopKV2:
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Tensor:
+        """The ``k`` largest entries of each last-axis row, largest first."""
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        """Their int32 positions along the last axis."""
+        return self[1]
+
+
+def top_k(input: Any, k: Any = 1, sorted: builtins.bool = True,  # noqa: A002
+          index_type: Any = int32, name: str | None = None) -> TopKV2:
+    """The ``k`` largest entries along the last axis, and their positions (``tf.math.top_k``).
+
+    ``input`` has shape ``(..., n)``; ``values`` has shape ``(..., k)`` and ``input``'s dtype,
+    ``indices`` the same shape and dtype ``index_type`` (int32). Equal values: the lower index
+    comes first, as in TensorFlow. ``values`` is differentiable (the gradient goes back to each
+    chosen entry; the others get 0). ``sorted=False`` is accepted and gives the sorted order.
+
+    Examples
+    --------
+    >>> import unafraid as tf
+    >>> values, indices = tf.math.top_k([1.0, 3.0, 2.0, 3.0], k=2)
+    >>> values.numpy(), indices.numpy()
+    (array([3., 3.], dtype=float32), array([1, 3], dtype=int32))
+    """
+    a = as_array(input)
+    k = int(as_array(k))
+    if a.ndim == 0 or not 0 <= k <= a.shape[-1]:
+        raise ValueError(f"tf.math.top_k: k={k} must be between 0 and the last axis' length of an "
+                         f"input of rank >= 1; input has shape {a.shape}.")
+    order = _order(a, a.ndim - 1, "DESCENDING", "top_k")[..., :k]
+    grid = list(np.indices(order.shape, sparse=True))
+    grid[-1] = order
+    values = _t(ops.getitem(input if isinstance(input, Tensor) else Tensor(a), tuple(grid)))
+    return TopKV2(values, Tensor(order.astype(_dtype(index_type))))
+
+
 def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``floor(x / y)``, elementwise, rounding towards minus infinity as Python's ``//`` does
     (no gradient, as in TensorFlow). ``tf.math.floordiv(-7, 2)`` is ``-4``."""
@@ -825,7 +1061,7 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | N
 
 math = SimpleNamespace(
     abs=abs, add=add, add_n=add_n, argmax=argmax, argmin=argmin, ceil=ceil, cos=cos,
-    count_nonzero=count_nonzero,
+    count_nonzero=count_nonzero, top_k=top_k,
     cumsum=cumsum, digamma=digamma, divide=divide, equal=equal, exp=exp, expm1=expm1, floor=floor,
     floordiv=floordiv, floormod=floormod, mod=floormod,
     greater=greater, greater_equal=greater_equal, is_finite=is_finite, is_inf=is_inf, is_nan=is_nan,
@@ -839,7 +1075,7 @@ math = SimpleNamespace(
     softplus=softplus, sqrt=sqrt, square=square, squared_difference=squared_difference,
     subtract=subtract, tan=tan, tanh=tanh, truediv=truediv)
 linalg = SimpleNamespace(matmul=matmul, norm=norm, l2_normalize=l2_normalize, eye=eye,
-                         global_norm=global_norm, tensordot=tensordot)
+                         global_norm=global_norm, tensordot=tensordot, einsum=einsum)
 
 
 class AdjustContrast(engine.Function):
@@ -965,11 +1201,12 @@ __all__ = [
     "uint64", "bool", "complex64", "complex128", "string", "dtypes", "newaxis", "constant",
     "convert_to_tensor", "Variable", "zeros", "ones", "zeros_like", "ones_like", "fill", "eye",
     "range", "linspace", "one_hot", "cast", "reshape", "transpose", "expand_dims", "squeeze",
-    "concat", "stack", "unstack", "split", "tile", "gather", "boolean_mask", "shape", "size", "rank",
+    "concat", "stack", "unstack", "split", "tile", "gather",
+    "gather_nd", "scatter_nd", "unique", "boolean_mask", "shape", "size", "rank",
     "identity", "stop_gradient", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sign", "tanh",
     "sigmoid", "negative", "lgamma", "digamma", "softplus", "add", "subtract", "multiply", "divide",
     "truediv", "maximum", "minimum", "pow", "square", "reciprocal", "rsqrt", "squared_difference",
-    "add_n", "matmul", "tensordot", "clip_by_value", "global_norm", "clip_by_global_norm",
+    "add_n", "matmul", "tensordot", "einsum", "clip_by_value", "global_norm", "clip_by_global_norm",
     "clip_by_norm", "where", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
     "reduce_logsumexp", "reduce_variance", "reduce_std", "reduce_all", "reduce_any", "argmax",
     "argmin", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",

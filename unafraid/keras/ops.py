@@ -262,10 +262,23 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return _t(ops.log_softmax(x, axis=axis))
 
 
+def top_k(x: Any, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """The ``k`` largest entries along the last axis and their int32 indices, as
+    ``tf.math.top_k`` (equal values: the lower index first; the values are differentiable).
+    ``keras.ops.top_k([1.0, 3.0, 2.0], 2)`` is ``([3.0, 2.0], [1, 2])``."""
+    return _tf.top_k(x, k=k, sorted=sorted)
+
+
+def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> Tensor:
+    """Einstein summation as ``tf.einsum`` (NumPy's equations), differentiable in each operand.
+    ``keras.ops.einsum("ij,jk->ik", a, b)`` is ``a @ b``."""
+    return _tf.einsum(subscripts, *operands)
+
+
 __all__ = [
     "abs", "absolute", "add", "all", "any", "arange", "argmax", "array", "argmin", "argsort", "cast", "ceil",
     "clip",
-    "concatenate", "convert_to_numpy", "convert_to_tensor", "cumsum", "divide", "dot", "elu",
+    "concatenate", "convert_to_numpy", "convert_to_tensor", "cumsum", "divide", "dot", "einsum", "elu",
     "equal", "exp", "expand_dims", "expm1", "eye", "floor", "full", "gelu", "greater",
     "greater_equal", "isfinite", "isinf", "isnan", "leaky_relu", "less", "less_equal", "linspace",
     "log", "log1p", "log_softmax", "logical_and", "logical_not", "logical_or", "logsumexp",
@@ -274,7 +287,7 @@ __all__ = [
     "round", "rsqrt", "shape", "sigmoid", "sign", "silu", "size", "softmax", "softplus", "sort", "split",
     "sqrt",
     "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swish", "take",
-    "tanh", "tile", "transpose", "true_divide", "var", "where", "zeros", "zeros_like",
+    "tanh", "tile", "top_k", "transpose", "true_divide", "var", "where", "zeros", "zeros_like",
 ]
 
 # Each op also accepts the symbolic tensors of keras.Input (a layer of the functional model)

@@ -1,4 +1,5 @@
-"""``keras.random``: normal, uniform, dropout and ``SeedGenerator``, from the library's seed.
+"""``keras.random``: normal, uniform, categorical, randint, shuffle, dropout and ``SeedGenerator``,
+from the library's seed.
 
 ``seed`` may be None (the next stream derived from the library's seed, so a
 script gives the same numbers every run), an int (the same numbers at every
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
-from ..engine import Tensor
+from ..engine import Tensor, ops
 from ..nn import dropout as _dropout
 
 
@@ -67,4 +68,27 @@ def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None)
     return _dropout(inputs, rate, noise_shape, seed)
 
 
-__all__ = ["SeedGenerator", "normal", "uniform", "truncated_normal", "dropout"]
+def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any = None) -> Tensor:
+    """Class indices drawn from the softmax of each row of ``logits`` ``(batch, num_classes)``:
+    shape ``(batch, num_samples)``, int32 by default (``tf.random.categorical``'s rule)."""
+    return _random.categorical(logits, num_samples, dtype, seed)
+
+
+def randint(shape: Any, minval: int, maxval: int, dtype: Any = "int32", seed: Any = None) -> Tensor:
+    """Integers drawn uniformly from ``[minval, maxval)``, of shape ``shape``."""
+    if np.dtype(dtype).kind not in "iu":
+        raise ValueError(f"keras.random.randint: dtype must be an integer dtype, got {dtype!r}.")
+    return _random.uniform(shape, minval, maxval, dtype, seed)
+
+
+def shuffle(x: Any, axis: int = 0, seed: Any = None) -> Tensor:
+    """``x`` with its entries along ``axis`` in a random order (one permutation of that axis).
+    Differentiable in ``x``: the gradient goes back to each entry's old place."""
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    axis = int(axis) % max(x.ndim, 1)
+    order = _random.draw_generator(seed).permutation(x.shape[axis])
+    return ops.getitem(x, (slice(None),) * axis + (order,))
+
+
+__all__ = ["SeedGenerator", "normal", "uniform", "truncated_normal", "dropout", "categorical", "randint",
+           "shuffle"]

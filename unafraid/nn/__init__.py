@@ -37,7 +37,7 @@ def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1) 
 __all__ = ["elu", "gelu", "leaky_relu", "linear", "log_softmax", "relu", "sigmoid", "softmax",
            "softplus", "tanh", "sparse_softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss",
-           "silu", "swish", "relu6", "moments", "bias_add", "dropout"]
+           "silu", "swish", "relu6", "moments", "bias_add", "dropout", "top_k"]
 
 
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None) -> Tensor:
@@ -104,6 +104,6 @@ def dropout(x: Any, rate: float, noise_shape: Any = None, seed: Any = None) -> T
 
 
 # Each op also accepts the symbolic tensors of keras.Input (a layer of the functional model)
-from ..tf_ops import symbolic_versions  # noqa: E402
+from ..tf_ops import symbolic_versions, top_k  # noqa: E402, F401  (tf.nn.top_k)
 
 symbolic_versions(globals(), "tf.nn.", __all__)
