@@ -28,6 +28,7 @@ from . import engine
 from ._version import __version__
 from .data.dataset import TensorSpec
 from .engine import Tensor, ops
+from .engine.ops import Einsum
 from .engine.tensor import as_array
 from .tape import GradientTape, function
 
@@ -715,8 +716,6 @@ def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
     >>> tf.einsum("ij,j->i", [[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0]).numpy()
     array([3., 7.], dtype=float32)
     """
-    from .layers.einsum_dense import Einsum  # the engine primitive (layers import this module)
-
     tensors = [_t(x) if isinstance(x, Tensor) else Tensor(as_array(x)) for x in inputs]
     explicit = _explicit_einsum(equation, [t.shape for t in tensors])
     specs, output = explicit.split("->")

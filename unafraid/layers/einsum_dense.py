@@ -11,44 +11,9 @@ import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from ..engine import ops
-from ..engine.tensor import Function, Tensor
+from ..engine.ops import Einsum
+from ..engine.tensor import Tensor
 from .base import Layer, activity_loss
-
-
-class Einsum(Function):
-    """``np.einsum(equation, *operands)`` for explicit equations (letters, no ``...``, no letter
-    twice in one operand). Its VJP is an einsum too: the gradient of operand ``i`` is the einsum
-    of ``g`` with the other operands into operand ``i``'s letters (a letter found nowhere else,
-    summed away in the forward pass, comes back through a ones array of its length)."""
-
-    name = "einsum"
-
-    @staticmethod
-    def forward(ctx, *operands, equation):
-        ctx.save(*operands)
-        return np.einsum(equation, *operands)
-
-    @staticmethod
-    def vjp(ctx, g, *operands):
-        inputs, output = ctx.params["equation"].split("->")
-        specs = inputs.split(",")
-        grads = []
-        for i, spec in enumerate(specs):
-            if not ctx.needs[i]:
-                grads.append(None)
-                continue
-            terms, args = [output], [g]
-            for j, (other, x) in enumerate(zip(specs, operands, strict=True)):
-                if j != i:
-                    terms.append(other)
-                    args.append(x)
-            missing = "".join(c for c in spec if c not in "".join(terms))
-            if missing:
-                sizes = tuple(operands[i].shape[spec.index(c)] for c in missing)
-                terms.append(missing)
-                args.append(np.ones(sizes, dtype=operands[i].dtype))
-            grads.append(Einsum.apply(*args, equation=",".join(terms) + "->" + spec))
-        return tuple(grads)
 
 
 def explicit_equation(equation: str, rank: int) -> str:
