@@ -96,3 +96,22 @@ def test_model_returns_values_and_their_mask_and_round_trips_its_config():
 def test_the_same_symbolic_mask_each_time():
     y = layers.Masking()(keras.Input((4, 2)))
     assert backend.get_keras_mask(y) is backend.get_keras_mask(y)
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_recurrent_layer_keeps_or_drops_the_symbolic_mask(return_sequences):
+    """An RNN passes the mask on with return_sequences=True, and drops it otherwise (Keras)."""
+    k = keras_jax()
+    ids = np.array([[3, 0, 2, 0], [1, 1, 0, 4]], "int32")
+    found = []
+    for lib in (keras, k):
+        inp = lib.Input((4,), dtype="int32")
+        h = lib.layers.Embedding(10, 3, mask_zero=True)(inp)
+        h = lib.layers.SimpleRNN(2, return_sequences=return_sequences)(h)
+        mask = _mask(lib, h)
+        found.append(None if mask is None else np.asarray(lib.Model(inp, mask)(ids)))
+    if return_sequences:
+        np.testing.assert_array_equal(found[0], found[1])
+        np.testing.assert_array_equal(found[0], ids != 0)
+    else:
+        assert found == [None, None]
