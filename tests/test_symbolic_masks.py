@@ -115,3 +115,15 @@ def test_recurrent_layer_keeps_or_drops_the_symbolic_mask(return_sequences):
         np.testing.assert_array_equal(found[0], ids != 0)
     else:
         assert found == [None, None]
+
+
+def test_set_keras_mask_on_a_symbolic_tensor():
+    x = keras.Input((4, 2))
+    m = backend.get_keras_mask(layers.Masking()(x))
+    y = layers.Dense(3)(x)
+    backend.set_keras_mask(y, m)
+    assert backend.get_keras_mask(y) is m
+    backend.set_keras_mask(y, None)
+    assert backend.get_keras_mask(y) is None
+    with pytest.raises(TypeError, match="symbolic tensor"):
+        backend.set_keras_mask(y, np.ones((1, 4), bool))

@@ -132,6 +132,16 @@ class KerasTensor:
             cached = self.__dict__["_symbolic_mask"] = MaskOf(rank=self._mask_rank)(self)
         return cached
 
+    @_keras_mask.setter
+    def _keras_mask(self, mask: KerasTensor | None) -> None:
+        """``backend.set_keras_mask(x, mask)`` of a symbolic ``x``: a symbolic mask, or None."""
+        if mask is not None and not isinstance(mask, KerasTensor):
+            raise TypeError(f"The mask of a symbolic tensor {self} must be a symbolic tensor "
+                            f"(from layers called on keras.Input) or None; got "
+                            f"{type(mask).__name__}. Attach arrays to real Tensors only.")
+        self._mask_rank = None if mask is None else mask.ndim
+        self.__dict__["_symbolic_mask"] = mask
+
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape} dtype={self.dtype} name={self.name}>"
 
