@@ -127,3 +127,11 @@ def test_set_keras_mask_on_a_symbolic_tensor():
     assert backend.get_keras_mask(y) is None
     with pytest.raises(TypeError, match="symbolic tensor"):
         backend.set_keras_mask(y, np.ones((1, 4), bool))
+
+
+def test_a_model_returning_a_mask_saves_and_loads(tmp_path):
+    inp = keras.Input((4, 2))
+    model = keras.Model(inp, backend.get_keras_mask(layers.Masking()(inp)))
+    model.save(tmp_path / "mask.safetensors")
+    again = keras.models.load_model(tmp_path / "mask.safetensors")
+    np.testing.assert_array_equal(again(X1).numpy(), [[False, True, False, True]])
