@@ -12,7 +12,7 @@ from .adaptive_pooling import (
     AdaptiveMaxPooling2D,
     AdaptiveMaxPooling3D,
 )
-from .base import Input, InputLayer, KerasTensor, Layer
+from .base import Input, InputLayer, KerasTensor, Layer, MaskOf
 from .categorical import CategoryEncoding, Discretization, IntegerLookup, StringLookup
 from .conv import (
     Conv1D,
@@ -131,6 +131,7 @@ registry.names("layer", advice="unafraid loads only its built-in layers and mode
                "layer, re-create the model in code and use load_weights.").register_each(
     cls for name, cls in BUILTIN_LAYERS.items() if name != "Layer")
 registry.names("layer").register(OpLayer)  # unafraid's files only: saved as an op name and data
+registry.names("layer").register(MaskOf)  # a symbolic mask (backend.get_keras_mask of a KerasTensor)
 
 def __getattr__(name: str) -> None:
     """Only for names that do not exist: say what unafraid has instead (see unsupported.py)."""

@@ -118,6 +118,30 @@ class KerasTensor:
     def ndim(self) -> int:
         return len(self.shape)
 
+    # Keras 3's symbolic mask: a layer that would attach a mask to its output when run records how
+    # many leading axes it has (``_mask_rank``); ``_keras_mask`` is then a symbolic tensor, made on
+    # first use by a MaskOf node that reads the real output's mask when the model runs.
+    _mask_rank: int | None = None
+
+    @property
+    def _keras_mask(self) -> KerasTensor | None:
+        if self._mask_rank is None:
+            return None
+        cached = self.__dict__.get("_symbolic_mask")
+        if cached is None:
+            cached = self.__dict__["_symbolic_mask"] = MaskOf(rank=self._mask_rank)(self)
+        return cached
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask: KerasTensor | None) -> None:
+        """``backend.set_keras_mask(x, mask)`` of a symbolic ``x``: a symbolic mask, or None."""
+        if mask is not None and not isinstance(mask, KerasTensor):
+            raise TypeError(f"The mask of a symbolic tensor {self} must be a symbolic tensor "
+                            f"(from layers called on keras.Input) or None; got "
+                            f"{type(mask).__name__}. Attach arrays to real Tensors only.")
+        self._mask_rank = None if mask is None else mask.ndim
+        self.__dict__["_symbolic_mask"] = mask
+
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape} dtype={self.dtype} name={self.name}>"
 
@@ -578,11 +602,14 @@ class Layer:
         """
         return previous_mask
 
+    def _supports_masking(self) -> bool:
+        """Whether the layer passes masks on or makes them (an explicit setting wins)."""
+        return bool(self.__dict__.get("supports_masking", self.supports_masking or (
+            type(self).compute_mask is not Layer.compute_mask)))
+
     def _set_mask_metadata(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
         """Attach ``compute_mask``'s result to the outputs (as ``_keras_mask``), as Keras does."""
-        supports = self.__dict__.get("supports_masking", self.supports_masking or (
-            type(self).compute_mask is not Layer.compute_mask))  # an explicit setting wins
-        if not supports:
+        if not self._supports_masking():
             if any(m is not None for m in _flat_masks(previous_mask)):
                 warnings.warn(f"Layer '{self.name}' ({type(self).__name__}) was passed an input "
                               f"with a mask attached to it, but it does not support masking: "
@@ -617,7 +644,43 @@ class Layer:
             node.output_tensors = [KerasTensor(s, self.dtype, node, i) for i, s in enumerate(out_shape)]
         else:
             node.output_tensors = KerasTensor(out_shape, self.dtype, node)
+        if not kwargs.get("spread_inputs"):
+            self._set_symbolic_mask_ranks(inputs, node.output_tensors)
         return node.output_tensors
+
+    def _set_symbolic_mask_ranks(self, inputs: Any, outputs: Any) -> None:
+        """Mark the symbolic outputs that will carry a mask when the model runs (Keras 3's
+        symbolic masks): ``compute_mask`` is asked on zeros shaped like the inputs, with all-True
+        masks for the inputs that carry one, as the eager call would ask it."""
+        if not self._supports_masking():
+            return
+        tensors = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        if not all(isinstance(t, KerasTensor) for t in tensors):
+            return
+        if all(t._mask_rank is None for t in tensors) and (
+                type(self).compute_mask is Layer.compute_mask):
+            return  # nothing to pass on, and the layer makes no mask of its own
+
+        def zeros(shape: tuple[int | None, ...], dtype: Any) -> Tensor:
+            return Tensor(np.zeros(tuple(1 if d is None else d for d in shape), dtype))
+        dummies = [zeros(t.shape, "float32") for t in tensors]
+        masks = [None if t._mask_rank is None else Tensor(np.ones(
+            tuple(1 if d is None else d for d in t.shape[:t._mask_rank]), bool)) for t in tensors]
+        if isinstance(inputs, list | tuple):
+            dummy_in: Any = dummies
+            previous: Any = None if all(m is None for m in masks) else masks
+        else:
+            dummy_in, previous = dummies[0], masks[0]
+        with no_grad(), inferring_shapes():
+            found = self.compute_mask(dummy_in, previous)
+        if found is None:
+            return
+        outs = list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+        found = list(found) if isinstance(outputs, list | tuple) and isinstance(
+            found, list | tuple) else [found] * len(outs)
+        for o, m in zip(outs, found, strict=True):
+            if isinstance(m, Tensor | np.ndarray) and np.ndim(m) <= o.ndim:
+                o._mask_rank = int(np.ndim(m))
 
     @property
     def input(self) -> Any:
@@ -767,6 +830,60 @@ def _call_takes_training(cls: type, call: Any) -> bool:
     if cls not in _takes_training:
         _takes_training[cls] = "training" in inspect.signature(call).parameters
     return _takes_training[cls]
+
+
+class MaskOf(Layer):
+    """The mask a tensor carries, as a layer of a functional model (Keras 3's symbolic masks).
+
+    ``backend.get_keras_mask(x)`` of a symbolic ``x`` made by a masking layer is this layer's
+    output: when the model runs, ``call(x)`` returns ``x._keras_mask``, a bool Tensor of shape
+    ``x.shape[:rank]`` (``(batch, timesteps)``), True where a step counts.
+
+    Parameters
+    ----------
+    rank : int
+        How many leading axes of its input the mask has.
+
+    Examples
+    --------
+    >>> import numpy as np, unafraid as tf
+    >>> x = tf.keras.Input((3, 2))
+    >>> y = tf.keras.layers.Masking()(x)
+    >>> model = tf.keras.Model(x, tf.keras.backend.get_keras_mask(y))
+    >>> model(np.array([[[0., 0.], [1., 2.], [0., 0.]]], "float32")).numpy()
+    array([[False,  True, False]])
+    """
+
+    supports_masking = True
+
+    def __init__(self, rank: int, **kwargs: Any) -> None:
+        kwargs.setdefault("dtype", "bool")
+        super().__init__(**kwargs)
+        self.rank = int(rank)
+        self.built = True
+
+    def __call__(self, inputs: Any, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if any_symbolic(inputs):
+            return self._call_symbolic(inputs, training, {})
+        return self.call(inputs)  # not Layer.__call__: its cast would make a Tensor without a mask
+
+    def call(self, inputs: Any) -> Any:
+        mask = getattr(inputs, "_keras_mask", None)
+        if mask is None:
+            raise ValueError(f"Layer '{self.name}' (MaskOf) returns the mask of its input, but the "
+                             f"input of shape {tuple(np.shape(inputs))} carries none: the layer "
+                             f"that made it attached no mask when run. Return that layer's output "
+                             f"instead, or give it a mask (layers.Masking).")
+        return mask
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None  # the mask itself carries none
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return tuple(input_shape)[:self.rank]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rank": self.rank}
 
 
 class InputLayer(Layer):
