@@ -200,3 +200,19 @@ def test_saved_model_save_and_load_use_a_folder(tmp_path):
         tf.saved_model.load(tmp_path / "tf")
     with pytest.raises(TypeError, match="holds no code"):
         tf.saved_model.save(lambda v: v, tmp_path / "f")
+
+
+def test_keras_utils_set_random_seed_seeds_python_numpy_and_unafraid_as_keras_does():
+    """keras.utils.set_random_seed: "Sets all random seeds (Python, NumPy, and backend
+    framework)". Oracle: random.seed / np.random.seed with the same seed."""
+    import random
+
+    from unafraid.keras import utils
+    random.seed(11)
+    np.random.seed(11)
+    expected = (random.random(), np.random.rand(3))
+    utils.set_random_seed(11)
+    assert tf.random.get_seed() == 11
+    assert random.random() == expected[0]
+    np.testing.assert_array_equal(np.random.rand(3), expected[1])
+    tf.set_random_seed(1337)  # the library default again

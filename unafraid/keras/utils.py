@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .. import random as _library_random
 from ..io.custom_objects import (
     CustomObjectScope,
     custom_object_scope,
@@ -15,8 +17,36 @@ from ..io.custom_objects import (
     get_registered_object,
     register_keras_serializable,
 )
-from ..random import set_random_seed
 from .plot import plot_model
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python's ``random``, NumPy's global generator and unafraid, as Keras's does.
+
+    ``keras.utils.set_random_seed`` "sets all random seeds (Python, NumPy, and backend
+    framework)": a Keras script that calls it and then draws its data with ``np.random``
+    gets the same data on every run. unafraid's own draws never use NumPy's global generator
+    (they come from :func:`unafraid.set_random_seed`'s seed), so this function seeds the
+    user's generators too; ``unafraid.set_random_seed`` and ``tf.random.set_seed`` seed only
+    unafraid's.
+
+    Parameters
+    ----------
+    seed : int
+        A non-negative integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> set_random_seed(7)
+    >>> a = np.random.rand()
+    >>> set_random_seed(7)
+    >>> bool(np.random.rand() == a)
+    True
+    """
+    _library_random.set_random_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
