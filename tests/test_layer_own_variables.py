@@ -4,15 +4,11 @@ store it writes for the same layer), and hand-made stores."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
 import unafraid as uf
-
-HAS_KERAS = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("jax") is not None
+from tests.oracles.keras_jax import keras_jax
 
 
 def test_load_own_variables_from_a_numbered_store():
@@ -37,10 +33,7 @@ def test_load_own_variables_from_a_numbered_store():
     lambda lib: lib.layers.Dense(4), lambda lib: lib.layers.Embedding(7, 4),
     lambda lib: lib.layers.BatchNormalization()])
 def test_the_store_has_keras_layout(make):
-    if not HAS_KERAS:
-        pytest.skip("Keras 3 with JAX is not installed")
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
+    keras = keras_jax()
     x = np.random.default_rng(0).integers(0, 7, size=(2, 3)).astype(np.float32)
     theirs = make(keras)
     theirs(x)

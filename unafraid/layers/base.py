@@ -1150,3 +1150,18 @@ def activity_loss(regularizer: Any, output: Any) -> Any:
     """
     loss = regularizer(output)
     return loss if np.ndim(getattr(output, "data", output)) == 0 else PerExample.apply(loss, output)
+
+
+def weight_options_config(layer: Any, weights: tuple[str, ...] = ("kernel", "bias")) -> dict[str, Any]:
+    """Keras's config entries for the initializer, regularizer and constraint of each named
+    weight, and the layer's ``activity_regularizer``, serialized, in Keras's key order:
+    ``kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+    activity_regularizer, kernel_constraint, bias_constraint``."""
+    config = {f"{w}_initializer": initializers.serialize(getattr(layer, f"{w}_initializer"))
+              for w in weights}
+    config.update({f"{w}_regularizer": regularizers.serialize(getattr(layer, f"{w}_regularizer"))
+                   for w in weights})
+    config["activity_regularizer"] = regularizers.serialize(layer.activity_regularizer)
+    config.update({f"{w}_constraint": constraints.serialize(getattr(layer, f"{w}_constraint"))
+                   for w in weights})
+    return config

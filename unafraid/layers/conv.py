@@ -24,7 +24,7 @@ from ..engine.convolution import (
     depthwise_conv,
 )
 from ..engine.tensor import Tensor
-from .base import Layer, activity_loss
+from .base import Layer, activity_loss, weight_options_config
 from .channels import channels_last_inside, check_data_format
 
 _AXES = {1: "steps", 2: "height, width", 3: "depth, height, width"}
@@ -195,13 +195,7 @@ class BaseConv(Layer):
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **weight_options_config(self)}
 
 
 class Conv1D(BaseConv):

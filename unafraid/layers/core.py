@@ -10,7 +10,7 @@ from .. import activations, constraints, initializers, regularizers
 from .. import random as _random
 from ..engine import ops
 from ..engine.tensor import Function, Tensor
-from .base import Layer, activity_loss
+from .base import Layer, activity_loss, weight_options_config
 
 
 class MaskGreater(Function):
@@ -140,13 +140,7 @@ class Dense(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **weight_options_config(self)}
 
 
 class Activation(Layer):

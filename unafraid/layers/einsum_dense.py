@@ -13,7 +13,7 @@ from .. import activations, constraints, initializers, regularizers
 from ..engine import ops
 from ..engine.ops import Einsum
 from ..engine.tensor import Tensor
-from .base import Layer, activity_loss
+from .base import Layer, activity_loss, weight_options_config
 
 
 def explicit_equation(equation: str, rank: int) -> str:
@@ -227,10 +227,4 @@ class EinsumDense(Layer):
         return {**super().get_config(), "output_shape": list(self.partial_output_shape),
                 "equation": self.equation, "activation": activations.serialize(self.activation),
                 "bias_axes": self.bias_axes,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **weight_options_config(self)}

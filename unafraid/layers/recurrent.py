@@ -29,7 +29,7 @@ from .. import activations, constraints, initializers, regularizers
 from .. import random as _random
 from ..engine import ops
 from ..engine.tensor import Tensor
-from .base import Layer, activity_loss, input_batch
+from .base import Layer, activity_loss, input_batch, weight_options_config
 
 
 def scan(step: Callable[[Any, list[Any]], tuple[Any, list[Any]]], inputs: Any, states: list[Any],
@@ -327,16 +327,7 @@ class RecurrentLayer(Layer):
                 "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
                 "zero_output_for_mask": self.zero_output_for_mask, "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
+                **weight_options_config(self, ("kernel", "recurrent", "bias")),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "seed": self.seed}
 
