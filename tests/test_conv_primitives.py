@@ -201,25 +201,31 @@ def test_conv_keeps_float32_and_builds_one_patch_buffer(monkeypatch):
     assert copies == [0]
 
 
-@pytest.mark.parametrize("x_needs_grad", [False, True])
-def test_a_backward_pass_reuses_the_forward_patch_matrix(monkeypatch, x_needs_grad):
-    """The filter gradient reads the patch matrix the forward built (one im2col per call),
-    and gives the same bits as a filter gradient that builds its own."""
+@pytest.mark.parametrize("x_needs_grad, bias", [(False, False), (True, False), (True, True)])
+def test_a_backward_pass_reuses_the_forward_patch_matrix(monkeypatch, x_needs_grad, bias):
+    """The filter gradient reads the patch matrix the forward built (one im2col per call; with
+    a bias, the patches without their column of ones), and gives the same bits as a filter
+    gradient that builds its own."""
     from unafraid.engine import convolution
 
     x = uf.Tensor(rand((2, 7, 6, 3), 30).astype(np.float32), requires_grad=x_needs_grad)
     w = uf.Tensor(rand((3, 3, 3, 4), 31).astype(np.float32), requires_grad=True)
+    b = uf.Tensor(rand((4,), 33).astype(np.float32), requires_grad=True) if bias else None
     g = rand((2, 4, 3, 4), 32).astype(np.float32)  # stride 2, 'same': (2, 4, 3, 4) outputs
     built = []
     original = convolution.im2col
-    monkeypatch.setattr(convolution, "im2col", lambda *a: built.append(1) or original(*a))
-    y = uf.conv(x, w, strides=2, padding="same")
+    monkeypatch.setattr(convolution, "im2col",
+                        lambda *a, **k: built.append(k.get("ones", False)) or original(*a, **k))
+    y = uf.conv(x, w, strides=2, padding="same", bias=b)
     y.backward(g)
+    assert built == [bias]  # a column of ones only for a bias
     assert len(built) == 1  # the forward's; neither the filter nor the input gradient builds one
     win = convolution.conv_window((7, 6), (3, 3), (2, 2), "same", (1, 1))
     plain = convolution.ConvFilterGrad.apply(x.numpy(), g, win=win, groups=1)  # builds its own
     assert len(built) == 2
     assert np.array_equal(w.grad, plain)
+    if bias:
+        assert_allclose(b.grad, g.astype(np.float64).sum(axis=(0, 1, 2)), rtol=1e-5)
     if x_needs_grad:
         assert np.array_equal(x.grad, convolution.ConvInputGrad.apply(g, w.numpy(), win=win,
                                                                       groups=1))
@@ -496,16 +502,3 @@ def test_conv_input_gradient_holds_one_kernel_offsets_block_at_a_time():
                                            "valid", None, (1, 1)), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("shape", [(3, 26, 26, 32), (5, 7, 3), (1, 1, 4096), (2, 3, 2048), (7, 100)])
-def test_add_bias_in_long_rows_gives_the_bits_of_a_broadcast_add(shape):
-    from unafraid.engine.convolution import add_bias
-
-    y = rand(shape, 43).astype(np.float32)
-    b = rand(shape[-1:], 44).astype(np.float32)
-    expected = y + b
-    add_bias(y, b)
-    assert y.tobytes() == expected.tobytes()
-    strided = rand((*shape[:-1], 2 * shape[-1]), 45).astype(np.float32)[..., ::2]
-    expected = strided + b
-    add_bias(strided, b)  # not contiguous: a plain broadcast add, in place all the same
-    assert np.array_equal(strided, expected)

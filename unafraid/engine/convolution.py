@@ -199,26 +199,38 @@ def _views(xp: np.ndarray, win: Window) -> Iterator[np.ndarray]:
         yield xp[(slice(None), *where)]
 
 
-def im2col(x: np.ndarray, win: Window, groups: int) -> np.ndarray:
+def im2col(x: np.ndarray, win: Window, groups: int, ones: bool = False) -> np.ndarray:
     """The patch matrix ``(groups, N * positions, kernel volume * C / groups)``, C-ordered.
 
+    ``ones=True`` appends a column of ones (``kernel volume * C / groups + 1`` columns): with the
+    bias as the kernel matrix's last row, the GEMM adds the bias itself (``Conv``), which spares
+    a pass over the output, the size of the patch buffer over again for a first layer.
+
     The one copy this makes is the patch buffer (none when the view is contiguous, as
-    for a 1x1 kernel with stride 1). With one channel per group (a grayscale image's first
-    layer, a depthwise convolution) it is filled one kernel offset at a time, each copy
-    reading whole rows of the input: copying the strided view as a whole would move a
-    kernel row (3 values) at a time, about 3x slower for MNIST's first layer.
+    for a 1x1 kernel with stride 1, and no column of ones is asked for). With one channel per
+    group (a grayscale image's first layer, a depthwise convolution) it is filled one kernel
+    offset at a time, each copy reading whole rows of the input: copying the strided view as a
+    whole would move a kernel row (3 values) at a time, about 3x slower for MNIST's first layer.
     """
     xp = to_padded(x, win)
     m = x.shape[0] * math.prod(win.out_size)
     volume = math.prod(win.kernel)
     if x.shape[-1] == groups and volume > 1:
-        cols = np.empty((groups, x.shape[0], *win.out_size, volume), x.dtype)
+        cols = np.empty((groups, x.shape[0], *win.out_size, volume + ones), x.dtype)
         for k, v in enumerate(_views(xp, win)):  # (N, *out, G) -> (G, N, *out)
             cols[..., k] = np.moveaxis(v, -1, 0)
-        return cols.reshape(groups, m, volume)
-    v = patches(xp.reshape(*xp.shape[:-1], groups, -1), win)  # (N, *out, *k, G, Cg)
-    v = np.moveaxis(v, -2, 0)  # (G, N, *out, *k, Cg)
-    return np.ascontiguousarray(v).reshape(groups, m, -1)
+    else:
+        v = patches(xp.reshape(*xp.shape[:-1], groups, -1), win)  # (N, *out, *k, G, Cg)
+        v = np.moveaxis(v, -2, 0)  # (G, N, *out, *k, Cg)
+        if not ones:
+            return np.ascontiguousarray(v).reshape(groups, m, -1)
+        cols = np.empty((*v.shape[:-1 - len(win.kernel)], volume * v.shape[-1] + 1), x.dtype)
+        inner = cols[..., :-1]
+        inner.shape = v.shape  # splits the last axis: a view (assigning .shape never copies)
+        inner[...] = v
+    if ones:
+        cols[..., -1] = 1
+    return cols.reshape(groups, m, -1)
 
 
 def col2im(blocks: Iterable[np.ndarray], win: Window, batch: int) -> np.ndarray:
@@ -271,32 +283,6 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
 
 
-BIAS_ROW = 2048  # values per inner loop when a bias is added over a long run of rows
-
-
-def add_bias(y: np.ndarray, b: np.ndarray) -> None:
-    """``y += b`` over ``y``'s last axis, in place; ``b`` of shape ``(F,)``.
-
-    Speed machinery, the same additions: NumPy's broadcast add runs one inner loop per row of
-    ``F`` values (32 for the MNIST convnet's first layer), so ``b`` repeated to rows of about
-    ``BIAS_ROW`` values is added to ``y`` seen as such rows (a third less CPU time for 128 x
-    26 x 26 x 32 values), and ``b`` itself to the rows left over (and to all of a ``y`` that
-    is not C-contiguous).
-    """
-    f = b.shape[-1]
-    reps = BIAS_ROW // f
-    rows = y.size // f
-    whole = rows // reps * reps if reps > 1 and y.flags.c_contiguous else 0
-    if not whole:
-        y += b
-        return
-    flat = y.reshape(rows, f)  # a view: y is C-contiguous
-    wide = flat[:whole].reshape(-1, reps * f)
-    np.add(wide, np.tile(b, reps), out=wide)
-    if whole < rows:
-        flat[whole:] += b
-
-
 def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
     """``(G, N * positions, F / G)`` -> ``(N, *out, F)``."""
     y = y[0] if y.shape[0] == 1 else y.transpose(1, 0, 2)
@@ -306,7 +292,8 @@ def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
 # ---- the convolution primitives ---------------------------------------------------------------
 class Conv(Function):
     """``y[n, o, f] = sum_{i, c} xpad[n, o s + i d, c] w[i, c, f] (+ b[f])`` (cross-correlation,
-    as Keras). The bias is optional and added in place: one pass fewer than a separate add.
+    as Keras). The bias is optional: it is the kernel matrix's last row, against a column of
+    ones in the patch matrix, so the GEMM adds it (no pass of its own over the output).
 
     ``patches``: the patch matrix of ``x`` when the caller has it already (a filter gradient
     hands on the one it was given), so that it is not built again. The forward keeps its patch
@@ -321,14 +308,20 @@ class Conv(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None, win=None, groups=1, patches=None, relu=False):
-        cols = im2col(x, win, groups) if patches is None else patches  # the one patch buffer
-        y = _ungroup(_gemm(cols, _kernel_matrix(w, groups)), x.shape[0], win)
-        if b is not None:
-            add_bias(y, b)  # y is the product's own fresh array
+        kernel = _kernel_matrix(w, groups)
+        fold = b is not None and patches is None  # the bias as one more row of the kernel
+        if fold:
+            bias_row = np.reshape(b, (groups, 1, -1)).astype(kernel.dtype, copy=False)
+            kernel = np.concatenate([kernel, bias_row], axis=1)
+        cols = im2col(x, win, groups, ones=fold) if patches is None else patches  # one buffer
+        y = _ungroup(_gemm(cols, kernel), x.shape[0], win)
+        if b is not None and not fold:
+            y += b  # y is the product's own fresh array
         if relu:
             np.maximum(y, 0, out=y)
-        # cols: for the filter gradient; y: for the ReLU's VJP (it is the output: no copy)
-        ctx.save(x, w, None if b is None else np.shape(b), cols, y if relu else None)
+        # cols, without its ones: for the filter gradient; y: for the ReLU's VJP (the output)
+        ctx.save(x, w, None if b is None else np.shape(b), cols[..., :-1] if fold else cols,
+                 y if relu else None)
         return y
 
     @staticmethod
