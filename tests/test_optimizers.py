@@ -13,6 +13,7 @@ import pytest
 import unafraid as uf
 from unafraid import optimizers
 from unafraid import optimizers_fast as fast
+from unafraid.engine import blas
 from unafraid.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from unafraid.optimizers import schedules as S
 
@@ -339,7 +340,7 @@ def test_fast_path_has_the_bits_of_the_plain_rule(rule, dtype, monkeypatch):
     pytest.importorskip("numba")   # in the [test] extra, so CI runs every branch
     from concurrent.futures import ThreadPoolExecutor
     w0, grads = odd_problem(dtype)
-    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
+    monkeypatch.setattr(blas, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
     monkeypatch.setattr(fast, "idle_core", lambda: True)             # even on a busy machine
     monkeypatch.setattr(fast, "_LOADED", [])
     monkeypatch.delenv("UNAFRAID_NUMBA", raising=False)
@@ -367,7 +368,7 @@ def test_scratch_gradients_are_written_only_by_kernels_that_may(monkeypatch, two
     SGD's is left alone, and so is every gradient without ``scratch_gradients``."""
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(fast, "_LOADED", [None])                     # NumPy kernels
-    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])
+    monkeypatch.setattr(blas, "_WORKER", [ThreadPoolExecutor(1)])
     monkeypatch.setattr(fast, "idle_core", lambda: True)
     monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1 if two_cores else 10 ** 9)
     monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 16)
@@ -380,7 +381,7 @@ def test_scratch_gradients_are_written_only_by_kernels_that_may(monkeypatch, two
 
 def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
-    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
+    monkeypatch.setattr(blas, "_WORKER", [ThreadPoolExecutor(1)])   # even on one CPU
     monkeypatch.setattr(fast, "idle_core", lambda: True)             # even on a busy machine
     calls = []
     original = fast.FastPath.run_on_two_cores
@@ -397,32 +398,10 @@ def test_plain_rule_allocates_and_the_fast_path_takes_two_cores_for_large_steps(
     assert calls == [1]                                   # so the large step stays on one core too
 
 
-@pytest.mark.parametrize("load, cores, idle", [(0.9, 2, True), (1.75, 2, True), (1.8, 2, False),
-                                               (2.6, 2, False), (0.5, 1, True), (0.8, 1, False)])
-def test_a_core_counts_as_idle_while_the_load_average_leaves_one(monkeypatch, load, cores, idle):
-    monkeypatch.setattr(fast.os, "getloadavg", lambda: (load, 0.0, 0.0))
-    monkeypatch.setattr(fast.os, "cpu_count", lambda: cores)
-    monkeypatch.setattr(fast, "_CORES", [])
-    monkeypatch.setattr(fast, "_LOAD_SEEN", [-1e9, 0.0])
-    assert fast.idle_core() is idle
-    monkeypatch.setattr(fast.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
-    assert fast.idle_core() is idle                       # read again only after a second
-
-
-def test_the_core_count_is_read_once_per_process(monkeypatch):
-    reads = []
-    monkeypatch.setattr(fast.os, "cpu_count", lambda: reads.append(1) or 4)
-    monkeypatch.setattr(fast, "_CORES", [])
-    assert [fast.cores() for _ in range(3)] == [4, 4, 4] and reads == [1]
-    monkeypatch.setattr(fast, "_CORES", [])
-    monkeypatch.setattr(fast.os, "cpu_count", lambda: None)   # unknown: one core
-    assert fast.cores() == 1
-
-
 def test_two_core_update_waits_for_its_helper_and_reports_its_error(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
-    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
+    monkeypatch.setattr(blas, "_WORKER", [ThreadPoolExecutor(1)])  # even on one CPU
     monkeypatch.setattr(fast, "idle_core", lambda: True)
     import threading
     main = threading.get_ident()
@@ -471,7 +450,7 @@ def test_a_rule_of_your_own_needs_only_update_step(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(fast, "PARALLEL_MIN_TOTAL", 1)
     monkeypatch.setattr(fast, "PARALLEL_MIN_SIZE", 2)
-    monkeypatch.setattr(fast, "_WORKER", [ThreadPoolExecutor(1)])
+    monkeypatch.setattr(blas, "_WORKER", [ThreadPoolExecutor(1)])
     monkeypatch.setattr(fast, "idle_core", lambda: True)
 
     class NormalizedSGD(Optimizer):

@@ -29,14 +29,14 @@ module runs the same rules faster, and nothing here changes a number:
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from .engine.blas import cores, helper_thread, idle_core
 
 __all__ = ["FastPath", "sgd", "adam", "adam_numpy", "rmsprop", "adagrad", "weight_decay", "kernels", "status",
            "warm_up", "idle_core", "cores", "G_AS_SCRATCH", "PARALLEL_MIN_TOTAL", "PARALLEL_MIN_SIZE"]
@@ -50,7 +50,6 @@ N_SCRATCH = 3  # two for the update, one for a clipped gradient
 # of at least PARALLEL_MIN_SIZE elements cut in halves (see FastPath.run_on_two_cores).
 PARALLEL_MIN_TOTAL = 1 << 18
 PARALLEL_MIN_SIZE = 1 << 16
-LOAD_CHECK_SECONDS = 1.0  # idle_core reads the load average at most this often
 
 
 # ---- in-place kernels: the rules of unafraid.optimizers, operation for operation ------------------
@@ -268,46 +267,6 @@ def _run_updates(kernel: Kernel, scalars: dict[str, Any], updates: list[Update],
     with np.errstate(**(errors or np.geterr())):
         for g, w, state, s1, s2 in updates:
             kernel(g, w, state, s1, s2, **scalars)
-
-
-_WORKER: list[ThreadPoolExecutor | None] = []
-_LOAD_SEEN: list[float] = [-1e9, 0.0]  # when the load average was last read, and what it was
-_CORES: list[int] = []  # os.cpu_count(), read once: it reads /sys and costs tens of us per call
-
-
-def idle_core() -> bool:
-    """Whether the machine has a core to spare for the helper thread.
-
-    True while the 1-minute load average (this process included) stays a quarter of a core
-    below the number of cores, read at most once every ``LOAD_CHECK_SECONDS``. Measured on 2
-    cores (docs/benchmarks.md): the two-core update made one epoch of the seed MLP 14% faster on
-    a quiet machine and up to 18% slower beside one CPU-bound program. True where the load
-    average is unknown (Windows).
-    """
-    now = time.monotonic()
-    if now - _LOAD_SEEN[0] >= LOAD_CHECK_SECONDS:
-        try:
-            load = os.getloadavg()[0]
-        except (AttributeError, OSError):
-            load = 0.0
-        _LOAD_SEEN[:] = [now, load]
-    return _LOAD_SEEN[1] <= cores() - 0.25
-
-
-def cores() -> int:
-    """The number of logical CPUs, read once per process (``os.cpu_count()`` reads /sys on
-    Linux: about 35 us, too much for every optimizer step)."""
-    if not _CORES:
-        _CORES.append(os.cpu_count() or 1)
-    return _CORES[0]
-
-
-def helper_thread() -> ThreadPoolExecutor | None:
-    """One persistent helper thread, created on first use; None on a single-core machine."""
-    if not _WORKER:
-        _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-optimizer")
-                       if cores() > 1 else None)
-    return _WORKER[0]
 
 
 # ---- the optional numba kernels --------------------------------------------------------------------

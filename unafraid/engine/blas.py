@@ -9,19 +9,38 @@ for the others. Switching is a call into the BLAS library (microseconds), skippe
 count is already right. ``fit`` of a small model sets one thread for the whole loop and says so
 (``held``): then a narrow product asks the library nothing at all (asking costs a few
 microseconds per product, a tenth of a small network's step).
+
+The same block that holds BLAS at one thread (a small model's ``fit``, ``evaluate`` and
+``predict``) still uses a second core for its large products: ``product(a, b)`` computes a
+product of at least ``SPLIT_MIN`` multiply-adds as two halves of ``a``'s rows, the first in a
+helper thread while a core is idle (``idle_core``) and otherwise one after the other. Each half
+is the same one-thread BLAS product either way, so the bits depend on the shapes only, never on
+the machine's load (``tests/test_blas_threads.py``). BLAS's own second thread would give other
+bits, and while another program keeps the cores busy its threads spin waiting for each other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import numpy as np
 
 NARROW = 32  # a product with a side this small or smaller runs on one thread
 
 _BLAS: list[Any] = []  # threadpoolctl's controllers of the BLAS libraries loaded, once looked up
 _HELD: list[int | None] = []  # thread counts callers hold BLAS at (``held``), innermost last
 _AS_IS = contextlib.nullcontext()
+
+SPLIT_MIN = 1 << 22  # multiply-adds from which ``product`` computes two row halves (4 M)
+LOAD_CHECK_SECONDS = 1.0  # idle_core reads the load average at most this often
+_WORKER: list[ThreadPoolExecutor | None] = []
+_LOAD_SEEN: list[float] = [-1e9, 0.0]  # when the load average was last read, and what it was
+_CORES: list[int] = []  # os.cpu_count(), read once: it reads /sys and costs tens of us per call
 
 
 def narrow_threads(*sides: int) -> int | None:
@@ -79,3 +98,76 @@ def _switched(n: int) -> Iterator[None]:
     finally:
         for lib, p in zip(libs, previous, strict=True):
             lib.set_num_threads(p)
+
+
+def product(a: Any, b: Any) -> Any:
+    """``a @ b`` for 2-D arrays, on two cores while BLAS is held at one thread.
+
+    Inside ``held(1)``, a product of at least ``SPLIT_MIN`` multiply-adds with at least two rows
+    is computed as ``a[:h] @ b`` and ``a[h:] @ b`` (``h`` = half the rows) into one output: the
+    first half in the helper thread while a core is idle, else both here, one after the other.
+    The halves are the same products either way: the same bits (not those of one whole product:
+    BLAS blocks a smaller matrix differently). Anything else (Tensors, other shapes, BLAS not
+    held at one thread) is ``a @ b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> product(np.ones((2, 3)), np.ones((3, 4))).shape
+    (2, 4)
+    """
+    if (not (_HELD and _HELD[-1] == 1) or type(a) is not np.ndarray or type(b) is not np.ndarray
+            or a.ndim != 2 or b.ndim != 2 or a.shape[0] < 2
+            or a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MIN):
+        return a @ b
+    out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+    h = a.shape[0] // 2
+    helper = helper_thread() if idle_core() else None
+    if helper is None:
+        np.matmul(a[:h], b, out=out[:h])
+        np.matmul(a[h:], b, out=out[h:])
+        return out
+    first = helper.submit(np.matmul, a[:h], b, out=out[:h])
+    try:
+        np.matmul(a[h:], b, out=out[h:])
+    finally:
+        error = first.exception()  # always wait: the helper must not write into a freed array
+    if error is not None:
+        raise error
+    return out
+
+
+def idle_core() -> bool:
+    """Whether the machine has a core to spare for the helper thread.
+
+    True while the 1-minute load average (this process included) stays a quarter of a core
+    below the number of cores, read at most once every ``LOAD_CHECK_SECONDS``. Measured on 2
+    cores (docs/benchmarks.md): the optimizer's two-core update made one epoch of the seed MLP
+    14% faster on a quiet machine and up to 18% slower beside one CPU-bound program. True where the load
+    average is unknown (Windows).
+    """
+    now = time.monotonic()
+    if now - _LOAD_SEEN[0] >= LOAD_CHECK_SECONDS:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            load = 0.0
+        _LOAD_SEEN[:] = [now, load]
+    return _LOAD_SEEN[1] <= cores() - 0.25
+
+
+def cores() -> int:
+    """The number of logical CPUs, read once per process (``os.cpu_count()`` reads /sys on
+    Linux: about 35 us, too much for every optimizer step)."""
+    if not _CORES:
+        _CORES.append(os.cpu_count() or 1)
+    return _CORES[0]
+
+
+def helper_thread() -> ThreadPoolExecutor | None:
+    """One persistent helper thread (the optimizers' two-core update and ``product``
+    share it), created on first use; None on a single-core machine."""
+    if not _WORKER:
+        _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-helper")
+                       if cores() > 1 else None)
+    return _WORKER[0]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import special
-from .blas import blas_threads, narrow_threads
+from .blas import blas_threads, narrow_threads, product
 from .tensor import Function, Tensor, as_array
 
 Axis = int | tuple[int, ...] | None
@@ -533,7 +533,7 @@ class Linear(Function):
                              f"the weight matrix expects {w.shape[0]} (shape {w.shape}).")
         ctx.save(x, w, np.shape(b))
         with blas_threads(narrow_threads(x.size // builtins.max(x.shape[-1], 1), *w.shape)):
-            y = x @ w
+            y = product(x, w)  # x @ w (engine/blas.py: on two cores when that keeps the bits)
         if b is not None:
             y += b
         return y
@@ -542,10 +542,10 @@ class Linear(Function):
     def vjp(ctx, g, x, w, b_shape):  # y = xW + b:  gx = g W^T,  gW = x^T g,  gb = sum_rows g
         # (operators: plain NumPy on arrays, recorded ops on Tensors)
         with blas_threads(narrow_threads(x.size // builtins.max(x.shape[-1], 1), *w.shape)):
-            gx = g @ w.T if ctx.needs[0] else None
+            gx = product(g, w.T) if ctx.needs[0] else None  # g @ w.T
             if x.ndim != 2:  # a vector, or batched leading axes: make x and g matrices
                 x, g = reshape(x, (-1, x.shape[-1])), reshape(g, (-1, g.shape[-1]))
-            gw = x.T @ g if ctx.needs[1] else None
+            gw = product(x.T, g) if ctx.needs[1] else None  # x.T @ g
         gb = unbroadcast(g, b_shape) if len(ctx.needs) > 2 and ctx.needs[2] else None
         return (gx, gw, gb)[:len(ctx.needs)]
 
