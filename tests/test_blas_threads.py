@@ -12,11 +12,14 @@ from unafraid.engine import blas, ops
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
 
-def test_narrow_threads_picks_one_thread_for_a_side_of_32_or_less():
+def test_narrow_threads_picks_one_thread_for_a_side_of_16_or_less():
     assert blas.narrow_threads(128, 1600, 10) == 1  # the MNIST convnet's Dense(10)
-    assert blas.narrow_threads(15488, 9, 32) == 1  # its first convolution
+    assert blas.narrow_threads(15488, 10, 32) == 1  # its first convolution (with the bias's ones)
     assert blas.narrow_threads(15488, 288, 64) is None  # its second: BLAS's own setting
-    assert blas.narrow_threads(33, 33, 33) is None
+    assert blas.narrow_threads(15488, 64, 32) is None  # the second's input gradient, per offset
+    assert blas.narrow_threads(32, 784, 512) is None  # a batch of 32
+    assert blas.narrow_threads(16, 784, 512) == 1
+    assert blas.narrow_threads(17, 17, 17) is None
 
 
 def test_blas_threads_sets_the_count_and_puts_it_back():

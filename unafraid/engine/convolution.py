@@ -276,7 +276,7 @@ def _by_group(y: np.ndarray, groups: int) -> np.ndarray:
 def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One matrix product per group (one plain 2-D GEMM when there is one group).
 
-    A product with a side of 32 or less (the first layer's, with 9 = 3 x 3 x 1 inputs per
+    A product with a side of 16 or less (the first layer's, with 9 = 3 x 3 x 1 inputs per
     row) runs on one BLAS thread (see ``blas.narrow_threads``).
     """
     with blas_threads(narrow_threads(a.shape[1], a.shape[2], b.shape[2])):
