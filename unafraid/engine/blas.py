@@ -120,9 +120,7 @@ def product(a: Any, b: Any) -> Any:
     >>> product(np.ones((2, 3)), np.ones((3, 4))).shape
     (2, 4)
     """
-    if (not (_HELD and _HELD[-1] == 1) or type(a) is not np.ndarray or type(b) is not np.ndarray
-            or a.ndim != 2 or b.ndim != 2 or a.shape[0] < 2
-            or a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MIN):
+    if not _in_halves(a, b):
         return a @ b
     out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
     h = a.shape[0] // 2
@@ -141,14 +139,22 @@ def product(a: Any, b: Any) -> Any:
     return out
 
 
+def _in_halves(a: Any, b: Any) -> bool:
+    """Whether ``product`` computes ``a @ b`` as two row halves: BLAS held at one thread, two
+    2-D arrays (not Tensors), at least two rows, at least ``SPLIT_MIN`` multiply-adds."""
+    return (bool(_HELD) and _HELD[-1] == 1 and type(a) is np.ndarray and type(b) is np.ndarray
+            and a.ndim == 2 and b.ndim == 2 and a.shape[0] >= 2
+            and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_MIN)
+
+
 def idle_core() -> bool:
     """Whether the machine has a core to spare for the helper thread.
 
     True while the 1-minute load average (this process included) stays a quarter of a core
     below the number of cores, read at most once every ``LOAD_CHECK_SECONDS``. Measured on 2
     cores (docs/benchmarks.md): the optimizer's two-core update made one epoch of the seed MLP
-    14% faster on a quiet machine and up to 18% slower beside one CPU-bound program. True where the load
-    average is unknown (Windows).
+    14% faster on a quiet machine and up to 18% slower beside one CPU-bound program. True where
+    the load average is unknown (Windows).
     """
     now = time.monotonic()
     if now - _LOAD_SEEN[0] >= LOAD_CHECK_SECONDS:
