@@ -55,7 +55,7 @@ def test_linear_asks_for_one_thread_only_for_narrow_products_with_the_same_bits(
 
 
 def test_inside_fits_one_thread_block_narrow_products_ask_blas_nothing(monkeypatch):
-    from unafraid.threads import limited
+    limited = blas.limited
     asked = []
     switched = blas._switched
     monkeypatch.setattr(blas, "_switched", lambda n: asked.append(n) or switched(n))

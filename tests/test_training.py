@@ -597,7 +597,7 @@ def test_a_checkpoint_saved_after_freezing_loads_and_resumes(tmp_path):
 def test_small_models_train_on_one_blas_thread_and_put_it_back(monkeypatch):
     from threadpoolctl import threadpool_info
 
-    from unafraid import threads
+    from unafraid.engine import blas
 
     def blas_threads():
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
@@ -613,12 +613,12 @@ def test_small_models_train_on_one_blas_thread_and_put_it_back(monkeypatch):
     assert seen and all(t == [1] * len(before) for t in seen)
     assert blas_threads() == before
     big = [tf.Variable(np.zeros((4096, 4096), np.float32))]
-    assert threads.blas_threads_for(big, 32) is None  # 32 x 4096 x 4096: BLAS's own threads
+    assert blas.blas_threads_for(big, 32) is None  # 32 x 4096 x 4096: BLAS's own threads
     monkeypatch.setenv("UNAFRAID_BLAS_THREADS", "default")
-    assert threads.blas_threads_for(model.weights, 32) is None
+    assert blas.blas_threads_for(model.weights, 32) is None
     monkeypatch.setenv("UNAFRAID_BLAS_THREADS", "two")
     with pytest.raises(ValueError, match="UNAFRAID_BLAS_THREADS='two'"):
-        threads.blas_threads_for(model.weights, 32)
+        blas.blas_threads_for(model.weights, 32)
 
 
 def test_a_model_subclass_built_functionally_keeps_its_train_step():
@@ -661,11 +661,11 @@ def test_the_blas_controller_sees_libraries_loaded_after_it(monkeypatch):
     import sys
     import types
 
-    from unafraid import threads
-    first = threads._controller()
-    assert threads._controller() is first  # nothing imported since: the same one
+    from unafraid.engine import blas
+    first = blas._controller()
+    assert blas._controller() is first  # nothing imported since: the same one
     monkeypatch.setitem(sys.modules, "a_module_with_its_own_blas", types.ModuleType("m"))
-    assert threads._controller() is not first
+    assert blas._controller() is not first
 
 
 def test_fit_without_targets_when_the_loss_comes_from_add_loss():

@@ -31,11 +31,11 @@ from ..allocator import keep_freed_memory
 from ..callbacks import Callback, CallbackList, History, NaNGuard, ProgbarLogger, log_line
 from ..compat import CompiledLoss, CompiledMetrics
 from ..engine import Tensor, gradients, no_grad
+from ..engine.blas import blas_threads_for, limited
 from ..engine.record import Compiled
 from ..layers.base import Layer, added_metrics
 from ..layers.masking import apply_mask, keras_mask, makes_masks
 from ..optimizers import Optimizer
-from ..threads import blas_threads_for, limited
 from . import data as _data
 from .batches import (
     ArrayBatches,
