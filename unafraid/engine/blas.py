@@ -133,7 +133,7 @@ def narrow_threads(*sides: int) -> int | None:
 def held(n: int | None) -> Iterator[None]:
     """Say that the caller holds BLAS at ``n`` threads for the block (``None``: it does not).
 
-    ``threads.limited`` (``fit``, ``evaluate``, ``predict``) sets the libraries itself and then
+    ``limited`` (``fit``, ``evaluate``, ``predict``) sets the libraries itself and then
     says so here, so that ``blas_threads(n)`` inside the block has nothing to look up. Code that
     changes BLAS's threads inside such a block (a callback calling threadpoolctl) is not seen.
     """
