@@ -1,18 +1,21 @@
 """Where one ``fit`` step of workload (a) or (d) spends its time, phase by phase.
 
-Wraps ``Model._train_step``, ``Model._total_loss``, the backward loop and ``Adam.apply`` in
+Wraps the compiled train step (``models.training.CompiledTrainStep``), its replayed forward and
+backward pass (``engine.record.Replay``), ``Optimizer.apply`` and ``Trainer.compute_metrics`` in
 ``time.perf_counter`` timers (not a sampling profiler: on two cores a sampler thread disturbs
 the run), trains one epoch, and prints microseconds per step:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/step_breakdown.py \\
         --data ../shared/data/mnist [--workload a|d] [--runs 3] [--two-core] [--tool numpy]
 
-``UNAFRAID_NUMBA=0`` in the environment gives the NumPy-only optimizer. ``--two-core`` forces
-the optimizer's two-core update (normally used only from 2^20 parameters) to compare the two.
-``--tool numpy`` runs ``compare.py``'s hand-written NumPy loop instead (the same model, data and
-batch), timing only its Adam step: its "rest" column is the loop's forward, loss and backward
-together. Each run is a fresh model in the same process; run the script once per configuration,
-and alternate configurations, since the machine's speed drifts.
+The first steps of a fit run eagerly while the step is recorded (``docs/training.md``), so the
+replay column covers all steps but those. ``UNAFRAID_NUMBA=0`` in the environment gives the
+NumPy-only optimizer. ``--two-core`` forces the optimizer's two-core update (normally used from
+2^18 parameters) to compare the two. ``--tool numpy`` runs ``compare.py``'s hand-written NumPy
+loop instead (the same model, data and batch), timing only its Adam step: its "rest" column is
+the loop's forward, loss and backward together. Each run is a fresh model in the same process;
+run the script once per configuration, and alternate configurations, since the machine's speed
+drifts.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ import numpy as np
 
 import unafraid as uf
 from unafraid import optimizers, optimizers_fast
-from unafraid.models import model as model_module
+from unafraid.engine import record
+from unafraid.models import training
 
-PHASES = {"train_step": (model_module.Model, "_train_step"),
-          "loss": (model_module.Model, "_total_loss"),
-          "backward": (model_module, "_backward"),
-          "adam": (optimizers.Adam, "apply")}
+PHASES = {"train_step": (training.CompiledTrainStep, "__call__"),
+          "replay": (record.Replay, "__call__"),
+          "adam": (optimizers.Optimizer, "apply"),
+          "metrics": (training.Trainer, "compute_metrics")}
 
 
 def timed(totals: dict[str, float], label: str, fn):
@@ -125,8 +129,8 @@ def main() -> None:
     print(f"workload ({args.workload}), batch {batch}, {steps} steps; optimizer: {optimizers_fast.status()}"
           f"{'; two-core update forced' if args.two_core else ''}; "
           f"UNAFRAID_NUMBA={os.environ.get('UNAFRAID_NUMBA', '(unset)')}")
-    print("| run | fit s | step us | forward us | loss us | backward us | Adam.apply us | "
-          "outside the step us |")
+    print("| run | fit s | step us | replayed forward + backward us | Adam.apply us | metrics us | "
+          "rest of the step us | outside the step us |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for run in range(1, args.runs + 1):
         totals.clear()
@@ -134,11 +138,11 @@ def main() -> None:
         start = time.perf_counter()
         m.fit(x, y, batch_size=batch, epochs=1, verbose=0)
         total = time.perf_counter() - start
-        us = {k: v / steps * 1e6 for k, v in totals.items()}
-        forward = us["train_step"] - us["loss"] - us["backward"] - us["adam"]
-        print(f"| {run} | {total:.3f} | {total / steps * 1e6:.0f} | {forward:.0f} | {us['loss']:.0f} "
-              f"| {us['backward']:.0f} | {us['adam']:.0f} | {total / steps * 1e6 - us['train_step']:.0f} |",
-              flush=True)
+        us = collections.defaultdict(float, {k: v / steps * 1e6 for k, v in totals.items()})
+        rest = us["train_step"] - us["replay"] - us["adam"] - us["metrics"]
+        print(f"| {run} | {total:.3f} | {total / steps * 1e6:.0f} | {us['replay']:.0f} "
+              f"| {us['adam']:.0f} | {us['metrics']:.0f} | {rest:.0f} "
+              f"| {total / steps * 1e6 - us['train_step']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

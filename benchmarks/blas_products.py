@@ -1,0 +1,134 @@
+"""Where the matrix products' threads pay: the measurements behind ``engine/blas.py``'s rules.
+
+A benchmark, not a test. Three modes, each printing a small table:
+
+- ``--mode products``: the seed MLP's two large products (the 32 x 784 x 512 forward product and
+  the 784 x 32 x 512 kernel gradient, float32) on one BLAS thread, on BLAS's two threads, and as
+  ``engine.blas.product`` computes them inside ``fit``'s one-thread block (two row halves, one in
+  the helper thread): the mean of ``--calls`` calls each.
+- ``--mode narrow``: the MNIST convnet's training step (Keras's example, batch 128, the first
+  ``--steps`` training images, ``fit`` as the library runs it) with ``NARROW`` at 16 (the rule)
+  and at 32 (the rule before 2026-12-03), alternating for ``--rounds`` rounds: wall and CPU
+  milliseconds per step.
+- ``--mode predict-profile``: cProfile of the convnet's ``predict`` on the 10,000 test images at
+  batch 128: the costliest functions (where a bias added in a pass of its own would show).
+
+Run on an idle machine (the products' times are wall times)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/blas_products.py \\
+        --mode products --data ../shared/data/mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import unafraid as uf
+from unafraid.datasets import mnist
+from unafraid.engine import blas
+
+
+def mean_us(fn, calls: int) -> float:
+    for _ in range(max(calls // 20, 5)):
+        fn()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def products(calls: int) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 784), dtype=np.float32)
+    w = rng.standard_normal((784, 512), dtype=np.float32)
+    g = rng.standard_normal((32, 512), dtype=np.float32)
+    cases = [("forward x @ W, 32 x 784 x 512", x, w), ("kernel gradient x.T @ g, 784 x 32 x 512", x.T, g)]
+    blas._WORKER[:] = blas._WORKER or [ThreadPoolExecutor(1, thread_name_prefix="unafraid-helper")]
+    print("| product | one BLAS thread, us | BLAS's two threads, us | two row halves (product), us |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, a, b in cases:
+        with threadpool_limits(1, "blas"):
+            one = mean_us(lambda a=a, b=b: a @ b, calls)
+            with blas.held(1):
+                halves = mean_us(lambda a=a, b=b: blas.product(a, b), calls)
+        with threadpool_limits(2, "blas"):
+            two = mean_us(lambda a=a, b=b: a @ b, calls)
+        print(f"| {name} | {one:.0f} | {two:.0f} | {halves:.0f} |")
+    print(f"(a core idle for the helper thread: {blas.idle_core()})")
+
+
+def convnet(keras):
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def narrow(data: str, steps: int, rounds: int) -> None:
+    (x, y), _ = mnist.load_data(path=data)
+    n = 128 * steps
+    x = (x[:n] / 255.0).astype(np.float32).reshape(-1, 28, 28, 1)
+    y = np.eye(10, dtype=np.float32)[y[:n]]
+    print("| round | NARROW | wall ms per step | CPU ms per step |")
+    print("| ---: | ---: | ---: | ---: |")
+    for r in range(rounds):
+        for limit in (16, 32):
+            blas.NARROW = limit
+            model = convnet(uf.keras)
+            model.fit(x[:256], y[:256], batch_size=128, verbose=0)  # records and proves the step
+            wall, cpu = time.perf_counter(), time.process_time()
+            model.fit(x, y, batch_size=128, verbose=0, shuffle=False)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(f"| {r + 1} | {limit} | {wall / steps * 1e3:.1f} | {cpu / steps * 1e3:.1f} |")
+    blas.NARROW = 16
+
+
+def predict_profile(data: str) -> None:
+    _, (xt, _) = mnist.load_data(path=data)
+    xt = (xt / 255.0).astype(np.float32).reshape(-1, 28, 28, 1)
+    model = convnet(uf.keras)
+    model.predict(xt[:256], batch_size=128, verbose=0)
+    profile = cProfile.Profile()
+    profile.enable()
+    model.predict(xt, batch_size=128, verbose=0)
+    profile.disable()
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(8)
+    print(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["products", "narrow", "predict-profile"], default="products")
+    parser.add_argument("--data", default=None, help="folder with MNIST's four .gz files")
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=62)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.mode == "products":
+        products(args.calls)
+    elif args.mode == "narrow":
+        narrow(args.data, args.steps, args.rounds)
+    else:
+        predict_profile(args.data)
+
+
+if __name__ == "__main__":
+    main()
