@@ -22,11 +22,12 @@ and ``Linear`` primitives run their narrow products on one thread, and leave BLA
 for the others. A side of 32 (a batch of 32; a convolution's 32 channels) is not narrow: such
 products ran faster on two threads (a 32 x 784 x 512 product 263 us against 421 us on one; with
 the MNIST convnet's input gradient, nine 15,488 x 64 x 32 products, on two, a training step took
-about 7% less time: ``benchmarks/blas_products.py``), and where ``fit`` holds BLAS at one thread they are split by hand
-(``product``, below). Switching is a call into the BLAS library (microseconds), skipped when the
-count is already right. ``fit`` of a small model sets one thread for the whole loop and says so
-(``held``): then a narrow product asks the library nothing at all (asking costs a few
-microseconds per product, a tenth of a small network's step).
+about 7% less time: ``benchmarks/blas_products.py``), and where ``fit`` holds BLAS at one thread
+they are split by hand (``product``, below). Switching is a call into the BLAS library
+(microseconds), skipped when the count is already right. ``fit`` of a small model sets one
+thread for the whole loop and says so (``held``): then a narrow product asks the library
+nothing at all (asking costs a few microseconds per product, a tenth of a small network's
+step).
 
 The same block that holds BLAS at one thread (a small model's ``fit``, ``evaluate`` and
 ``predict``) still uses a second core for its large products: ``product(a, b)`` computes a
