@@ -26,7 +26,6 @@ import cProfile
 import io
 import pstats
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -51,7 +50,6 @@ def products(calls: int) -> None:
     w = rng.standard_normal((784, 512), dtype=np.float32)
     g = rng.standard_normal((32, 512), dtype=np.float32)
     cases = [("forward x @ W, 32 x 784 x 512", x, w), ("kernel gradient x.T @ g, 784 x 32 x 512", x.T, g)]
-    blas._WORKER[:] = blas._WORKER or [ThreadPoolExecutor(1, thread_name_prefix="unafraid-helper")]
     print("| product | one BLAS thread, us | BLAS's two threads, us | two row halves (product), us |")
     print("| --- | ---: | ---: | ---: |")
     for name, a, b in cases:

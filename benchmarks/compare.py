@@ -118,7 +118,7 @@ AE_RANK, AE_DIM, AE_NOISE = 16, 2000, 0.1
 CELLS_DIM = 765
 PREDICT_TRAIN_ROWS = 6000
 # The NumPy loop splits Adam over two cores only from this many parameters on, and only when the
-# load average leaves a core idle, as unafraid does (optimizers_fast.idle_core): below it, or beside
+# load average leaves a core idle, as unafraid does (engine.blas.idle_core): below it, or beside
 # another busy program, handing work to a thread costs more than it saves on the benchmark machine.
 PARALLEL_MIN_TOTAL = 1 << 18
 
