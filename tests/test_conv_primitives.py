@@ -143,6 +143,26 @@ def test_conv_with_a_fused_bias_equals_conv_plus_bias(groups):
         uf.conv(x, w, groups=groups, bias=np.ones(5))
 
 
+@pytest.mark.parametrize("strides, copies", [(1, False), (2, True)])
+def test_a_pointwise_convolution_with_a_bias_reads_its_input_in_place(monkeypatch, strides,
+                                                                      copies):
+    """A 1x1 kernel at stride 1 needs no patch buffer, with or without a bias (the bias is then
+    added to the output); at stride 2 the patches are a copy, with the bias's column of ones."""
+    from unafraid.engine import convolution
+
+    x = rand((2, 5, 4, 3), 27).astype(np.float32)
+    w, b = rand((1, 1, 3, 4), 28).astype(np.float32), rand((4,), 29).astype(np.float32)
+    built = []
+    original = convolution.im2col
+    monkeypatch.setattr(convolution, "im2col",
+                        lambda *a, **k: built.append(original(*a, **k)) or built[-1])
+    y = uf.conv(x, w, strides, bias=b).numpy()
+    assert np.shares_memory(built[0], x) is not copies
+    assert built[0].shape[-1] == 3 + copies  # the ones only where the patches are copied
+    assert_allclose(y, ref_conv(x.astype(np.float64), w.astype(np.float64), (strides,) * 2,
+                                "valid", (1, 1), 1) + b, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("groups, bias", [(1, True), (2, False)])
 def test_conv_with_a_fused_relu_gives_the_bits_of_relu_after_conv(groups, bias):
     """``conv(..., relu=True)`` takes the ReLU in the product's own output: the same bits as

@@ -283,6 +283,13 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
 
 
+def _pointwise(win: Window, groups: int) -> bool:
+    """Whether the input is its own patch matrix (a 1x1 kernel, stride 1, one group): then
+    ``Conv`` adds a bias to the output rather than copying the input to append a column of
+    ones (a copy that the GEMM's own bias would cost, where there was none)."""
+    return groups == 1 and math.prod(win.kernel) == 1 and all(s == 1 for s in win.strides)
+
+
 def _ungroup(y: np.ndarray, batch: int, win: Window) -> np.ndarray:
     """``(G, N * positions, F / G)`` -> ``(N, *out, F)``."""
     y = y[0] if y.shape[0] == 1 else y.transpose(1, 0, 2)
@@ -309,13 +316,13 @@ class Conv(Function):
     @staticmethod
     def forward(ctx, x, w, b=None, win=None, groups=1, patches=None, relu=False):
         kernel = _kernel_matrix(w, groups)
-        fold = b is not None and patches is None  # the bias as one more row of the kernel
+        fold = b is not None and patches is None and not _pointwise(win, groups)
         if fold:
             bias_row = np.reshape(b, (groups, 1, -1)).astype(kernel.dtype, copy=False)
             kernel = np.concatenate([kernel, bias_row], axis=1)
         cols = im2col(x, win, groups, ones=fold) if patches is None else patches  # one buffer
         y = _ungroup(_gemm(cols, kernel), x.shape[0], win)
-        if b is not None and not fold:
+        if b is not None and not fold:  # a pointwise convolution, or patches given
             y += b  # y is the product's own fresh array
         if relu:
             np.maximum(y, 0, out=y)
