@@ -30,7 +30,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import unafraid as uf
+from unafraid.cli import mnist_convnet
 from unafraid.datasets import mnist
 from unafraid.engine import blas
 
@@ -63,18 +63,10 @@ def products(calls: int) -> None:
     print(f"(a core idle for the helper thread: {blas.idle_core()})")
 
 
-def convnet(keras):
-    layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+def convnet():
+    """Keras's "Simple MNIST convnet" (the library's own, ``unafraid mnist --model convnet``),
+    compiled as the example compiles it."""
+    model = mnist_convnet()
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
 
@@ -89,7 +81,7 @@ def narrow(data: str, steps: int, rounds: int) -> None:
     for r in range(rounds):
         for limit in (16, 32):
             blas.NARROW = limit
-            model = convnet(uf.keras)
+            model = convnet()
             model.fit(x[:256], y[:256], batch_size=128, verbose=0)  # records and proves the step
             wall, cpu = time.perf_counter(), time.process_time()
             model.fit(x, y, batch_size=128, verbose=0, shuffle=False)
@@ -101,7 +93,7 @@ def narrow(data: str, steps: int, rounds: int) -> None:
 def predict_profile(data: str) -> None:
     _, (xt, _) = mnist.load_data(path=data)
     xt = (xt / 255.0).astype(np.float32).reshape(-1, 28, 28, 1)
-    model = convnet(uf.keras)
+    model = convnet()
     model.predict(xt[:256], batch_size=128, verbose=0)
     profile = cProfile.Profile()
     profile.enable()
