@@ -1,4 +1,4 @@
-"""Where one ``fit`` step of workload (a) or (d) spends its time, phase by phase.
+"""Where one ``fit`` step of workload (a), (d) or (g) spends its time, phase by phase.
 
 Wraps the compiled train step (``models.training.CompiledTrainStep``), its replayed forward and
 backward pass (``engine.record.Replay``), ``Optimizer.apply`` and ``Trainer.compute_metrics`` in
@@ -6,14 +6,16 @@ backward pass (``engine.record.Replay``), ``Optimizer.apply`` and ``Trainer.comp
 the run), trains one epoch, and prints microseconds per step:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/step_breakdown.py \\
-        --data ../shared/data/mnist [--workload a|d] [--runs 3] [--two-core] [--tool numpy]
+        --data ../shared/data/mnist [--workload a|d|g] [--runs 3] [--two-core] [--tool numpy]
 
 The first steps of a fit run eagerly while the step is recorded (``docs/training.md``), so the
 replay column covers all steps but those. ``UNAFRAID_NUMBA=0`` in the environment gives the
 NumPy-only optimizer. ``--two-core`` forces the optimizer's two-core update (normally used from
 2^18 parameters) to compare the two. ``--tool numpy`` runs ``compare.py``'s hand-written NumPy
 loop instead (the same model, data and batch), timing only its Adam step: its "rest" column is
-the loop's forward, loss and backward together. Each run is a fresh model in the same process;
+the loop's forward, loss and backward together (workloads (a) and (d): the loop has no Dropout,
+so not (g)). A run trains one epoch of (a) or (d), ten of (g) (79 steps each, too few to time
+alone). Each run is a fresh model in the same process;
 run the script once per configuration, and alternate configurations, since the machine's speed
 drifts.
 """
@@ -52,17 +54,28 @@ def data(workload: str, mnist_dir: str) -> tuple[np.ndarray, np.ndarray, int]:
     if workload == "a":
         (x, y), _ = uf.datasets.mnist.load_data(path=mnist_dir)
         return (x / 255.0).astype(np.float32), y, 32
-    rng = np.random.default_rng(1234)  # rows like compare.py's: rank 16 plus N(0, 0.1^2) noise
-    z = rng.standard_normal((20000, 16))
+    rng = np.random.default_rng(1234)
+    if workload == "g":  # rows like compare.py's (g): 10 Gaussian clouds in 765 dimensions
+        means = rng.standard_normal((10, 765)) * 0.15
+        labels = rng.integers(0, 10, 5000)
+        return (means[labels] + rng.standard_normal((5000, 765))).astype(np.float32), labels, 64
+    z = rng.standard_normal((20000, 16))  # rows like compare.py's: rank 16 plus N(0, 0.1^2) noise
     w = rng.standard_normal((16, 2000)) / 4.0
     x = (z @ w + 0.1 * rng.standard_normal((20000, 2000))).astype(np.float32)
     return x, x, 64
+
+
+EPOCHS = {"a": 1, "d": 1, "g": 10}  # per run
 
 
 def build(workload: str):
     L = uf.keras.layers
     if workload == "a":
         m = uf.keras.Sequential([L.Flatten(input_shape=(28, 28)), L.Dense(512, activation="relu"),
+                                 L.Dense(10, activation="softmax")])
+        m.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    elif workload == "g":
+        m = uf.keras.Sequential([L.Input((765,)), L.Dense(256, activation="relu"), L.Dropout(0.2),
                                  L.Dense(10, activation="softmax")])
         m.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
     else:
@@ -109,7 +122,7 @@ def hand_loop(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/mnist", help="MNIST folder (workload a)")
-    parser.add_argument("--workload", choices=["a", "d"], default="a")
+    parser.add_argument("--workload", choices=["a", "d", "g"], default="a")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--two-core", action="store_true",
                         help="force the optimizer's two-core update at any size")
@@ -117,6 +130,8 @@ def main() -> None:
                         help="numpy: compare.py's hand-written loop, its Adam step timed")
     args = parser.parse_args()
     if args.tool == "numpy":
+        if args.workload == "g":
+            parser.error("--tool numpy: compare.py's NumPy loop has no Dropout, so no workload (g)")
         hand_loop(args)
         return
     if args.two_core:
@@ -125,7 +140,7 @@ def main() -> None:
     for label, (owner, name) in PHASES.items():
         setattr(owner, name, timed(totals, label, getattr(owner, name)))
     x, y, batch = data(args.workload, args.data)
-    steps = -(-len(x) // batch)
+    steps = -(-len(x) // batch) * EPOCHS[args.workload]
     print(f"workload ({args.workload}), batch {batch}, {steps} steps; optimizer: {optimizers_fast.status()}"
           f"{'; two-core update forced' if args.two_core else ''}; "
           f"UNAFRAID_NUMBA={os.environ.get('UNAFRAID_NUMBA', '(unset)')}")
@@ -136,7 +151,7 @@ def main() -> None:
         totals.clear()
         m = build(args.workload)
         start = time.perf_counter()
-        m.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        m.fit(x, y, batch_size=batch, epochs=EPOCHS[args.workload], verbose=0)
         total = time.perf_counter() - start
         us = collections.defaultdict(float, {k: v / steps * 1e6 for k, v in totals.items()})
         rest = us["train_step"] - us["replay"] - us["adam"] - us["metrics"]
