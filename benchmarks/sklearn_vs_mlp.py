@@ -23,6 +23,8 @@ Run::
     python benchmarks/sklearn_vs_mlp.py --repeats 3 --blas-threads 1   # both on one BLAS thread
     python benchmarks/sklearn_vs_mlp.py --set early_stopping=True --set learning_rate=3e-3
                                         # other settings for unafraid's estimators (not MLP's)
+    python benchmarks/sklearn_vs_mlp.py --seeds 0 1 2 3 4 5 6 7 --blas-threads 1
+                                        # scores only, each seed given to both estimators
 
 By default each estimator uses BLAS as it chooses: unafraid's ``fit`` runs a small network on one
 thread, MLP on BLAS's default (all cores); ``--blas-threads N`` limits both, to compare the
@@ -42,6 +44,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -95,6 +98,22 @@ def epochs_run(fitted: object) -> int:
     return pipeline[-1].n_iter_
 
 
+def seed_scores(name: str, estimators: dict, data: tuple, cv: object, seeds: list[int]) -> None:
+    """Print each estimator's cross-validated score at each ``random_state`` in ``seeds`` (given
+    to both estimators) and their mean: the spread between seeds, without timing."""
+    X, y = data
+    for tool, est in estimators.items():
+        scores, epochs = [], []
+        for seed in seeds:
+            seeded = clone(est).set_params(
+                **{k: seed for k in est.get_params() if k.endswith("random_state")})
+            result = cross_validate(seeded, X, y, cv=cv, return_estimator=True)
+            scores.append(float(np.mean(result["test_score"])))
+            epochs.append(float(np.mean([epochs_run(e) for e in result["estimator"]])))
+        print(f"{name:24} {tool:20} {np.mean(scores):7.4f} {np.std(scores):7.4f} "
+              f"{np.mean(epochs):7.1f}  " + " ".join(f"{v:.4f}" for v in scores), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="rounds of interleaved runs")
@@ -105,6 +124,9 @@ def main() -> None:
     parser.add_argument("--set", type=setting, action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter of unafraid's estimators (repeatable), e.g. "
                              "--set learning_rate=3e-3")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="scores only: cross-validate both estimators at each of these "
+                             "random_state values (no timing)")
     args = parser.parse_args()
     settings = dict(args.set)
     if args.blas_threads is not None:
@@ -112,6 +134,13 @@ def main() -> None:
         threadpool_limits(args.blas_threads, user_api="blas")
         os.environ["UNAFRAID_BLAS_THREADS"] = str(args.blas_threads)
     warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.seeds is not None:
+        print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, random_state {args.seeds} for "
+              f"both, unafraid settings: {settings or 'defaults'}")
+        print(f"{'data set':24} {'estimator':20} {'mean':>7} {'s.d.':>7} {'epochs':>7}  per seed")
+        for name, estimators, data, cv in tasks(tuple(args.hidden), settings):
+            seed_scores(name, estimators, data, cv, args.seeds)
+        return
     print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, {args.repeats} interleaved rounds, "
           f"BLAS threads: {args.blas_threads or 'default'}, unafraid settings: {settings or 'defaults'}")
     print(f"{'data set':24} {'estimator':20} {'CV score':>9} {'epochs':>7} {'wall (s)':>9} "
