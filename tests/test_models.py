@@ -219,6 +219,27 @@ def test_nan_loss_stops_training_and_keeps_finite_weights():
     assert all(np.isfinite(w).all() for w in model.get_weights())
 
 
+def test_nan_guard_lets_its_last_full_copy_go_before_taking_the_next(monkeypatch):
+    """fit's NaN guard keeps a full copy of the state (weights, the optimizer's m and v) every
+    200 steps; holding the last one while making the next would double that memory for a moment
+    (three times the model's weights, once more)."""
+    from unafraid import callbacks
+
+    held_during_copy = []
+    full_state = callbacks.NaNGuard._full_state
+
+    def spy(self):
+        held_during_copy.append(self.full)
+        return full_state(self)
+
+    monkeypatch.setattr(callbacks.NaNGuard, "_full_state", spy)
+    x, y = blobs()
+    model = mlp()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0)  # 300 steps: copies at steps 1 and 201
+    assert len(held_during_copy) == 2 and held_during_copy == [None, None]
+
+
 def test_class_weight_and_sample_weight_change_the_loss():
     x, y = blobs()
     model = mlp()

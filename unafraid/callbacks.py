@@ -590,6 +590,7 @@ class NaNGuard(Callback):
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         if self.seen % self.every == 0:
+            self.full = None  # let the last copy go first: two at once would double its memory
             self.full = self._full_state()
         self.seen += 1
         self.before = self._step_state()
