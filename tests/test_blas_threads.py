@@ -96,8 +96,9 @@ def test_the_core_count_is_read_once_per_process(monkeypatch):
 
 
 def _split_on(monkeypatch, idle: bool) -> list:
-    """product's helper thread exists (even on one CPU) and a core counts as idle or not;
-    returns the functions handed to the helper thread, as they are handed."""
+    """product's helper thread exists (even on one CPU), handing it work counts as quick, and a
+    core counts as idle or not; returns the functions handed to the helper thread, as they are
+    handed."""
     from concurrent.futures import ThreadPoolExecutor
     handed = []
 
@@ -107,6 +108,7 @@ def _split_on(monkeypatch, idle: bool) -> list:
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(blas, "_WORKER", [Spy(1)])
+    monkeypatch.setattr(blas, "_HANDOFF", [True])
     monkeypatch.setattr(blas, "idle_core", lambda: idle)
     return handed
 
@@ -131,6 +133,29 @@ def test_product_in_row_halves_has_the_same_bits_on_one_core_or_two(monkeypatch,
         for r in results:
             assert r.tobytes() == halves.tobytes()
         np.testing.assert_allclose(results[0], a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("seconds, quick", [(10e-6, True), (200e-6, False)])
+def test_products_use_the_helper_thread_only_where_handing_it_work_is_quick(monkeypatch, seconds,
+                                                                            quick):
+    """Where waking a thread is slow (some virtual machines), both halves run here, one after
+    the other: the same bits (above), without waiting for the helper."""
+    clock = iter(range(1000))                           # each timed hand-over takes `seconds`
+    monkeypatch.setattr(blas.time, "perf_counter", lambda: next(clock) * seconds)
+    handed = _split_on(monkeypatch, idle=True)
+    monkeypatch.setattr(blas, "_HANDOFF", [])
+    assert blas.quick_handoff() is quick
+    assert handed == [int] * blas.HANDOFF_TRIES and next(clock) == 2 * blas.HANDOFF_TRIES
+    assert blas.quick_handoff() is quick                # measured once
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((32, 784), dtype=np.float32), rng.standard_normal((784, 512),
+                                                                                 dtype=np.float32)
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"), blas.held(1):
+        blas.product(a, b)
+    assert handed[blas.HANDOFF_TRIES:] == ([np.matmul] if quick else [])
+    monkeypatch.setattr(blas, "_WORKER", [None])        # one core: no helper, nothing to time
+    monkeypatch.setattr(blas, "_HANDOFF", [])
+    assert blas.quick_handoff() is False
 
 
 def test_product_is_the_plain_product_outside_held_1_for_small_products_and_tensors(monkeypatch):

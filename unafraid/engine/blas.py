@@ -32,7 +32,8 @@ step).
 The same block that holds BLAS at one thread (a small model's ``fit``, ``evaluate`` and
 ``predict``) still uses a second core for its large products: ``product(a, b)`` computes a
 product of at least ``SPLIT_MIN`` multiply-adds as two halves of ``a``'s rows, the first in a
-helper thread while a core is idle (``idle_core``) and otherwise one after the other. Each half
+helper thread while a core is idle (``idle_core``) where handing it work is quick
+(``quick_handoff``), and otherwise one after the other. Each half
 is the same one-thread BLAS product either way, so the bits depend on the shapes only, never on
 the machine's load (``tests/test_blas_threads.py``). BLAS's own second thread would give other
 bits, and while another program keeps the cores busy its threads spin waiting for each other.
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -58,7 +60,10 @@ _AS_IS = contextlib.nullcontext()
 
 SPLIT_MIN = 1 << 22  # multiply-adds from which ``product`` computes two row halves (4 M)
 LOAD_CHECK_SECONDS = 1.0  # idle_core reads the load average at most this often
+QUICK_HANDOFF_SECONDS = 50e-6  # product uses the helper where a hand-over takes at most this
+HANDOFF_TRIES = 15  # hand-overs timed (once per process) to decide, the median taken
 _WORKER: list[ThreadPoolExecutor | None] = []
+_HANDOFF: list[bool] = []  # quick_handoff's answer, once measured
 _LOAD_SEEN: list[float] = [-1e9, 0.0]  # when the load average was last read, and what it was
 _CORES: list[int] = []  # os.cpu_count(), read once: it reads /sys and costs tens of us per call
 
@@ -186,10 +191,11 @@ def product(a: Any, b: Any) -> Any:
 
     Inside ``held(1)``, a product of at least ``SPLIT_MIN`` multiply-adds with at least two rows
     is computed as ``a[:h] @ b`` and ``a[h:] @ b`` (``h`` = half the rows) into one output: the
-    first half in the helper thread while a core is idle, else both here, one after the other.
-    The halves are the same products either way: the same bits (not those of one whole product:
-    BLAS blocks a smaller matrix differently). Anything else (Tensors, other shapes, BLAS not
-    held at one thread) is ``a @ b``.
+    first half in the helper thread while a core is idle and handing it work is quick
+    (``quick_handoff``), else both here, one after the other. The halves are the same products
+    either way: the same bits (not those of one whole product: BLAS blocks a smaller matrix
+    differently). Anything else (Tensors, other shapes, BLAS not held at one thread) is
+    ``a @ b``.
 
     Examples
     --------
@@ -201,7 +207,7 @@ def product(a: Any, b: Any) -> Any:
         return a @ b
     out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
     h = a.shape[0] // 2
-    helper = helper_thread() if idle_core() else None
+    helper = helper_thread() if idle_core() and quick_handoff() else None
     if helper is None:
         np.matmul(a[:h], b, out=out[:h])
         np.matmul(a[h:], b, out=out[h:])
@@ -258,3 +264,27 @@ def helper_thread() -> ThreadPoolExecutor | None:
         _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-helper")
                        if cores() > 1 else None)
     return _WORKER[0]
+
+
+def quick_handoff() -> bool:
+    """Whether a task handed to the helper thread comes back within ``QUICK_HANDOFF_SECONDS``
+    (the median of ``HANDOFF_TRIES`` empty tasks, there and back; measured once per process, when
+    first asked). False without a helper thread.
+
+    ``product`` hands a half to the helper only where this holds: a half product takes a tenth
+    of a millisecond or so, and waking a sleeping thread, a few microseconds on most machines,
+    takes far longer on some virtual machines. On a 2-core Firecracker VM an empty task took
+    about 95 us there and back, and a 64 x 765 x 256 product in halves took 0.53-0.69 ms with
+    the helper thread against 0.33-0.36 ms with both halves in this thread (docs/benchmarks.md,
+    2026-12-03 afternoon). The optimizers' two-core update, milliseconds of work for the models
+    that take it, gains even there and does not ask.
+    """
+    if not _HANDOFF:
+        worker = helper_thread()
+        times = []
+        for _ in range(HANDOFF_TRIES if worker is not None else 0):
+            start = time.perf_counter()
+            worker.submit(int).result()
+            times.append(time.perf_counter() - start)
+        _HANDOFF.append(bool(times) and statistics.median(times) <= QUICK_HANDOFF_SECONDS)
+    return _HANDOFF[0]
