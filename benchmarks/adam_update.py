@@ -1,7 +1,7 @@
 """One Adam update of a 784x512 float32 variable (the seed model's kernel), several ways.
 
-unafraid's NumPy update (twelve whole-array passes: Keras's operations in Keras's order), the
-same update in blocks of ``--blocks`` elements, split in halves over two threads, numba's one-pass
+unafraid's NumPy kernel (twelve whole-array passes: Keras's operations in Keras's order), the
+same kernel in blocks of ``--blocks`` elements, split in halves over two threads, numba's one-pass
 kernel (when installed) and numexpr (when installed), plus ``np.sqrt`` alone. The NumPy, blocked,
 two-thread and numba rows give the same bits (checked); numexpr's are compared too. Microseconds
 per update, best of ``--repeat``:
@@ -44,8 +44,9 @@ def main() -> None:
 
     s2 = np.empty(N, np.float32)
 
-    def numpy_update(g, w, m, v, s1):   # unafraid's NumPy update (the fast path without numba)
-        optimizers_fast.adam_numpy(g, w, {"m": m, "v": v}, s1, s2[:s1.size], **scalars)
+    def numpy_update(g, w, m, v, s1, second=None):   # unafraid's NumPy kernel, one block
+        second = s2[:s1.size] if second is None else second
+        optimizers_fast.adam_numpy(g, w, {"m": m, "v": v}, s1, second, **scalars)
 
     def blocked(size):
         def update(g, w, m, v, s1):
@@ -58,8 +59,8 @@ def main() -> None:
 
     def two_threads(g, w, m, v, s1):
         h = N // 2
-        other = pool.submit(numpy_update, g[:h], w[:h], m[:h], v[:h], s1[:h])
-        numpy_update(g[h:], w[h:], m[h:], v[h:], s1[h:])
+        other = pool.submit(numpy_update, g[:h], w[:h], m[:h], v[:h], s1[:h], s2[:h])
+        numpy_update(g[h:], w[h:], m[h:], v[h:], s1[h:], s2[h:])  # each half its own scratch
         other.result()
 
     ways = {"NumPy, twelve passes (unafraid without numba)": numpy_update}

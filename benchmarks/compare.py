@@ -29,7 +29,8 @@ f  ``import`` time, in seconds, in a fresh interpreter (timed inside it, around 
 g  a small, overhead-bound model as single-cell classifiers are: MLP 765-256-10, relu, Dropout 0.2,
    softmax, Adam 1e-3, batch 64, 100 epochs on 5,000 synthetic rows (10 classes, each a Gaussian
    cloud around its own random mean, seeded, float32); accuracy on 1,000 held-out rows. The
-   hand-written NumPy loop has no dropout, so it does not run (g).
+   hand-written NumPy loop draws its dropout masks as a NumPy user would (uniform float32 numbers
+   from its own generator, kept where >= 0.2, scaled by 1 / 0.8).
 h  Keras's "Simple MNIST convnet" (Conv2D 32 3x3 relu -> max-pool 2 -> Conv2D 64 3x3 relu -> max-pool 2
    -> Flatten -> Dropout 0.5 -> Dense 10 softmax), Adam 1e-3, batch 128, one epoch of the first 54,000
    training images (what ``validation_split=0.1`` leaves), images ``(28, 28, 1)``; then predict on the
@@ -101,7 +102,7 @@ WORKLOADS = {
 SUPPORTED = {
     "unafraid": {"a", "b", "c", "d", "e32", "e1024", "f", "g", "h"},
     "unafraid-numpy": {"a", "b", "c", "d", "g", "h"},     # numba only changes the optimizer step
-    "numpy": {"a", "b", "c", "d", "e32", "e1024", "f", "h"},
+    "numpy": {"a", "b", "c", "d", "e32", "e1024", "f", "g", "h"},
     "torch-fused": {"a", "b", "c", "d", "g", "h"},
     "torch": {"a", "b", "c", "d", "e32", "e1024", "f", "g"},
     "keras-jax": {"a", "b", "c", "d", "e32", "e1024", "f", "g", "h"},
@@ -211,12 +212,14 @@ class NumpyMLP:
     ``sqrt(v)``; all parameters and their moments live in flat arrays so that each Adam step is ten
     whole-array ufunc calls, split in two halves run on two cores when the machine has more than one
     and the model at least ``PARALLEL_MIN_TOTAL`` parameters (as unafraid's optimizers do).
+    With ``dropout`` > 0, each hidden layer's output is multiplied during training by a mask that
+    keeps each unit with probability ``1 - dropout`` and scales it by ``1 / (1 - dropout)``.
     """
 
-    def __init__(self, sizes: list[int], task: str, seed: int = SEED):
+    def __init__(self, sizes: list[int], task: str, seed: int = SEED, dropout: float = 0.0):
         import numpy as np
         self.np = np
-        self.sizes, self.task = sizes, task
+        self.sizes, self.task, self.dropout = sizes, task, dropout
         self.rng = np.random.default_rng(seed)
         shapes = []
         for fi, fo in zip(sizes[:-1], sizes[1:], strict=True):
@@ -250,9 +253,11 @@ class NumpyMLP:
         self.xb = np.empty((B, self.sizes[0]), np.float32)
         self.h = [np.empty((B, fo), np.float32) for fo in self.sizes[1:]]   # activations (in place)
         self.d = [np.empty((B, fo), np.float32) for fo in self.sizes[1:-1]]  # grads of hidden layers
+        self.u = [np.empty((B, fo), np.float32) for fo in self.sizes[1:-1]]  # dropout's uniforms
+        self.keep = [np.empty((B, fo), bool) for fo in self.sizes[1:-1]]     # and its masks
         self.rows = np.arange(B)
 
-    def _forward(self, a, B: int):
+    def _forward(self, a, B: int, training: bool = False):
         np = self.np
         L = len(self.W)
         for l in range(L):
@@ -261,11 +266,21 @@ class NumpyMLP:
             z += self.b[l]
             if l < L - 1:
                 np.maximum(z, 0, out=z)
+                if training and self.dropout:
+                    u, keep = self.u[l][:B], self.keep[l][:B]
+                    self.rng.random(out=u, dtype=np.float32)
+                    np.greater_equal(u, self.dropout, out=keep)
+                    z *= keep
+                    z *= 1.0 / (1.0 - self.dropout)
             a = z
         return a
 
-    def fit(self, x, y, batch_size: int, lr: float = LR, b1: float = 0.9, b2: float = 0.999,
-            eps: float = 1e-7) -> None:
+    def fit(self, x, y, batch_size: int, epochs: int = 1, lr: float = LR, b1: float = 0.9,
+            b2: float = 0.999, eps: float = 1e-7) -> None:
+        for _ in range(epochs):
+            self._fit_epoch(x, y, batch_size, lr, b1, b2, eps)
+
+    def _fit_epoch(self, x, y, batch_size: int, lr: float, b1: float, b2: float, eps: float) -> None:
         np = self.np
         self._alloc(batch_size)
         n = len(x)
@@ -283,7 +298,7 @@ class NumpyMLP:
             B = len(idx)
             xb = self.xb[:B]
             np.take(x, idx, axis=0, out=xb)
-            d = self._forward(xb, B)           # logits / outputs, overwritten by their gradient
+            d = self._forward(xb, B, training=True)  # logits / outputs, overwritten by their gradient
             if self.task == "clf":
                 d -= d.max(axis=1, keepdims=True)
                 np.exp(d, out=d)
@@ -300,6 +315,9 @@ class NumpyMLP:
                 if l > 0:
                     dp = self.d[l - 1][:B]
                     np.matmul(d, self.W[l].T, out=dp)
+                    if self.dropout:                  # through the mask: a_prev is 0 where dropped
+                        dp *= self.keep[l - 1][:B]
+                        dp *= 1.0 / (1.0 - self.dropout)
                     np.multiply(dp, a_prev > 0, out=dp)
                     d = dp
             self.t += 1
@@ -562,7 +580,8 @@ class Runner:
 
     # numpy ---------------------------------------------------------------------------------------
     def _build_numpy(self):
-        self.model = NumpyConvnet() if self.task == "convnet" else NumpyMLP(self.sizes, self.task)
+        self.model = (NumpyConvnet() if self.task == "convnet"
+                      else NumpyMLP(self.sizes, self.task, dropout=self.dropout))
 
     # torch ----------------------------------------------------------------------------------------
     def _build_torch(self, fused: bool = False):
@@ -656,7 +675,8 @@ class Runner:
         elif self.tool == "numpy" and self.task == "convnet":
             self.model.fit(x, y, batch_size)
         elif self.tool == "numpy":
-            self.model.fit(x.reshape(len(x), -1), y if self.task == "clf" else None, batch_size)
+            self.model.fit(x.reshape(len(x), -1), y if self.task == "clf" else None, batch_size,
+                           epochs)
         elif self.tool.startswith("torch"):
             self._torch_fit(x, y, batch_size, epochs)
         elif self.tool == "sklearn":
