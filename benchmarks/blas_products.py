@@ -2,10 +2,11 @@
 
 A benchmark, not a test. Three modes, each printing a small table:
 
-- ``--mode products``: the seed MLP's two large products (the 32 x 784 x 512 forward product and
-  the 784 x 32 x 512 kernel gradient, float32) on one BLAS thread, on BLAS's two threads, and as
-  ``engine.blas.product`` computes them inside ``fit``'s one-thread block (two row halves, one in
-  the helper thread): the mean of ``--calls`` calls each.
+- ``--mode products``: the two large products of the seed MLP (a) and of workload (g) (the
+  forward product and the kernel gradient, float32) on one BLAS thread, on BLAS's two threads,
+  and as ``engine.blas.product`` computes them inside ``fit``'s one-thread block (two row
+  halves, one in the helper thread or both in the calling thread, whichever ``product`` finds
+  faster: both ways timed): the mean of ``--calls`` calls each; and the helper thread's hand-over time.
 - ``--mode narrow``: the MNIST convnet's training step (Keras's example, batch 128, the first
   ``--steps`` training images, ``fit`` as the library runs it) with ``NARROW`` at 16 (the rule)
   and at 32 (the rule before 2026-12-03), alternating for ``--rounds`` rounds: wall and CPU
@@ -46,21 +47,35 @@ def mean_us(fn, calls: int) -> float:
 
 def products(calls: int) -> None:
     rng = np.random.default_rng(0)
-    x = rng.random((32, 784), dtype=np.float32)
-    w = rng.standard_normal((784, 512), dtype=np.float32)
-    g = rng.standard_normal((32, 512), dtype=np.float32)
-    cases = [("forward x @ W, 32 x 784 x 512", x, w), ("kernel gradient x.T @ g, 784 x 32 x 512", x.T, g)]
-    print("| product | one BLAS thread, us | BLAS's two threads, us | two row halves (product), us |")
-    print("| --- | ---: | ---: | ---: |")
+    cases = []
+    for label, rows, n_in, n_out in (("(a)", 32, 784, 512), ("(g)", 64, 765, 256)):
+        x = rng.random((rows, n_in), dtype=np.float32)
+        w = rng.standard_normal((n_in, n_out), dtype=np.float32)
+        g = rng.standard_normal((rows, n_out), dtype=np.float32)
+        cases += [(f"{label} forward x @ W, {rows} x {n_in} x {n_out}", x, w),
+                  (f"{label} kernel gradient x.T @ g, {n_in} x {rows} x {n_out}", x.T, g)]
+    print("| product | one BLAS thread, us | BLAS's two threads, us | two row halves, one in the "
+          "helper thread, us | two row halves in this thread, us |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, a, b in cases:
         with threadpool_limits(1, "blas"):
             one = mean_us(lambda a=a, b=b: a @ b, calls)
-            with blas.held(1):
-                halves = mean_us(lambda a=a, b=b: blas.product(a, b), calls)
+            halves = []
+            for helper in (True, False):  # each way that engine.blas.product may keep
+                blas._WAYS.chosen[(a.shape, b.shape, "<f4")] = helper
+                with blas.held(1):
+                    halves.append(mean_us(lambda a=a, b=b: blas.product(a, b), calls))
+            blas._WAYS.chosen.clear()
         with threadpool_limits(2, "blas"):
             two = mean_us(lambda a=a, b=b: a @ b, calls)
-        print(f"| {name} | {one:.0f} | {two:.0f} | {halves:.0f} |")
-    print(f"(a core idle for the helper thread: {blas.idle_core()})")
+        print(f"| {name} | {one:.0f} | {two:.0f} | {halves[0]:.0f} | {halves[1]:.0f} |")
+    handoffs = []
+    for _ in range(101):
+        start = time.perf_counter()
+        blas.helper_thread().submit(int).result()
+        handoffs.append(time.perf_counter() - start)
+    print(f"(a core idle for the helper thread: {blas.idle_core()}; an empty task handed to it and "
+          f"back: median {sorted(handoffs)[50] * 1e6:.0f} us)")
 
 
 def convnet():

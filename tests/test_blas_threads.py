@@ -95,9 +95,19 @@ def test_the_core_count_is_read_once_per_process(monkeypatch):
     assert blas.cores() == 1
 
 
+class _HelperAlways:
+    """product's choice of way, fixed: the helper thread whenever a core is idle."""
+
+    def use_helper(self, key):
+        return True
+
+    def note(self, key, used_helper, seconds):
+        pass
+
+
 def _split_on(monkeypatch, idle: bool) -> list:
-    """product's helper thread exists (even on one CPU), handing it work counts as quick, and a
-    core counts as idle or not; returns the functions handed to the helper thread, as they are
+    """product's helper thread exists (even on one CPU) and is taken whenever a core counts as
+    idle, which it does or not; returns the functions handed to the helper thread, as they are
     handed."""
     from concurrent.futures import ThreadPoolExecutor
     handed = []
@@ -108,7 +118,7 @@ def _split_on(monkeypatch, idle: bool) -> list:
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(blas, "_WORKER", [Spy(1)])
-    monkeypatch.setattr(blas, "_HANDOFF", [True])
+    monkeypatch.setattr(blas, "_WAYS", _HelperAlways())
     monkeypatch.setattr(blas, "idle_core", lambda: idle)
     return handed
 
@@ -135,27 +145,30 @@ def test_product_in_row_halves_has_the_same_bits_on_one_core_or_two(monkeypatch,
         np.testing.assert_allclose(results[0], a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("seconds, quick", [(10e-6, True), (200e-6, False)])
-def test_products_use_the_helper_thread_only_where_handing_it_work_is_quick(monkeypatch, seconds,
-                                                                            quick):
-    """Where waking a thread is slow (some virtual machines), both halves run here, one after
-    the other: the same bits (above), without waiting for the helper."""
-    clock = iter(range(1000))                           # each timed hand-over takes `seconds`
-    monkeypatch.setattr(blas.time, "perf_counter", lambda: next(clock) * seconds)
+@pytest.mark.parametrize("helper_faster", [True, False])
+def test_products_of_a_shape_keep_the_faster_of_helper_and_no_helper(monkeypatch, helper_faster):
+    """The first products of a shape take both ways in turn, timed; then the faster way stays
+    (on some virtual machines handing work to a thread costs more than half a product saves).
+    The bits are the same either way (above)."""
     handed = _split_on(monkeypatch, idle=True)
-    monkeypatch.setattr(blas, "_HANDOFF", [])
-    assert blas.quick_handoff() is quick
-    assert handed == [int] * blas.HANDOFF_TRIES and next(clock) == 2 * blas.HANDOFF_TRIES
-    assert blas.quick_handoff() is quick                # measured once
+    monkeypatch.setattr(blas, "_WAYS", blas._Ways())
+    times = {True: 1.0 if helper_faster else 3.0, False: 2.0}
+    note = blas._WAYS.note
+    monkeypatch.setattr(blas._WAYS, "note", lambda key, used, seconds: note(key, used, times[used]))
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((32, 784), dtype=np.float32), rng.standard_normal((784, 512),
                                                                                  dtype=np.float32)
+    results = set()
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"), blas.held(1):
-        blas.product(a, b)
-    assert handed[blas.HANDOFF_TRIES:] == ([np.matmul] if quick else [])
-    monkeypatch.setattr(blas, "_WORKER", [None])        # one core: no helper, nothing to time
-    monkeypatch.setattr(blas, "_HANDOFF", [])
-    assert blas.quick_handoff() is False
+        for call in range(2 * blas.PRODUCT_TRIALS + 3):
+            before = len(handed)
+            results.add(blas.product(a, b).tobytes())
+            used = len(handed) > before
+            expected = call % 2 == 0 if call < 2 * blas.PRODUCT_TRIALS else helper_faster
+            assert used is expected, call
+        assert blas._WAYS.chosen == {((32, 784), (784, 512), "<f4"): helper_faster}
+        blas.product(a[:, :700], b[:700])                   # another shape: tried afresh
+    assert handed[-1] is np.matmul and len(results) == 1
 
 
 def test_product_is_the_plain_product_outside_held_1_for_small_products_and_tensors(monkeypatch):

@@ -32,8 +32,8 @@ step).
 The same block that holds BLAS at one thread (a small model's ``fit``, ``evaluate`` and
 ``predict``) still uses a second core for its large products: ``product(a, b)`` computes a
 product of at least ``SPLIT_MIN`` multiply-adds as two halves of ``a``'s rows, the first in a
-helper thread while a core is idle (``idle_core``) where handing it work is quick
-(``quick_handoff``), and otherwise one after the other. Each half
+helper thread while a core is idle (``idle_core``) where that has been faster for products of
+that shape (``_Ways``, timed over the first few), and otherwise one after the other. Each half
 is the same one-thread BLAS product either way, so the bits depend on the shapes only, never on
 the machine's load (``tests/test_blas_threads.py``). BLAS's own second thread would give other
 bits, and while another program keeps the cores busy its threads spin waiting for each other.
@@ -60,10 +60,8 @@ _AS_IS = contextlib.nullcontext()
 
 SPLIT_MIN = 1 << 22  # multiply-adds from which ``product`` computes two row halves (4 M)
 LOAD_CHECK_SECONDS = 1.0  # idle_core reads the load average at most this often
-QUICK_HANDOFF_SECONDS = 50e-6  # product uses the helper where a hand-over takes at most this
-HANDOFF_TRIES = 15  # hand-overs timed (once per process) to decide, the median taken
+PRODUCT_TRIALS = 5  # products of a shape timed each way before ``product`` keeps the faster
 _WORKER: list[ThreadPoolExecutor | None] = []
-_HANDOFF: list[bool] = []  # quick_handoff's answer, once measured
 _LOAD_SEEN: list[float] = [-1e9, 0.0]  # when the load average was last read, and what it was
 _CORES: list[int] = []  # os.cpu_count(), read once: it reads /sys and costs tens of us per call
 
@@ -191,8 +189,8 @@ def product(a: Any, b: Any) -> Any:
 
     Inside ``held(1)``, a product of at least ``SPLIT_MIN`` multiply-adds with at least two rows
     is computed as ``a[:h] @ b`` and ``a[h:] @ b`` (``h`` = half the rows) into one output: the
-    first half in the helper thread while a core is idle and handing it work is quick
-    (``quick_handoff``), else both here, one after the other. The halves are the same products
+    first half in the helper thread while a core is idle and that is faster here (``_Ways``),
+    else both here, one after the other. The halves are the same products
     either way: the same bits (not those of one whole product: BLAS blocks a smaller matrix
     differently). Anything else (Tensors, other shapes, BLAS not held at one thread) is
     ``a @ b``.
@@ -207,19 +205,61 @@ def product(a: Any, b: Any) -> Any:
         return a @ b
     out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
     h = a.shape[0] // 2
-    helper = helper_thread() if idle_core() and quick_handoff() else None
-    if helper is None:
+    helper = helper_thread() if idle_core() else None
+    key = (a.shape, b.shape, out.dtype.str)
+    use_helper = helper is not None and _WAYS.use_helper(key)
+    start = time.perf_counter()
+    if use_helper:
+        first = helper.submit(np.matmul, a[:h], b, out=out[:h])
+        try:
+            np.matmul(a[h:], b, out=out[h:])
+        finally:
+            error = first.exception()  # always wait: the helper must not write into a freed array
+        if error is not None:
+            raise error
+    else:
         np.matmul(a[:h], b, out=out[:h])
         np.matmul(a[h:], b, out=out[h:])
-        return out
-    first = helper.submit(np.matmul, a[:h], b, out=out[:h])
-    try:
-        np.matmul(a[h:], b, out=out[h:])
-    finally:
-        error = first.exception()  # always wait: the helper must not write into a freed array
-    if error is not None:
-        raise error
+    if helper is not None:
+        _WAYS.note(key, use_helper, time.perf_counter() - start)
     return out
+
+
+class _Ways:
+    """For each product shape, whether handing a half to the helper thread is faster here than
+    computing both halves in the calling thread (the same bits either way).
+
+    The first ``2 * PRODUCT_TRIALS`` products of a shape made while a core is idle take the two
+    ways in turn, timed; then the way with the lower median is kept for the process. A second
+    core usually pays (on a 2-core AMD EPYC VM the seed model's epoch took 14% less time with
+    it), but on some machines handing work to a thread costs more than half a product saves:
+    on a 2-core Intel Xeon VM a 32 x 784 x 512 product took 726 us with the helper against
+    485 us without it (``benchmarks/blas_products.py --mode products``, docs/benchmarks.md,
+    2026-12-03 afternoon).
+    """
+
+    def __init__(self) -> None:
+        self.times: dict[Any, tuple[list[float], list[float]]] = {}  # (with helper, without)
+        self.chosen: dict[Any, bool] = {}
+
+    def use_helper(self, key: Any) -> bool:
+        chosen = self.chosen.get(key)
+        if chosen is not None:
+            return chosen
+        with_helper, without = self.times.setdefault(key, ([], []))
+        return len(with_helper) <= len(without)  # take turns, the helper first
+
+    def note(self, key: Any, used_helper: bool, seconds: float) -> None:
+        if key in self.chosen:
+            return
+        with_helper, without = self.times[key]
+        (with_helper if used_helper else without).append(seconds)
+        if len(without) >= PRODUCT_TRIALS:
+            self.chosen[key] = statistics.median(with_helper) < statistics.median(without)
+            del self.times[key]
+
+
+_WAYS = _Ways()
 
 
 def _in_halves(a: Any, b: Any) -> bool:
@@ -264,27 +304,3 @@ def helper_thread() -> ThreadPoolExecutor | None:
         _WORKER.append(ThreadPoolExecutor(1, thread_name_prefix="unafraid-helper")
                        if cores() > 1 else None)
     return _WORKER[0]
-
-
-def quick_handoff() -> bool:
-    """Whether a task handed to the helper thread comes back within ``QUICK_HANDOFF_SECONDS``
-    (the median of ``HANDOFF_TRIES`` empty tasks, there and back; measured once per process, when
-    first asked). False without a helper thread.
-
-    ``product`` hands a half to the helper only where this holds: a half product takes a tenth
-    of a millisecond or so, and waking a sleeping thread, a few microseconds on most machines,
-    takes far longer on some virtual machines. On a 2-core Firecracker VM an empty task took
-    about 95 us there and back, and a 64 x 765 x 256 product in halves took 0.53-0.69 ms with
-    the helper thread against 0.33-0.36 ms with both halves in this thread (docs/benchmarks.md,
-    2026-12-03 afternoon). The optimizers' two-core update, milliseconds of work for the models
-    that take it, gains even there and does not ask.
-    """
-    if not _HANDOFF:
-        worker = helper_thread()
-        times = []
-        for _ in range(HANDOFF_TRIES if worker is not None else 0):
-            start = time.perf_counter()
-            worker.submit(int).result()
-            times.append(time.perf_counter() - start)
-        _HANDOFF.append(bool(times) and statistics.median(times) <= QUICK_HANDOFF_SECONDS)
-    return _HANDOFF[0]
