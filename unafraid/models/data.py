@@ -13,29 +13,49 @@ from ..losses import all_finite
 
 def to_array(x: Any, what: str, dtype: Any = None) -> np.ndarray:
     """A NumPy array from arrays, lists, pandas objects or AnnData, with a clear error otherwise."""
+    a = _asarray(_unwrapped(x, what), what, dtype)
+    if a.dtype.kind not in "biuf":
+        hint = (" For class names as labels, number them: classes, y = np.unique(y, "
+                "return_inverse=True)." if what.startswith("y") and a.dtype.kind in "OUS" else "")
+        raise TypeError(f"{what} has dtype {a.dtype} ({_kind_name(a)}), but must be numeric. "
+                        f"Convert it with np.asarray(x, dtype='float32'), encoding any strings "
+                        f"or categories as numbers first.{hint}")
+    return a
+
+
+def _unwrapped(x: Any, what: str) -> Any:
+    """The values inside an AnnData (its ``X``), a SciPy sparse matrix (densified), a pandas
+    object (numeric columns checked) or a Tensor; anything else as it is."""
     if hasattr(x, "X") and hasattr(x, "obs") and hasattr(x, "var"):  # AnnData
         x = x.X
-        if hasattr(x, "toarray"):
-            x = x.toarray()
     if hasattr(x, "toarray") and not isinstance(x, np.ndarray):  # scipy.sparse
         x = x.toarray()
     if hasattr(x, "dtypes") and hasattr(x, "columns"):  # pandas DataFrame
-        from pandas.api.types import is_numeric_dtype
+        return _data_frame_values(x, what)
+    if hasattr(x, "to_numpy") and hasattr(x, "dtype"):  # pandas Series
+        return x.to_numpy(dtype=numpy_dtype_of_column(x, f"{what} (a Series)"))
+    if hasattr(x, "to_numpy"):
+        return x.to_numpy()
+    return x.data if isinstance(x, Tensor) else x
 
-        bad = [f"{c!r} ({t})" for c, t in x.dtypes.items() if not is_numeric_dtype(t)]
-        if bad:
-            raise TypeError(f"{what} is a DataFrame with non-numeric columns: {', '.join(bad)}. "
-                            f"Encode them as numbers (e.g. pandas.get_dummies) or drop them.")
-        x = x.astype({c: numpy_dtype_of_column(x[c], f"{what}'s column {c!r}")
-                      for c in x.columns}).to_numpy()
-    elif hasattr(x, "to_numpy") and hasattr(x, "dtype"):  # pandas Series
-        x = x.to_numpy(dtype=numpy_dtype_of_column(x, f"{what} (a Series)"))
-    elif hasattr(x, "to_numpy"):
-        x = x.to_numpy()
-    if isinstance(x, Tensor):
-        x = x.data
+
+def _data_frame_values(frame: Any, what: str) -> np.ndarray:
+    """A DataFrame's values, each column as ``numpy_dtype_of_column`` converts it; non-numeric
+    columns refused by name."""
+    from pandas.api.types import is_numeric_dtype
+
+    bad = [f"{c!r} ({t})" for c, t in frame.dtypes.items() if not is_numeric_dtype(t)]
+    if bad:
+        raise TypeError(f"{what} is a DataFrame with non-numeric columns: {', '.join(bad)}. "
+                        f"Encode them as numbers (e.g. pandas.get_dummies) or drop them.")
+    return frame.astype({c: numpy_dtype_of_column(frame[c], f"{what}'s column {c!r}")
+                         for c in frame.columns}).to_numpy()
+
+
+def _asarray(x: Any, what: str, dtype: Any) -> np.ndarray:
+    """``np.asarray(x, dtype)``, with errors that say what was wrong (ragged rows, objects)."""
     try:
-        a = np.asarray(x) if dtype is None else np.asarray(x, dtype)
+        return np.asarray(x) if dtype is None else np.asarray(x, dtype)
     except (ValueError, TypeError) as e:
         lengths = _row_lengths(x)
         if lengths:
@@ -46,13 +66,6 @@ def to_array(x: Any, what: str, dtype: Any = None) -> np.ndarray:
                 f"first.") from e
         raise TypeError(f"{what} could not be converted to a numeric array ({e}). Pass a NumPy "
                         f"array of numbers with one row per example.") from e
-    if a.dtype.kind not in "biuf":
-        hint = (" For class names as labels, number them: classes, y = np.unique(y, "
-                "return_inverse=True)." if what.startswith("y") and a.dtype.kind in "OUS" else "")
-        raise TypeError(f"{what} has dtype {a.dtype} ({_kind_name(a)}), but must be numeric. "
-                        f"Convert it with np.asarray(x, dtype='float32'), encoding any strings "
-                        f"or categories as numbers first.{hint}")
-    return a
 
 
 def numpy_dtype_of_column(column: Any, what: str) -> np.dtype:
