@@ -190,10 +190,9 @@ def product(a: Any, b: Any) -> Any:
     Inside ``held(1)``, a product of at least ``SPLIT_MIN`` multiply-adds with at least two rows
     is computed as ``a[:h] @ b`` and ``a[h:] @ b`` (``h`` = half the rows) into one output: the
     first half in the helper thread while a core is idle and that is faster here (``_Ways``),
-    else both here, one after the other. The halves are the same products
-    either way: the same bits (not those of one whole product: BLAS blocks a smaller matrix
-    differently). Anything else (Tensors, other shapes, BLAS not held at one thread) is
-    ``a @ b``.
+    else both here, one after the other. The halves are the same products either way: the same
+    bits (not those of one whole product: BLAS blocks a smaller matrix differently). Anything
+    else (Tensors, other shapes, BLAS not held at one thread) is ``a @ b``.
 
     Examples
     --------
@@ -250,13 +249,14 @@ class _Ways:
         return len(with_helper) <= len(without)  # take turns, the helper first
 
     def note(self, key: Any, used_helper: bool, seconds: float) -> None:
-        if key in self.chosen:
+        entry = self.times.get(key)
+        if entry is None or key in self.chosen:  # chosen already (perhaps by another thread)
             return
-        with_helper, without = self.times[key]
+        with_helper, without = entry
         (with_helper if used_helper else without).append(seconds)
         if len(without) >= PRODUCT_TRIALS:
             self.chosen[key] = statistics.median(with_helper) < statistics.median(without)
-            del self.times[key]
+            self.times.pop(key, None)
 
 
 _WAYS = _Ways()
