@@ -415,6 +415,20 @@ def test_a_nan_step_puts_back_batchnorm_statistics_generators_and_metrics():
     assert np.isfinite(model.predict(X[:10])).all()
 
 
+def test_step_generators_are_the_layers_not_the_shuffling_orders():
+    """fit's NaN guard copies, before every step, the generators a step draws from (dropout
+    masks), not the shuffling orders, which fit draws from between steps; the full copy and a
+    saved file keep them all (random_generators)."""
+    inner = tf.keras.Sequential([layers.Dense(8, input_shape=(36,)), layers.Dropout(0.5)])
+    model = tf.keras.Sequential([layers.Flatten(input_shape=(6, 6)), inner, layers.Dropout(0.2),
+                                 layers.Dense(4, activation="softmax")])
+    dropouts = [inner.layers[1].generator, model.layers[2].generator]
+    assert model.step_generators() == dropouts or model.step_generators() == dropouts[::-1]
+    assert len(model.random_generators()) == 4  # two shuffling orders (model, inner) and those
+    assert all(any(g is s for g in model.random_generators()) for s in model.step_generators())
+    assert tf.keras.Sequential([layers.Dense(2, input_shape=(3,))]).step_generators() == []
+
+
 def test_a_finite_loss_with_a_nan_gradient_stops_at_that_step_and_changes_nothing():
     calls = []
 

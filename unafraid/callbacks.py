@@ -584,7 +584,8 @@ class NaNGuard(Callback):
         model = self.model
         trainable = {id(w) for w in model.trainable_weights}
         self.others = [w for w in model.weights if id(w) not in trainable]
-        self.generators = [g for g in model.random_generators()]
+        self.generators = model.random_generators()  # all, for the full copy
+        self.step_generators = model.step_generators()  # those a step draws from
         self.full: dict[str, Any] | None = None
         self.seen = 0
 
@@ -632,7 +633,7 @@ class NaNGuard(Callback):
 
     def _step_state(self) -> dict[str, Any]:
         return {"weights": [w.data.copy() for w in self.others],
-                "generators": [g.bit_generator.state for g in self.generators],
+                "generators": [g.bit_generator.state for g in self.step_generators],
                 "metrics": [(m, _metric_state(m)) for m in self.model.metrics]}
 
     def _full_state(self) -> dict[str, Any]:
@@ -643,13 +644,15 @@ class NaNGuard(Callback):
                 "metrics": [(m, _metric_state(m)) for m in self.model.metrics]}
 
     def _put_back(self, state: dict[str, Any]) -> None:
-        weights = self.model.weights if "optimizer" in state else self.others
+        full = "optimizer" in state
+        weights = self.model.weights if full else self.others
         for w, value in zip(weights, state["weights"], strict=True):
             w.assign(value)
         if state.get("optimizer") is not None:
             optimizer = self.model.optimizer
             optimizer.load_state_dict(_as_saved(optimizer, state["optimizer"]))
-        for g, value in zip(self.generators, state["generators"], strict=True):
+        for g, value in zip(self.generators if full else self.step_generators,
+                            state["generators"], strict=True):
             g.bit_generator.state = value
         for m, value in state["metrics"]:
             vars(m).update(value)

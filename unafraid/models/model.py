@@ -100,6 +100,13 @@ class Model(Trainer, Layer):
                 gens.append(layer._shuffle_rng)
         return gens
 
+    def step_generators(self) -> list[np.random.Generator]:
+        """The generators a training step draws from: each layer's (dropout masks), breadth
+        first (``random_generators`` without the shuffling orders, which ``fit`` draws from
+        between steps). What fit's NaN guard keeps before every step."""
+        return [layer.generator for layer in self._flat_layers()
+                if isinstance(getattr(layer, "generator", None), np.random.Generator)]
+
     def _example_shape(self) -> tuple[int | None, ...] | None:
         """The shape of one example of the (single) input the model was built for, or None."""
         shape = getattr(self, "_input_batch_shape", None) or getattr(self, "_build_shape", None)
