@@ -468,6 +468,7 @@ class Layer:
         if _inferring_shapes.get():
             return
         keep_eager(f"layer '{self.name}' calls add_metric, which a replay would not update")
+        _METRICS_ADDED[0] = True
         table = self.__dict__.setdefault("_added_metrics", {})
         if name not in table:
             table[name] = AddedMetric(name)
@@ -1044,6 +1045,9 @@ def is_metric(obj: Any) -> bool:
         callable(getattr(obj, m, None)) for m in ("update_state", "result", "reset_state"))
 
 
+_METRICS_ADDED = [False]  # whether any layer of this process has called add_metric
+
+
 def layers_within(layer: Layer) -> Iterator[Layer]:
     """``layer`` and every layer inside it, each once, breadth first."""
     queue, seen = [layer], set()
@@ -1056,7 +1060,12 @@ def layers_within(layer: Layer) -> Iterator[Layer]:
 
 
 def added_metrics(layer: Layer) -> list[Any]:
-    """The metrics made by ``add_metric`` in ``layer`` and every layer inside it, each once."""
+    """The metrics made by ``add_metric`` in ``layer`` and every layer inside it, each once.
+
+    None, without looking, while no layer of this process has called ``add_metric`` (the
+    common case: ``fit`` asks at every step, through ``Model.metrics``)."""
+    if not _METRICS_ADDED[0]:
+        return []
     return [m for current in layers_within(layer)
             for m in current.__dict__.get("_added_metrics", {}).values()]
 
