@@ -83,13 +83,13 @@ def adam(g, w, state: State, s1, s2, *, one_minus_beta_1: float, one_minus_beta_
     m, v, v_hat = state["m"], state["v"], state.get("v_hat")
     k = kernels()
     if k is not None and _contiguous(g, w, *state.values()):
-        dt = w.dtype.type
-        flat = [a.reshape(-1) for a in (g, w, m, v)]
+        dt = w.dtype.type  # the compiled loop takes flat views and scalars of the arrays' dtype
         scalars = (dt(one_minus_beta_1), dt(one_minus_beta_2), dt(alpha), dt(epsilon))
         if v_hat is None:
-            k.adam(*flat, *scalars)
+            k.adam(g.reshape(-1), w.reshape(-1), m.reshape(-1), v.reshape(-1), *scalars)
         else:
-            k.adam_amsgrad(*flat, v_hat.reshape(-1), *scalars)
+            k.adam_amsgrad(g.reshape(-1), w.reshape(-1), m.reshape(-1), v.reshape(-1),
+                           v_hat.reshape(-1), *scalars)
         return
     adam_numpy(g, w, state, s1, s2, one_minus_beta_1=one_minus_beta_1,
                one_minus_beta_2=one_minus_beta_2, alpha=alpha, epsilon=epsilon)
@@ -254,7 +254,10 @@ class FastPath:
 
 
 def _contiguous(*arrays: np.ndarray) -> bool:
-    return all(a.flags.c_contiguous for a in arrays)
+    for a in arrays:  # a loop, not all(...): called for every variable at every step
+        if not a.flags.c_contiguous:
+            return False
+    return True
 
 
 def _cut(a: np.ndarray, part: slice) -> np.ndarray:
