@@ -271,6 +271,20 @@ def test_add_metric_is_the_mean_over_batches_of_real_calls_only():
     assert metric.name == "std_of_activation" and float(metric.result()) == pytest.approx(2.0)
 
 
+def test_the_first_add_metric_of_a_process_is_found(monkeypatch):
+    """added_metrics does not look through the layers while no layer of the process has called
+    add_metric (fit asks at every step); the first call must make it look, as in a fresh
+    process."""
+    from unafraid.layers import base
+
+    monkeypatch.setattr(base, "_METRICS_ADDED", [False])
+    inputs = tf.keras.Input((2,))
+    model = tf.keras.Model(inputs, L.Dense(1)(Spread()(inputs)))
+    assert tf.keras.compat.added_metrics(model) == [] and model.metrics == []
+    model(np.array([[0.0, 2.0]], "float32"))
+    assert [m.name for m in tf.keras.compat.added_metrics(model)] == ["std_of_activation"]
+
+
 def test_fit_logs_and_resets_the_add_metric_values_each_epoch():
     tf.set_random_seed(0)
     inputs = tf.keras.Input((2,))
