@@ -2,29 +2,30 @@
 
 A benchmark, not a test. The same pipeline (StandardScaler, then the network; for regression the
 targets standardised too, by TransformedTargetRegressor) with the same hidden sizes and each
-estimator's default training settings (Adam, learning rate 1e-3, batch min(200, n), at most 200
-epochs, stopping after more than 10 epochs without a 1e-4 improvement), scored by the same 5-fold
-cross-validation:
+estimator's defaults (both: Adam at learning rate 1e-3, batches of min(200, n), stopping after
+more than 10 epochs without a 1e-4 improvement of the training loss; at most 200 epochs for MLP,
+100 for unafraid), scored by the same 5-fold cross-validation:
 
 - load_digits (1,797 8x8 images, 10 classes): accuracy;
 - load_diabetes (442 patients, 10 features): R^2.
 
-The two estimators take turns (MLP, unafraid, MLP, unafraid...) for ``--repeats`` rounds, so that
-a change in the machine's load hits both; the table gives the mean cross-validated score, the mean
-number of epochs run per fold, the median wall time of one cross-validation and the median of the
-per-round wall-time ratios, and the same for the process's CPU time (all threads). On a shared
-machine the CPU-time ratio with ``--blas-threads 1`` is the steadier figure: wall time counts the
-waits for the other processes' turns, and multithreaded BLAS on a busy machine spends CPU time
-spinning.
+One round per seed (``--seeds``, default 0 to 7): the seed is given to both estimators as
+``random_state``, and the two take turns (MLP, unafraid, MLP, unafraid...), so that a change in
+the machine's load hits both. The table gives the cross-validated score's mean and standard
+deviation over the seeds (one seed alone says little: the spread between seeds is larger than
+the difference between the estimators), the mean number of epochs run per fold, the median wall
+time of one cross-validation and the median of the per-round wall-time ratios, and the same for
+the process's CPU time (all threads). On a shared machine the CPU-time ratio with
+``--blas-threads 1`` is the steadier figure: wall time counts the waits for the other processes'
+turns, and multithreaded BLAS on a busy machine spends CPU time spinning.
 
 Run::
 
-    python benchmarks/sklearn_vs_mlp.py --repeats 3
-    python benchmarks/sklearn_vs_mlp.py --repeats 3 --blas-threads 1   # both on one BLAS thread
-    python benchmarks/sklearn_vs_mlp.py --set early_stopping=True --set learning_rate=3e-3
-                                        # other settings for unafraid's estimators (not MLP's)
-    python benchmarks/sklearn_vs_mlp.py --seeds 0 1 2 3 4 5 6 7 --blas-threads 1
-                                        # scores only, each seed given to both estimators
+    python benchmarks/sklearn_vs_mlp.py                     # 8 rounds, seeds 0 to 7
+    python benchmarks/sklearn_vs_mlp.py --blas-threads 1    # both on one BLAS thread
+    python benchmarks/sklearn_vs_mlp.py --set epochs=200    # other settings for unafraid's
+                                                            # estimators (not MLP's)
+    UNAFRAID_NUMBA=0 python benchmarks/sklearn_vs_mlp.py    # without the compiled Adam
 
 By default each estimator uses BLAS as it chooses: unafraid's ``fit`` runs a small network on one
 thread, MLP on BLAS's default (all cores); ``--blas-threads N`` limits both, to compare the
@@ -98,25 +99,17 @@ def epochs_run(fitted: object) -> int:
     return pipeline[-1].n_iter_
 
 
-def seed_scores(name: str, estimators: dict, data: tuple, cv: object, seeds: list[int]) -> None:
-    """Print each estimator's cross-validated score at each ``random_state`` in ``seeds`` (given
-    to both estimators) and their mean: the spread between seeds, without timing."""
-    X, y = data
-    for tool, est in estimators.items():
-        scores, epochs = [], []
-        for seed in seeds:
-            seeded = clone(est).set_params(
-                **{k: seed for k in est.get_params() if k.endswith("random_state")})
-            result = cross_validate(seeded, X, y, cv=cv, return_estimator=True)
-            scores.append(float(np.mean(result["test_score"])))
-            epochs.append(float(np.mean([epochs_run(e) for e in result["estimator"]])))
-        print(f"{name:24} {tool:20} {np.mean(scores):7.4f} {np.std(scores):7.4f} "
-              f"{np.mean(epochs):7.1f}  " + " ".join(f"{v:.4f}" for v in scores), flush=True)
+def seeded(est: object, seed: int) -> object:
+    """A clone of ``est`` (a pipeline) with every ``random_state`` inside it set to ``seed``."""
+    return clone(est).set_params(**{k: seed for k in est.get_params()
+                                    if k.endswith("random_state")})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="rounds of interleaved runs")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(8)),
+                        help="one interleaved round per seed, given to both estimators as "
+                             "random_state (default: 0 to 7)")
     parser.add_argument("--hidden", type=int, nargs="+", default=[100],
                         help="hidden layer sizes, the same for both (default: 100)")
     parser.add_argument("--blas-threads", type=int, default=None,
@@ -124,9 +117,6 @@ def main() -> None:
     parser.add_argument("--set", type=setting, action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter of unafraid's estimators (repeatable), e.g. "
                              "--set learning_rate=3e-3")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help="scores only: cross-validate both estimators at each of these "
-                             "random_state values (no timing)")
     args = parser.parse_args()
     settings = dict(args.set)
     if args.blas_threads is not None:
@@ -134,37 +124,33 @@ def main() -> None:
         threadpool_limits(args.blas_threads, user_api="blas")
         os.environ["UNAFRAID_BLAS_THREADS"] = str(args.blas_threads)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    if args.seeds is not None:
-        print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, random_state {args.seeds} for "
-              f"both, unafraid settings: {settings or 'defaults'}")
-        print(f"{'data set':24} {'estimator':20} {'mean':>7} {'s.d.':>7} {'epochs':>7}  per seed")
-        for name, estimators, data, cv in tasks(tuple(args.hidden), settings):
-            seed_scores(name, estimators, data, cv, args.seeds)
-        return
-    print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, {args.repeats} interleaved rounds, "
-          f"BLAS threads: {args.blas_threads or 'default'}, unafraid settings: {settings or 'defaults'}")
-    print(f"{'data set':24} {'estimator':20} {'CV score':>9} {'epochs':>7} {'wall (s)':>9} "
-          f"{'wall / MLP':>11} {'CPU (s)':>8} {'CPU / MLP':>10}")
+    print(f"hidden_layer_sizes={tuple(args.hidden)}, 5-fold CV, one interleaved round per "
+          f"random_state in {args.seeds}, BLAS threads: {args.blas_threads or 'default'}, "
+          f"unafraid settings: {settings or 'defaults'}")
+    print(f"{'data set':24} {'estimator':20} {'CV score':>9} {'s.d.':>7} {'epochs':>7} "
+          f"{'wall (s)':>9} {'wall / MLP':>11} {'CPU (s)':>8} {'CPU / MLP':>10}  score per seed")
     for name, estimators, (X, y), cv in tasks(tuple(args.hidden), settings):
         wall: dict[str, list[float]] = {k: [] for k in estimators}
         cpu: dict[str, list[float]] = {k: [] for k in estimators}
-        scores: dict[str, float] = {}
-        epochs: dict[str, float] = {}
-        for _ in range(args.repeats):
+        scores: dict[str, list[float]] = {k: [] for k in estimators}
+        epochs: dict[str, list[float]] = {k: [] for k in estimators}
+        for seed in args.seeds:
             for tool, est in estimators.items():  # interleaved: MLP, unafraid, MLP, unafraid...
+                est = seeded(est, seed)
                 start, start_cpu = time.perf_counter(), time.process_time()
                 result = cross_validate(est, X, y, cv=cv, return_estimator=True)
                 wall[tool].append(time.perf_counter() - start)
                 cpu[tool].append(time.process_time() - start_cpu)
-                scores[tool] = float(np.mean(result["test_score"]))
-                epochs[tool] = float(np.mean([epochs_run(e) for e in result["estimator"]]))
+                scores[tool].append(float(np.mean(result["test_score"])))
+                epochs[tool].append(float(np.mean([epochs_run(e) for e in result["estimator"]])))
         mlp = next(iter(estimators))
         for tool in estimators:
             ratio = statistics.median(t / m for t, m in zip(wall[tool], wall[mlp], strict=True))
             cpu_ratio = statistics.median(t / m for t, m in zip(cpu[tool], cpu[mlp], strict=True))
-            print(f"{name:24} {tool:20} {scores[tool]:9.4f} {epochs[tool]:7.1f} "
-                  f"{statistics.median(wall[tool]):9.2f} {ratio:11.2f} "
-                  f"{statistics.median(cpu[tool]):8.2f} {cpu_ratio:10.2f}")
+            print(f"{name:24} {tool:20} {np.mean(scores[tool]):9.4f} {np.std(scores[tool]):7.4f} "
+                  f"{np.mean(epochs[tool]):7.1f} {statistics.median(wall[tool]):9.2f} "
+                  f"{ratio:11.2f} {statistics.median(cpu[tool]):8.2f} {cpu_ratio:10.2f}  "
+                  + " ".join(f"{v:.4f}" for v in scores[tool]), flush=True)
 
 
 if __name__ == "__main__":

@@ -349,9 +349,11 @@ class NeuralNetBase(BaseEstimator):
         ``alpha / 2 * sum(W^2) / batch_size`` is added to each batch's loss (every Dense
         kernel, no biases; ``batch_size`` as resolved for all the rows given to ``fit``).
         MLP's default is 1e-4.
-    epochs : int, default 200
-        The most passes over the data (``MLPClassifier``'s ``max_iter``); training stops
-        earlier when the loss stops improving (see ``tol``, ``n_iter_no_change``).
+    epochs : int, default 100
+        The most passes over the data (``MLPClassifier``'s ``max_iter``, whose default is
+        200); training stops earlier when the loss stops improving (see ``tol``,
+        ``n_iter_no_change``). 100 scored as well as 200 over eight seeds on ``load_digits``
+        and better on ``load_diabetes``, in about half the time (docs/sklearn.md, "Speed").
     batch_size : int or 'auto', default 'auto'
         Rows per gradient step; 'auto' is ``min(200, n_samples)``, as ``MLPClassifier``.
     optimizer : str or unafraid Optimizer, default 'adam'
@@ -393,7 +395,7 @@ class NeuralNetBase(BaseEstimator):
 
     def __init__(self, model: Callable[..., Any] | None = None,
                  hidden_layer_sizes: Sequence[int] = (100,), activation: str = "relu",
-                 dropout: float = 0.0, alpha: float = 0.0, epochs: int = 200,
+                 dropout: float = 0.0, alpha: float = 0.0, epochs: int = 100,
                  batch_size: int | str = "auto",
                  optimizer: Any = "adam", learning_rate: float | None = 0.001, loss: Any = None,
                  validation_split: float = 0.0, early_stopping: bool = False,
@@ -827,7 +829,7 @@ class NeuralNetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ne
 
     def __init__(self, n_components: int = 2, model: Callable[..., Any] | None = None,
                  hidden_layer_sizes: Sequence[int] = (100,), activation: str = "relu",
-                 dropout: float = 0.0, alpha: float = 0.0, epochs: int = 200,
+                 dropout: float = 0.0, alpha: float = 0.0, epochs: int = 100,
                  batch_size: int | str = "auto",
                  optimizer: Any = "adam", learning_rate: float | None = 0.001, loss: Any = None,
                  validation_split: float = 0.0, early_stopping: bool = False,
