@@ -500,3 +500,17 @@ def test_engine_core_is_readable_in_one_sitting():
                                                           "methods.py")}
     assert sum(counts.values()) <= 450, counts
     assert _code_lines(Path(__file__).parent / "test_engine.py") > 100  # the counter counts
+
+
+@pytest.mark.parametrize("g, shape", [
+    (np.asarray(np.float32(0.25)), ()), (np.asarray(np.float32(0.25)), (0,)),
+    (np.asarray(np.float32(0.25)), (5,)), (np.asarray(np.float32(0.25)), (3, 2)),
+    (np.float64(-3.5), (4,)), (np.asarray([[1.5, -2.0]], np.float32), (3, 2))])
+def test_mean_vjp_spread_is_np_broadcast_to(g, shape):
+    """Mean's VJP spreads a full mean's 0-d gradient without np.broadcast_to's nditer: the same
+    values, dtype and shape, read-only as np.broadcast_to's view."""
+    from unafraid.engine.ops import _spread
+    expected = np.broadcast_to(g, shape)
+    got = _spread(g, shape)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert np.array_equal(got, expected) and not got.flags.writeable
