@@ -353,7 +353,8 @@ class NeuralNetBase(BaseEstimator):
         The most passes over the data (``MLPClassifier``'s ``max_iter``, whose default is
         200); training stops earlier when the loss stops improving (see ``tol``,
         ``n_iter_no_change``). 100 scored as well as 200 over eight seeds on ``load_digits``
-        and better on ``load_diabetes``, in about half the time (docs/sklearn.md, "Speed").
+        (where the rule stops at about 144) and better on ``load_diabetes`` (where 200 overfit),
+        in less time (docs/sklearn.md, "Why at most 100 epochs").
     batch_size : int or 'auto', default 'auto'
         Rows per gradient step; 'auto' is ``min(200, n_samples)``, as ``MLPClassifier``.
     optimizer : str or unafraid Optimizer, default 'adam'

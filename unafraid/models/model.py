@@ -94,7 +94,7 @@ class Model(Trainer, Layer):
         What a saved file and fit's NaN guard keep."""
         gens = [self._shuffle_rng]
         for layer in self._flat_layers():
-            if isinstance(getattr(layer, "generator", None), np.random.Generator):
+            if _draws_masks(layer):
                 gens.append(layer.generator)
             if isinstance(layer, Model):
                 gens.append(layer._shuffle_rng)
@@ -104,8 +104,7 @@ class Model(Trainer, Layer):
         """The generators a training step draws from: each layer's (dropout masks), breadth
         first (``random_generators`` without the shuffling orders, which ``fit`` draws from
         between steps). What fit's NaN guard keeps before every step."""
-        return [layer.generator for layer in self._flat_layers()
-                if isinstance(getattr(layer, "generator", None), np.random.Generator)]
+        return [layer.generator for layer in self._flat_layers() if _draws_masks(layer)]
 
     def _example_shape(self) -> tuple[int | None, ...] | None:
         """The shape of one example of the (single) input the model was built for, or None."""
@@ -330,3 +329,8 @@ def _unpack_validation(val: Any) -> tuple[Any, Any, Any]:
     if isinstance(vy, list) and len(vy) == 1:
         vy = vy[0]
     return vx, vy, vsw
+
+
+def _draws_masks(layer: Layer) -> bool:
+    """Whether ``layer`` has a random generator of its own (Dropout's masks, noise layers)."""
+    return isinstance(getattr(layer, "generator", None), np.random.Generator)
